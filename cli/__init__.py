@@ -1,0 +1,1 @@
+"""The `retrodig` command: a thin click layer over pipeline.api."""

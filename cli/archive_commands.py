@@ -1,0 +1,43 @@
+"""`retrodig verify` and `retrodig reindex`: keeping the archive sound."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+import click
+from tqdm import tqdm
+
+from pipeline import api
+from pipeline.errors import ExitCode
+
+from .common import build_options, echo_json
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.pass_context
+    def verify(ctx, as_json):
+        """Re-check every master's checksum; exit 6 if any changed or went missing."""
+        report = api.verify(build_options(ctx))
+        if as_json:
+            echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
+                       "problems": [asdict(p) for p in report.problems]})
+        else:
+            for problem in report.problems:
+                click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
+            state = "all intact" if report.ok else f"{len(report.problems)} problem(s)"
+            click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
+        ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))
+
+    @cli.command()
+    @click.pass_context
+    def reindex(ctx):
+        """Rebuild the search index from the archive on disk (the old index serves until the new one is ready)."""
+
+        def progress(documents):
+            return tqdm(documents, unit="doc", desc="reindex", file=sys.stderr, disable=not sys.stderr.isatty())
+
+        count = api.reindex(build_options(ctx), progress=progress)
+        click.echo(f"reindexed {count} documents")

@@ -1,0 +1,70 @@
+"""Entry point: the command group, shared options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import ExitCode, RetrodigError
+from pipeline.options import default_archive
+
+from . import archive_commands, ingest_command, ocr_command, search_commands
+
+
+class RetrodigGroup(click.Group):
+    """Maps typed errors to documented exit codes; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RetrodigError as exc:
+            click.echo(f"retrodig: error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("retrodig: interrupted; rerun the same command to resume", err=True)
+            sys.exit(int(ExitCode.interrupted))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so plainly
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"retrodig: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+                       err=True)
+            sys.exit(int(ExitCode.internal_error))
+
+
+@click.group(cls=RetrodigGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--archive", type=click.Path(path_type=Path), default=None,
+              help="Archive folder (default: $RETRODIG_ARCHIVE, else ./archive).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(__version__, prog_name="retrodig")
+@click.pass_context
+def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
+    """retrodig: scanned archive records in, searchable PDF/A archive out.
+
+    \b
+    Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency,
+    4 some inputs failed (the rest landed), 5 no input could be processed,
+    6 verify found damaged masters, 7 archive not writable or busy, 130 interrupted.
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
+    ctx.obj = {"archive": archive or default_archive(), "debug": debug}
+
+
+ingest_command.register(cli)
+search_commands.register(cli)
+ocr_command.register(cli)
+archive_commands.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="retrodig")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""`retrodig search` and `retrodig show`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+
+import click
+
+from pipeline import api
+from pipeline.backends.search.protocol import SearchQuery
+from pipeline.errors import UsageError
+
+from .common import build_options, echo_json
+
+_YEAR_RANGE = re.compile(r"^\s*(\d{3,4})?\s*(?:\.\.|-)\s*(\d{3,4})?\s*$|^\s*(\d{3,4})\s*$")
+
+
+def parse_year_range(value: str | None) -> tuple[int | None, int | None]:
+    """'1974..1980', '1974..', '..1980' or '1975'."""
+    if not value:
+        return None, None
+    match = _YEAR_RANGE.match(value)
+    if not match:
+        raise UsageError(f"--year expects a year or a range like 1974..1980, not '{value}'")
+    if match.group(3):
+        year = int(match.group(3))
+        return year, year
+    low, high = (int(g) if g else None for g in match.group(1, 2))
+    if low and high and low > high:
+        raise UsageError(f"--year range {value} runs backwards")
+    return low, high
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.argument("query", nargs=-1, required=True)
+    @click.option("--year", help="Year or range: 1975, 1974..1980, ..1950, 1990..")
+    @click.option("--collection", help="Only this collection.")
+    @click.option("--type", "doc_type", help="Only this document type (e.g. building_permit).")
+    @click.option("--lang", "language", help="Only documents in this language (Tesseract code, e.g. ron).")
+    @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+    @click.pass_context
+    def search(ctx, query, year, collection, doc_type, language, limit, as_json):
+        """Search the archive. Words are matched without regard to diacritics; "quotes" for a phrase."""
+        year_from, year_to = parse_year_range(year)
+        request = SearchQuery(text=" ".join(query), collection=collection, doc_type=doc_type, language=language,
+                              year_from=year_from, year_to=year_to, limit=limit)
+        results = api.search(build_options(ctx), request)
+        if as_json:
+            echo_json({"total": results.total, "hits": [asdict(h) for h in results.hits]})
+            return
+        if not results.hits:
+            click.echo("no hits")
+            return
+        click.echo(f"{results.total} matching pages; showing {len(results.hits)}")
+        for hit in results.hits:
+            click.echo(f"{hit.document}  p.{hit.page}  {hit.score:.2f}  {hit.title or hit.source}")
+            click.echo(f"    {hit.snippet}")
+
+    @cli.command()
+    @click.argument("document_id")
+    @click.option("--json", "as_json", is_flag=True, help="Print the whole catalog record as JSON.")
+    @click.option("--text", "with_text", is_flag=True, help="Print the document's full OCR text.")
+    @click.pass_context
+    def show(ctx, document_id, as_json, with_text):
+        """Show a document's record: metadata, pages, files and where its PDF/A is."""
+        record = api.show(build_options(ctx), document_id)
+        if as_json:
+            echo_json(record)
+            return
+        _print_record(record)
+        if with_text:
+            from pathlib import Path
+
+            click.echo("")
+            click.echo((Path(record["folder"]) / record["text"]).read_text(encoding="utf-8"))
+
+
+def _print_record(record: dict) -> None:
+    meta = record["metadata"]
+    dates = ", ".join(d["iso"] for d in meta["dates"][:8]) or "-"
+    lines = [
+        ("document", record["id"]),
+        ("title", meta["title"] or "-"),
+        ("type", f"{meta['doc_type']}  ({meta['doc_type_reason'] or 'no rule matched'})"),
+        ("collection", record["collection"] or "-"),
+        ("source", record["source"]),
+        ("pages", str(meta["page_count"])),
+        ("languages", "+".join(meta["languages"])),
+        ("confidence", f"{meta['mean_confidence']:.1f}"),
+        ("dates", dates),
+        ("pdf", f"{record['folder']}/{record['pdf']}"),
+        ("ingested", record["created"]),
+    ]
+    for label, value in lines:
+        click.echo(f"{label:>11}: {value}")
+    for entry in record["files"]:
+        click.echo(f"{'file':>11}: {entry['source']}  sha256 {entry['sha256'][:16]}…  {entry['pages']} page(s)")

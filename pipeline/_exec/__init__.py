@@ -1,0 +1,1 @@
+"""Thin wrappers over external programs that turn their raw failures into typed errors."""

@@ -1,0 +1,84 @@
+"""The Python API: what the CLI (and later the portal) call. Errors are raised, never turned into exit codes here."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ._exec import tesseract
+from .archive import Archive
+from .backends.search import open_search
+from .backends.search.protocol import SearchQuery, SearchResults
+from .errors import UsageError
+from .indexing import all_indexed_documents
+from .model import PageText
+from .options import Options
+from .pagework import PageTask, process_page
+from .profiles import load_profile
+from .run import IngestEvents, ingest
+from .stages.preflight import inspect_scan
+from .verify import VerifyReport, verify_archive
+
+__all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "verify", "reindex", "Options", "SearchQuery"]
+
+
+def search(options: Options, query: SearchQuery) -> SearchResults:
+    archive = _existing_archive(options)
+    backend = open_search(archive.root)
+    try:
+        return backend.search(query)
+    finally:
+        backend.close()
+
+
+def show(options: Options, doc_id: str) -> dict:
+    archive = _existing_archive(options)
+    record = archive.load_document(doc_id)
+    record["folder"] = str(archive.document_dir(doc_id))
+    return record
+
+
+def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageText]:
+    """Clean and OCR every page of one file and return the text; nothing is written to any archive."""
+    tesseract.require_languages(options.languages)
+    profile = load_profile(options.profile, options.configs_dir)
+    scan = inspect_scan(path, options.max_pixels)
+    pages = []
+    with tempfile.TemporaryDirectory(prefix="retrodig-ocr-") as tmp:
+        for index in range(scan.page_count):
+            page_debug = debug_dir / f"page-{index + 1:04d}" if debug_dir and scan.page_count > 1 else debug_dir
+            if page_debug:
+                page_debug.mkdir(parents=True, exist_ok=True)
+            task = PageTask(
+                source=path, format=scan.format, index=index, number=index + 1, work_dir=Path(tmp),
+                languages=options.tesseract_languages, profile=profile, max_pixels=options.max_pixels,
+                default_dpi=options.default_dpi, jpeg_quality=options.jpeg_quality,
+                tesseract_timeout=options.tesseract_timeout, debug_dir=page_debug,
+            )
+            pages.append(process_page(task).text)
+    return pages
+
+
+def verify(options: Options, progress=None) -> VerifyReport:
+    return verify_archive(_existing_archive(options), progress)
+
+
+def reindex(options: Options, progress=None) -> int:
+    """Rebuild the search index from the documents on disk; the new index replaces the old in one step."""
+    archive = _existing_archive(options)
+    backend = open_search(archive.root)
+    try:
+        documents = all_indexed_documents(archive)
+        if progress:
+            documents = progress(documents)
+        return backend.rebuild(documents)
+    finally:
+        backend.close()
+
+
+def _existing_archive(options: Options) -> Archive:
+    archive = Archive(options.archive)
+    if not archive.exists():
+        raise UsageError(f"no archive at {archive.root} (run `retrodig ingest` first, or pass --archive)")
+    return archive
+

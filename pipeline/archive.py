@@ -1,0 +1,125 @@
+"""The archive folder: read-only masters, one folder per finished document, the search index, run reports.
+
+    <archive>/
+      masters/ab/<sha256>.<ext>      byte-identical, read-only copies of the inputs
+      documents/<id>/document.json   the catalog record (written last: a document exists once it is there)
+      documents/<id>/document.pdf    searchable PDF/A-2b
+      documents/<id>/document.txt    plain text of all pages
+      documents/<id>/pages/0001.hocr per-page hOCR (word boxes and confidences) and 0001.txt
+      index/search.sqlite            embedded search index (rebuildable with `retrodig reindex`)
+      runs/<timestamp>.json          one report per ingest
+      work/                          scratch space, emptied at the start of each ingest
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import ArchiveBusyError, ArchiveError, DocumentNotFoundError
+
+DOCUMENT_FILE = "document.json"
+
+
+class Archive:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.masters = self.root / "masters"
+        self.documents = self.root / "documents"
+        self.index = self.root / "index"
+        self.runs = self.root / "runs"
+        self.work = self.root / "work"
+
+    def create(self) -> "Archive":
+        try:
+            for folder in (self.masters, self.documents, self.index, self.runs, self.work):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"cannot create the archive folder {self.root}: {exc.strerror}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise ArchiveError(f"the archive folder {self.root} is not writable")
+        return self
+
+    def exists(self) -> bool:
+        return self.documents.is_dir()
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer at a time: a second ingest into the same archive is refused, not interleaved."""
+        handle = (self.root / ".lock").open("a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise ArchiveBusyError(f"another retrodig process is writing to {self.root}") from exc
+            yield
+        finally:
+            handle.close()
+
+    def clear_work(self) -> None:
+        """Remove scratch left by an interrupted run (only ever called under the writer lock)."""
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True, exist_ok=True)
+        for stray in self.masters.glob("*/.*.part"):
+            stray.unlink(missing_ok=True)
+
+    # -- masters ---------------------------------------------------------------------------------
+    def master_path(self, sha256: str, suffix: str) -> Path:
+        return self.masters / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+    def store_master(self, source: Path, sha256: str, suffix: str) -> Path:
+        """Copy `source` in as a read-only master (once per checksum); the original is only read."""
+        target = self.master_path(sha256, suffix)
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copyfile(source, partial)
+        os.chmod(partial, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(partial, target)
+        return target
+
+    # -- documents -------------------------------------------------------------------------------
+    def document_dir(self, doc_id: str) -> Path:
+        return self.documents / doc_id
+
+    def has_document(self, doc_id: str) -> bool:
+        return (self.document_dir(doc_id) / DOCUMENT_FILE).is_file()
+
+    def staging_dir(self, doc_id: str) -> Path:
+        return self.work / f"{doc_id}.staging"
+
+    def publish(self, staging: Path, doc_id: str) -> Path:
+        """Move a fully written document folder into place in one rename."""
+        target = self.document_dir(doc_id)
+        if target.exists():  # a forced re-run replaces the old version
+            retired = self.work / f"{doc_id}.retired"
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+        return target
+
+    def load_document(self, doc_id: str) -> dict:
+        if not _is_document_id(doc_id) or not self.has_document(doc_id):
+            raise DocumentNotFoundError(f"no document '{doc_id}' in the archive {self.root}")
+        return json.loads((self.document_dir(doc_id) / DOCUMENT_FILE).read_text(encoding="utf-8"))
+
+    def iter_documents(self) -> Iterator[dict]:
+        if not self.documents.is_dir():
+            return
+        for folder in sorted(self.documents.iterdir()):
+            record = folder / DOCUMENT_FILE
+            if record.is_file():
+                yield json.loads(record.read_text(encoding="utf-8"))
+
+
+def _is_document_id(value: str) -> bool:
+    return len(value) == 16 and all(c in "0123456789abcdef" for c in value)

@@ -1,0 +1,1 @@
+"""Pluggable backends (search index, ...) behind small protocols."""

@@ -1,0 +1,51 @@
+"""Fold text the way people type it when searching: no diacritics, no case.
+
+The same fold is applied to the indexed text and to the query, so `primaria` finds
+`Primăria` and `lodz` finds `Łódź`, whichever spelling the scan or the user used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+# Letters that look like "base letter + mark" but that Unicode keeps as letters of their
+# own: NFKD leaves them unchanged, so stripping combining marks alone would miss them.
+# Keys are lower case because `fold` casefolds first.
+_UNDECOMPOSABLE = str.maketrans({
+    "ł": "l",  # Polish: stroke is part of the letter, no decomposition
+    "đ": "d",  # Croatian/Vietnamese d with stroke
+    "ø": "o",  # Danish/Norwegian o with stroke
+    "ß": "ss",  # casefold already does this; kept so the table states every intent
+    "æ": "ae",  # ligature treated as a letter, no compatibility decomposition
+    "œ": "oe",  # same as æ
+    "ı": "i",  # dotless i (Turkish) has no decomposition
+    "ħ": "h",  # Maltese h with stroke
+    "ґ": "г",  # Ukrainian ghe with upturn: a distinct letter, often typed as г
+})
+# ї→і, й→и, ё→е, ş/ș→s, ţ/ț→t, ă/â/î→a/a/i all decompose under NFKD, so need no entry.
+
+# Combining-mark blocks that occur in Latin and Cyrillic text (Cyrillic stress marks have
+# no precomposed form), so a decomposed word stays one word.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# A word: a letter or digit, then letters, digits or marks. Apostrophes, hyphens and
+# underscores split words, as FTS5's unicode61 tokenizer does.
+_WORD = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Casefold again: compatibility decompositions can yield capitals (Ⅻ → XII).
+    return bare.translate(_UNDECOMPOSABLE).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, casefolded but with their diacritics (fold them to compare)."""
+    return [match.group().casefold() for match in _WORD.finditer(text)]
+
+
+def word_matches(text: str) -> Iterator[re.Match[str]]:
+    """The words of `text` with their positions, unchanged (for highlighting the original)."""
+    return _WORD.finditer(text)

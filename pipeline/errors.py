@@ -1,0 +1,105 @@
+"""Typed errors. Each carries the exit code the CLI maps it to; API callers get the exception."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the `retrodig` command (documented in the README)."""
+
+    ok = 0
+    internal_error = 1  # a bug: please report it
+    usage = 2  # bad arguments or options, unknown document id
+    missing_dependency = 3  # Tesseract, a language pack or a helper program is missing
+    partial = 4  # some inputs failed, the rest landed in the archive
+    bad_input = 5  # nothing could be processed: every input was refused or failed
+    integrity = 6  # `verify` found masters whose checksum changed or that are missing
+    archive_unavailable = 7  # archive folder not writable, or busy with another ingest
+    interrupted = 130
+
+
+class RetrodigError(Exception):
+    """Base of every error retrodig raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.internal_error
+
+
+class UsageError(RetrodigError):
+    exit_code = ExitCode.usage
+
+
+class MissingDependencyError(RetrodigError):
+    exit_code = ExitCode.missing_dependency
+
+
+class ArchiveError(RetrodigError):
+    exit_code = ExitCode.archive_unavailable
+
+
+class ArchiveBusyError(ArchiveError):
+    pass
+
+
+class DocumentNotFoundError(UsageError):
+    pass
+
+
+class InputError(RetrodigError):
+    """An input file that cannot become part of the archive. `reason` is a short stable slug."""
+
+    exit_code = ExitCode.bad_input
+    reason = "bad-input"
+
+    def __init__(self, path: Path | str, detail: str):
+        self.path = Path(path)
+        self.detail = detail
+        super().__init__(f"{self.path}: {self.reason}: {detail}")
+
+    def __reduce__(self):
+        # Errors travel back from worker processes; the default pickling would call
+        # __init__ with the formatted message only.
+        return (type(self), (self.path, self.detail))
+
+
+class EmptyFileError(InputError):
+    reason = "empty-file"
+
+
+class UnsupportedFormatError(InputError):
+    reason = "unsupported-format"
+
+
+class TruncatedFileError(InputError):
+    reason = "truncated"
+
+
+class CorruptFileError(InputError):
+    reason = "corrupt"
+
+
+class EncryptedPdfError(InputError):
+    reason = "encrypted"
+
+
+class DecompressionBombError(InputError):
+    reason = "too-large"
+
+
+class OcrFailedError(InputError):
+    """Tesseract ran but failed on this page (not a missing installation)."""
+
+    reason = "ocr-failed"
+
+
+class SiblingFailedError(InputError):
+    """A page of a multi-file document failed, so the document was not built."""
+
+    reason = "document-incomplete"
+
+
+class UnexpectedPageError(InputError):
+    """A bug or a crashed worker while processing a page: reported against the file, the batch goes on."""
+
+    reason = "internal-error"

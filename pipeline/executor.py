@@ -1,0 +1,121 @@
+"""Where tasks run. The orchestrator hands tasks to an executor and gets outcomes back, in completion order.
+
+`LocalExecutor` is a process pool sized by `--jobs`; `SerialExecutor` runs in-process (tests, debugging).
+A distributed executor (Dask) implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from .errors import RetrodigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A task's result, or the error it ended with (typed errors as they are; anything else as text)."""
+
+    task: Any
+    result: Any = None
+    error: BaseException | None = None
+    crash: str = ""  # traceback text of an unexpected exception (a bug), for the log
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Executor(Protocol):
+    def run(self, fn: Callable[[T], Any], tasks: Iterable[T]) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+def _call(fn: Callable[[T], Any], task: T) -> Outcome:
+    try:
+        return Outcome(task, result=fn(task))
+    except RetrodigError as exc:
+        return Outcome(task, error=exc)
+    except Exception as exc:  # a bug in a stage: report it against this task, keep the batch going
+        return Outcome(task, error=RuntimeError(f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
+
+
+class SerialExecutor:
+    def run(self, fn, tasks):
+        for task in tasks:
+            yield _call(fn, task)
+
+    def close(self) -> None:
+        pass
+
+
+def _init_worker() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    import cv2
+
+    cv2.setNumThreads(1)  # parallelism comes from the pool; OpenCV's own threads would oversubscribe
+
+
+class LocalExecutor:
+    """A process pool that keeps a bounded window of tasks in flight, so memory does not grow with the batch."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker)
+
+    def run(self, fn, tasks):
+        pending: dict[cf.Future, tuple[Any, cf.ProcessPoolExecutor]] = {}
+        queue = iter(tasks)
+        window = self.jobs * 2
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < window:
+                task = next(queue, _END)
+                if task is _END:
+                    exhausted = True
+                else:
+                    pending[self._pool.submit(_call, fn, task)] = (task, self._pool)
+            if not pending:
+                break
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                task, pool = pending.pop(future)
+                yield self._outcome(future, task, pool)
+
+    def _outcome(self, future: cf.Future, task: Any, pool: cf.ProcessPoolExecutor) -> Outcome:
+        try:
+            # The worker sent back a copy of the task: hand the caller its own object again.
+            return replace(future.result(), task=task)
+        except cf.process.BrokenProcessPool:
+            # A worker died (out of memory, a crash in native code): every task in flight on that pool
+            # fails, and the rest of the batch continues on a fresh pool.
+            if pool is self._pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            return Outcome(task, error=WorkerDiedError("the worker process died while processing this page"))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END = object()
+
+
+class WorkerDiedError(RuntimeError):
+    pass
+
+
+def make_executor(jobs: int) -> Executor:
+    return SerialExecutor() if jobs <= 1 else LocalExecutor(jobs)

@@ -1,0 +1,66 @@
+"""One frozen options model: the CLI, the portal and the Python API all build it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .errors import UsageError
+
+# Profiles and rules live in the repository's configs/; $RETRODIG_CONFIGS points elsewhere (e.g. in a container).
+CONFIGS_DIR = Path(os.environ.get("RETRODIG_CONFIGS") or Path(__file__).resolve().parent.parent / "configs")
+DEFAULT_LANGUAGES = ("eng",)
+Grouping = Literal["auto", "folder", "file"]
+
+_LANG_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$", re.IGNORECASE)
+
+
+def default_archive() -> Path:
+    """`--archive`, else $RETRODIG_ARCHIVE, else ./archive."""
+    return Path(os.environ.get("RETRODIG_ARCHIVE") or "archive")
+
+
+def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """'ron+hun' (Tesseract's own syntax) or a sequence of codes -> ('ron', 'hun')."""
+    parts = value.split("+") if isinstance(value, str) else list(value)
+    codes = tuple(p.strip() for p in parts if p.strip())
+    if not codes:
+        raise UsageError("no OCR language given (e.g. --lang ron+hun)")
+    for code in codes:
+        if not _LANG_CODE.match(code):
+            raise UsageError(f"'{code}' is not a Tesseract language code (e.g. ron, pol, ukr, deu)")
+    return codes
+
+
+class Options(BaseModel):
+    """Everything a run needs to know. Immutable: derive a new one with `model_copy(update=...)`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    archive: Path = Field(default_factory=default_archive)
+    collection: str = ""
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    profile: str = "default"
+    grouping: Grouping = "auto"
+    jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    force: bool = False
+    # A page larger than this many pixels is refused as a decompression bomb.
+    max_pixels: int = Field(default=250_000_000, ge=1_000_000)
+    # Used for PDF pages with no image to measure, and for images whose dpi tag is missing or absurd.
+    default_dpi: int = Field(default=300, ge=70, le=1200)
+    jpeg_quality: int = Field(default=85, ge=30, le=100)
+    tesseract_timeout: float = Field(default=600.0, gt=0)
+    configs_dir: Path = CONFIGS_DIR
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value):
+        return parse_languages(value)
+
+    @property
+    def tesseract_languages(self) -> str:
+        return "+".join(self.languages)

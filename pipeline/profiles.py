@@ -1,0 +1,115 @@
+"""Cleanup profiles: named YAML files in configs/profiles/ that say which cleanup steps run and how.
+
+Archivists edit these files, so every mistake (a typo in a field name, a value out of range) is reported
+as a UsageError naming the file and the field, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UsageError
+
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class _Step(BaseModel):
+    # extra="forbid": a misspelt field in a profile must be an error, not a silently ignored setting.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+
+
+class DeskewSettings(_Step):
+    max_angle: float = Field(default=5.0, gt=0, le=20, description="largest skew searched, degrees")
+    min_angle: float = Field(default=0.1, ge=0, le=5, description="smaller skews are left alone, degrees")
+
+
+class CropBordersSettings(_Step):
+    bed_darkness: float = Field(
+        default=0.5, gt=0, lt=1,
+        description="areas darker than this fraction of the paper's brightness count as scanner bed",
+    )
+    margin_px: int = Field(default=20, ge=0, le=500, description="kept around the page, px at 300 dpi")
+    min_page_fraction: float = Field(
+        default=0.4, gt=0, le=1, description="a smaller bright region is not trusted to be the page: no crop"
+    )
+
+
+class NormalizeIlluminationSettings(_Step):
+    kernel_fraction: float = Field(
+        default=0.025, gt=0, le=0.25,
+        description="background smoothing window, as a fraction of the page's longer side",
+    )
+
+
+class DenoiseSettings(_Step):
+    method: Literal["median", "none"] = "median"
+    size: int = Field(default=3, ge=1, le=15, description="filter size, px at 300 dpi")
+
+
+class BinarizeSettings(_Step):
+    method: Literal["otsu", "sauvola", "adaptive", "none"] = "otsu"
+    window_px: int = Field(default=51, ge=3, le=1001, description="local window (sauvola, adaptive), px at 300 dpi")
+    k: float = Field(default=0.2, gt=0, le=1, description="sauvola: how much darker than the local mean ink must be")
+    offset: int = Field(default=15, ge=0, le=100, description="adaptive: grey levels below the local mean for ink")
+
+
+class CleanProfile(BaseModel):
+    """One cleanup recipe. Sections left out of the YAML keep their defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    description: str = ""
+    deskew: DeskewSettings = DeskewSettings()
+    crop_borders: CropBordersSettings = CropBordersSettings()
+    normalize_illumination: NormalizeIlluminationSettings = NormalizeIlluminationSettings()
+    denoise: DenoiseSettings = DenoiseSettings()
+    binarize: BinarizeSettings = BinarizeSettings()
+
+
+def available_profiles(configs_dir: Path) -> list[str]:
+    """Names of the profiles shipped in `configs_dir`/profiles, sorted."""
+    folder = configs_dir / "profiles"
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
+    """A profile by name (`default` -> configs/profiles/default.yaml) or by the path of a .yaml file."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path or "\\" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UsageError(f"cleanup profile file not found: {path}")
+    else:
+        path = configs_dir / "profiles" / f"{name_or_path}.yaml"
+        if not _PROFILE_NAME.match(name_or_path) or not path.is_file():
+            names = ", ".join(available_profiles(configs_dir)) or "none found"
+            raise UsageError(f"unknown cleanup profile '{name_or_path}' (available: {names})")
+    return _parse_profile(path)
+
+
+def _parse_profile(path: Path) -> CleanProfile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read cleanup profile: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a cleanup profile must be a mapping of settings, not {type(data).__name__}")
+    data.setdefault("name", path.stem)
+    try:
+        return CleanProfile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise UsageError(f"{path}: invalid cleanup profile: {problems}") from exc

@@ -1,0 +1,61 @@
+"""What an ingest did, per input file: the summary people read and the JSON scripts read."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .errors import ExitCode
+
+PROCESSED, SKIPPED, FAILED = "processed", "skipped", "failed"
+
+
+@dataclass
+class ItemReport:
+    source: str
+    status: str  # processed | skipped | failed
+    reason: str = ""  # failed/skipped: a short stable slug, e.g. "encrypted", "already-archived"
+    detail: str = ""  # failed/skipped: the sentence a person reads
+    document: str = ""  # document id, when the file is (or already was) in the archive
+    pdf: str = ""  # path of the document's PDF/A
+    pages: int = 0
+
+
+@dataclass
+class IngestReport:
+    archive: str
+    grouping: str
+    items: list[ItemReport] = field(default_factory=list)
+    pages: int = 0  # pages OCRed in this run
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def documents(self) -> int:
+        return len({i.document for i in self.items if i.status == PROCESSED and i.document})
+
+    @property
+    def exit_code(self) -> ExitCode:
+        failed = self.count(FAILED)
+        if not failed:
+            return ExitCode.ok
+        landed = self.count(PROCESSED) + self.count(SKIPPED)
+        return ExitCode.partial if landed else ExitCode.bad_input
+
+    def to_dict(self) -> dict:
+        return {
+            "archive": self.archive,
+            "grouping": self.grouping,
+            "items": [asdict(item) for item in self.items],
+            "summary": {
+                "processed": self.count(PROCESSED),
+                "skipped": self.count(SKIPPED),
+                "failed": self.count(FAILED),
+                "documents": self.documents,
+                "pages": self.pages,
+                "seconds": round(self.seconds, 2),
+                "pages_per_minute": round(60 * self.pages / self.seconds, 1) if self.seconds else 0.0,
+                "exit_code": int(self.exit_code),
+            },
+        }

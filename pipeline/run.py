@@ -1,0 +1,230 @@
+"""Ingest orchestration: discover, preflight, fan pages out to the executor, assemble, publish, index.
+
+This module only orchestrates; the work lives in the stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from ._exec import tesseract
+from .archive import Archive
+from .backends.search import open_search
+from .errors import InputError, RetrodigError, SiblingFailedError, UnexpectedPageError
+from .executor import Executor, make_executor
+from .indexing import indexed_document
+from .options import Options
+from .pagework import PageResult, PageTask, process_page
+from .profiles import load_profile
+from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
+from .stages.discover import DocumentPlan, find_scan_files, group_documents
+from .stages.document import DocumentInput, assemble_document
+from .stages.metadata import load_doctype_rules
+from .stages.preflight import IMAGE_FORMATS, ScanFile, inspect_scan
+
+log = logging.getLogger(__name__)
+
+
+class IngestEvents(Protocol):
+    """What a front end (progress bar, portal) hears while an ingest runs."""
+
+    def started(self, documents: int, pages: int) -> None: ...
+    def page_done(self) -> None: ...
+    def item(self, item: ItemReport) -> None: ...
+
+
+class NoEvents:
+    def started(self, documents: int, pages: int) -> None: ...
+    def page_done(self) -> None: ...
+    def item(self, item: ItemReport) -> None: ...
+
+
+@dataclass
+class _DocumentJob:
+    doc: DocumentInput
+    page_count: int
+    results: list[PageResult] = field(default_factory=list)
+    errors: list[InputError | BaseException] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.results) + len(self.errors) == self.page_count
+
+
+def document_id(files: list[ScanFile]) -> str:
+    """Content-derived: the same scans always make the same document, so reruns skip it."""
+    joined = "\n".join(f.sha256 for f in files)
+    return hashlib.sha256(f"retrodig-document\n{joined}".encode()).hexdigest()[:16]
+
+
+def ingest(inputs: list[str], options: Options, events: IngestEvents | None = None,
+           executor: Executor | None = None) -> IngestReport:
+    events = events or NoEvents()
+    tesseract.require_languages(options.languages)
+    profile = load_profile(options.profile, options.configs_dir)
+    rules = load_doctype_rules(options.configs_dir / "doctypes.yaml")
+    archive = Archive(options.archive).create()
+    report = IngestReport(archive=str(archive.root), grouping=options.grouping)
+    started = time.monotonic()
+    with archive.writer_lock():
+        archive.clear_work()
+        search = open_search(archive.root)
+        try:
+            jobs = _plan(inputs, options, archive, search, report, events)
+            events.started(len(jobs), sum(j.page_count for j in jobs))
+            executor = executor or make_executor(options.jobs)
+            try:
+                _run_pages(jobs, options, profile, rules, archive, search, report, events, executor)
+            finally:
+                executor.close()
+        finally:
+            search.close()
+    report.seconds = time.monotonic() - started
+    _save_report(archive, report)
+    return report
+
+
+def _plan(inputs, options, archive, search, report, events) -> list[_DocumentJob]:
+    files, others = find_scan_files(inputs, exclude=archive.root)
+    for path in others:
+        _add(report, events, ItemReport(str(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
+    checked: dict[Path, ScanFile | InputError] = {}
+    for path in files:
+        try:
+            checked[path] = inspect_scan(path, options.max_pixels)
+        except InputError as exc:
+            checked[path] = exc
+    single_page = {p for p, c in checked.items()
+                   if isinstance(c, InputError) or (c.format in IMAGE_FORMATS and c.page_count == 1)}
+    jobs = []
+    for plan in group_documents(files, single_page, options.grouping):
+        job = _job_for(plan, checked, options, archive, search, report, events)
+        if job:
+            jobs.append(job)
+    return jobs
+
+
+def _job_for(plan: DocumentPlan, checked, options, archive, search, report, events) -> _DocumentJob | None:
+    errors = {p: checked[p] for p in plan.files if isinstance(checked[p], InputError)}
+    if errors:
+        _fail_document(plan, errors, report, events)
+        return None
+    scans = [checked[p] for p in plan.files]
+    doc_id = document_id(scans)
+    if archive.has_document(doc_id) and not options.force:
+        if not search.has_document(doc_id):  # an earlier run stopped between publishing and indexing
+            search.index_documents([indexed_document(archive.load_document(doc_id), archive.document_dir(doc_id))])
+        for scan in scans:
+            _add(report, events, ItemReport(str(scan.path), SKIPPED, "already-archived",
+                                            f"already in the archive as document {doc_id}", doc_id,
+                                            str(archive.document_dir(doc_id) / "document.pdf"), scan.page_count))
+        return None
+    masters = tuple(archive.store_master(s.path, s.sha256, s.path.suffix or f".{s.format}") for s in scans)
+    doc = DocumentInput(doc_id=doc_id, source=plan.source, collection=options.collection, files=tuple(scans),
+                        masters=masters, languages=options.languages, profile=options.profile)
+    return _DocumentJob(doc, page_count=sum(s.page_count for s in scans))
+
+
+def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
+    number = 0
+    for scan, master in zip(job.doc.files, job.doc.masters):
+        for index in range(scan.page_count):
+            number += 1
+            yield PageTask(
+                source=master, format=scan.format, index=index, number=number,
+                work_dir=archive.work / job.doc.doc_id, languages=options.tesseract_languages,
+                profile=profile, max_pixels=options.max_pixels, default_dpi=options.default_dpi,
+                jpeg_quality=options.jpeg_quality, tesseract_timeout=options.tesseract_timeout,
+            )
+
+
+def _run_pages(jobs, options, profile, rules, archive, search, report, events, executor) -> None:
+    owner: dict[int, _DocumentJob] = {}
+
+    def tasks():
+        for job in jobs:
+            for task in _page_tasks(job, options, profile, archive):
+                owner[id(task)] = job
+                yield task
+
+    for outcome in executor.run(process_page, tasks()):
+        job = owner.pop(id(outcome.task))
+        events.page_done()
+        if outcome.ok:
+            job.results.append(outcome.result)
+            report.pages += 1
+        else:
+            if outcome.crash:
+                log.error("page %s of %s failed unexpectedly:\n%s", outcome.task.number, job.doc.source, outcome.crash)
+            job.errors.append(_as_input_error(outcome.error, outcome.task))
+        if job.finished:
+            _finish(job, rules, archive, search, report, events)
+
+
+def _finish(job: _DocumentJob, rules, archive: Archive, search, report, events) -> None:
+    try:
+        _conclude(job, rules, archive, search, report, events)
+    finally:
+        shutil.rmtree(archive.work / job.doc.doc_id, ignore_errors=True)
+
+
+def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events) -> None:
+    doc = job.doc
+    if job.errors:
+        _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
+                       {_original(doc, e.path): e for e in job.errors}, report, events)
+        return
+    staging = archive.staging_dir(doc.doc_id)
+    try:
+        record = assemble_document(doc, job.results, rules, staging, archive.root)
+    except RetrodigError as exc:
+        _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
+                       {doc.files[0].path: _as_input_error(exc, None, doc.files[0].path)}, report, events)
+        return
+    folder = archive.publish(staging, doc.doc_id)
+    search.index_documents([indexed_document(record, folder)])
+    for scan in doc.files:
+        _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,
+                                        pdf=str(folder / "document.pdf"), pages=scan.page_count))
+
+
+def _fail_document(plan: DocumentPlan, errors: dict[Path, InputError], report, events) -> None:
+    first = next(iter(errors.values()))
+    for path in plan.files:
+        error = errors.get(path) or SiblingFailedError(
+            path, f"not archived because {first.path.name} in the same document failed ({first.reason})")
+        _add(report, events, ItemReport(str(path), FAILED, error.reason, error.detail))
+
+
+def _original(doc: DocumentInput, master_or_source: Path) -> Path:
+    """Errors from workers name the master copy; report them against the user's file."""
+    for scan, master in zip(doc.files, doc.masters):
+        if master_or_source in (master, scan.path):
+            return scan.path
+    return doc.files[0].path
+
+
+def _as_input_error(error: BaseException, task: PageTask | None, path: Path | None = None) -> InputError:
+    if isinstance(error, InputError):
+        return error
+    where = path or (task.source if task else Path("?"))
+    return UnexpectedPageError(where, f"unexpected error (please report it): {error}")
+
+
+def _add(report: IngestReport, events, item: ItemReport) -> None:
+    report.items.append(item)
+    events.item(item)
+
+
+def _save_report(archive: Archive, report: IngestReport) -> None:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    (archive.runs / f"{stamp}.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2),
+                                                encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Pipeline stages: small functions with clear inputs and outputs."""

@@ -1,0 +1,99 @@
+"""Assemble a document from its processed pages: metadata, PDF/A, text sidecars and the catalog record.
+
+Everything is written into a staging folder; the orchestrator publishes it with one rename.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..model import DocumentMetadata
+from ..pagework import PageResult
+from ..pdfa import PdfInfo
+from .metadata import DocTypeRules, extract_metadata
+from .preflight import ScanFile
+from .render import RenderPage, render_pdfa
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    doc_id: str
+    source: str
+    collection: str
+    files: tuple[ScanFile, ...]
+    masters: tuple[Path, ...]
+    languages: tuple[str, ...]
+    profile: str
+
+
+def assemble_document(doc: DocumentInput, pages: list[PageResult], rules: DocTypeRules, staging: Path,
+                      archive_root: Path) -> dict:
+    """Write the document folder into `staging` and return its catalog record (also in document.json)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "pages").mkdir(parents=True)
+    pages = sorted(pages, key=lambda p: p.number)
+    metadata = extract_metadata([p.text for p in pages], doc.languages, rules)
+    for page in pages:
+        shutil.copyfile(page.hocr, staging / "pages" / f"{page.number:04d}.hocr")
+        (staging / "pages" / f"{page.number:04d}.txt").write_text(page.text.text + "\n", encoding="utf-8")
+    (staging / "document.txt").write_text(_full_text(pages), encoding="utf-8")
+    info = PdfInfo(title=metadata.title or doc.source, language=_bcp47(doc.languages[0]),
+                   subject=doc.collection, keywords=metadata.doc_type)
+    render_pdfa([RenderPage(p.access_image, p.text_pdf) for p in pages], staging / "document.pdf", info)
+    record = _record(doc, pages, metadata, archive_root)
+    (staging / "document.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return record
+
+
+def _full_text(pages: list[PageResult]) -> str:
+    return "\n\f".join(page.text.text for page in pages) + "\n"
+
+
+def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata, archive_root: Path) -> dict:
+    return {
+        "version": RECORD_VERSION,
+        "id": doc.doc_id,
+        "source": doc.source,
+        "collection": doc.collection,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "files": [
+            {"source": str(f.path), "sha256": f.sha256, "size": f.size, "format": f.format,
+             "pages": f.page_count, "master": str(m.relative_to(archive_root))}
+            for f, m in zip(doc.files, doc.masters)
+        ],
+        "pages": [
+            {"number": p.number, "width": p.text.width, "height": p.text.height, "dpi": p.text.dpi,
+             "words": len(p.text.words), "mean_confidence": round(p.text.mean_confidence, 1),
+             "skew_angle": round(p.skew_angle, 2), "cleanup": list(p.steps),
+             "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
+            for p in pages
+        ],
+        "metadata": {
+            "title": meta.title,
+            "doc_type": meta.doc_type,
+            "doc_type_reason": meta.doc_type_reason,
+            "languages": list(meta.languages),
+            "mean_confidence": round(meta.mean_confidence, 1),
+            "dates": [asdict(d) for d in meta.dates],
+            "years": list(meta.years),
+            "page_count": meta.page_count,
+        },
+        "ocr": {"languages": list(doc.languages), "profile": doc.profile},
+        "pdf": "document.pdf",
+        "text": "document.txt",
+    }
+
+
+# Tesseract codes -> BCP 47 for the PDF's /Lang; unknown codes are left out rather than guessed.
+_BCP47 = {"ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "eng": "en",
+          "fra": "fr", "ces": "cs", "slk": "sk", "dan": "da", "nld": "nl", "ita": "it", "spa": "es"}
+
+
+def _bcp47(code: str) -> str:
+    return _BCP47.get(code, "")

@@ -1,0 +1,352 @@
+"""Derive a document's metadata from its OCR text: confidence, dates, a title guess and a document type.
+
+Dates: regexes find candidate substrings (numeric, Roman-numeral months, month names), dateparser reads
+each candidate in the document's languages, and every result is checked against the digits it came from.
+Document type: keyword phrases from configs/doctypes.yaml, matched on diacritic-folded lowercase text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from dateparser.date import DateDataParser
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import UsageError
+from ..model import DocumentMetadata, FoundDate, PageText
+
+UNKNOWN_TYPE = "unknown"
+
+
+# ---------------------------------------------------------------- document-type rules
+
+
+class Phrase(BaseModel):
+    """A keyword phrase and how much it says about a type. A trailing `*` on a word allows any ending."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    text: str = Field(min_length=1)
+    weight: float = Field(gt=0)
+
+
+class DocType(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1)
+    description: str = ""
+    phrases: tuple[Phrase, ...] = Field(min_length=1)
+
+
+class DocTypeRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min_score: float = Field(default=3, gt=0)
+    # One phrase repeated on every page (a letterhead, "primăria") must not outvote a strong phrase.
+    max_hits_per_phrase: int = Field(default=3, ge=1)
+    types: tuple[DocType, ...] = ()
+
+
+def load_doctype_rules(path: Path) -> DocTypeRules:
+    """Read document-type rules from YAML (see configs/doctypes.yaml for the layout)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read document-type rules: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("types", {}), dict):
+        raise UsageError(f"{path}: expected a mapping with `types:` mapping type names to their phrases")
+    try:
+        return DocTypeRules(
+            min_score=data.get("min_score", 3),
+            max_hits_per_phrase=data.get("max_hits_per_phrase", 3),
+            types=tuple(_doc_type(name, body or {}) for name, body in data.get("types", {}).items()),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:  # ValidationError is a ValueError
+        raise UsageError(f"{path}: invalid document-type rules: {exc}") from exc
+
+
+def _doc_type(name: str, body: dict) -> DocType:
+    # The same phrase written with and without diacritics is one phrase after folding: keep it once.
+    phrases: dict[str, Phrase] = {}
+    for text, weight in (body.get("phrases") or {}).items():
+        key = _fold(str(text))
+        if key not in phrases or phrases[key].weight < weight:
+            phrases[key] = Phrase(text=str(text), weight=weight)
+    if name == UNKNOWN_TYPE:
+        raise ValueError(f"`{UNKNOWN_TYPE}` is reserved for documents no rule matches")
+    return DocType(name=name, description=body.get("description", ""), phrases=tuple(phrases.values()))
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def extract_metadata(pages: Sequence[PageText], languages: Sequence[str], rules: DocTypeRules) -> DocumentMetadata:
+    """Metadata of one document from its pages in reading order; `languages` are Tesseract codes."""
+    parser = _date_parser(_dateparser_languages(languages))
+    title = _guess_title(pages[0], rules) if pages else ""
+    doc_type, reason, scores = _classify(pages, title, rules)
+    return DocumentMetadata(
+        page_count=len(pages),
+        languages=tuple(languages),
+        mean_confidence=_mean_confidence(pages),
+        dates=_unique_dates(date for page in pages for date in _find_dates(page, parser)),
+        title=title,
+        doc_type=doc_type,
+        doc_type_reason=reason,
+        extra={"doc_type_scores": scores},
+    )
+
+
+def _mean_confidence(pages: Sequence[PageText]) -> float:
+    """Same weighting as PageText.mean_confidence (word length), over all the document's words."""
+    words = [w for page in pages for w in page.words if w.conf >= 0]
+    total_length = sum(len(w.text) for w in words)
+    return sum(len(w.text) * w.conf for w in words) / total_length if total_length else 0.0
+
+
+def _fold(text: str) -> str:
+    """Lowercase without diacritics, so 'Autorizație' matches 'AUTORIZATIE'. Private: a shared one will replace it."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # ł and ґ are letters of their own, not letters with a combining mark, so NFKD leaves them alone.
+    return stripped.casefold().translate(_EXTRA_FOLDS)
+
+
+_EXTRA_FOLDS = str.maketrans({"ł": "l", "ґ": "г"})
+
+
+# ---------------------------------------------------------------- dates
+
+# Tesseract language codes -> dateparser's; codes dateparser does not know are left out.
+_DATEPARSER_LANGUAGES = {
+    "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "frk": "de", "eng": "en",
+    "fra": "fr", "ita": "it", "spa": "es", "ces": "cs", "slk": "sk", "nld": "nl", "bul": "bg", "srp": "sr",
+    "hrv": "hr", "slv": "sl", "bel": "be", "lit": "lt", "lav": "lv", "est": "et", "fin": "fi", "swe": "sv",
+    "dan": "da", "nor": "nb", "por": "pt", "tur": "tr", "heb": "he", "yid": "yi",
+}
+
+_DATEPARSER_SETTINGS = {
+    "PARSERS": ["absolute-time"],  # no relative dates ("12 ani" = 12 years ago) and no timestamps
+    "REQUIRE_PARTS": ["month", "year"],
+    "DATE_ORDER": "DMY",  # 04.05.1975 is 4 May in every language these archives are written in
+    "PREFER_DAY_OF_MONTH": "first",
+}
+
+
+def _dateparser_languages(languages: Sequence[str]) -> tuple[str, ...]:
+    codes = [part.split("_")[0] for lang in languages for part in lang.split("+")]
+    mapped = dict.fromkeys(_DATEPARSER_LANGUAGES[c] for c in codes if c in _DATEPARSER_LANGUAGES)
+    # Numeric dates need no language; English keeps the parser usable when none is known.
+    return tuple(mapped) or ("en",)
+
+
+@lru_cache(maxsize=32)
+def _date_parser(languages: tuple[str, ...]) -> DateDataParser:
+    """One parser per language set and process: building it and its first use load dateparser's data."""
+    return DateDataParser(languages=list(languages), settings=_DATEPARSER_SETTINGS, try_previous_locales=False)
+
+
+_ROMAN_MONTHS = ("XII", "XI", "X", "IX", "VIII", "VII", "VI", "V", "IV", "III", "II", "I")  # longest first
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
+                 "XI": 11, "XII": 12}
+# Ukrainian and Russian OCR often reads Roman I and X as the Cyrillic look-alikes І and Х.
+_CYRILLIC_ROMAN = str.maketrans({"І": "I", "Х": "X"})
+_ROMAN = "(?P<roman>" + "|".join(r.replace("I", "[IІ]").replace("X", "[XХ]") for r in _ROMAN_MONTHS) + ")"
+
+_YEAR = r"(?P<year>1[7-9]\d\d|20\d\d|2100)"
+_DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?P<month>0?[1-9]|1[0-2])"
+_WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
+_SEP = r"(?P<sep>[./-])"
+# Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
+_START = r"(?<![\d.,/-])"
+_END = r"(?![\d]|[.,/-]\d)"
+
+# In priority order: where two candidates overlap, the earlier pattern's date wins.
+_DATE_PATTERNS = tuple(re.compile(p) for p in (
+    _START + _DAY + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _YEAR + _END,  # 12.04.1975, 12/04/1975
+    _START + _YEAR + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _DAY + r"\.?" + _END,  # 1975-04-12, 1975. 04. 12.
+    _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
+    _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
+    _START + _DAY + r"\.?\s+" + _WORD + r",?\s+" + _YEAR + _END,  # 12 aprilie 1975, 12. April 1975
+    _WORD + r"\s+" + _DAY + r"\.?,?\s+" + _YEAR + _END,  # April 12, 1975, április 12, 1975
+    _START + _YEAR + r"\.?\s+" + _WORD + r"\s+" + _DAY + r"\.?" + _END,  # 1975. április 12.
+    _WORD + r"\s+" + _YEAR + _END,  # martie 1975
+))
+
+
+def _find_dates(page: PageText, parser: DateDataParser) -> list[FoundDate]:
+    """Dates on one page in reading order."""
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, FoundDate]] = []
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(page.text):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            iso = _read_candidate(match, parser)
+            if iso:
+                taken.append(match.span())
+                text = " ".join(match.group(0).split())
+                found.append((match.start(), FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number)))
+    return [date for _, date in sorted(found, key=lambda item: item[0])]
+
+
+def _read_candidate(match: re.Match, parser: DateDataParser) -> str:
+    """ISO date of a candidate, or "" when dateparser's reading does not agree with the candidate's digits."""
+    groups = match.groupdict()
+    text = match.group(0)
+    if groups.get("roman"):
+        month = _ROMAN_VALUES[groups["roman"].translate(_CYRILLIC_ROMAN)]
+        text = f"{groups['day']}.{month:02d}.{groups['year']}"
+    data = parser.get_date_data(text)
+    date: datetime | None = data.date_obj
+    if date is None or date.year != int(groups["year"]):
+        return ""
+    has_day = groups.get("day") is not None
+    # dateparser quietly swaps day and month, or takes a non-month word's neighbour as the month.
+    if has_day and (data.period != "day" or date.day != int(groups["day"])):
+        return ""
+    if groups.get("month") and date.month != int(groups["month"]):
+        return ""
+    if not has_day and data.period != "month":
+        return ""
+    return date.strftime("%Y-%m-%d" if has_day else "%Y-%m")
+
+
+def _unique_dates(dates) -> tuple[FoundDate, ...]:
+    """First occurrence of each distinct date, in reading order."""
+    seen: dict[str, FoundDate] = {}
+    for date in dates:
+        seen.setdefault(date.iso, date)
+    return tuple(seen.values())
+
+
+# ---------------------------------------------------------------- title
+
+_TITLE_SEARCH_LINES = 15  # titles sit in the header; deeper lines are body text
+_TITLE_MAX_CHARS = 120
+_TITLE_MIN_LETTER_SHARE = 0.6  # below this a line is mostly numbers and punctuation ("Nr. 1234/12.04.1975")
+_TITLE_MIN_CONFIDENCE = 50.0  # Tesseract confidence below which a line is likely misread
+
+
+def _guess_title(page: PageText, rules: DocTypeRules) -> str:
+    """A readable header line of the first page, preferring one that names the document type."""
+    lines = [" ".join(line.split()) for line in page.text.splitlines()]
+    lines = [line for line in lines if line][:_TITLE_SEARCH_LINES]
+    confidences = _line_confidences(lines, page)
+    candidates = [(line, _strongest_keyword(line, rules))
+                  for line, confidence in zip(lines, confidences) if _readable(line, confidence)]
+    # A one-word line is usually a stray word ("ROMÂNIA"), unless it names the type ("Baugenehmigung").
+    candidates = [(line, weight) for line, weight in candidates
+                  if _word_count(line) >= 2 or weight >= rules.min_score]
+    if not candidates:
+        return ""
+    # max() keeps the first of equal weights, so the topmost line wins ties, and wins when no line has a keyword.
+    best, _ = max(candidates, key=lambda candidate: candidate[1])
+    return _shorten(best, _TITLE_MAX_CHARS)
+
+
+def _readable(line: str, confidence: float | None) -> bool:
+    visible = [ch for ch in line if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in visible)
+    if letters < _TITLE_MIN_LETTER_SHARE * len(visible):
+        return False
+    return confidence is None or confidence >= _TITLE_MIN_CONFIDENCE
+
+
+def _word_count(line: str) -> int:
+    return sum(any(ch.isalpha() for ch in token) for token in line.split())
+
+
+def _line_confidences(lines: list[str], page: PageText) -> list[float | None]:
+    """Mean confidence per text line, found by walking the OCR words in step with the line's tokens.
+
+    PageText keeps no line structure, so a token is paired with the next OCR word of the same text
+    (looking a few words ahead to step over words the text rendering dropped). None: no word found.
+    """
+    words = [w for w in page.words if w.conf >= 0]
+    cursor = 0
+    result: list[float | None] = []
+    for line in lines:
+        matched = []
+        for token in line.split():
+            ahead = next((i for i in range(cursor, min(cursor + 8, len(words))) if words[i].text == token), None)
+            if ahead is not None:
+                matched.append(words[ahead])
+                cursor = ahead + 1
+        weights = sum(len(w.text) for w in matched)
+        result.append(sum(len(w.text) * w.conf for w in matched) / weights if weights else None)
+    return result
+
+
+def _strongest_keyword(line: str, rules: DocTypeRules) -> float:
+    """Weight of the strongest phrase in the line: the strongest, not the sum, so long body lines don't win."""
+    folded = _fold(line)
+    return max((p.weight for t in rules.types for p in t.phrases if _phrase_pattern(p.text).search(folded)),
+               default=0.0)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+# ---------------------------------------------------------------- document type
+
+
+@lru_cache(maxsize=4096)
+def _phrase_pattern(phrase: str) -> re.Pattern:
+    """Whole words, any whitespace (line breaks too) between them; `word*` allows any ending.
+
+    A hyphen may have spaces or a line break around it: OCR and typists split "vânzare - cumpărare".
+    """
+    words = [_word_pattern(word) for word in _fold(phrase).split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
+def _word_pattern(word: str) -> str:
+    parts = r"\s*-\s*".join(re.escape(part) for part in word.rstrip("*").split("-"))
+    return parts + (r"\w*" if word.endswith("*") else "")
+
+
+def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tuple[str, str, dict[str, float]]:
+    """(type, reason, score per type). The title's matches count a second time: a title says most."""
+    text = _fold("\n".join(page.text for page in pages))
+    folded_title = _fold(title)
+    scores: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    for doc_type in rules.types:
+        scores[doc_type.name], reasons[doc_type.name] = _score(doc_type, text, folded_title, rules)
+    if not any(scores.values()):
+        return UNKNOWN_TYPE, "no keyword phrase matched", scores
+    best_score = max(scores.values())
+    tied = [name for name, score in scores.items() if score == best_score]
+    if len(tied) > 1:
+        # Two types equally likely: saying "unknown" is more honest than picking by file order.
+        return UNKNOWN_TYPE, f"tie at score {best_score:g} between {', '.join(tied)}", scores
+    best = tied[0]
+    if best_score < rules.min_score:
+        return UNKNOWN_TYPE, f"best was {best} at {best_score:g} < min_score {rules.min_score:g}: {reasons[best]}", scores
+    return best, f"{reasons[best]}; score {best_score:g}", scores
+
+
+def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tuple[float, str]:
+    score = 0.0
+    matched: list[str] = []
+    for phrase in doc_type.phrases:
+        pattern = _phrase_pattern(phrase.text)
+        hits = len(pattern.findall(text))
+        if not hits:
+            continue
+        in_title = bool(title) and pattern.search(title) is not None
+        score += phrase.weight * (min(hits, rules.max_hits_per_phrase) + in_title)
+        notes = ([f"x{hits}"] if hits > 1 else []) + (["in title"] if in_title else [])
+        matched.append(f'"{phrase.text}"' + (f" ({', '.join(notes)})" if notes else ""))
+    return score, ("matched " + ", ".join(matched)) if matched else ""

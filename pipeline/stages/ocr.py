@@ -1,0 +1,62 @@
+"""OCR: one Tesseract run per page gives the text, the word boxes and confidences (hOCR) and the PDF text layer."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._exec import tesseract
+from ..errors import OcrFailedError
+from ..model import PageText, Word
+
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_WCONF = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class OcrOutput:
+    hocr: Path
+    text_pdf: Path  # invisible text layer, same page geometry as the image
+    page: PageText
+
+
+def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float) -> OcrOutput:
+    """Run Tesseract once on `image` (a PNG carrying its dpi) and collect all it produced."""
+    outputs = tesseract.run_page(image, out_base, languages, timeout)
+    text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
+    words, size = parse_hocr(outputs["hocr"])
+    page = PageText(
+        number=page_number, text=_tidy(text), words=tuple(words), width=size[0], height=size[1], dpi=dpi
+    )
+    return OcrOutput(hocr=outputs["hocr"], text_pdf=outputs["pdf"], page=page)
+
+
+def parse_hocr(path: Path) -> tuple[list[Word], tuple[int, int]]:
+    """Words with their boxes and confidences, and the page size, from a Tesseract hOCR file."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise OcrFailedError(path, f"Tesseract wrote unreadable hOCR: {exc}") from exc
+    size = (0, 0)
+    words: list[Word] = []
+    for span in root.iter():
+        cls = span.get("class", "")
+        title = span.get("title", "")
+        if cls == "ocr_page" and (m := _BBOX.search(title)):
+            size = (int(m.group(3)), int(m.group(4)))
+        elif cls == "ocrx_word":
+            text = "".join(span.itertext()).strip()
+            box = _BBOX.search(title)
+            conf = _WCONF.search(title)
+            if text and box:
+                bbox = (int(box.group(1)), int(box.group(2)), int(box.group(3)), int(box.group(4)))
+                words.append(Word(text=text, bbox=bbox, conf=float(conf.group(1)) if conf else -1.0))
+    return words, size
+
+
+def _tidy(text: str) -> str:
+    """Tesseract ends pages with a form feed and pads lines; keep paragraphs, drop the rest."""
+    lines = [line.rstrip() for line in text.replace("\f", "").splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,174 @@
+"""Preflight: identify and validate an input file before any work is spent on it.
+
+Cheap checks only (headers, structure, sizes); full decoding happens once, in the page stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+from ..errors import (
+    CorruptFileError,
+    DecompressionBombError,
+    EmptyFileError,
+    EncryptedPdfError,
+    TruncatedFileError,
+    UnsupportedFormatError,
+)
+
+SCAN_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx", ".pdf"}
+IMAGE_FORMATS = {"tiff", "jpeg", "png", "jp2"}
+
+
+@dataclass(frozen=True)
+class ScanFile:
+    """An input that passed preflight."""
+
+    path: Path
+    format: str  # tiff | jpeg | png | jp2 | pdf
+    page_count: int
+    sha256: str
+    size: int
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The scan format from a file's first bytes, or None when it is not one we read."""
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "tiff"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith((b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
+        return "jp2"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return None
+
+
+# Formats we recognise only to say precisely why they are refused.
+_OTHER_FORMATS = {
+    b"BM": "a Windows BMP image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive",
+    b"RIFF": "a RIFF file (WebP/AVI)",
+    b"<?xml": "an XML file",
+}
+
+
+def describe_unsupported(path: Path, head: bytes) -> str:
+    expected = "expected TIFF, JPEG, PNG, JPEG 2000 or PDF"
+    for magic, name in _OTHER_FORMATS.items():
+        if head.startswith(magic):
+            return f"content is {name}, not a supported scan format ({expected})"
+    if head and all(32 <= b < 127 or b in b"\t\r\n" for b in head[:256]):
+        return f"content is plain text, not a scan ({expected})"
+    return f"not a scan: unrecognised content ({expected})"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def inspect_scan(path: Path, max_pixels: int) -> ScanFile:
+    """Validate `path` and return what later stages need; raise a typed InputError naming the reason."""
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFileError(path, "the file is empty (0 bytes)")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    fmt = sniff_format(head)
+    if fmt is None:
+        raise UnsupportedFormatError(path, describe_unsupported(path, head))
+    if fmt == "pdf":
+        pages = _check_pdf(path)
+    else:
+        pages = _check_image(path, fmt, max_pixels, size)
+    return ScanFile(path=path, format=fmt, page_count=pages, sha256=sha256_of(path), size=size)
+
+
+def _check_pdf(path: Path) -> int:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2048))
+        if b"%%EOF" not in fh.read():
+            # qpdf would "recover" such a file by guessing, silently losing the missing pages or images.
+            raise TruncatedFileError(path, "the PDF has no %%EOF marker at its end: the file was cut short")
+    try:
+        with pikepdf.open(path) as pdf:
+            if pdf.is_encrypted:
+                raise EncryptedPdfError(path, "the PDF is encrypted; PDF/A forbids encryption - ask for an unprotected copy")
+            count = len(pdf.pages)
+    except pikepdf.PasswordError as exc:
+        raise EncryptedPdfError(path, "the PDF is encrypted with a password") from exc
+    except pikepdf.PdfError as exc:
+        raise CorruptFileError(path, f"not a readable PDF ({_short(exc)})") from exc
+    if count == 0:
+        raise CorruptFileError(path, "the PDF has no pages")
+    return count
+
+
+def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                frames = getattr(img, "n_frames", 1)
+                for index in range(frames):
+                    img.seek(index)
+                    _check_pixels(path, img, max_pixels)
+                    _check_complete(path, img, fmt, size)
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBombError(path, str(exc)) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, (TruncatedFileError, DecompressionBombError)):
+            raise
+        raise CorruptFileError(path, f"cannot read the {fmt.upper()} image ({_short(exc)})") from exc
+    return frames
+
+
+def _check_pixels(path: Path, img: Image.Image, max_pixels: int) -> None:
+    width, height = img.size
+    if width * height > max_pixels:
+        raise DecompressionBombError(
+            path,
+            f"page is {width}x{height} px ({width * height / 1e6:.0f} MP), over the limit of "
+            f"{max_pixels / 1e6:.0f} MP (--max-pixels)",
+        )
+    if width < 16 or height < 16:
+        raise CorruptFileError(path, f"image is only {width}x{height} px: too small to be a scanned page")
+
+
+def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
+    """Truncation check without decoding: every byte the header points at must exist."""
+    if fmt == "tiff":
+        for _, _, offset, _ in img.tile:
+            if offset >= size:
+                raise TruncatedFileError(path, "TIFF image data ends before the page does")
+        counts = img.tag_v2.get(279) or img.tag_v2.get(325)  # StripByteCounts / TileByteCounts
+        offsets = img.tag_v2.get(273) or img.tag_v2.get(324)  # StripOffsets / TileOffsets
+        if counts and offsets and max(o + c for o, c in zip(offsets, counts)) > size:
+            raise TruncatedFileError(path, "TIFF image data ends before the page does")
+    elif fmt == "jpeg":
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - 4096))
+            if b"\xff\xd9" not in fh.read():
+                raise TruncatedFileError(path, "JPEG data has no end marker: the file was cut short")
+    elif fmt == "png":
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - 64))
+            if b"IEND" not in fh.read():
+                raise TruncatedFileError(path, "PNG has no IEND chunk: the file was cut short")
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__

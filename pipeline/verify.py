@@ -1,0 +1,52 @@
+"""Fixity check: every master still has the checksum it was archived with, and is still read-only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .archive import Archive
+from .stages.preflight import sha256_of
+
+
+@dataclass(frozen=True)
+class MasterProblem:
+    document: str
+    master: str
+    problem: str  # missing | checksum-changed | writable
+
+
+@dataclass
+class VerifyReport:
+    masters_checked: int = 0
+    documents_checked: int = 0
+    problems: list[MasterProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_archive(archive: Archive, progress=None) -> VerifyReport:
+    report = VerifyReport()
+    for record in archive.iter_documents():
+        report.documents_checked += 1
+        for entry in record.get("files", []):
+            master = archive.root / entry["master"]
+            report.masters_checked += 1
+            problem = _check_master(master, entry["sha256"])
+            if problem:
+                report.problems.append(MasterProblem(record["id"], str(master), problem))
+            if progress:
+                progress(entry)
+    return report
+
+
+def _check_master(master, expected: str) -> str:
+    if not master.is_file():
+        return "missing"
+    if sha256_of(master) != expected:
+        return "checksum-changed"
+    if os.stat(master).st_mode & 0o222:
+        return "writable"
+    return ""

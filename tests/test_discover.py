@@ -1,0 +1,68 @@
+"""Grouping pages into documents: the rules the README promises."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import UsageError
+from pipeline.stages.discover import find_scan_files, group_documents, natural_key
+
+
+def _touch(folder: Path, *names: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        path = folder / name
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" if name.endswith(".png") else b"%PDF-1.4\n")
+        paths.append(path)
+    return paths
+
+
+def test_natural_order_puts_p2_before_p10():
+    names = ["p10.png", "p2.png", "p1.png"]
+    assert sorted((Path(n) for n in names), key=natural_key) == [Path("p1.png"), Path("p2.png"), Path("p10.png")]
+
+
+def test_auto_groups_numbered_pages_and_keeps_other_files_apart(tmp_path):
+    pages = _touch(tmp_path / "dosar-7", "p10.png", "p2.png", "p1.png", "cover.png", "deed.pdf")
+    files, _ = find_scan_files([str(tmp_path)])
+    plans = group_documents(files, single_page={p for p in pages if p.suffix == ".png"}, rule="auto")
+    sources = {plan.source: [f.name for f in plan.files] for plan in plans}
+    assert sources[str(tmp_path / "dosar-7" / "p*.png")] == ["p1.png", "p2.png", "p10.png"]
+    assert sources[str(tmp_path / "dosar-7" / "cover.png")] == ["cover.png"]
+    assert sources[str(tmp_path / "dosar-7" / "deed.pdf")] == ["deed.pdf"]
+
+
+def test_auto_does_not_join_files_that_differ_before_the_last_number(tmp_path):
+    pages = _touch(tmp_path, "EHRI-BF-19380802_EN_01.png", "EHRI-BF-19380810_EN_01.png")
+    plans = group_documents(pages, set(pages), "auto")
+    assert len(plans) == 2
+
+
+def test_folder_rule_makes_one_document_per_folder(tmp_path):
+    first = _touch(tmp_path / "a", "scan b.png", "scan a.png")
+    second = _touch(tmp_path / "b", "x.png")
+    plans = group_documents(first + second, set(first + second), "folder")
+    assert [[f.name for f in p.files] for p in plans] == [["scan a.png", "scan b.png"], ["x.png"]]
+
+
+def test_file_rule_keeps_every_file_apart(tmp_path):
+    pages = _touch(tmp_path, "p1.png", "p2.png")
+    assert len(group_documents(pages, set(pages), "file")) == 2
+
+
+def test_walk_skips_hidden_and_non_scan_files_and_the_archive_itself(tmp_path):
+    _touch(tmp_path, "p1.png")
+    (tmp_path / "notes.txt").write_text("not a scan")
+    (tmp_path / ".DS_Store").write_bytes(b"\0")
+    _touch(tmp_path / "archive" / "masters", "old.png")
+    files, others = find_scan_files([str(tmp_path)], exclude=tmp_path / "archive")
+    assert [f.name for f in files] == ["p1.png"]
+    assert [o.name for o in others] == ["notes.txt"]
+
+
+def test_missing_input_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="no such file"):
+        find_scan_files([str(tmp_path / "nope")])
+    with pytest.raises(UsageError, match="no files match"):
+        find_scan_files([str(tmp_path / "*.tif")])

@@ -1,0 +1,146 @@
+"""The whole path, as an archivist runs it: ingest real scans, search them, rerun, verify, reindex."""
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ExitCode
+from pipeline.pdfa import check_pdfa
+
+from .conftest import DATA, sha256, tree_hashes
+
+
+def _report(result) -> dict:
+    return json.loads(result.stdout)
+
+
+def test_ingest_then_search_finds_a_word_from_the_page(run_cli, phototest, archive_dir):
+    result = run_cli("ingest", str(phototest), "--lang", "eng", "--collection", "Test fond", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    (item,) = _report(result)["items"]
+    assert item["status"] == "processed" and item["source"] == str(phototest)
+    pdf = Path(item["pdf"])
+    assert pdf.is_file() and check_pdfa(pdf) == []
+    doc_dir = archive_dir / "documents" / item["document"]
+    assert (doc_dir / "pages" / "0001.hocr").is_file()
+    assert "quick brown" in (doc_dir / "document.txt").read_text()
+
+    hits = _report(run_cli("search", "quick", "brown", "--json"))["hits"]
+    assert [(h["document"], h["page"]) for h in hits] == [(item["document"], 1)]
+    assert hits[0]["source"] == str(phototest) and hits[0]["score"] > 0
+    assert "[quick]" in hits[0]["snippet"].lower()
+
+    shown = run_cli("show", item["document"])
+    assert shown.exit_code == 0 and "Test fond" in shown.stdout
+
+
+def test_rerun_skips_what_is_done_and_changes_nothing(run_cli, phototest, archive_dir):
+    first = run_cli("ingest", str(phototest), "--lang", "eng", "--json")
+    doc = _report(first)["items"][0]["document"]
+    before = tree_hashes(archive_dir / "documents")
+    second = run_cli("ingest", str(phototest), "--lang", "eng", "--json")
+    assert second.exit_code == ExitCode.ok
+    (item,) = _report(second)["items"]
+    assert (item["status"], item["reason"], item["document"]) == ("skipped", "already-archived", doc)
+    assert _report(second)["summary"]["pages"] == 0
+    assert tree_hashes(archive_dir / "documents") == before
+
+
+def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_path, archive_dir):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("encrypted_algo4.pdf", "hugemono.pdf", "trivial.pdf", "baiona_alpha.png", "aspect.pdf",
+                 "palette.pdf", "kcs.pdf", "3small.pdf"):
+        shutil.copy(DATA / "edge" / name, batch / name)
+    (batch / "empty.tif").touch()
+    data = (DATA / "edge" / "baiona_cmyk.jpg").read_bytes()
+    (batch / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (batch / "readme.txt").write_text("scanned on 2024-05-02")
+    originals = tree_hashes(batch)
+
+    result = run_cli("ingest", str(batch), "--group", "file", "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.partial, result.output
+    items = {Path(i["source"]).name: i for i in _report(result)["items"]}
+    expected_failures = {"encrypted_algo4.pdf": "encrypted", "hugemono.pdf": "too-large",
+                         "empty.tif": "empty-file", "cut.jpg": "truncated"}
+    for name, reason in expected_failures.items():
+        assert (items[name]["status"], items[name]["reason"]) == ("failed", reason), items[name]
+        assert items[name]["detail"]
+    assert items["readme.txt"]["status"] == "skipped"
+    for name in ("trivial.pdf", "baiona_alpha.png", "aspect.pdf", "palette.pdf", "kcs.pdf", "3small.pdf"):
+        assert items[name]["status"] == "processed", items[name]
+        assert check_pdfa(Path(items[name]["pdf"])) == []
+    assert items["3small.pdf"]["pages"] == 3
+    assert tree_hashes(batch) == originals  # originals byte-identical
+
+
+def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, phototest, archive_dir):
+    item = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]
+    record = json.loads((archive_dir / "documents" / item["document"] / "document.json").read_text())
+    master = archive_dir / record["files"][0]["master"]
+    assert sha256(master) == sha256(phototest)
+    assert not os.stat(master).st_mode & 0o222
+    assert run_cli("verify").exit_code == ExitCode.ok
+
+    os.chmod(master, stat.S_IWUSR | stat.S_IRUSR)
+    with master.open("r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00\x01")
+    result = run_cli("verify")
+    assert result.exit_code == ExitCode.integrity
+    assert "checksum-changed" in result.stdout and str(master) in result.stdout
+
+
+def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive_dir):
+    run_cli("ingest", str(phototest), "--lang", "eng")
+    for index_file in (archive_dir / "index").iterdir():
+        index_file.unlink()
+    assert _report(run_cli("search", "quick", "--json"))["hits"] == []
+    result = run_cli("reindex")
+    assert result.exit_code == 0 and "1 documents" in result.stdout
+    assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
+
+
+def test_ocr_command_prints_text_and_writes_nothing(run_cli, phototest, archive_dir, tmp_path):
+    debug = tmp_path / "debug"
+    result = run_cli("ocr", str(phototest), "--lang", "eng", "--debug-dir", str(debug))
+    assert result.exit_code == 0
+    assert "quick brown" in result.stdout
+    assert not archive_dir.exists()
+    assert list(debug.glob("*.png")), "each cleanup step leaves an image in --debug-dir"
+
+
+def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path):
+    assert run_cli("ingest", str(tmp_path / "missing.tif")).exit_code == ExitCode.usage
+    assert run_cli("ingest", str(phototest), "--lang", "not a code").exit_code == ExitCode.usage
+    result = run_cli("ingest", str(phototest), "--lang", "xho")  # a valid code whose pack is not installed
+    assert result.exit_code == ExitCode.missing_dependency
+    assert "tesseract-ocr-xho" in result.stderr
+    assert run_cli("show", "0123456789abcdef").exit_code == ExitCode.usage
+    assert run_cli("search", "x", "--year", "1980..1970").exit_code == ExitCode.usage
+
+
+def test_a_second_writer_is_refused_while_one_works(run_cli, phototest, archive_dir):
+    from pipeline.archive import Archive
+
+    archive = Archive(archive_dir).create()
+    with archive.writer_lock():
+        result = run_cli("ingest", str(phototest), "--lang", "eng")
+    assert result.exit_code == ExitCode.archive_unavailable
+    assert "another retrodig process" in result.stderr
+
+
+def test_every_file_of_a_document_fails_together(run_cli, tmp_path):
+    dosar = tmp_path / "dosar"
+    dosar.mkdir()
+    shutil.copy(DATA / "pages" / "phototest.tif", dosar / "p1.tif")
+    (dosar / "p2.tif").write_bytes(b"")
+    result = run_cli("ingest", str(dosar), "--lang", "eng", "--json")
+    items = {Path(i["source"]).name: i for i in _report(result)["items"]}
+    assert items["p2.tif"]["reason"] == "empty-file"
+    assert items["p1.tif"]["reason"] == "document-incomplete"
+    assert result.exit_code == ExitCode.bad_input

@@ -1,0 +1,261 @@
+"""Metadata stage: dates in many languages and formats, title guess, document type from the YAML rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import UsageError
+from pipeline.model import PageText, Word
+from pipeline.stages.metadata import DocTypeRules, extract_metadata, load_doctype_rules
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+ALL_LANGUAGES = ("ron", "pol", "ukr", "rus", "hun", "deu", "eng")
+
+
+@pytest.fixture(scope="module")
+def rules() -> DocTypeRules:
+    return load_doctype_rules(CONFIGS / "doctypes.yaml")
+
+
+def page(text: str, number: int = 1, words: tuple[Word, ...] = ()) -> PageText:
+    return PageText(number=number, text=text, words=words)
+
+
+def words_of(line: str, conf: float) -> tuple[Word, ...]:
+    return tuple(Word(token, (0, 0, 10, 10), conf) for token in line.split())
+
+
+def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
+    rules = rules or DocTypeRules()
+    return [d.iso for d in extract_metadata([page(text)], languages, rules).dates]
+
+
+# ---------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(("text", "languages", "expected"), [
+    ("Cluj, 12.04.1975", ("ron",), "1975-04-12"),
+    ("data 12/04/1975", ("ron",), "1975-04-12"),
+    ("dated 12/04/1975", ("eng",), "1975-04-12"),  # day first even in English: European archives
+    ("din 1975-04-12", ("ron",), "1975-04-12"),
+    ("Kolozsvár, 1975. 04. 12.", ("hun",), "1975-04-12"),
+    ("nr. 5 din 12.IV.1975", ("ron",), "1975-04-12"),
+    ("Kraków, dnia 12 IV 1975 r.", ("pol",), "1975-04-12"),
+    ("Львів, 3.XI.1968", ("ukr",), "1968-11-03"),
+    ("Львів, 3.ХІ.1968", ("ukr",), "1968-11-03"),  # Cyrillic Х and І read for Roman XI
+    ("Budapest, 1975. IV. 12.", ("hun",), "1975-04-12"),
+    ("încheiat azi, 12 aprilie 1975", ("ron",), "1975-04-12"),
+    ("Warszawa, dnia 12 kwietnia 1975 r.", ("pol",), "1975-04-12"),
+    ("Київ, 12 квітня 1975 р.", ("ukr",), "1975-04-12"),
+    ("Москва, 12 апреля 1975 г.", ("rus",), "1975-04-12"),
+    ("Wien, am 12. April 1975", ("deu",), "1975-04-12"),
+    ("Debrecen, április 12, 1975", ("hun",), "1975-04-12"),
+    ("Debrecen, 1975. április 12.", ("hun",), "1975-04-12"),
+    ("London, April 12, 1975", ("eng",), "1975-04-12"),
+    ("în luna martie 1975", ("ron",), "1975-03"),
+    ("12 kwi. 1975", ("pol",), "1975-04-12"),
+])
+def test_date_formats(text, languages, expected):
+    assert isos(text, languages) == [expected]
+
+
+def test_found_date_keeps_source_text_year_and_page():
+    meta = extract_metadata([page("fără date"), page("Cluj, 12 aprilie\n1975.", number=2)], ["ron"], DocTypeRules())
+    (date,) = meta.dates
+    assert (date.iso, date.year, date.text, date.page) == ("1975-04-12", 1975, "12 aprilie 1975", 2)
+    assert meta.years == (1975,)
+
+
+@pytest.mark.parametrize("text", [
+    "tel. 0264 123 456",
+    "tel. 0264-123-456, fax 0264.12.04.1975",  # digits glued to a date-like run belong to a number
+    "conform art. 12 alin. 3 din lege",
+    "art. 12 din 1975",
+    "suma de 1.250 lei",
+    "suma de 12.500.000 lei",
+    "vezi pag. 12, 1975",
+    "anul 1975 și 1976",
+    "timp de 12 ani 1975",  # dateparser would read "12 ani" as twelve years ago
+    "la 12 1975",  # a bare number is not a month
+    "12.13.1975",  # no month 13; dateparser would swap it to 13 December
+    "31.02.1975",
+    "1650-04-12 and 12.04.2150",  # outside 1700-2100
+])
+def test_no_false_dates(text):
+    assert isos(text) == []
+
+
+def test_dates_are_deduplicated_in_reading_order():
+    text = "Aprobat 03.11.1968.\nÎnregistrat 12 aprilie 1975.\nVezi decizia din 3.XI.1968 și 12/04/1975."
+    assert isos(text, ("ron",)) == ["1968-11-03", "1975-04-12"]
+
+
+def test_day_and_year_month_of_same_month_are_both_kept():
+    assert isos("12 martie 1975, plătit în martie 1975", ("ron",)) == ["1975-03-12", "1975-03"]
+
+
+def test_unknown_language_codes_still_find_numeric_dates():
+    assert isos("Praha 12.04.1975", ("xyz",)) == ["1975-04-12"]
+
+
+# ---------------------------------------------------------------- title
+
+PERMIT = """\
+ROMÂNIA
+JUDEȚUL CLUJ
+PRIMĂRIA MUNICIPIULUI CLUJ-NAPOCA
+Nr. 1234 / 12.04.1975
+
+AUTORIZAȚIE DE CONSTRUIRE
+Nr. 56 din 12 aprilie 1975
+
+Ca urmare a cererii adresate de Popescu Ion, cu domiciliul în Cluj-Napoca, str. Horea nr. 3,
+înregistrată la nr. 1234 din 2.III.1975, în conformitate cu prevederile Legii nr. 50/1991,
+se autorizează executarea lucrărilor de construire pentru o casă de locuit, conform
+certificatului de urbanism nr. 77 din 10.01.1975.
+Primar,
+"""
+
+
+def test_title_prefers_line_naming_the_document_type(rules):
+    assert extract_metadata([page(PERMIT)], ["ron"], rules).title == "AUTORIZAȚIE DE CONSTRUIRE"
+
+
+def test_title_skips_short_numeric_and_low_confidence_lines(rules):
+    text = "ROMÂNIA\n№ 12/3 — 1975\nxq Rzv ,,lj\nProces verbal de receptie a lucrarilor\n"
+    words = words_of("ROMÂNIA", 95) + words_of("№ 12/3 — 1975", 90) + words_of("xq Rzv ,,lj", 21) \
+        + words_of("Proces verbal de receptie a lucrarilor", 88)
+    title = extract_metadata([page(text, words=words)], ["ron"], rules).title
+    assert title == "Proces verbal de receptie a lucrarilor"
+
+
+def test_title_may_be_one_word_that_names_the_type(rules):
+    text = "Stadt Wien, Bauamt\nBaugenehmigung\nDem Bauherrn Franz Huber wird die Baugenehmigung erteilt."
+    assert extract_metadata([page(text)], ["deu"], rules).title == "Baugenehmigung"
+
+
+def test_title_prefers_top_line_over_body_line_with_more_keywords(rules):
+    text = ("Starostwo Powiatowe w Krakowie\nDECYZJA nr 12/75\no pozwoleniu na budowę\n"
+            "Zatwierdzam projekt i udzielam pozwolenia na budowę. Inwestor: Jan Kowalski.")
+    assert extract_metadata([page(text)], ["pol"], rules).title == "o pozwoleniu na budowę"
+
+
+def test_title_without_keywords_is_first_readable_line(rules):
+    assert extract_metadata([page("12\nLista chiriașilor blocului B\nAlt rând\n")], ["ron"], rules).title \
+        == "Lista chiriașilor blocului B"
+
+
+def test_title_is_shortened_and_empty_when_nothing_fits(rules):
+    long_line = "cerere " * 40
+    title = extract_metadata([page(long_line)], ["ron"], rules).title
+    assert len(title) <= 120 and title.endswith("…")
+    assert extract_metadata([page("1975\n---\n12/3\n")], ["ron"], rules).title == ""
+    assert extract_metadata([], ["ron"], rules).title == ""
+
+
+# ---------------------------------------------------------------- document type
+
+
+@pytest.mark.parametrize(("text", "languages", "expected"), [
+    (PERMIT, ("ron",), "building_permit"),
+    ("Starostwo Powiatowe w Krakowie\nDECYZJA nr 12/75\no pozwoleniu na budowę\n"
+     "Zatwierdzam projekt i udzielam pozwolenia na budowę budynku mieszkalnego. Inwestor: Jan Kowalski.",
+     ("pol",), "building_permit"),
+    ("Рада Міністрів\nДОЗВІЛ НА БУДІВНИЦТВО № 14\nвидано забудовнику Іваненку І. І.", ("ukr",), "building_permit"),
+    ("Stadt Wien, Bauamt\nBaugenehmigung\nDem Bauherrn Franz Huber wird die Baugenehmigung erteilt.",
+     ("deu",), "building_permit"),
+    ("Kolozsvár Város Tanácsa\nÉPÍTÉSI ENGEDÉLY\naz építtető Kovács János részére", ("hun",), "building_permit"),
+    ("CONSILIUL POPULAR AL MUNICIPIULUI CLUJ\nHOTĂRÎREA nr. 45\nComitetul executiv hotărăşte:\n"
+     "Art. 1. Se aprobă planul de sistematizare.", ("ron",), "council_decision"),
+    ("UCHWAŁA NR XII/45/75\nRady Miejskiej w Krakowie\nz dnia 12 kwietnia 1975 r.\nRada Miejska uchwala, co następuje:",
+     ("pol",), "council_decision"),
+    ("Львівська міська рада\nРІШЕННЯ\nсесії міської ради від 12 квітня 1975 р.\nміська рада вирішила:",
+     ("ukr",), "council_decision"),
+    ("Beschluss des Gemeinderates vom 12. April 1975\nDer Gemeinderat beschließt in seiner Sitzung:",
+     ("deu",), "council_decision"),
+    ("Budapest Főváros Képviselő-testülete\n45/1995. (IV. 12.) határozata\na képviselő-testület határozat",
+     ("hun",), "council_decision"),
+    ("EXTRAS DE PE ACTUL DE NAȘTERE\nOficiul de stare civilă al comunei Florești\nNumele: Pop Maria",
+     ("ron",), "civil_status"),
+    ("ODPIS SKRÓCONY AKTU URODZENIA\nUrząd Stanu Cywilnego w Krakowie", ("pol",), "civil_status"),
+    ("СВІДОЦТВО ПРО НАРОДЖЕННЯ\nвідділ РАЦС Львівського міського управління юстиції", ("ukr",), "civil_status"),
+    ("Standesamt Hermannstadt\nGeburtsurkunde Nr. 217", ("deu",), "civil_status"),
+    ("SZÜLETÉSI ANYAKÖNYVI KIVONAT\nAnyakönyvi hivatal: Debrecen", ("hun",), "civil_status"),
+    ("CONTRACT DE VÂNZARE - CUMPĂRARE\nîncheiat azi la Biroul Notarial\nvânzătorul Pop Ion și cumpărătorul",
+     ("ron",), "property_deed"),
+    ("Sehr geehrte Damen und Herren,\nwir bitten um Auskunft über das Grundstück.\nMit freundlichen Grüßen",
+     ("deu",), "correspondence"),
+    ("Stimate domnule Primar,\nvă rugăm să ne comunicați situația.\nCu stimă,", ("ron",), "correspondence"),
+])
+def test_doc_type(rules, text, languages, expected):
+    meta = extract_metadata([page(text)], languages, rules)
+    assert meta.doc_type == expected, meta.doc_type_reason
+
+
+def test_doc_type_reason_names_phrases_counts_and_title(rules):
+    meta = extract_metadata([page(PERMIT)], ["ron"], rules)
+    assert meta.doc_type_reason.startswith('matched "autorizați* de construire" (in title)')
+    assert '"primări*"' in meta.doc_type_reason and "score" in meta.doc_type_reason
+    assert meta.extra["doc_type_scores"]["building_permit"] > meta.extra["doc_type_scores"]["council_decision"]
+
+
+def test_neutral_text_is_unknown(rules):
+    text = "Lista chiriașilor\nPopescu Ion, etaj 2\nIonescu Maria, etaj 3\nTotal: 14 persoane"
+    meta = extract_metadata([page(text)], ["ron"], rules)
+    assert meta.doc_type == "unknown"
+    assert meta.doc_type_reason == "no keyword phrase matched"
+
+
+def test_weak_words_alone_stay_below_min_score(rules):
+    meta = extract_metadata([page("Primăria orașului Turda\nInventar de mobilier")], ["ron"], rules)
+    assert meta.doc_type == "unknown"
+    assert "min_score" in meta.doc_type_reason
+
+
+def test_repeated_weak_phrase_is_capped(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("min_score: 3\nmax_hits_per_phrase: 2\ntypes:\n"
+                    "  a:\n    phrases:\n      primărie: 1\n  b:\n    phrases:\n      contract: 2\n",
+                    encoding="utf-8")
+    meta = extract_metadata([page("Contract de închiriere\n" + "primarie " * 10)], ["ron"], load_doctype_rules(path))
+    assert meta.extra["doc_type_scores"] == {"a": 2, "b": 4}  # "contract" counted again as the title
+    assert meta.doc_type == "b"
+
+
+# ---------------------------------------------------------------- rules file and other fields
+
+
+def test_config_rules_load_and_every_type_has_phrases(rules):
+    names = [t.name for t in rules.types]
+    assert names == ["building_permit", "property_deed", "council_decision", "civil_status", "correspondence"]
+    assert rules.min_score == 3
+    for doc_type in rules.types:
+        assert doc_type.phrases and all(p.weight > 0 for p in doc_type.phrases), doc_type.name
+
+
+def test_phrases_spelled_twice_are_kept_once(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("types:\n  permit:\n    phrases:\n      autorizație de construire: 3\n"
+                    "      autorizatie de construire: 2\n", encoding="utf-8")
+    (permit,) = load_doctype_rules(path).types
+    assert [(p.text, p.weight) for p in permit.phrases] == [("autorizație de construire", 3)]
+
+
+@pytest.mark.parametrize("body", ["types: [a, b]", "types:\n  a:\n    phrases:\n      x: -1\n",
+                                  "types:\n  unknown:\n    phrases:\n      x: 1\n", "types: {a: {phrases: {}}}",
+                                  "min_score: [1"])
+def test_bad_rules_are_usage_errors(tmp_path, body):
+    path = tmp_path / "rules.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(UsageError):
+        load_doctype_rules(path)
+
+
+def test_mean_confidence_is_weighted_over_all_pages(rules):
+    pages = [page("ab", words=(Word("ab", (0, 0, 1, 1), 90.0),)),
+             page("abcd", number=2, words=(Word("abcd", (0, 0, 1, 1), 60.0), Word("?", (0, 0, 1, 1), -1)))]
+    meta = extract_metadata(pages, ["ron", "pol"], rules)
+    assert meta.mean_confidence == pytest.approx((2 * 90 + 4 * 60) / 6)
+    assert (meta.page_count, meta.languages) == (2, ("ron", "pol"))

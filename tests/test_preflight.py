@@ -1,0 +1,108 @@
+"""Preflight refuses hard inputs with a named reason, from real files (and real damage done to copies)."""
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline.errors import (
+    CorruptFileError,
+    DecompressionBombError,
+    EmptyFileError,
+    EncryptedPdfError,
+    TruncatedFileError,
+    UnsupportedFormatError,
+)
+from pipeline.stages.preflight import inspect_scan
+
+from .conftest import DATA
+
+EDGE = DATA / "edge"
+LIMIT = 250_000_000
+
+
+def _truncated_copy(source: Path, target: Path, keep: float = 0.6) -> Path:
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * keep)])
+    return target
+
+
+def test_good_files_pass_with_page_counts():
+    assert inspect_scan(EDGE / "3small.pdf", LIMIT).page_count == 3
+    assert inspect_scan(EDGE / "baiona_cmyk.jpg", LIMIT).format == "jpeg"
+    scan = inspect_scan(DATA / "pages" / "phototest.tif", LIMIT)
+    assert (scan.format, scan.page_count, len(scan.sha256)) == ("tiff", 1, 64)
+
+
+def test_multipage_tiff_counts_its_pages(tmp_path):
+    source = Image.open(DATA / "pages" / "phototest.tif").convert("L")
+    target = tmp_path / "register.tif"
+    source.save(target, save_all=True, append_images=[source.rotate(180), source.transpose(Image.Transpose.FLIP_LEFT_RIGHT)])
+    assert inspect_scan(target, LIMIT).page_count == 3
+
+
+def test_encrypted_pdf_is_refused():
+    with pytest.raises(EncryptedPdfError, match="encrypted"):
+        inspect_scan(EDGE / "encrypted_algo4.pdf", LIMIT)
+
+
+def test_empty_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.tif"
+    empty.touch()
+    with pytest.raises(EmptyFileError, match="0 bytes"):
+        inspect_scan(empty, LIMIT)
+
+
+@pytest.mark.parametrize("name", ["baiona_cmyk.jpg", "baiona_alpha.png"])
+def test_truncated_images_are_refused(tmp_path, name):
+    cut = _truncated_copy(EDGE / name, tmp_path / name)
+    with pytest.raises((TruncatedFileError, CorruptFileError)):
+        inspect_scan(cut, LIMIT)
+
+
+def test_truncated_tiff_is_refused(tmp_path):
+    cut = _truncated_copy(DATA / "pages" / "phototest.tif", tmp_path / "cut.tif", keep=0.5)
+    with pytest.raises((TruncatedFileError, CorruptFileError)):
+        inspect_scan(cut, LIMIT)
+
+
+def test_truncated_pdf_is_refused(tmp_path):
+    cut = _truncated_copy(EDGE / "3small.pdf", tmp_path / "cut.pdf", keep=0.3)
+    with pytest.raises((CorruptFileError, TruncatedFileError)):
+        inspect_scan(cut, LIMIT)
+
+
+def test_text_file_and_misnamed_bmp_are_refused_with_what_they_are(tmp_path):
+    text = tmp_path / "notes.tif"
+    text.write_text("these are notes, not a scan\n")
+    with pytest.raises(UnsupportedFormatError, match="plain text"):
+        inspect_scan(text, LIMIT)
+    bmp = tmp_path / "page.tif"
+    buffer = io.BytesIO()
+    Image.open(EDGE / "baiona_cmyk.jpg").convert("RGB").save(buffer, "BMP")
+    bmp.write_bytes(buffer.getvalue())
+    with pytest.raises(UnsupportedFormatError, match="BMP"):
+        inspect_scan(bmp, LIMIT)
+
+
+def test_huge_pdf_page_is_refused_as_too_large():
+    # hugemono.pdf: a 35000x35000 bilevel page - a decompression bomb for a naive rasterizer.
+    # Preflight only reads the header; the page stage refuses it before rendering (see test_ingest).
+    scan = inspect_scan(EDGE / "hugemono.pdf", LIMIT)
+    assert scan.page_count == 1
+
+
+def test_image_over_the_pixel_limit_is_refused(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("L", (4000, 3000), 255).save(big)
+    with pytest.raises(DecompressionBombError, match="12 MP"):
+        inspect_scan(big, 10_000_000)
+
+
+def test_originals_are_only_read(tmp_path):
+    copy = Path(shutil.copy(EDGE / "palette.pdf", tmp_path / "palette.pdf"))
+    before = copy.read_bytes(), copy.stat().st_mtime_ns
+    inspect_scan(copy, LIMIT)
+    assert (copy.read_bytes(), copy.stat().st_mtime_ns) == before

@@ -1,0 +1,354 @@
+"""The embedded (SQLite FTS5) search backend and the folding it relies on, on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from pipeline.backends.search import EmbeddedSearch, open_search
+from pipeline.backends.search import embedded
+from pipeline.backends.search.folding import fold, words
+from pipeline.backends.search.protocol import IndexedDocument, IndexedPage, SearchQuery
+from pipeline.errors import ArchiveBusyError, UsageError
+
+
+def doc(doc_id, *pages, collection="primarie", doc_type="permit", languages=("ron",), years=(1931,),
+        title="", source=None):
+    return IndexedDocument(
+        id=doc_id, collection=collection, title=title or f"title {doc_id}", doc_type=doc_type,
+        languages=tuple(languages), years=tuple(years), source=source or f"/scans/{doc_id}.tif",
+        pages=tuple(IndexedPage(number, text) for number, text in enumerate(pages, start=1)),
+    )
+
+
+@pytest.fixture
+def index(tmp_path):
+    backend = EmbeddedSearch(tmp_path / "index" / "search.sqlite")
+    yield backend
+    backend.close()
+
+
+def found(backend, text, **filters):
+    """(document, page) of every hit, best first."""
+    results = backend.search(SearchQuery(text, **filters))
+    return [(hit.document, hit.page) for hit in results.hits]
+
+
+# --- folding -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, printed", [
+    ("primaria", "Primăria"), ("urzad", "Urząd"), ("lodz", "Łódź"), ("imputernicire", "Împuternicire"),
+    ("strasse", "Straße"), ("gudz", "Gudź"),
+    ("oeuvre", "Œuvre"), ("dorde", "Đorđe"), ("sogn", "Søgn"), ("istanbul", "ıstanbul"),
+    ("елка", "Ёлка"), ("іжак", "Їжак"), ("иод", "Йод"), ("aesir", "Æsir"), ("hamrun", "Ħamrun"),
+])
+def test_fold_drops_diacritics_and_case(typed, printed):
+    assert fold(printed) == typed
+
+
+def test_fold_ukrainian_ghe_with_upturn_matches_plain_ghe():
+    assert fold("ґудзь") == fold("гудзь") == "гудзь"
+    assert fold("Ґанок") == "ганок"
+
+
+def test_fold_both_romanian_comma_and_cedilla_forms():
+    # ş/ţ (cedilla, old keyboards and OCR) and ș/ț (comma below, correct) must meet.
+    assert fold("şţŞŢ") == fold("șțȘȚ") == "stst"
+
+
+def test_fold_handles_decomposed_input():
+    assert fold("Prima\u0306ria") == "primaria"
+
+
+def test_words_split_on_non_letters_and_keep_decomposed_words_whole():
+    assert words("Primăria, m'ясо 2019-10 title:x foo_bar Prima\u0306ria") == [
+        "primăria", "m", "ясо", "2019", "10", "title", "x", "foo", "bar", "prima\u0306ria"]
+
+
+# --- matching across spellings -------------------------------------------------------
+
+def test_search_ignores_diacritics_on_both_sides(index):
+    index.index_documents([
+        doc("ro", "Autorizație emisă de Primăria orașului Cluj"),
+        doc("pl", "Urząd Miejski w Łodzi, ul. Piotrkowska, Łódź"),
+        doc("uk", "Ґудзь Іван, мешканець"),
+        doc("ru", "Гудзь Петро"),
+    ])
+    assert found(index, "primaria") == [("ro", 1)]
+    assert found(index, "PRIMĂRIA") == [("ro", 1)]
+    assert found(index, "urzad") == [("pl", 1)]
+    assert found(index, "lodz") == [("pl", 1)]
+    assert sorted(found(index, "гудзь")) == [("ru", 1), ("uk", 1)]
+    assert sorted(found(index, "ґудзь")) == [("ru", 1), ("uk", 1)]
+
+
+def test_romanian_cedilla_and_comma_spellings_find_each_other(index):
+    index.index_documents([doc("cedilla", "Primăria sectorului 3, strada Ştefan"),
+                           doc("comma", "Primăria sectorului 4, strada Ștefan")])
+    assert sorted(found(index, "ştefan")) == [("cedilla", 1), ("comma", 1)]
+    assert sorted(found(index, "ștefan")) == [("cedilla", 1), ("comma", 1)]
+    assert sorted(found(index, "sectorului")) == [("cedilla", 1), ("comma", 1)]
+
+
+def test_every_word_must_match_and_hits_are_per_page(index):
+    index.index_documents([doc("a", "registrul de intrare", "registrul de ieșire", "altceva")])
+    assert sorted(found(index, "registrul")) == [("a", 1), ("a", 2)]
+    assert found(index, "registrul iesire") == [("a", 2)]
+    results = index.search(SearchQuery("registrul"))
+    assert results.total == 2
+    assert all(hit.score > 0 for hit in results.hits)
+
+
+def test_better_match_scores_higher(index):
+    index.index_documents([doc("often", "taxa taxa taxa taxa impozit"),
+                           doc("once", "taxa impozit cladire teren strada numar ora")])
+    hits = index.search(SearchQuery("taxa")).hits
+    assert [hit.document for hit in hits] == ["often", "once"]
+    assert hits[0].score > hits[1].score
+
+
+def test_phrase_search_needs_the_words_together(index):
+    index.index_documents([
+        doc("phrase", "S-a eliberat autorizație de construire pentru imobil"),
+        doc("apart", "construire de garaj fără autorizație"),
+    ])
+    assert found(index, '"autorizatie de construire"') == [("phrase", 1)]
+    assert sorted(found(index, "autorizatie construire")) == [("apart", 1), ("phrase", 1)]
+
+
+def test_prefix_only_as_suffix_of_a_letters_only_word(index):
+    index.index_documents([doc("a", "Împuternicire notarială"), doc("b", "anul 1931")])
+    assert found(index, "imputern*") == [("a", 1)]
+    assert found(index, "Împutern*") == [("a", 1)]
+    assert found(index, "imputern") == []  # no star, no prefix
+    assert found(index, "193*") == []  # digits: the star is ignored, "193" is a whole word
+    assert found(index, "*imputernicire") == [("a", 1)]
+
+
+def test_limit_offset_and_total(index):
+    index.index_documents([doc(f"d{n}", "cerere") for n in range(5)])
+    first = index.search(SearchQuery("cerere", limit=2))
+    rest = index.search(SearchQuery("cerere", limit=10, offset=2))
+    assert first.total == rest.total == 5
+    assert len(first.hits) == 2 and len(rest.hits) == 3
+    assert {h.document for h in first.hits} | {h.document for h in rest.hits} == {f"d{n}" for n in range(5)}
+    assert index.search(SearchQuery("cerere", limit=0)).total == 5
+
+
+def test_negative_limit_is_a_usage_error():
+    with pytest.raises(UsageError):
+        SearchQuery("x", limit=-1)
+
+
+# --- filters -------------------------------------------------------------------------
+
+@pytest.fixture
+def filtered(index):
+    index.index_documents([
+        doc("ro1931", "registru", collection="cluj", doc_type="permit", languages=("ron",), years=(1931,)),
+        doc("pl1925", "registru", collection="lodz", doc_type="letter", languages=("pol", "deu"), years=(1920, 1925)),
+        doc("hu1899", "registru", collection="cluj", doc_type="letter", languages=("hun",), years=(1899,)),
+        doc("undated", "registru", collection="cluj", doc_type="permit", languages=("ron",), years=()),
+    ])
+    return index
+
+
+def ids(backend, **filters):
+    return sorted(document for document, _ in found(backend, "registru", **filters))
+
+
+def test_filter_collection_and_doc_type(filtered):
+    assert ids(filtered, collection="lodz") == ["pl1925"]
+    assert ids(filtered, collection="cluj", doc_type="letter") == ["hu1899"]
+    assert ids(filtered, doc_type="nothing") == []
+
+
+def test_filter_language_is_any_of_the_documents_languages(filtered):
+    assert ids(filtered, language="deu") == ["pl1925"]
+    assert ids(filtered, language="pol") == ["pl1925"]
+    assert ids(filtered, language="ron") == ["ro1931", "undated"]
+    assert ids(filtered, language="po") == []  # whole codes only
+
+
+def test_filter_year_range_matches_any_year_and_excludes_undated(filtered):
+    assert ids(filtered) == ["hu1899", "pl1925", "ro1931", "undated"]
+    assert ids(filtered, year_from=1921, year_to=1930) == ["pl1925"]
+    assert ids(filtered, year_from=1900, year_to=1920) == ["pl1925"]
+    assert ids(filtered, year_from=1926) == ["ro1931"]
+    assert ids(filtered, year_to=1900) == ["hu1899"]
+    assert ids(filtered, year_from=1931, year_to=1931) == ["ro1931"]
+
+
+# --- writing -------------------------------------------------------------------------
+
+def test_indexing_the_same_id_again_replaces_it(index):
+    index.index_documents([doc("x", "prima versiune", "pagina doi")])
+    index.index_documents([doc("x", "a doua versiune", collection="other")])
+    assert found(index, "versiune") == [("x", 1)]
+    assert found(index, "prima") == []
+    assert found(index, "pagina") == []
+    assert index.search(SearchQuery("versiune")).hits[0].collection == "other"
+    assert index.document_ids() == {"x"}
+
+
+def test_remove_document(index):
+    index.index_documents([doc("keep", "cerere"), doc("drop", "cerere")])
+    index.remove_document("drop")
+    index.remove_document("never-indexed")
+    assert found(index, "cerere") == [("keep", 1)]
+    assert not index.has_document("drop") and index.has_document("keep")
+    assert index.document_ids() == {"keep"}
+
+
+def test_index_documents_is_all_or_nothing(index):
+    index.index_documents([doc("old", "cerere")])
+
+    def broken_batch():
+        yield doc("new1", "cerere")
+        raise OSError("page text unreadable")
+
+    with pytest.raises(OSError):
+        index.index_documents(broken_batch())
+    assert index.document_ids() == {"old"}
+    assert found(index, "cerere") == [("old", 1)]
+
+
+def test_index_survives_reopening(tmp_path):
+    first = open_search(tmp_path)
+    first.index_documents([doc("x", "Łódź")])
+    first.close()
+    second = open_search(tmp_path)
+    try:
+        assert found(second, "lodz") == [("x", 1)]
+        assert (tmp_path / "index" / "search.sqlite").is_file()
+    finally:
+        second.close()
+
+
+def test_unknown_backend_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError):
+        open_search(tmp_path, backend="solr")
+
+
+# --- rebuild -------------------------------------------------------------------------
+
+def test_rebuild_replaces_the_whole_index(index):
+    index.index_documents([doc("old", "conținut vechi")])
+    count = index.rebuild(iter([doc("new1", "conținut nou"), doc("new2", "alt conținut nou")]))
+    assert count == 2
+    assert index.document_ids() == {"new1", "new2"}
+    assert found(index, "vechi") == []
+    assert sorted(found(index, "nou")) == [("new1", 1), ("new2", 1)]
+    assert not index.path.with_name("search.sqlite.new").exists()
+    index.index_documents([doc("later", "nou")])  # still writable after the swap
+    assert len(found(index, "nou")) == 3
+
+
+def test_rebuild_seen_by_a_new_reader(index):
+    index.index_documents([doc("old", "vechi")])
+    index.rebuild([doc("new", "nou")])
+    reader = EmbeddedSearch(index.path)
+    try:
+        assert reader.document_ids() == {"new"}
+    finally:
+        reader.close()
+
+
+def test_failed_rebuild_keeps_the_old_index(index):
+    index.index_documents([doc("old", "vechi")])
+
+    def broken():
+        yield doc("new", "nou")
+        raise OSError("disk")
+
+    with pytest.raises(OSError):
+        index.rebuild(broken())
+    assert index.document_ids() == {"old"}
+    assert not index.path.with_name("search.sqlite.new").exists()
+
+
+def test_rebuild_refuses_while_another_process_has_the_index_open(index, monkeypatch):
+    monkeypatch.setattr(embedded, "_LEAVE_WAL_SECONDS", 0.2)
+    index.index_documents([doc("old", "vechi")])
+    other = sqlite3.connect(index.path)
+    other.execute("SELECT count(*) FROM documents").fetchone()
+    try:
+        with pytest.raises(ArchiveBusyError):
+            index.rebuild([doc("new", "nou")])
+    finally:
+        other.close()
+    assert index.document_ids() == {"old"}
+    assert index.rebuild([doc("new", "nou")]) == 1
+
+
+# --- hostile input -------------------------------------------------------------------
+
+HOSTILE = ['a OR b', 'title:x', '"unbalanced', '*', ')(', 'NEAR(a b)', '-a', '^a', 'a AND', 'NOT',
+           '"', '""', '" "', 'a"b"c', '**', 'a**', "'", '{a b}:c', 'words:x', 'rowid', 'a + b',
+           'x' * 2000, '\x00', '\ufeff', '💥', 'a*b*', '(((', 'OR', 'AND NOT OR']
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_query_never_raises(index, text):
+    index.index_documents([doc("x", "a b c x title words near")])
+    index.search(SearchQuery(text))
+
+
+def test_operators_are_plain_words(index):
+    index.index_documents([
+        doc("alpha", "alpha"),
+        doc("literal", "alpha or gamma"),
+        doc("column", "title x"),
+        doc("near", "near a b"),
+        doc("minus", "alpha beta"),
+    ])
+    assert found(index, "alpha OR gamma") == [("literal", 1)]  # as an operator it would find "alpha" too
+    assert found(index, "title:x") == [("column", 1)]
+    assert found(index, "NEAR(a b)") == [("near", 1)]
+    assert sorted(found(index, "alpha -beta")) == [("minus", 1)]  # "-" is no NOT
+
+
+@pytest.mark.parametrize("text", ["*", ")(", '""', "   ", "-", ":"])
+def test_query_without_words_gives_empty_results(index, text):
+    index.index_documents([doc("x", "cerere")])
+    results = index.search(SearchQuery(text))
+    assert results.total == 0 and results.hits == ()
+
+
+# --- snippets ------------------------------------------------------------------------
+
+def test_snippet_marks_the_original_word(index):
+    text = ("Subsemnatul Ion Popescu, domiciliat în strada Morii nr. 5, solicit autorizație "
+            "de construire emisă de Primăria orașului Cluj pentru imobilul din strada Morii, "
+            "anexând planul de situație și actul de proprietate.")
+    index.index_documents([doc("x", text)])
+    snippet = index.search(SearchQuery("primaria")).hits[0].snippet
+    assert "[Primăria]" in snippet
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert "emisă de [Primăria] orașului" in snippet
+    assert len(snippet) <= 200
+
+
+def test_snippet_marks_prefix_and_phrase_words_and_keeps_polish_letters(index):
+    index.index_documents([doc("x", "Urząd Miejski w Łodzi wydał zaświadczenie.\nŁódź, dnia 3 maja")])
+    assert index.search(SearchQuery("lodz")).hits[0].snippet == "Urząd Miejski w Łodzi wydał zaświadczenie. [Łódź], dnia 3 maja"
+    assert "[Urząd] [Miejski]" in index.search(SearchQuery('"urzad miejski"')).hits[0].snippet
+    assert "[Łodzi]" in index.search(SearchQuery("lodz*")).hits[0].snippet
+
+
+def test_snippet_shows_a_second_distant_match():
+    terms = embedded.parse_query("alpha omega")
+    text = "alpha " + " ".join(f"w{n}" for n in range(40)) + " omega end"
+    snippet = embedded.make_snippet(text, terms)
+    assert snippet.startswith("[alpha] w0")
+    assert " … " in snippet and "[omega]" in snippet
+    assert snippet.endswith("[omega] end")
+
+
+def test_snippet_stays_short_with_long_words():
+    terms = embedded.parse_query("needle")
+    text = " ".join(["x" * 40] * 5 + ["needle"] + ["y" * 40] * 30 + ["needle"])
+    snippet = embedded.make_snippet(text, terms)
+    assert len(snippet) <= 200
+    assert "[needle]" in snippet
