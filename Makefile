@@ -8,8 +8,9 @@ RETRODIG = .venv/bin/retrodig --archive $(ARCHIVE)
 demo:
 	./scripts/setup.sh
 	$(RETRODIG) ingest samples --collection "Samples" --lang ron+eng; test $$? -le 4
-	$(RETRODIG) search primaria
-	$(RETRODIG) search "solicitation" --year 1930..1945
+	$(RETRODIG) search "situatia geografica"
+	$(RETRODIG) search somesului
+	$(RETRODIG) search "jews" --year 1930..1945
 
 ## Set up and run the test suite (slow cases excluded: make test-all runs them too).
 test:
