@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import ExitCode
 from pipeline.pdfa import check_pdfa
 
-from .conftest import DATA, sha256, tree_hashes
+from .conftest import DATA, SHARED_CORPUS, sha256, tree_hashes
 
 
 def _report(result) -> dict:
@@ -144,3 +144,23 @@ def test_every_file_of_a_document_fails_together(run_cli, tmp_path):
     assert items["p2.tif"]["reason"] == "empty-file"
     assert items["p1.tif"]["reason"] == "document-incomplete"
     assert result.exit_code == ExitCode.bad_input
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_CORPUS / "edge").is_dir(), reason="needs ../shared/corpus beside the clone")
+def test_whole_edge_corpus_in_one_batch(run_cli, tmp_path):
+    """Every hard input of the development corpus is processed or refused with a named reason."""
+    batch = tmp_path / "edge"
+    shutil.copytree(SHARED_CORPUS / "edge", batch)
+    originals = tree_hashes(batch)
+    result = run_cli("ingest", str(batch), "--group", "file", "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.partial, result.output
+    items = _report(result)["items"]
+    failed = {Path(i["source"]).name: i["reason"] for i in items if i["status"] == "failed"}
+    assert failed.pop("encrypted_algo4.pdf") == "encrypted"
+    assert set(failed.values()) <= {"unsupported-format", "too-large"}, failed
+    assert all(i["detail"] for i in items if i["status"] == "failed")
+    processed = [i for i in items if i["status"] == "processed"]
+    assert len(processed) >= 35
+    assert all(check_pdfa(Path(i["pdf"])) == [] for i in processed)
+    assert tree_hashes(batch) == originals

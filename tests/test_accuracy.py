@@ -1,0 +1,43 @@
+"""Real Tesseract on real pages: the text retrodig reads is close to the ground-truth transcription."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.api import ocr_file
+from pipeline.evaluation import character_error_rate
+from pipeline.options import Options
+
+from .conftest import DATA, SHARED_CORPUS
+
+PAGES = DATA / "pages"
+
+
+def _cer(image: Path, languages: str, tmp_path: Path) -> float:
+    pages = ocr_file(image, Options(archive=tmp_path / "unused", languages=languages, jobs=1))
+    truth = image.with_name(image.name.rsplit(".", 1)[0] + ".gt.txt").read_text(encoding="utf-8")
+    return character_error_rate("\n".join(p.text for p in pages), truth)
+
+
+@pytest.mark.parametrize(("name", "ceiling"), [
+    ("phototest.tif", 0.02),  # clean rendered page
+    ("EHRI-DR-19390519-US_04.jpg", 0.10),  # 1939 typewritten report, grey scan
+])
+def test_cer_of_real_pages_stays_low(name, ceiling, tmp_path):
+    assert _cer(PAGES / name, "eng", tmp_path) <= ceiling
+
+
+def test_cer_metric_counts_edits_per_truth_character():
+    assert character_error_rate("Primăria  orașului\n", "Primăria orașului") == 0.0
+    assert character_error_rate("Primaria", "Primăria") == pytest.approx(1 / 8)
+    assert character_error_rate("", "abcd") == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_CORPUS / "ocr" / "ehri").is_dir(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.parametrize("name", ["EHRI-BF-19380111_DE_01.jpg", "EHRI-NISKO-19391112_DE_02.jpg",
+                                  "EHRI-BF-19380802_EN_01.jpg", "EHRI-ET-WL16560044_07.jpg"])
+def test_cer_on_development_corpus_pages(name, tmp_path):
+    language = "deu" if "_DE_" in name else "eng"
+    # GT leaves out letterheads and stamps, which OCR reads: a little slack above the typewritten text's CER.
+    assert _cer(SHARED_CORPUS / "ocr" / "ehri" / name, language, tmp_path) <= 0.25

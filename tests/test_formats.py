@@ -1,0 +1,73 @@
+"""Every accepted format goes the whole way: multi-page TIFF, JPEG 2000, a folder of page images, a scanned PDF."""
+
+import json
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+from PIL import Image
+
+from pipeline.errors import ExitCode
+from pipeline.pdfa import check_pdfa
+
+from .conftest import DATA
+
+PHOTOTEST = DATA / "pages" / "phototest.tif"
+EHRI = DATA / "pages" / "EHRI-DR-19390519-US_04.jpg"
+
+
+def _ingest(run_cli, *args: str) -> dict:
+    result = run_cli("ingest", *args, "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    return json.loads(result.stdout)
+
+
+def _page_texts(archive_dir: Path, doc_id: str) -> list[str]:
+    record = json.loads((archive_dir / "documents" / doc_id / "document.json").read_text())
+    return [(archive_dir / "documents" / doc_id / p["text"]).read_text() for p in record["pages"]]
+
+
+def test_multipage_tiff_is_one_document_with_its_pages_in_order(run_cli, tmp_path, archive_dir):
+    ehri = Image.open(EHRI).convert("L")
+    target = tmp_path / "register.tif"
+    Image.open(PHOTOTEST).convert("L").save(target, save_all=True, append_images=[ehri], dpi=(300, 300),
+                                            compression="tiff_lzw")
+    (item,) = _ingest(run_cli, str(target))["items"]
+    assert item["pages"] == 2
+    first, second = _page_texts(archive_dir, item["document"])
+    assert "quick brown" in first and "sixteen offices" in second
+    with pikepdf.open(item["pdf"]) as pdf:
+        assert len(pdf.pages) == 2
+    assert check_pdfa(Path(item["pdf"])) == []
+
+
+def test_jpeg2000_scan_is_read(run_cli, tmp_path, archive_dir):
+    target = tmp_path / "scan.jp2"
+    Image.open(PHOTOTEST).convert("L").save(target, dpi=(300, 300), irreversible=False)
+    (item,) = _ingest(run_cli, str(target))["items"]
+    assert item["status"] == "processed"
+    assert "quick brown" in _page_texts(archive_dir, item["document"])[0]
+    hits = json.loads(run_cli("search", "jumped", "--json").stdout)["hits"]
+    assert hits and hits[0]["document"] == item["document"]
+
+
+def test_folder_of_page_images_is_one_document_in_natural_order(run_cli, tmp_path, archive_dir):
+    dosar = tmp_path / "dosar-1975"
+    dosar.mkdir()
+    Image.open(EHRI).save(dosar / "p10.png", dpi=(300, 300))  # p2 must come before p10
+    Image.open(PHOTOTEST).convert("L").save(dosar / "p2.png", dpi=(300, 300))
+    report = _ingest(run_cli, str(dosar))
+    assert {i["document"] for i in report["items"]} == {report["items"][0]["document"]}
+    doc = report["items"][0]["document"]
+    first, second = _page_texts(archive_dir, doc)
+    assert "quick brown" in first and "sixteen offices" in second
+    hits = json.loads(run_cli("search", "sixteen", "offices", "--json").stdout)["hits"]
+    assert [(h["document"], h["page"]) for h in hits] == [(doc, 2)]
+
+
+def test_scanned_pdf_is_rasterized_and_searchable(run_cli, tmp_path, archive_dir):
+    target = tmp_path / "scanned.pdf"
+    target.write_bytes(img2pdf.convert(str(EHRI)))
+    (item,) = _ingest(run_cli, str(target))["items"]
+    assert "sixteen offices" in _page_texts(archive_dir, item["document"])[0]
+    assert check_pdfa(Path(item["pdf"])) == []
