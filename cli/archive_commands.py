@@ -32,12 +32,16 @@ def register(cli: click.Group) -> None:
         ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))
 
     @cli.command()
+    @click.option("--backend", "search_backend", type=click.Choice(["embedded", "elasticsearch"]), default=None,
+                  help="Rebuild this backend's index (default: the one the archive's retrodig.yaml names).")
     @click.pass_context
-    def reindex(ctx):
+    def reindex(ctx, search_backend):
         """Rebuild the search index from the archive on disk (the old index serves until the new one is ready)."""
 
-        def progress(documents):
-            return tqdm(documents, unit="doc", desc="reindex", file=sys.stderr, disable=not sys.stderr.isatty())
+        def progress(documents, total):
+            return tqdm(documents, total=total, unit="doc", desc="reindex", file=sys.stderr,
+                        disable=not sys.stderr.isatty())
 
-        count = api.reindex(build_options(ctx), progress=progress)
-        click.echo(f"reindexed {count} documents")
+        options = build_options(ctx, search_backend=search_backend)
+        count = api.reindex(options, progress=progress)
+        click.echo(f"reindexed {count} documents into the {options.search.backend} index")

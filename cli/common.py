@@ -9,16 +9,26 @@ import click
 from pydantic import ValidationError
 
 from pipeline.errors import UsageError
-from pipeline.options import Options
+from pipeline.options import Options, load_config
 
 
-def build_options(ctx: click.Context, **values: Any) -> Options:
+def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
+    """Options from the archive's retrodig.yaml, overridden by what was given on the command line."""
     values = {k: v for k, v in values.items() if v is not None}
+    config = load_config(ctx.obj["archive"])
+    search = dict(config.get("search") or {})
+    if search_backend:
+        search["backend"] = search_backend
+    unknown = set(config) - {"search"}
+    if unknown:
+        raise UsageError(f"unknown setting(s) in the configuration: {', '.join(sorted(unknown))}")
     try:
-        return Options(archive=ctx.obj["archive"], **values)
+        return Options(archive=ctx.obj["archive"], search=search, **values)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
+        if first["loc"][0] == "search":
+            raise UsageError(f"setting {field} in the configuration: {first['msg']}") from None
         raise UsageError(f"--{field.replace('_', '-')}: {first['msg']}") from None
 
 

@@ -24,7 +24,7 @@ __all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "verify", "re
 
 def search(options: Options, query: SearchQuery) -> SearchResults:
     archive = _existing_archive(options)
-    backend = open_search(archive.root)
+    backend = open_search(archive.root, options.search)
     try:
         return backend.search(query)
     finally:
@@ -66,11 +66,11 @@ def verify(options: Options, progress=None) -> VerifyReport:
 def reindex(options: Options, progress=None) -> int:
     """Rebuild the search index from the documents on disk; the new index replaces the old in one step."""
     archive = _existing_archive(options)
-    backend = open_search(archive.root)
+    backend = open_search(archive.root, options.search)
     try:
         documents = all_indexed_documents(archive)
         if progress:
-            documents = progress(documents)
+            documents = progress(documents, archive.count_documents())
         return backend.rebuild(documents)
     finally:
         backend.close()

@@ -112,6 +112,11 @@ class Archive:
             raise DocumentNotFoundError(f"no document '{doc_id}' in the archive {self.root}")
         return json.loads((self.document_dir(doc_id) / DOCUMENT_FILE).read_text(encoding="utf-8"))
 
+    def count_documents(self) -> int:
+        if not self.documents.is_dir():
+            return 0
+        return sum(1 for folder in self.documents.iterdir() if (folder / DOCUMENT_FILE).is_file())
+
     def iter_documents(self) -> Iterator[dict]:
         if not self.documents.is_dir():
             return

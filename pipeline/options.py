@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import UsageError
@@ -36,6 +37,58 @@ def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]
     return codes
 
 
+class EnvRef(BaseModel):
+    """A secret kept out of config files: `{"$env": "NAME"}` is read from the environment when it is used."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    env: str = Field(alias="$env", min_length=1)
+
+    def resolve(self) -> str:
+        value = os.environ.get(self.env)
+        if value is None:
+            raise UsageError(f"the configuration refers to the environment variable {self.env}, which is not set")
+        return value
+
+
+def resolve_secret(value: str | EnvRef | None) -> str | None:
+    return value.resolve() if isinstance(value, EnvRef) else value
+
+
+class SearchSettings(BaseModel):
+    """Which search backend serves the archive (`search:` in the archive's retrodig.yaml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    backend: Literal["embedded", "elasticsearch"] = "embedded"
+    # Elasticsearch only:
+    url: str = "http://localhost:9200"
+    index: str = Field(default="retrodig", pattern=r"^[a-z0-9][a-z0-9_-]*$")  # an alias: reindex swaps it
+    username: str | EnvRef | None = None
+    password: str | EnvRef | None = None
+    api_key: str | EnvRef | None = None
+    ca_certs: str | None = None
+    verify_certs: bool = True
+    timeout: float = Field(default=30.0, gt=0)
+
+
+CONFIG_FILE = "retrodig.yaml"
+
+
+def load_config(archive: Path) -> dict:
+    """Settings from `$RETRODIG_CONFIG`, else `<archive>/retrodig.yaml`, else none (all defaults)."""
+    path = Path(os.environ.get("RETRODIG_CONFIG") or Path(archive) / CONFIG_FILE)
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a mapping of settings (e.g. search: {{backend: embedded}})")
+    return data
+
+
 class Options(BaseModel):
     """Everything a run needs to know. Immutable: derive a new one with `model_copy(update=...)`."""
 
@@ -55,6 +108,7 @@ class Options(BaseModel):
     jpeg_quality: int = Field(default=85, ge=30, le=100)
     tesseract_timeout: float = Field(default=600.0, gt=0)
     configs_dir: Path = CONFIGS_DIR
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     @field_validator("languages", mode="before")
     @classmethod

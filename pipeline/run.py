@@ -76,7 +76,7 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
     started = time.monotonic()
     with archive.writer_lock():
         archive.clear_work()
-        search = open_search(archive.root)
+        search = open_search(archive.root, options.search)
         try:
             jobs = _plan(inputs, options, archive, search, report, events)
             events.started(len(jobs), sum(j.page_count for j in jobs))

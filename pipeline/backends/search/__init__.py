@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import UsageError
+from ...options import SearchSettings
 from .embedded import EmbeddedSearch
-from .protocol import IndexedDocument, IndexedPage, SearchBackend, SearchHit, SearchQuery, SearchResults
+from .protocol import (
+    FacetCount, IndexedDocument, IndexedPage, SearchBackend, SearchHit, SearchQuery, SearchResults, WordBox,
+)
 
 __all__ = [
     "open_search", "EmbeddedSearch", "SearchBackend", "IndexedDocument", "IndexedPage",
-    "SearchQuery", "SearchHit", "SearchResults",
+    "SearchQuery", "SearchHit", "SearchResults", "FacetCount", "WordBox",
 ]
 
-BACKENDS = ("embedded",)
 
-
-def open_search(archive_dir: Path, backend: str = "embedded") -> SearchBackend:
+def open_search(archive_dir: Path, settings: SearchSettings | None = None) -> SearchBackend:
     """Open (creating if needed) the search index of the archive at `archive_dir`."""
-    if backend == "embedded":
-        return EmbeddedSearch(Path(archive_dir) / "index" / "search.sqlite")
-    raise UsageError(f"unknown search backend {backend!r} (known: {', '.join(BACKENDS)})")
+    settings = settings or SearchSettings()
+    if settings.backend == "elasticsearch":
+        from .elasticsearch import ElasticsearchSearch  # the client is needed only by archives that use it
+
+        return ElasticsearchSearch(settings)
+    return EmbeddedSearch(Path(archive_dir) / "index" / "search.sqlite")

@@ -1,159 +1,30 @@
-"""Search without a server: one SQLite file, with an FTS5 index over folded page text.
+"""Search without a server: one SQLite file in the archive, with an FTS5 index over analysed page text.
 
-Page text is folded in Python (see folding.py) before FTS5 sees it, because FTS5's own
-diacritic removal misses letters such as ł or ґ. The original text is kept beside it
-for snippets. User input never reaches FTS5 syntax: queries are rebuilt from words.
+Each page is indexed twice in one FTS5 row: its words folded (see folding.py: FTS5's own diacritic removal
+misses letters such as ł or ґ) and their language-tagged stems or lemmas (analysis.py). A vocabulary of
+one-letter-deleted forms finds the words one OCR error away from a query word (query.py). The original text
+is kept beside it for snippets. User input never reaches FTS5 syntax: queries are rebuilt from words.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ArchiveBusyError, ArchiveError
-from .folding import fold, word_matches, words
+from .analysis import analysed_languages, word_keys
+from .embedded_sql import SCHEMA, SCHEMA_VERSION, facet_counts, filter_conditions, fts_expressions
+from .folding import fold, words
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
+from .query import MIN_FUZZY_LENGTH, QueryTerm, WordMatcher, close_words, deletion_keys, parse_query
+from .snippets import make_snippet, matched_words
 
 _BUSY_SECONDS = 30.0
 _LEAVE_WAL_SECONDS = 5.0
-_MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
-_SNIPPET_WORDS = 12
-_SNIPPET_CHARS = 200
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY, collection TEXT NOT NULL, title TEXT NOT NULL, doc_type TEXT NOT NULL,
-    languages TEXT NOT NULL, year_min INTEGER, year_max INTEGER, source TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS document_years (
-    doc_id TEXT NOT NULL, year INTEGER NOT NULL, PRIMARY KEY (doc_id, year)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS document_years_by_year ON document_years (year);
--- An explicit INTEGER PRIMARY KEY: implicit rowids may change on VACUUM, which would
--- break the link with the FTS rows.
-CREATE TABLE IF NOT EXISTS pages (
-    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS pages_by_document ON pages (doc_id);
--- rowid = pages.id; holds the folded text of the page.
-CREATE VIRTUAL TABLE IF NOT EXISTS page_words USING fts5 (
-    words, tokenize = 'unicode61 remove_diacritics 2'
-);
-"""
-
-
-@dataclass(frozen=True)
-class QueryTerm:
-    """Folded tokens that must all appear in a row (several = an exact phrase)."""
-
-    tokens: tuple[str, ...]
-    prefix: bool = False  # the last token may be the start of a longer word
-
-
-# --- queries -------------------------------------------------------------------------
-
-_PHRASE = re.compile(r'"([^"]*)"')
-
-
-def parse_query(text: str) -> list[QueryTerm]:
-    """Plain words, "quoted phrases" and word* prefixes; everything else is just text."""
-    terms = []
-    # With a capturing group, split() alternates: outside quotes, inside, outside, ...
-    for index, part in enumerate(_PHRASE.split(text)):
-        if index % 2:
-            tokens = tuple(token for token in map(fold, words(part)) if token)
-            if tokens:
-                terms.append(QueryTerm(tokens))
-        else:
-            terms.extend(_loose_terms(part))
-    return terms
-
-
-def _loose_terms(text: str) -> Iterator[QueryTerm]:
-    for match in word_matches(text):
-        token = fold(match.group())
-        if not token:
-            continue
-        starred = text.startswith("*", match.end())
-        yield QueryTerm((token,), prefix=starred and token.isalpha() and len(token) >= _MIN_PREFIX)
-
-
-def fts_expression(terms: list[QueryTerm]) -> str:
-    """An FTS5 query made only of quoted strings (never operators or column names), ANDed."""
-    quoted = []
-    for term in terms:
-        string = '"' + " ".join(term.tokens).replace('"', '""') + '"'
-        quoted.append(string + "*" if term.prefix else string)
-    return " AND ".join(quoted)
-
-
-# --- snippets ------------------------------------------------------------------------
-
-def make_snippet(text: str, terms: list[QueryTerm]) -> str:
-    """Words around the first matches, from the original text, matches in [brackets]."""
-    spans = [match.span() for match in word_matches(text)]
-    if not spans:
-        return _shorten(" ".join(text.split()))
-    matched = _matched_words(text, spans, terms)
-    windows = _windows(sorted(matched), len(spans))
-    rendered = [_render(text, spans, window, matched) for window in windows]
-    if len(windows) == 2 and sum(map(len, rendered)) + 3 > _SNIPPET_CHARS:
-        windows, rendered = windows[:1], rendered[:1]
-    snippet = " … ".join(rendered)
-    if windows[0].start > 0:
-        snippet = "… " + snippet
-    if windows[-1].stop < len(spans):
-        snippet += " …"
-    return _shorten(snippet)
-
-
-def _matched_words(text: str, spans: list[tuple[int, int]], terms: list[QueryTerm]) -> set[int]:
-    exact = {token for term in terms for token in term.tokens}
-    prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
-    found = set()
-    for index, (start, end) in enumerate(spans):
-        folded = fold(text[start:end])
-        if folded in exact or (prefixes and folded.startswith(prefixes)):
-            found.add(index)
-    return found
-
-
-def _windows(matches: list[int], word_count: int) -> list[range]:
-    """About 12 words from just before the first match; a shorter second one for a later match."""
-    first = matches[0] if matches else 0
-    start = max(0, min(first - 3, word_count - _SNIPPET_WORDS))
-    windows = [range(start, min(word_count, start + _SNIPPET_WORDS))]
-    later = [index for index in matches if index >= windows[0].stop]
-    if later:
-        second = range(max(windows[0].stop, later[0] - 2), min(word_count, later[0] + 4))
-        if second.start == windows[0].stop:  # touching: one window reads better
-            windows[0] = range(windows[0].start, second.stop)
-        else:
-            windows.append(second)
-    return windows
-
-
-def _render(text: str, spans: list[tuple[int, int]], window: range, matched: set[int]) -> str:
-    pieces = []
-    for index in window:
-        start, end = spans[index]
-        if pieces:
-            pieces.append(re.sub(r"\s+", " ", text[spans[index - 1][1]:start]))
-        word = text[start:end]
-        pieces.append(f"[{word}]" if index in matched else word)
-    return "".join(pieces)
-
-
-def _shorten(snippet: str) -> str:
-    if len(snippet) <= _SNIPPET_CHARS:
-        return snippet
-    return snippet[:_SNIPPET_CHARS - 1].rstrip() + "…"
 
 
 # --- the index -----------------------------------------------------------------------
@@ -165,12 +36,13 @@ class EmbeddedSearch:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = _open(self.path, wal=True)
+        self._vocabulary = _Vocabulary()
 
     def index_documents(self, docs: Iterable[IndexedDocument]) -> None:
         with _transaction(self._conn):
             for doc in docs:
                 _delete_document(self._conn, doc.id)
-                _insert_document(self._conn, doc)
+                _insert_document(self._conn, doc, self._vocabulary)
 
     def remove_document(self, doc_id: str) -> None:
         with _transaction(self._conn):
@@ -187,31 +59,64 @@ class EmbeddedSearch:
         terms = parse_query(query.text)
         if not terms:
             return SearchResults(total=0, hits=())
-        where, params = _conditions(query)
-        params = [fts_expression(terms), *params]
-        joined = ("FROM page_words JOIN pages p ON p.id = page_words.rowid "
-                  f"JOIN documents d ON d.id = p.doc_id WHERE page_words MATCH ? {where}")
-        total = self._conn.execute(f"SELECT count(*) {joined}", params).fetchone()[0]
-        if total == 0 or query.limit == 0:
-            return SearchResults(total=total, hits=())
+        fuzzy = self._fuzzy_candidates(terms) if query.fuzzy else {}
+        strict, loose = fts_expressions(terms, fuzzy)
+        self._collect_matches(strict, loose, query)
+        total = self._conn.execute("SELECT count(*) FROM temp.matched").fetchone()[0]
+        if total == 0:
+            return SearchResults(total=0, hits=(), facets={})
+        facets = facet_counts(self._conn)
         rows = self._conn.execute(
-            "SELECT p.doc_id, p.number, p.text, bm25(page_words) AS badness, "
-            f"d.title, d.collection, d.doc_type, d.source {joined} "
-            "ORDER BY badness, p.doc_id, p.number LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
+            "SELECT p.doc_id, p.number, p.text, m.badness, d.title, d.collection, d.doc_type, d.source, "
+            "d.languages FROM temp.matched m JOIN pages p ON p.id = m.page_id JOIN documents d ON d.id = p.doc_id "
+            "ORDER BY m.tier, m.badness, p.doc_id, p.number LIMIT ? OFFSET ?",
+            (query.limit, query.offset),
         ).fetchall()
-        return SearchResults(total=total, hits=tuple(_hit(row, terms) for row in rows))
+        return SearchResults(total=total, hits=tuple(_hit(row, terms, fuzzy) for row in rows), facets=facets)
+
+    def _collect_matches(self, strict: str, loose: str, query: SearchQuery) -> None:
+        """Fill temp.matched with the pages that match and pass the filters, each with its tier and bm25."""
+        where, params = filter_conditions(query)
+        # Exact and inflected matches (tier 0) rank above pages found only through OCR-error tolerance (tier 1).
+        tier = "0" if strict == loose else (
+            "CASE WHEN f.rowid IN (SELECT rowid FROM page_words WHERE page_words MATCH ?) THEN 0 ELSE 1 END")
+        tier_params = [] if strict == loose else [strict]
+        self._conn.execute("DELETE FROM temp.matched")
+        self._conn.execute(
+            "INSERT INTO temp.matched (page_id, doc_id, tier, badness) "
+            f"SELECT f.rowid, p.doc_id, {tier}, bm25(page_words, 2.0, 1.0) "
+            "FROM page_words f JOIN pages p ON p.id = f.rowid JOIN documents d ON d.id = p.doc_id "
+            f"WHERE page_words MATCH ? {where}",
+            [*tier_params, loose, *params],
+        )
+
+    def _fuzzy_candidates(self, terms: list[QueryTerm]) -> dict[str, frozenset[str]]:
+        """For each long plain word of the query, the indexed words one edit away from it."""
+        found = {}
+        for term in terms:
+            if not term.fuzzy_eligible():
+                continue
+            word = term.tokens[0]
+            keys = sorted(deletion_keys(word))
+            rows = self._conn.execute(
+                f"SELECT DISTINCT term FROM fuzzy_keys WHERE key IN ({','.join('?' * len(keys))})", keys)
+            close = close_words(word, (row[0] for row in rows))
+            if close:
+                found[word] = frozenset(close)
+        return found
 
     def rebuild(self, docs: Iterable[IndexedDocument]) -> int:
         fresh = self.path.with_name(self.path.name + ".new")
         _remove_database_files(fresh)  # left over from an interrupted rebuild
         conn = _open(fresh, wal=False)
         try:
+            vocabulary = _Vocabulary()
             with _transaction(conn):
                 for doc in docs:
                     _delete_document(conn, doc.id)  # tolerate the same id twice
-                    _insert_document(conn, doc)
+                    _insert_document(conn, doc, vocabulary)
             conn.execute("INSERT INTO page_words (page_words) VALUES ('optimize')")
+            conn.execute("ANALYZE")
             count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         except BaseException:
             conn.close()
@@ -237,6 +142,7 @@ class EmbeddedSearch:
             os.replace(fresh, self.path)
         finally:
             self._conn = _open(self.path, wal=True)
+            self._vocabulary = _Vocabulary()
 
 
 def _leave_wal(conn: sqlite3.Connection) -> bool:
@@ -256,13 +162,23 @@ def _open(path: Path, wal: bool) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun explicitly, see _transaction.
     conn = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)
     try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and version != SCHEMA_VERSION:
+            raise ArchiveError(f"search index {path} was built by another version of retrodig; "
+                               "run `retrodig reindex` to rebuild it")
         if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")  # readers keep reading while ingest writes
-        conn.executescript(_SCHEMA)
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise ArchiveError(f"search index {path} is unusable ({exc}); "
                            "delete it and run `retrodig reindex`") from exc
+    except ArchiveError:
+        conn.close()
+        raise
     return conn
 
 
@@ -278,58 +194,59 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument) -> None:
+class _Vocabulary:
+    """Words already given their one-letter-deleted forms, so each is written to fuzzy_keys once."""
+
+    def __init__(self):
+        self.known: set[str] = set()
+
+    def new_words(self, folded_words: Iterable[str]) -> list[str]:
+        fresh = {w for w in folded_words if len(w) >= MIN_FUZZY_LENGTH and w.isalpha()} - self.known
+        self.known |= fresh
+        return sorted(fresh)
+
+
+def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument, vocabulary: _Vocabulary) -> None:
     years = sorted(set(doc.years))
+    languages = analysed_languages(doc.languages)
     conn.execute(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (doc.id, doc.collection, doc.title, doc.doc_type, _languages_text(doc.languages),
          years[0] if years else None, years[-1] if years else None, doc.source),
     )
     conn.executemany("INSERT INTO document_years VALUES (?, ?)", [(doc.id, year) for year in years])
+    conn.executemany("INSERT OR IGNORE INTO document_languages VALUES (?, ?)",
+                     [(doc.id, code) for code in _languages_text(doc.languages).split()])
     for page in doc.pages:
         page_id = conn.execute("INSERT INTO pages (doc_id, number, text) VALUES (?, ?, ?)",
                                (doc.id, page.number, page.text)).lastrowid
-        conn.execute("INSERT INTO page_words (rowid, words) VALUES (?, ?)", (page_id, fold(page.text)))
+        printed = words(page.text)
+        folded = [fold(word) for word in printed]
+        stems = [key for word in printed for key in sorted(word_keys(word, languages))]
+        conn.execute("INSERT INTO page_words (rowid, words, stems) VALUES (?, ?, ?)",
+                     (page_id, " ".join(folded), " ".join(stems)))
+        conn.executemany("INSERT OR IGNORE INTO fuzzy_keys VALUES (?, ?)",
+                         [(key, word) for word in vocabulary.new_words(folded) for key in deletion_keys(word)])
 
 
 def _delete_document(conn: sqlite3.Connection, doc_id: str) -> None:
     conn.execute("DELETE FROM page_words WHERE rowid IN (SELECT id FROM pages WHERE doc_id = ?)", (doc_id,))
     conn.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
     conn.execute("DELETE FROM document_years WHERE doc_id = ?", (doc_id,))
+    conn.execute("DELETE FROM document_languages WHERE doc_id = ?", (doc_id,))
     conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
 
 def _languages_text(languages: Iterable[str]) -> str:
-    """Space-separated codes, so a filter can look for " code " in " " + text + " "."""
-    return " ".join(code.strip().lower() for code in languages if code.strip())
+    return " ".join(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
 
 
-def _conditions(query: SearchQuery) -> tuple[str, list]:
-    """SQL to AND onto the MATCH, and its parameters."""
-    sql, params = [], []
-    if query.collection is not None:
-        sql.append("d.collection = ?")
-        params.append(query.collection)
-    if query.doc_type is not None:
-        sql.append("d.doc_type = ?")
-        params.append(query.doc_type)
-    if query.language is not None:
-        sql.append("instr(' ' || d.languages || ' ', ?) > 0")
-        params.append(f" {query.language.strip().lower()} ")
-    if query.year_from is not None or query.year_to is not None:
-        # Any of the document's years in range; a document without years never matches.
-        sql.append("EXISTS (SELECT 1 FROM document_years y WHERE y.doc_id = d.id "
-                   "AND y.year >= ? AND y.year <= ?)")
-        params += [query.year_from if query.year_from is not None else -(2**62),
-                   query.year_to if query.year_to is not None else 2**62]
-    return "".join(f" AND {condition}" for condition in sql), params
-
-
-def _hit(row: tuple, terms: list[QueryTerm]) -> SearchHit:
-    doc_id, number, text, badness, title, collection, doc_type, source = row
+def _hit(row: tuple, terms: list[QueryTerm], fuzzy: dict[str, frozenset[str]]) -> SearchHit:
+    doc_id, number, text, badness, title, collection, doc_type, source, languages = row
+    is_match = WordMatcher(terms, fuzzy, analysed_languages(languages.split()))
     return SearchHit(document=doc_id, source=source, page=number, score=-badness,
-                     snippet=make_snippet(text, terms), title=title,
-                     collection=collection, doc_type=doc_type)
+                     snippet=make_snippet(text, is_match), title=title, collection=collection,
+                     doc_type=doc_type, matches=matched_words(text, is_match))
 
 
 def _remove_database_files(path: Path) -> None:

@@ -1,9 +1,19 @@
-"""What every search backend offers: the embedded SQLite one now, Elasticsearch later."""
+"""What every search backend offers: the embedded SQLite one and Elasticsearch, with the same queries and results.
+
+Matching rules every backend follows (the contract tests in tests/test_search_contract.py check them):
+  - every word of the query must match on the page (AND); "quoted words" must appear together, as typed
+    (after folding); a trailing * makes a word a prefix;
+  - a word matches its own form with or without diacritics and case (folding), other inflected forms of it
+    in the page's languages (stemming or lemmatization), and, ranked below those, a word OCR misread by
+    one character (fuzzy);
+  - filters narrow by collection, document type, language and year range; facets count the matching pages
+    per value of each.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...errors import UsageError
@@ -39,6 +49,7 @@ class SearchQuery:
     year_to: int | None = None
     limit: int = 20
     offset: int = 0
+    fuzzy: bool = True  # also match words one OCR error away, ranked below exact and inflected matches
 
     def __post_init__(self):
         if self.limit < 0 or self.offset < 0:
@@ -55,12 +66,38 @@ class SearchHit:
     title: str
     collection: str
     doc_type: str
+    matches: tuple[str, ...] = ()  # the page's words that matched, as printed (for highlighting and boxes)
+    boxes: tuple["WordBox", ...] = ()  # where those words are on the page image (filled from the OCR)
+    page_width: int = 0  # size of the page image the boxes refer to, in pixels
+    page_height: int = 0
+
+
+@dataclass(frozen=True)
+class WordBox:
+    """A matched word on the page image: left, top, right, bottom in pixels of the OCR'd page."""
+
+    word: str
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int  # matching pages with this value
+
+
+FACETS = ("collection", "doc_type", "language", "year")
 
 
 @dataclass(frozen=True)
 class SearchResults:
     total: int  # matching pages, not only those in `hits`
     hits: tuple[SearchHit, ...]
+    # For each name in FACETS: counts of matching pages per value, most frequent first (years: in order).
+    facets: dict[str, tuple[FacetCount, ...]] = field(default_factory=dict)
 
 
 class SearchBackend(Protocol):

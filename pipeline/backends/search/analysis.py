@@ -1,0 +1,134 @@
+"""Language-aware keys of a word, so that inflected forms find each other: `primăriei` ↔ `primăria`,
+`urzędu` ↔ `urząd`, `міської` ↔ `міська`.
+
+A word is indexed under its folded self (folding.py) and under keys like `ron_primar`: one or more stems or
+lemmas per language of the page, tagged with the language so that stems of different languages never meet.
+A query word is looked up under the keys of every language we analyse, since the clerk's language is unknown.
+
+Stemmers: Snowball (snowballstemmer) for Romanian, Polish, Russian, Hungarian, German, English and the other
+languages it covers; Ukrainian has no Snowball stemmer, so its words are lemmatized with pymorphy3 and its
+Ukrainian dictionary (every lemma the analyser proposes is a key, since forms like `ради` are ambiguous).
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Iterable
+
+import snowballstemmer
+
+from .folding import fold
+
+# Tesseract language code -> Snowball algorithm.
+SNOWBALL = {
+    "ron": "romanian", "pol": "polish", "rus": "russian", "hun": "hungarian", "deu": "german",
+    "eng": "english", "fra": "french", "ita": "italian", "spa": "spanish", "por": "portuguese",
+    "nld": "dutch", "ces": "czech", "dan": "danish", "swe": "swedish", "nor": "norwegian",
+    "fin": "finnish", "lit": "lithuanian", "srp": "serbian", "tur": "turkish", "ell": "greek",
+    "est": "estonian", "cat": "catalan", "eus": "basque",
+}
+LEMMATIZED = {"ukr"}
+# The languages of the archives retrodig is made for: query words are looked up under their keys.
+QUERY_LANGUAGES = ("ron", "pol", "ukr", "rus", "hun", "deu", "eng")
+CYRILLIC_LANGUAGES = {"ukr", "rus", "srp"}
+GREEK_LANGUAGES = {"ell"}
+
+MIN_STEM_LENGTH = 2  # shorter stems would join unrelated words
+MAX_LEMMAS = 4
+
+
+def analysed_languages(languages: Iterable[str]) -> tuple[str, ...]:
+    """The codes among `languages` that have a stemmer or lemmatizer (a page's OCR languages, say)."""
+    seen = []
+    for code in languages:
+        code = code.strip().lower()
+        if (code in SNOWBALL or code in LEMMATIZED) and code not in seen:
+            seen.append(code)
+    return tuple(seen)
+
+
+def word_keys(word: str, languages: Iterable[str]) -> frozenset[str]:
+    """Language-tagged keys of one word (as printed or typed) for each of `languages` that fits its script."""
+    return _keys(word.casefold(), tuple(languages))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _keys(word: str, languages: tuple[str, ...]) -> frozenset[str]:
+    if not word.isalpha():
+        return frozenset()
+    script = _script(word)
+    keys = set()
+    for code in languages:
+        if _script_of_language(code) != script:
+            continue
+        for stem in _stems(word, code):
+            if len(stem) >= MIN_STEM_LENGTH:
+                keys.add(f"{code}_{stem}")
+    return frozenset(keys)
+
+
+def _stems(word: str, code: str) -> set[str]:
+    if code == "ukr":
+        return _ukrainian_lemmas(word)
+    stemmer = _snowball(SNOWBALL[code])
+    folded = fold(word)
+    if code == "pol":
+        return _polish_stems(word, folded, stemmer)
+    once = stemmer.stemWord(folded)
+    # The stem of the word as printed, folded; and of the folded word, stemmed again until it settles:
+    # Snowball's suffix rules expect diacritics (Romanian -ație), which a clerk may not type.
+    return {fold(stemmer.stemWord(word)), once, stemmer.stemWord(once)}
+
+
+def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
+    """Snowball's Polish stems, with the ą/ę alternation of stems (urząd, urzędu) joined.
+
+    Written by hand because no Snowball rule covers it: the nasal vowel of the stem changes with the case,
+    so ę becomes ą before folding. A word written without any diacritics (typed so, or OCR lost them) may
+    have had either, so it also gets the key with its stem's last e read as ą.
+    """
+    stems = {fold(stemmer.stemWord(word).replace("ę", "ą")), stemmer.stemWord(folded)}
+    if word == folded:
+        for stem in list(stems):
+            last = stem.rfind("e")
+            if last >= 0:
+                stems.add(stem[:last] + "a" + stem[last + 1:])
+    return stems
+
+
+def _ukrainian_lemmas(word: str) -> set[str]:
+    analyser = _morph_uk()
+    lemmas: set[str] = set()
+    for form in dict.fromkeys((word, fold(word))):
+        lemmas.update(fold(parse.normal_form) for parse in analyser.parse(form)[:MAX_LEMMAS])
+    return lemmas
+
+
+@functools.cache
+def _snowball(algorithm: str):
+    return snowballstemmer.stemmer(algorithm)
+
+
+@functools.cache
+def _morph_uk():
+    import pymorphy3  # loaded only when Ukrainian text or queries need it
+
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+def _script(word: str) -> str:
+    name = unicodedata.name(word[0], "")
+    if name.startswith("CYRILLIC"):
+        return "cyrillic"
+    if name.startswith("GREEK"):
+        return "greek"
+    return "latin"
+
+
+def _script_of_language(code: str) -> str:
+    if code in CYRILLIC_LANGUAGES:
+        return "cyrillic"
+    if code in GREEK_LANGUAGES:
+        return "greek"
+    return "latin"

@@ -1,0 +1,198 @@
+"""One contract, every search backend: the same documents, the same queries, the same answers.
+
+Runs against the embedded index and against Elasticsearch (see tests/search_backends.py for how each is
+started). Words are real ones from the archives retrodig serves, in the forms clerks type them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.backends.search.protocol import IndexedDocument, IndexedPage, SearchQuery
+
+from .search_backends import BACKENDS, open_backend
+
+
+def doc(doc_id, *pages, collection="Fond 1", doc_type="unknown", languages=("ron",), years=(), title=""):
+    return IndexedDocument(
+        id=doc_id, collection=collection, title=title or f"title {doc_id}", doc_type=doc_type,
+        languages=tuple(languages), years=tuple(years), source=f"/scans/{doc_id}.tif",
+        pages=tuple(IndexedPage(number, text) for number, text in enumerate(pages, start=1)),
+    )
+
+
+ARCHIVE = [
+    doc("ro-permit", "PRIMĂRIA MUNICIPIULUI CLUJ. Autorizație de construire nr. 12 din 12 IV 1975, "
+        "eliberată de primăria orașului pentru locuința familiei Popescu.",
+        "Anexă la autorizația de construire: planul de situație al terenului.",
+        collection="Fond 12 – Urbanism", doc_type="building_permit", years=(1975,)),
+    doc("ro-council", "Hotărârea Consiliului Local privind bugetul primăriei pe anul 1978. "
+        "Consiliul local al municipiului a hotărât în ședința din 3 martie.",
+        collection="Fond 3 – Consiliul", doc_type="council_decision", years=(1978,)),
+    doc("ro-cedilla", "Şedinţa comisiei de urbanism s-a ţinut la sediul primăriei.",
+        collection="Fond 3 – Consiliul", doc_type="council_decision", years=(1931,)),
+    doc("pl-office", "Urząd Miejski w Łodzi zaświadcza, że budynek przy ulicy Piotrkowskiej został oddany "
+        "do użytku. Pieczęć urzędu.", collection="Zespół 7", doc_type="certificate", languages=("pol",),
+        years=(1962,)),
+    doc("pl-decision", "Uchwała Rady Miejskiej nr 15/1991 w sprawie nadania nazwy ulicy.",
+        collection="Zespół 7", doc_type="council_decision", languages=("pol",), years=(1991,)),
+    doc("uk-council", "Рішення виконавчого комітету міської ради про надання дозволу на будівництво. "
+        "Ґудзь Петро Іванович, мешканець Львова.", collection="Фонд 5", doc_type="council_decision",
+        languages=("ukr",), years=(1988,)),
+    doc("ru-city", "Решение городского совета о выделении земельного участка.", collection="Фонд 5",
+        doc_type="council_decision", languages=("rus",), years=(1969,)),
+    doc("hu-mayor", "A polgármesteri hivatal igazolja, hogy a kérelmező lakcíme Kolozsvár.",
+        collection="Fond 12 – Urbanism", doc_type="certificate", languages=("hun", "ron"), years=(1941,)),
+    doc("de-council", "Der Bürgermeister der Stadt Hermannstadt teilt dem Stadtrat mit, dass das Gesuch "
+        "genehmigt wurde.", collection="Fond 12 – Urbanism", doc_type="letter", languages=("deu",),
+        years=(1936,)),
+    doc("ocr-typo", "Certificat eliberat de Prlmăria comunei pentru proprietarul terenului. "
+        "Registrul agricol, volumul 3, pozitia 17.",
+        collection="Fond 9 – Registre", doc_type="certificate", years=(1958,)),
+]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def search(request, tmp_path_factory):
+    backend = open_backend(request.param, tmp_path_factory.mktemp(f"index-{request.param}"))
+    backend.index_documents(ARCHIVE)
+    yield backend
+    backend.close()
+
+
+def ids(results) -> list[str]:
+    return [hit.document for hit in results.hits]
+
+
+def find(search, text, **filters) -> list[str]:
+    return ids(search.search(SearchQuery(text, **filters)))
+
+
+# --- folding ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "document"), [
+    ("primaria municipiului", "ro-permit"),   # ă typed as a
+    ("urzad miejski", "pl-office"),           # ą
+    ("lodzi", "pl-office"),                   # ł is a letter, not l + accent
+    ("sedinta", "ro-cedilla"),                # Ş/ţ written with cedillas
+    ("ședința", "ro-cedilla"),                # the same word typed with commas
+    ("гудзь", "uk-council"),                  # ґ typed as г
+    ("GENEHMIGT", "de-council"),
+])
+def test_diacritics_and_case_are_ignored(search, typed, document):
+    assert document in find(search, typed)
+
+
+# --- inflection --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "document"), [
+    ("primăriei", "ro-permit"),          # genitive finds the nominative "primăria"
+    ("autorizatiei", "ro-permit"),       # and the other way round, without diacritics
+    ("urzędu", "pl-office"),             # urzędu ↔ Urząd (the stem's vowel changes)
+    ("urzad", "pl-office"),              # the nominative finds "urzędu" too
+    ("міська", "uk-council"),            # міська ↔ міської
+    ("виконавчий", "uk-council"),
+    ("городская", "ru-city"),
+    ("polgármester", "hu-mayor"),
+    ("Stadtrates", "de-council"),
+])
+def test_inflected_forms_find_each_other(search, typed, document):
+    assert document in find(search, typed)
+
+
+# --- OCR errors, ranking ---------------------------------------------------------------------
+
+def test_a_word_misread_by_one_letter_is_found_but_ranked_below_exact_matches(search):
+    found = find(search, "primăria")
+    assert "ocr-typo" in found  # OCR read "Prlmăria"
+    assert found.index("ocr-typo") > found.index("ro-permit")
+
+
+def test_fuzzy_matching_can_be_turned_off(search):
+    assert "ocr-typo" not in find(search, "primăria", fuzzy=False)
+
+
+# --- phrases, AND --------------------------------------------------------------------------
+
+def test_every_word_must_match(search):
+    assert find(search, "autorizatie planul") == ["ro-permit"]
+    assert find(search, "autorizatie lodzi") == []
+
+
+def test_quoted_words_must_stand_together(search):
+    assert find(search, '"consiliul local"') == ["ro-council"]
+    assert find(search, '"local consiliul"') == []
+
+
+# --- filters and facets ----------------------------------------------------------------------
+
+def test_filters(search):
+    assert set(find(search, "primariei")) >= {"ro-permit", "ro-council", "ro-cedilla"}
+    assert find(search, "primariei", collection="Fond 3 – Consiliul", year_from=1970) == ["ro-council"]
+    assert find(search, "primariei", doc_type="building_permit") == ["ro-permit"]
+    assert find(search, "kolozsvar", language="hun") == ["hu-mayor"]
+    assert find(search, "kolozsvar", language="pol") == []
+    assert set(find(search, "primariei", year_from=1930, year_to=1935)) == {"ro-cedilla"}
+
+
+def test_facets_count_matching_pages(search):
+    results = search.search(SearchQuery("primariei", fuzzy=False))
+    collections = {f.value: f.count for f in results.facets["collection"]}
+    assert collections == {"Fond 12 – Urbanism": 1, "Fond 3 – Consiliul": 2}
+    assert {f.value: f.count for f in results.facets["doc_type"]} == {"council_decision": 2, "building_permit": 1}
+    assert {f.value: f.count for f in results.facets["language"]} == {"ron": 3}
+    assert [f.value for f in results.facets["year"]] == ["1931", "1975", "1978"]
+
+
+# --- hits ------------------------------------------------------------------------------------
+
+def test_hits_are_pages_with_snippets_marking_the_printed_words(search):
+    results = search.search(SearchQuery("autorizatie construire"))
+    assert results.total == 2
+    first = results.hits[0]
+    assert (first.document, first.source, first.collection) == ("ro-permit", "/scans/ro-permit.tif",
+                                                                 "Fond 12 – Urbanism")
+    assert {hit.page for hit in results.hits} == {1, 2}
+    assert all(hit.score > 0 for hit in results.hits)
+    page_one = next(hit for hit in results.hits if hit.page == 1)
+    assert "[Autorizație] de [construire]" in page_one.snippet
+    assert {"Autorizație", "construire"} <= set(page_one.matches)
+
+
+def test_limit_and_offset_page_through_results(search):
+    everything = search.search(SearchQuery("primariei", fuzzy=False, limit=50))
+    first = search.search(SearchQuery("primariei", fuzzy=False, limit=2))
+    rest = search.search(SearchQuery("primariei", fuzzy=False, limit=2, offset=2))
+    assert first.total == rest.total == everything.total == 3
+    assert ids(first) + ids(rest) == ids(everything)
+
+
+@pytest.mark.parametrize("text", ['"', "*", "AND OR NOT", "(primaria", "col:value", "NEAR(a b)", "^x", "{x}",
+                                  "-", "primaria)", "'", "\\", "a" * 300])
+def test_what_people_type_never_breaks_the_engine(search, text):
+    search.search(SearchQuery(text))
+
+
+def test_operators_are_plain_words(search):
+    assert find(search, "primaria OR lodzi") == []
+
+
+# --- maintenance -----------------------------------------------------------------------------
+
+@pytest.fixture(params=BACKENDS)
+def fresh(request, tmp_path):
+    backend = open_backend(request.param, tmp_path)
+    yield backend
+    backend.close()
+
+
+def test_replace_remove_and_rebuild(fresh):
+    fresh.index_documents([doc("a", "registrul agricol"), doc("b", "registrul de intrare")])
+    assert fresh.document_ids() == {"a", "b"} and fresh.has_document("a")
+    fresh.index_documents([doc("a", "cartea funciară")])  # same id: replaced
+    assert ids(fresh.search(SearchQuery("registrul"))) == ["b"]
+    fresh.remove_document("b")
+    assert not fresh.has_document("b") and ids(fresh.search(SearchQuery("registrul"))) == []
+    assert fresh.rebuild([doc("c", "registrul stării civile")]) == 1
+    assert fresh.document_ids() == {"c"}
+    assert ids(fresh.search(SearchQuery("registrul"))) == ["c"]
