@@ -40,24 +40,23 @@ def register(cli: click.Group) -> None:
     @click.option("--type", "doc_type", help="Only this document type (e.g. building_permit).")
     @click.option("--lang", "language", help="Only documents in this language (Tesseract code, e.g. ron).")
     @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-    @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+    @click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many hits (paging).")
+    @click.option("--exact", is_flag=True, help="No OCR-error tolerance: only exact and inflected forms.")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print hits (with word boxes on the page) and facet counts as JSON.")
     @click.pass_context
-    def search(ctx, query, year, collection, doc_type, language, limit, as_json):
-        """Search the archive. Words are matched without regard to diacritics; "quotes" for a phrase."""
+    def search(ctx, query, year, collection, doc_type, language, limit, offset, exact, as_json):
+        """Search the archive: every word must match, with or without diacritics, in any inflected form;
+        "quoted words" for an exact phrase, word* for a prefix."""
         year_from, year_to = parse_year_range(year)
         request = SearchQuery(text=" ".join(query), collection=collection, doc_type=doc_type, language=language,
-                              year_from=year_from, year_to=year_to, limit=limit)
+                              year_from=year_from, year_to=year_to, limit=limit, offset=offset, fuzzy=not exact)
         results = api.search(build_options(ctx), request)
         if as_json:
-            echo_json({"total": results.total, "hits": [asdict(h) for h in results.hits]})
+            echo_json({"total": results.total, "hits": [asdict(h) for h in results.hits],
+                       "facets": {name: [asdict(f) for f in counts] for name, counts in results.facets.items()}})
             return
-        if not results.hits:
-            click.echo("no hits")
-            return
-        click.echo(f"{results.total} matching pages; showing {len(results.hits)}")
-        for hit in results.hits:
-            click.echo(f"{hit.document}  p.{hit.page}  {hit.score:.2f}  {hit.title or hit.source}")
-            click.echo(f"    {hit.snippet}")
+        _print_results(results)
 
     @cli.command()
     @click.argument("document_id")
@@ -76,6 +75,20 @@ def register(cli: click.Group) -> None:
 
             click.echo("")
             click.echo((Path(record["folder"]) / record["text"]).read_text(encoding="utf-8"))
+
+
+def _print_results(results) -> None:
+    if not results.hits:
+        click.echo("no hits")
+        return
+    click.echo(f"{results.total} matching pages; showing {len(results.hits)}")
+    for hit in results.hits:
+        click.echo(f"{hit.document}  p.{hit.page}  {hit.title or hit.source}")
+        click.echo(f"    {hit.snippet}")
+    for name, counts in results.facets.items():
+        if counts:
+            shown = ", ".join(f"{c.value} ({c.count})" for c in counts[:8])
+            click.echo(f"{name.replace('_', ' ')}: {shown}{' …' if len(counts) > 8 else ''}")
 
 
 def _print_record(record: dict) -> None:

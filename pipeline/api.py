@@ -10,6 +10,7 @@ from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .errors import UsageError
+from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents
 from .model import PageText
 from .options import Options
@@ -26,7 +27,7 @@ def search(options: Options, query: SearchQuery) -> SearchResults:
     archive = _existing_archive(options)
     backend = open_search(archive.root, options.search)
     try:
-        return backend.search(query)
+        return with_word_boxes(archive, backend.search(query))
     finally:
         backend.close()
 

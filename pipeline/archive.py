@@ -89,6 +89,9 @@ class Archive:
     def document_dir(self, doc_id: str) -> Path:
         return self.documents / doc_id
 
+    def page_hocr(self, doc_id: str, page: int) -> Path:
+        return self.document_dir(doc_id) / "pages" / f"{page:04d}.hocr"
+
     def has_document(self, doc_id: str) -> bool:
         return (self.document_dir(doc_id) / DOCUMENT_FILE).is_file()
 

@@ -33,6 +33,11 @@ def test_ingest_then_search_finds_a_word_from_the_page(run_cli, phototest, archi
     assert [(h["document"], h["page"]) for h in hits] == [(item["document"], 1)]
     assert hits[0]["source"] == str(phototest) and hits[0]["score"] > 0
     assert "[quick]" in hits[0]["snippet"].lower()
+    # Word boxes of the hits on the page image, from the OCR: phototest has "quick brown" four times.
+    boxes = hits[0]["boxes"]
+    assert sorted({b["word"] for b in boxes}) == ["brown", "quick"] and len(boxes) == 8
+    width, height = hits[0]["page_width"], hits[0]["page_height"]
+    assert all(0 <= b["left"] < b["right"] <= width and 0 <= b["top"] < b["bottom"] <= height for b in boxes)
 
     shown = run_cli("show", item["document"])
     assert shown.exit_code == 0 and "Test fond" in shown.stdout
@@ -102,6 +107,19 @@ def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive
     assert _report(run_cli("search", "quick", "--json"))["hits"] == []
     result = run_cli("reindex")
     assert result.exit_code == 0 and "1 documents" in result.stdout
+    assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
+
+
+def test_an_index_from_another_schema_is_refused_until_reindexed(run_cli, phototest, archive_dir):
+    import sqlite3
+
+    run_cli("ingest", str(phototest), "--lang", "eng")
+    conn = sqlite3.connect(archive_dir / "index" / "search.sqlite")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    result = run_cli("search", "quick")
+    assert result.exit_code == ExitCode.archive_unavailable and "retrodig reindex" in result.stderr
+    assert run_cli("reindex").exit_code == 0
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
 
 

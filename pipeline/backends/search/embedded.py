@@ -35,27 +35,39 @@ class EmbeddedSearch:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = _open(self.path, wal=True)
+        self._conn = _connect(self.path)
+        # An outdated index can still be rebuilt (and closed); everything else refuses.
+        self._outdated = _is_outdated(self._conn)
+        if not self._outdated:
+            _prepare(self._conn, self.path, wal=True)
         self._vocabulary = _Vocabulary()
 
+    def _usable(self) -> sqlite3.Connection:
+        if self._outdated:
+            raise IndexOutdatedError(self.path)
+        return self._conn
+
     def index_documents(self, docs: Iterable[IndexedDocument]) -> None:
-        with _transaction(self._conn):
+        conn = self._usable()
+        with _transaction(conn):
             for doc in docs:
-                _delete_document(self._conn, doc.id)
-                _insert_document(self._conn, doc, self._vocabulary)
+                _delete_document(conn, doc.id)
+                _insert_document(conn, doc, self._vocabulary)
 
     def remove_document(self, doc_id: str) -> None:
-        with _transaction(self._conn):
-            _delete_document(self._conn, doc_id)
+        conn = self._usable()
+        with _transaction(conn):
+            _delete_document(conn, doc_id)
 
     def has_document(self, doc_id: str) -> bool:
-        row = self._conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        row = self._usable().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row is not None
 
     def document_ids(self) -> set[str]:
-        return {row[0] for row in self._conn.execute("SELECT id FROM documents")}
+        return {row[0] for row in self._usable().execute("SELECT id FROM documents")}
 
     def search(self, query: SearchQuery) -> SearchResults:
+        self._usable()
         terms = parse_query(query.text)
         if not terms:
             return SearchResults(total=0, hits=())
@@ -142,6 +154,7 @@ class EmbeddedSearch:
             os.replace(fresh, self.path)
         finally:
             self._conn = _open(self.path, wal=True)
+            self._outdated = False
             self._vocabulary = _Vocabulary()
 
 
@@ -159,14 +172,30 @@ def _leave_wal(conn: sqlite3.Connection) -> bool:
 
 
 def _open(path: Path, wal: bool) -> sqlite3.Connection:
+    conn = _connect(path)
+    if _is_outdated(conn):
+        conn.close()
+        raise IndexOutdatedError(path)
+    return _prepare(conn, path, wal)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun explicitly, see _transaction.
-    conn = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)
+    return sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)
+
+
+def _is_outdated(conn: sqlite3.Connection) -> bool:
+    """An index written with another schema: searching it would give wrong answers, so it must be rebuilt."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and version != SCHEMA_VERSION:
-            raise ArchiveError(f"search index {path} was built by another version of retrodig; "
-                               "run `retrodig reindex` to rebuild it")
+    except sqlite3.DatabaseError:
+        return False  # unreadable: _prepare says so
+    return has_tables and version != SCHEMA_VERSION
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, wal: bool) -> sqlite3.Connection:
+    try:
         if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")  # readers keep reading while ingest writes
         conn.execute("PRAGMA temp_store = MEMORY")
@@ -176,10 +205,13 @@ def _open(path: Path, wal: bool) -> sqlite3.Connection:
         conn.close()
         raise ArchiveError(f"search index {path} is unusable ({exc}); "
                            "delete it and run `retrodig reindex`") from exc
-    except ArchiveError:
-        conn.close()
-        raise
     return conn
+
+
+class IndexOutdatedError(ArchiveError):
+    def __init__(self, path: Path):
+        super().__init__(f"search index {path} was built by another version of retrodig; "
+                         "run `retrodig reindex` to rebuild it")
 
 
 @contextmanager

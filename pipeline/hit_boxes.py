@@ -1,0 +1,32 @@
+"""Where on the page image a search hit is: the OCR word boxes of the words that matched.
+
+Kept out of the search backends: they return the printed words that matched (`SearchHit.matches`), and the
+boxes come from the page's hOCR in the archive, the same way for every backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .archive import Archive
+from .backends.search.folding import fold, word_matches
+from .backends.search.protocol import SearchHit, SearchResults, WordBox
+from .stages.ocr import parse_hocr
+
+
+def with_word_boxes(archive: Archive, results: SearchResults) -> SearchResults:
+    return replace(results, hits=tuple(_locate(archive, hit) for hit in results.hits))
+
+
+def _locate(archive: Archive, hit: SearchHit) -> SearchHit:
+    hocr = archive.page_hocr(hit.document, hit.page)
+    if not hit.matches or not hocr.is_file():
+        return hit
+    words, (width, height) = parse_hocr(hocr)
+    wanted = {fold(word) for word in hit.matches}
+    boxes = tuple(
+        WordBox(word.text, *word.bbox) for word in words
+        # An OCR word may carry punctuation ("Primăria,") or be two words joined by a hyphen.
+        if any(fold(part.group()) in wanted for part in word_matches(word.text))
+    )
+    return replace(hit, boxes=boxes, page_width=width, page_height=height)
