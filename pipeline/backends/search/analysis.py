@@ -53,7 +53,13 @@ def word_keys(word: str, languages: Iterable[str]) -> frozenset[str]:
     return _keys(word.casefold(), tuple(languages))
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=500_000)
+def keys_text(word: str, languages: tuple[str, ...]) -> str:
+    """The word's keys as the embedded index stores them: space-separated, in a stable order."""
+    return " ".join(sorted(_keys(word.casefold(), languages)))
+
+
+@functools.lru_cache(maxsize=500_000)
 def _keys(word: str, languages: tuple[str, ...]) -> frozenset[str]:
     if not word.isalpha():
         return frozenset()

@@ -1,9 +1,9 @@
 """Search without a server: one SQLite file in the archive, with an FTS5 index over analysed page text.
 
 Each page is indexed twice in one FTS5 row: its words folded (see folding.py: FTS5's own diacritic removal
-misses letters such as ł or ґ) and their language-tagged stems or lemmas (analysis.py). A vocabulary of
-one-letter-deleted forms finds the words one OCR error away from a query word (query.py). The original text
-is kept beside it for snippets. User input never reaches FTS5 syntax: queries are rebuilt from words.
+misses letters such as ł or ґ) and their language-tagged stems or lemmas (analysis.py). FTS5's term list
+and a list of the words spelled backwards find the words one OCR error away from a query word
+(embedded_sql.py). The original text is kept for snippets. User input never reaches FTS5 syntax.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ...errors import ArchiveBusyError, ArchiveError
-from .analysis import analysed_languages, word_keys
-from .embedded_sql import SCHEMA, SCHEMA_VERSION, facet_counts, filter_conditions, fts_expressions
-from .folding import fold, words
+from .analysis import analysed_languages, keys_text
+from .embedded_sql import (
+    SCHEMA, SCHEMA_VERSION, facet_counts, filter_conditions, fts_expressions, fuzzy_candidates,
+)
+from .folding import fold_word, words
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
-from .query import MIN_FUZZY_LENGTH, QueryTerm, WordMatcher, close_words, deletion_keys, parse_query
-from .snippets import make_snippet, matched_words
+from .query import MIN_FUZZY_LENGTH, QueryTerm, WordMatcher, parse_query
+from .snippets import snippet_and_matches
 
 _BUSY_SECONDS = 30.0
 _LEAVE_WAL_SECONDS = 5.0
@@ -84,7 +86,13 @@ class EmbeddedSearch:
             "ORDER BY m.tier, m.badness, p.doc_id, p.number LIMIT ? OFFSET ?",
             (query.limit, query.offset),
         ).fetchall()
-        return SearchResults(total=total, hits=tuple(_hit(row, terms, fuzzy) for row in rows), facets=facets)
+        matchers: dict[tuple[str, ...], WordMatcher] = {}  # one per language set: each remembers its words
+        hits = []
+        for row in rows:
+            languages = analysed_languages(row[-1].split())
+            matcher = matchers.setdefault(languages, WordMatcher(terms, fuzzy, languages))
+            hits.append(_hit(row, matcher))
+        return SearchResults(total=total, hits=tuple(hits), facets=facets)
 
     def _collect_matches(self, strict: str, loose: str, query: SearchQuery) -> None:
         """Fill temp.matched with the pages that match and pass the filters, each with its tier and bm25."""
@@ -108,13 +116,9 @@ class EmbeddedSearch:
         for term in terms:
             if not term.fuzzy_eligible():
                 continue
-            word = term.tokens[0]
-            keys = sorted(deletion_keys(word))
-            rows = self._conn.execute(
-                f"SELECT DISTINCT term FROM fuzzy_keys WHERE key IN ({','.join('?' * len(keys))})", keys)
-            close = close_words(word, (row[0] for row in rows))
+            close = fuzzy_candidates(self._conn, term.tokens[0])
             if close:
-                found[word] = frozenset(close)
+                found[term.tokens[0]] = frozenset(close)
         return found
 
     def rebuild(self, docs: Iterable[IndexedDocument]) -> int:
@@ -227,13 +231,17 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 class _Vocabulary:
-    """Words already given their one-letter-deleted forms, so each is written to fuzzy_keys once."""
+    """Words already written to reversed_words by this writer, so most pages add only their new words."""
+
+    LIMIT = 2_000_000  # forget (and rely on INSERT OR IGNORE) rather than grow without bound
 
     def __init__(self):
         self.known: set[str] = set()
 
     def new_words(self, folded_words: Iterable[str]) -> list[str]:
         fresh = {w for w in folded_words if len(w) >= MIN_FUZZY_LENGTH and w.isalpha()} - self.known
+        if len(self.known) > self.LIMIT:
+            self.known.clear()
         self.known |= fresh
         return sorted(fresh)
 
@@ -253,12 +261,12 @@ def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument, vocabulary:
         page_id = conn.execute("INSERT INTO pages (doc_id, number, text) VALUES (?, ?, ?)",
                                (doc.id, page.number, page.text)).lastrowid
         printed = words(page.text)
-        folded = [fold(word) for word in printed]
-        stems = [key for word in printed for key in sorted(word_keys(word, languages))]
+        folded = [fold_word(word) for word in printed]
+        stems = " ".join(filter(None, (keys_text(word, languages) for word in printed)))
         conn.execute("INSERT INTO page_words (rowid, words, stems) VALUES (?, ?, ?)",
-                     (page_id, " ".join(folded), " ".join(stems)))
-        conn.executemany("INSERT OR IGNORE INTO fuzzy_keys VALUES (?, ?)",
-                         [(key, word) for word in vocabulary.new_words(folded) for key in deletion_keys(word)])
+                     (page_id, " ".join(folded), stems))
+        conn.executemany("INSERT OR IGNORE INTO reversed_words VALUES (?)",
+                         [(word[::-1],) for word in vocabulary.new_words(folded)])
 
 
 def _delete_document(conn: sqlite3.Connection, doc_id: str) -> None:
@@ -273,12 +281,11 @@ def _languages_text(languages: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
 
 
-def _hit(row: tuple, terms: list[QueryTerm], fuzzy: dict[str, frozenset[str]]) -> SearchHit:
-    doc_id, number, text, badness, title, collection, doc_type, source, languages = row
-    is_match = WordMatcher(terms, fuzzy, analysed_languages(languages.split()))
-    return SearchHit(document=doc_id, source=source, page=number, score=-badness,
-                     snippet=make_snippet(text, is_match), title=title, collection=collection,
-                     doc_type=doc_type, matches=matched_words(text, is_match))
+def _hit(row: tuple, is_match: WordMatcher) -> SearchHit:
+    doc_id, number, text, badness, title, collection, doc_type, source, _ = row
+    snippet, matches = snippet_and_matches(text, is_match)
+    return SearchHit(document=doc_id, source=source, page=number, score=-badness, snippet=snippet, title=title,
+                     collection=collection, doc_type=doc_type, matches=matches)
 
 
 def _remove_database_files(path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from .protocol import FACETS, FacetCount, SearchQuery
-from .query import QueryTerm
+from .query import QueryTerm, close_words
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_FACET_VALUES = 50
 
 SCHEMA = """
@@ -33,14 +33,40 @@ CREATE INDEX IF NOT EXISTS pages_by_document ON pages (doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS page_words USING fts5 (
     words, stems, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'"
 );
--- Each indexed word (5+ letters) under itself and each form with one letter left out (query.deletion_keys).
-CREATE TABLE IF NOT EXISTS fuzzy_keys (
-    key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY (key, term)
-) WITHOUT ROWID;
+-- The indexed words, for finding those one OCR error away from a query word (see fuzzy_candidates):
+-- FTS5's own term list read in order of the words, and each word of 5+ letters spelled backwards.
+CREATE VIRTUAL TABLE IF NOT EXISTS page_terms USING fts5vocab (page_words, 'row');
+CREATE TABLE IF NOT EXISTS reversed_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS matched (
     page_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, tier INTEGER NOT NULL, badness REAL NOT NULL
 );
 """
+
+
+MIN_SHARED = 3  # letters a candidate must share with the query word's start or end before it is compared
+MAX_SCANNED = 20_000  # words read per side; a longer list means the shared letters say too little
+
+
+def fuzzy_candidates(conn: sqlite3.Connection, word: str) -> list[str]:
+    """Indexed words one edit (a wrong, missing or extra letter) away from `word`.
+
+    One edit leaves either the first half or the second half of a word as it was, so the candidates are
+    the indexed words that begin like its first half, or end like its second half (looked up backwards),
+    compared letter by letter. No table of misspellings is kept: OCR'd archives hold tens of millions of
+    distinct words, and this needs only one extra row per word.
+    """
+    start = word[:max(MIN_SHARED, len(word) // 2)]
+    end = word[::-1][:max(MIN_SHARED, (len(word) - 1) // 2)]
+    found = [row[0] for row in conn.execute(
+        "SELECT term FROM page_terms WHERE term >= ? AND term < ? LIMIT ?", (start, _after(start), MAX_SCANNED))]
+    found += [row[0][::-1] for row in conn.execute(
+        "SELECT word FROM reversed_words WHERE word >= ? AND word < ? LIMIT ?", (end, _after(end), MAX_SCANNED))]
+    return close_words(word, (term for term in found if "_" not in term))
+
+
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string that starts with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _string(text: str) -> str:

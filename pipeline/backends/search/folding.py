@@ -6,6 +6,7 @@ The same fold is applied to the indexed text and to the query, so `primaria` fin
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -39,6 +40,12 @@ def fold(text: str) -> str:
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Casefold again: compatibility decompositions can yield capitals (Ⅻ → XII).
     return bare.translate(_UNDECOMPOSABLE).casefold()
+
+
+@functools.lru_cache(maxsize=500_000)
+def fold_word(word: str) -> str:
+    """`fold` of one word, remembered: a page's words repeat, and a collection's vocabulary is small."""
+    return fold(word)
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, word_keys
-from .folding import fold, word_matches, words
+from .folding import fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -68,11 +68,6 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
         yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
 
 
-def deletion_keys(word: str) -> set[str]:
-    """The word and every form of it with one letter left out: two words one edit apart share one of these."""
-    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
-
-
 def close_words(word: str, candidates: Iterable[str]) -> list[str]:
     """Candidates exactly one edit (insertion, deletion, substitution) away from `word`."""
     found = sorted(c for c in set(candidates) if c != word and Levenshtein.distance(word, c, score_cutoff=1) == 1)
@@ -88,11 +83,23 @@ class WordMatcher:
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
         self._fuzzy = frozenset().union(*fuzzy.values()) if fuzzy else frozenset()
         self._languages = tuple(languages)
+        self._seen: dict[str, bool] = {}
+        # Stems and lemmas begin like the folded word they come from, so a word whose first two letters
+        # begin no key cannot match one: that skips stemming most words of a page.
+        self._key_starts = {key.split("_", 1)[1][:2] for key in self._keys}
 
     def __call__(self, word: str) -> bool:
-        folded = fold(word)
+        known = self._seen.get(word)
+        if known is None:
+            known = self._seen[word] = self._judge(word)
+        return known
+
+    def _judge(self, word: str) -> bool:
+        folded = fold_word(word)
         if folded in self._exact or folded in self._fuzzy:
             return True
         if self._prefixes and folded.startswith(self._prefixes):
             return True
-        return bool(self._keys) and not self._keys.isdisjoint(word_keys(word, self._languages))
+        if folded[:2] not in self._key_starts:
+            return False
+        return not self._keys.isdisjoint(word_keys(word, self._languages))

@@ -11,16 +11,22 @@ SNIPPET_WORDS = 12
 SNIPPET_CHARS = 200
 
 
-def matched_words(text: str, is_match: Callable[[str], bool]) -> tuple[str, ...]:
-    """The distinct words of `text` (as printed) that match, in reading order."""
-    return tuple(dict.fromkeys(m.group() for m in word_matches(text) if is_match(m.group())))
-
-
 def make_snippet(text: str, is_match: Callable[[str], bool]) -> str:
-    spans = [match.span() for match in word_matches(text)]
+    return snippet_and_matches(text, is_match)[0]
+
+
+def snippet_and_matches(text: str, is_match: Callable[[str], bool]) -> tuple[str, tuple[str, ...]]:
+    """The snippet, and the distinct words of `text` (as printed) that match, in reading order."""
+    found = [(match.span(), is_match(match.group())) for match in word_matches(text)]
+    spans = [span for span, _ in found]
+    matched = {index for index, (_, hit) in enumerate(found) if hit}
+    printed = tuple(dict.fromkeys(text[spans[i][0]:spans[i][1]] for i in sorted(matched)))
     if not spans:
-        return _shorten(" ".join(text.split()))
-    matched = {index for index, (start, end) in enumerate(spans) if is_match(text[start:end])}
+        return _shorten(" ".join(text.split())), ()
+    return _snippet(text, spans, matched), printed
+
+
+def _snippet(text: str, spans: list[tuple[int, int]], matched: set[int]) -> str:
     windows = _windows(sorted(matched), len(spans))
     rendered = [_render(text, spans, window, matched) for window in windows]
     if len(windows) == 2 and sum(map(len, rendered)) + 3 > SNIPPET_CHARS:
