@@ -12,6 +12,9 @@ from pipeline.errors import UsageError
 from pipeline.options import Options, load_config
 
 
+CONFIG_KEYS = {"search", "cluster"}  # what retrodig.yaml may set
+
+
 def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
     """Options from the archive's retrodig.yaml, overridden by what was given on the command line."""
     values = {k: v for k, v in values.items() if v is not None}
@@ -19,7 +22,9 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     search = dict(config.get("search") or {})
     if search_backend:
         search["backend"] = search_backend
-    unknown = set(config) - {"search"}
+    if config.get("cluster") is not None and "cluster" not in values:
+        values["cluster"] = config["cluster"]
+    unknown = set(config) - CONFIG_KEYS
     if unknown:
         raise UsageError(f"unknown setting(s) in the configuration: {', '.join(sorted(unknown))}")
     try:
@@ -27,7 +32,7 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        if first["loc"][0] == "search":
+        if first["loc"][0] == "search" or (first["loc"][0] == "cluster" and "cluster" in config):
             raise UsageError(f"setting {field} in the configuration: {first['msg']}") from None
         raise UsageError(f"--{field.replace('_', '-')}: {first['msg']}") from None
 

@@ -34,6 +34,10 @@ class MissingDependencyError(RetrodigError):
     exit_code = ExitCode.missing_dependency
 
 
+class ClusterUnavailableError(MissingDependencyError):
+    """`--cluster` names a Dask scheduler that cannot be reached, or the `distributed` package is missing."""
+
+
 class ArchiveError(RetrodigError):
     exit_code = ExitCode.archive_unavailable
 

@@ -1,7 +1,8 @@
 """Where tasks run. The orchestrator hands tasks to an executor and gets outcomes back, in completion order.
 
-`LocalExecutor` is a process pool sized by `--jobs`; `SerialExecutor` runs in-process (tests, debugging).
-A distributed executor (Dask) implements the same two methods.
+`LocalExecutor` is a process pool sized by `--jobs`; `SerialExecutor` runs in-process (tests, debugging);
+`DaskExecutor` (pipeline/dask_executor.py, `--cluster tcp://scheduler:8786`) sends the same tasks to the workers
+of a Dask cluster. All three keep a bounded window of tasks in flight and report failures the same way.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _call(fn: Callable[[T], Any], task: T) -> Outcome:
+def call_task(fn: Callable[[T], Any], task: T) -> Outcome:
     try:
         return Outcome(task, result=fn(task))
     except RetrodigError as exc:
@@ -51,13 +52,13 @@ def _call(fn: Callable[[T], Any], task: T) -> Outcome:
 class SerialExecutor:
     def run(self, fn, tasks):
         for task in tasks:
-            yield _call(fn, task)
+            yield call_task(fn, task)
 
     def close(self) -> None:
         pass
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
 
@@ -73,7 +74,7 @@ class LocalExecutor:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker)
+        return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
 
     def run(self, fn, tasks):
         pending: dict[cf.Future, tuple[Any, cf.ProcessPoolExecutor]] = {}
@@ -86,7 +87,7 @@ class LocalExecutor:
                 if task is _END:
                     exhausted = True
                 else:
-                    pending[self._pool.submit(_call, fn, task)] = (task, self._pool)
+                    pending[self._pool.submit(call_task, fn, task)] = (task, self._pool)
             if not pending:
                 break
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -117,5 +118,9 @@ class WorkerDiedError(RuntimeError):
     pass
 
 
-def make_executor(jobs: int) -> Executor:
+def make_executor(jobs: int, cluster: str | None = None) -> Executor:
+    if cluster:
+        from .dask_executor import DaskExecutor  # `distributed` is an optional extra
+
+        return DaskExecutor(cluster)
     return SerialExecutor() if jobs <= 1 else LocalExecutor(jobs)

@@ -109,6 +109,9 @@ class Options(BaseModel):
     tesseract_timeout: float = Field(default=600.0, gt=0)
     configs_dir: Path = CONFIGS_DIR
     search: SearchSettings = Field(default_factory=SearchSettings)
+    # A Dask scheduler (tcp://host:8786): pages then run on its workers instead of a local pool (`--jobs` is
+    # ignored). Workers must see the masters and the archive's work folder at the same paths (shared storage).
+    cluster: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -80,7 +80,7 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
         try:
             jobs = _plan(inputs, options, archive, search, report, events)
             events.started(len(jobs), sum(j.page_count for j in jobs))
-            executor = executor or make_executor(options.jobs)
+            executor = executor or make_executor(options.jobs, options.cluster)
             try:
                 _run_pages(jobs, options, profile, rules, archive, search, report, events, executor)
             finally:
@@ -138,9 +138,9 @@ def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
     for scan, master in zip(job.doc.files, job.doc.masters):
         for index in range(scan.page_count):
             number += 1
-            yield PageTask(
-                source=master, format=scan.format, index=index, number=number,
-                work_dir=archive.work / job.doc.doc_id, languages=options.tesseract_languages,
+            yield PageTask(  # absolute paths: a Dask worker's working folder is not ours
+                source=master.absolute(), format=scan.format, index=index, number=number,
+                work_dir=(archive.work / job.doc.doc_id).absolute(), languages=options.tesseract_languages,
                 profile=profile, max_pixels=options.max_pixels, default_dpi=options.default_dpi,
                 jpeg_quality=options.jpeg_quality, tesseract_timeout=options.tesseract_timeout,
             )
