@@ -12,6 +12,7 @@ from pipeline.errors import ExitCode
 from pipeline.pdfa import check_pdfa
 
 from .conftest import DATA, SHARED_CORPUS, sha256, tree_hashes
+from .test_preflight import forged_png
 
 
 def _report(result) -> dict:
@@ -58,9 +59,10 @@ def test_rerun_skips_what_is_done_and_changes_nothing(run_cli, phototest, archiv
 def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_path, archive_dir):
     batch = tmp_path / "batch"
     batch.mkdir()
-    for name in ("encrypted_algo4.pdf", "hugemono.pdf", "trivial.pdf", "baiona_alpha.png", "aspect.pdf",
+    for name in ("encrypted_algo4.pdf", "trivial.pdf", "baiona_alpha.png", "aspect.pdf",
                  "palette.pdf", "kcs.pdf", "3small.pdf"):
         shutil.copy(DATA / "edge" / name, batch / name)
+    forged_png(batch / "bomb.png", 100_000, 100_000)  # hugemono.pdf is read now: see test_big_pages
     (batch / "empty.tif").touch()
     data = (DATA / "edge" / "baiona_cmyk.jpg").read_bytes()
     (batch / "cut.jpg").write_bytes(data[: len(data) // 2])
@@ -70,7 +72,7 @@ def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_
     result = run_cli("ingest", str(batch), "--group", "file", "--lang", "eng", "--json")
     assert result.exit_code == ExitCode.partial, result.output
     items = {Path(i["source"]).name: i for i in _report(result)["items"]}
-    expected_failures = {"encrypted_algo4.pdf": "encrypted", "hugemono.pdf": "too-large",
+    expected_failures = {"encrypted_algo4.pdf": "encrypted", "bomb.png": "too-large",
                          "empty.tif": "empty-file", "cut.jpg": "truncated"}
     for name, reason in expected_failures.items():
         assert (items[name]["status"], items[name]["reason"]) == ("failed", reason), items[name]

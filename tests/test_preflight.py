@@ -2,6 +2,8 @@
 
 import io
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -87,11 +89,33 @@ def test_text_file_and_misnamed_bmp_are_refused_with_what_they_are(tmp_path):
         inspect_scan(bmp, LIMIT)
 
 
-def test_huge_pdf_page_is_refused_as_too_large():
-    # hugemono.pdf: a 35000x35000 bilevel page - a decompression bomb for a naive rasterizer.
-    # Preflight only reads the header; the page stage refuses it before rendering (see test_ingest).
+def test_huge_pdf_page_passes_preflight():
+    # hugemono.pdf: a 35000x35000 bilevel page - a decompression bomb for a naive rasterizer. Preflight only
+    # reads the header; the page stage rasterizes it at a lower dpi (see test_big_pages).
     scan = inspect_scan(EDGE / "hugemono.pdf", LIMIT)
     assert scan.page_count == 1
+
+
+def forged_png(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims `width` x `height` pixels over a few bytes of data: a decompression bomb."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def test_decompression_bomb_is_refused_by_name(tmp_path):
+    with pytest.raises(DecompressionBombError, match="100000x100000 px"):
+        inspect_scan(forged_png(tmp_path / "bomb.png", 100_000, 100_000), LIMIT)
+
+
+def test_jpeg_over_the_pixel_limit_passes_it_is_decoded_reduced(tmp_path):
+    big = tmp_path / "big.jpg"
+    Image.new("L", (4000, 3000), 255).save(big)
+    assert inspect_scan(big, 10_000_000).page_count == 1
 
 
 def test_image_over_the_pixel_limit_is_refused(tmp_path):

@@ -1,4 +1,12 @@
-"""Decode one page of a scan into pixels, once: images through Pillow, PDF pages through poppler."""
+"""Decode one page of a scan into pixels, once: images through Pillow, PDF pages through poppler.
+
+Memory bound: a page is worked on at most WORK_PIXELS large (100 MP: a 9000x9000 scan passes whole), so that
+a worker's peak memory stays under 1.5 GB whatever the batch holds. Larger pages are reduced as they are
+decoded, never afterwards from a full-size copy when the format allows it: PDF pages are rasterized at a lower
+dpi (a 35000x35000 px page of 117 inches at 85 dpi), JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg.
+Other images up to --max-pixels (preflight refuses larger ones) are decoded whole and reduced at once. The
+master is never changed; the access copy in the PDF then has the reduced resolution too.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +25,10 @@ from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileErro
 A4_LONG_SIDE_INCHES = 11.69
 MIN_DPI, MAX_DPI = 70, 1200
 MAX_PDF_DPI = 600  # rasterizing beyond this only makes OCR slower
+WORK_PIXELS = 100_000_000  # largest page worked on (see the module docstring)
+MIN_REDUCED_DPI = 50  # a PDF page that fits WORK_PIXELS only below this is refused: its letters would be dust
+
+Image.MAX_IMAGE_PIXELS = None  # sizes are checked by preflight (--max-pixels) and bounded here, not by Pillow
 
 
 @dataclass(frozen=True)
@@ -24,26 +36,32 @@ class LoadedPage:
     pixels: np.ndarray  # uint8, HxW (grey) or HxWx3 (RGB)
     dpi: int
     bilevel: bool  # only black and white: stored losslessly in the access copy
+    scale: float = 1.0  # pixels per pixel of the master page: below 1 when a page over WORK_PIXELS was reduced
 
 
 def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: int) -> LoadedPage:
-    """Page `index` (0-based) of the scan at `path`."""
+    """Page `index` (0-based) of the scan at `path`, at most min(max_pixels, WORK_PIXELS) large."""
+    budget = min(max_pixels, WORK_PIXELS)
     if fmt == "pdf":
-        image, dpi = _rasterize_pdf_page(path, index, max_pixels, default_dpi)
+        image, dpi, scale = _rasterize_pdf_page(path, index, budget, default_dpi)
     else:
-        image, dpi = _decode_image_frame(path, index, default_dpi)
-    return _to_pixels(image, dpi)
+        image, dpi, scale = _decode_image_frame(path, index, default_dpi, budget)
+    return _to_pixels(image, dpi, scale)
 
 
-def _decode_image_frame(path: Path, index: int, default_dpi: int) -> tuple[Image.Image, int]:
+def _decode_image_frame(path: Path, index: int, default_dpi: int, budget: int) -> tuple[Image.Image, int, float]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 img.seek(index)
                 dpi_x, dpi_y = _image_dpi(img)
-                frame = ImageOps.exif_transpose(img) if img.format == "JPEG" else img.copy()
-                frame.load()
+                full_width = img.width
+                if img.format == "JPEG":
+                    frame = _decode_jpeg(path, img, budget)
+                else:
+                    img.load()
+                    frame = _fit(img, budget)
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(path, str(exc)) from exc
     except OSError as exc:
@@ -56,7 +74,44 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int) -> tuple[Image
         size = (round(frame.width * target / dpi_x), round(frame.height * target / dpi_y))
         frame = frame.resize(size, Image.Resampling.LANCZOS if frame.mode != "1" else Image.Resampling.NEAREST)
         dpi_x = dpi_y = target
-    return frame, _plausible_dpi(dpi_x, frame.size, default_dpi)
+    scale = frame.width / full_width
+    if scale < 1:
+        frame = _fit(frame, budget)  # the resampling to square pixels may have enlarged it again
+        scale = frame.width / full_width
+    return frame, _plausible_dpi(dpi_x * scale, frame.size, default_dpi), scale
+
+
+def _decode_jpeg(path: Path, img: Image.Image, budget: int) -> Image.Image:
+    """Decode once, and no more than needed: grey pages straight to grey (libjpeg skips the colour
+    conversion), pages over the budget at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling)."""
+    mode = img.mode
+    if mode in ("RGB", "YCbCr") and _jpeg_is_grey(path):
+        mode = "L"
+    factor = (img.width * img.height / budget) ** 0.5
+    if mode != img.mode or factor > 1:
+        img.draft(mode, (int(img.width / max(factor, 1)), int(img.height / max(factor, 1))))
+    orientation = img.getexif().get(0x0112, 1)
+    frame = ImageOps.exif_transpose(img) if orientation != 1 else img
+    frame.load()
+    return _fit(frame, budget)
+
+
+def _jpeg_is_grey(path: Path) -> bool:
+    """Colour JPEG of black-and-white paper? Judged on an 1/8-scale decode, which costs ~1/30 of a full one."""
+    with Image.open(path) as small:
+        small.draft("RGB", (small.width // 8, small.height // 8))
+        return _is_grey(np.asarray(small.convert("RGB")))
+
+
+def _fit(image: Image.Image, budget: int) -> Image.Image:
+    """`image`, or a reduced copy of it when it has more than `budget` pixels (the original is then freed)."""
+    if image.width * image.height <= budget:
+        return image
+    factor = (image.width * image.height / budget) ** 0.5
+    size = (max(1, int(image.width / factor)), max(1, int(image.height / factor)))
+    if image.mode == "1":
+        image = image.convert("L")  # a reduced black-and-white page is grey: its edges fall between pixels
+    return image.resize(size, Image.Resampling.BOX)
 
 
 def _image_dpi(img: Image.Image) -> tuple[float, float]:
@@ -77,27 +132,30 @@ def _plausible_dpi(dpi: float, size: tuple[int, int], default_dpi: int) -> int:
     return default_dpi if long_side / default_dpi >= 1 else MIN_DPI
 
 
-def _rasterize_pdf_page(path: Path, index: int, max_pixels: int, default_dpi: int) -> tuple[Image.Image, int]:
-    width_in, height_in, native_dpi = _pdf_page_geometry(path, index, default_dpi)
+def _rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) -> tuple[Image.Image, int, float]:
+    width_in, height_in, native_dpi, grey = _pdf_page_geometry(path, index, default_dpi)
     dpi = int(min(max(native_dpi, 150), MAX_PDF_DPI))
-    pixels = width_in * dpi * height_in * dpi
-    if pixels > max_pixels:
-        raise DecompressionBombError(
-            path,
-            f"page {index + 1} would be {width_in * dpi:.0f}x{height_in * dpi:.0f} px at {dpi} dpi "
-            f"({pixels / 1e6:.0f} MP), over the limit of {max_pixels / 1e6:.0f} MP (--max-pixels)",
-        )
+    if width_in * dpi * height_in * dpi > budget:
+        dpi = int((budget / (width_in * height_in)) ** 0.5)
+        if dpi < MIN_REDUCED_DPI:
+            raise DecompressionBombError(
+                path,
+                f"page {index + 1} is {width_in:.0f}x{height_in:.0f} inches: it fits the limit of "
+                f"{budget / 1e6:.0f} MP only below {MIN_REDUCED_DPI} dpi, too coarse to read",
+            )
     try:
-        images = convert_from_path(path, dpi=dpi, first_page=index + 1, last_page=index + 1)
+        # Grey when the scan is (most are): poppler then writes a third of the bytes and we convert nothing.
+        images = convert_from_path(path, dpi=dpi, first_page=index + 1, last_page=index + 1, grayscale=grey)
     except (PDFPageCountError, PDFSyntaxError) as exc:
         raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {exc}") from exc
     if not images:
         raise CorruptFileError(path, f"poppler rendered nothing for page {index + 1}")
-    return images[0], dpi
+    return images[0], dpi, min(1.0, dpi / native_dpi)
 
 
-def _pdf_page_geometry(path: Path, index: int, default_dpi: int) -> tuple[float, float, float]:
-    """Page size in inches and the resolution of its largest image (the scan), else default_dpi."""
+def _pdf_page_geometry(path: Path, index: int, default_dpi: int) -> tuple[float, float, float, bool]:
+    """Page size in inches, the resolution of its largest image (the scan), else default_dpi, and whether
+    every image on the page is grey or black and white (so is the page, apart from vector colour)."""
     with pikepdf.open(path) as pdf:
         page = pdf.pages[index]
         box = page.cropbox
@@ -105,18 +163,36 @@ def _pdf_page_geometry(path: Path, index: int, default_dpi: int) -> tuple[float,
         height_in = abs(float(box[3]) - float(box[1])) / 72
         if int(page.obj.get("/Rotate", 0)) % 180 == 90:
             width_in, height_in = height_in, width_in
-        sizes = [(int(im.get("/Width", 0)), int(im.get("/Height", 0))) for im in page.images.values()]
+        images = list(page.images.values())
+        sizes = [(int(im.get("/Width", 0)), int(im.get("/Height", 0))) for im in images]
+        grey = bool(images) and all(_grey_image(im) for im in images) and not _has_colour_operators(page)
     if not sizes or width_in <= 0 or height_in <= 0:
-        return width_in, height_in, default_dpi
+        return width_in, height_in, default_dpi, False
     # Assume the largest image is the scan covering the page (in either orientation).
     img_w, img_h = max(sizes, key=lambda wh: wh[0] * wh[1])
     long_px, long_in = max(img_w, img_h), max(width_in, height_in)
-    return width_in, height_in, long_px / long_in
+    return width_in, height_in, long_px / long_in, grey
 
 
-def _to_pixels(image: Image.Image, dpi: int) -> LoadedPage:
+def _grey_image(image: pikepdf.Object) -> bool:
+    if image.get("/ImageMask"):
+        return False  # drawn in the current fill colour, which may be anything
+    return image.get("/ColorSpace") == pikepdf.Name.DeviceGray or image.get("/BitsPerComponent") == 1 and \
+        image.get("/ColorSpace") in (None, pikepdf.Name.DeviceGray)
+
+
+def _has_colour_operators(page: pikepdf.Page) -> bool:
+    """Vector drawing in colour (rg/k/sc operators) on the page: render it in colour to be safe."""
+    try:
+        ops = {op for _, op in pikepdf.parse_content_stream(page)}
+    except pikepdf.PdfError:
+        return True
+    return bool(ops & {pikepdf.Operator(o) for o in ("rg", "RG", "k", "K", "sc", "SC", "scn", "SCN", "cs", "CS")})
+
+
+def _to_pixels(image: Image.Image, dpi: int, scale: float = 1.0) -> LoadedPage:
     if image.mode == "1":
-        return LoadedPage(np.asarray(image.convert("L")), dpi, bilevel=True)
+        return LoadedPage(np.asarray(image.convert("L")), dpi, bilevel=True, scale=scale)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")  # scans have no transparency: flatten on paper white
@@ -130,7 +206,7 @@ def _to_pixels(image: Image.Image, dpi: int) -> LoadedPage:
     if pixels.ndim == 3 and _is_grey(pixels):
         pixels = np.ascontiguousarray(pixels[:, :, 1])
     bilevel = pixels.ndim == 2 and _only_black_and_white(pixels)
-    return LoadedPage(pixels, dpi, bilevel)
+    return LoadedPage(pixels, dpi, bilevel, scale)
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:

@@ -22,6 +22,8 @@ from ..errors import (
     UnsupportedFormatError,
 )
 
+Image.MAX_IMAGE_PIXELS = None  # our own limit (--max-pixels) applies, per format: see _check_pixels
+
 SCAN_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx", ".pdf"}
 IMAGE_FORMATS = {"tiff", "jpeg", "png", "jp2"}
 
@@ -125,7 +127,7 @@ def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
                 frames = getattr(img, "n_frames", 1)
                 for index in range(frames):
                     img.seek(index)
-                    _check_pixels(path, img, max_pixels)
+                    _check_pixels(path, img, fmt, max_pixels)
                     _check_complete(path, img, fmt, size)
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(path, str(exc)) from exc
@@ -136,9 +138,11 @@ def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
     return frames
 
 
-def _check_pixels(path: Path, img: Image.Image, max_pixels: int) -> None:
+def _check_pixels(path: Path, img: Image.Image, fmt: str, max_pixels: int) -> None:
+    """Over `max_pixels` an image would have to be decoded whole: refused. JPEGs are exempt: libjpeg decodes
+    them at 1/2 to 1/8 scale when they exceed the working size (stages.load), so no full copy is ever made."""
     width, height = img.size
-    if width * height > max_pixels:
+    if width * height > max_pixels and fmt != "jpeg":
         raise DecompressionBombError(
             path,
             f"page is {width}x{height} px ({width * height / 1e6:.0f} MP), over the limit of "
