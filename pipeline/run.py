@@ -25,6 +25,7 @@ from .options import Options
 from .pagework import PageResult, PageTask, process_page
 from .profiles import load_profile
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
+from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
 from .stages.document import DocumentInput, assemble_document
 from .stages.metadata import load_doctype_rules
@@ -97,11 +98,15 @@ def _plan(inputs, options, archive, search, report, events) -> list[_DocumentJob
     for path in others:
         _add(report, events, ItemReport(str(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
     checked: dict[Path, ScanFile | InputError] = {}
-    for path in files:
-        try:
-            checked[path] = inspect_scan(path, options.max_pixels)
-        except InputError as exc:
-            checked[path] = exc
+    cache = ScanCache(archive.index / "scans.sqlite")
+    try:
+        for path in files:
+            try:
+                checked[path] = cache.inspect(path, options.max_pixels, inspect_scan, use_cached=not options.force)
+            except InputError as exc:
+                checked[path] = exc
+    finally:
+        cache.close()
     single_page = {p for p, c in checked.items()
                    if isinstance(c, InputError) or (c.format in IMAGE_FORMATS and c.page_count == 1)}
     jobs = []
