@@ -7,7 +7,8 @@ import sys
 import click
 from tqdm import tqdm
 
-from pipeline import api
+from pipeline import run
+
 from pipeline.report import FAILED, IngestReport, ItemReport
 
 from .common import build_options, echo_json, language_option, profile_option
@@ -59,7 +60,7 @@ def register(cli: click.Group) -> None:
         options = build_options(ctx, **values)
         progress = ProgressBar(enabled=sys.stderr.isatty())
         try:
-            report = api.ingest(list(inputs), options, events=progress)
+            report = run.ingest(list(inputs), options, events=progress)
         finally:
             progress.close()
         if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
@@ -13,11 +14,22 @@ from pipeline import __version__
 from pipeline.errors import ExitCode, RetrodigError
 from pipeline.options import default_archive
 
-from . import archive_commands, ingest_command, ocr_command, search_commands
+# Each command's module is imported when the command is used: `retrodig ingest` need not load the OCR and
+# search stacks the other commands use (a rerun of a finished batch is mostly Python's import time).
+_COMMAND_MODULES = {"ingest": "ingest_command", "search": "search_commands", "show": "search_commands",
+                    "ocr": "ocr_command", "verify": "archive_commands", "reindex": "archive_commands"}
 
 
 class RetrodigGroup(click.Group):
     """Maps typed errors to documented exit codes; a traceback only with --debug."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(_COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in _COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{_COMMAND_MODULES[name]}").register(self)
+        return self.commands.get(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -55,11 +67,6 @@ def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
     ctx.obj = {"archive": archive or default_archive(), "debug": debug}
 
-
-ingest_command.register(cli)
-search_commands.register(cli)
-ocr_command.register(cli)
-archive_commands.register(cli)
 
 
 def main() -> None:

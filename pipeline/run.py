@@ -1,6 +1,8 @@
 """Ingest orchestration: discover, preflight, fan pages out to the executor, assemble, publish, index.
 
-This module only orchestrates; the work lives in the stages.
+This module only orchestrates; the work lives in the stages. The page and document stages (numpy, OpenCV,
+Pillow, pikepdf, dateparser) are imported when there is a page to work on: a rerun of a finished batch then
+costs a few tenths of a second, not the second those imports take.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ._exec import tesseract
 from .archive import Archive
@@ -22,14 +24,16 @@ from .errors import InputError, RetrodigError, SiblingFailedError, UnexpectedPag
 from .executor import Executor, make_executor
 from .indexing import indexed_document
 from .options import Options
-from .pagework import PageResult, PageTask, process_page
 from .profiles import load_profile
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
-from .stages.document import DocumentInput, assemble_document
 from .stages.metadata import load_doctype_rules
 from .stages.preflight import IMAGE_FORMATS, ScanFile, inspect_scan
+
+if TYPE_CHECKING:
+    from .pagework import PageResult, PageTask
+    from .stages.document import DocumentInput
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +85,12 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
         try:
             jobs = _plan(inputs, options, archive, search, report, events)
             events.started(len(jobs), sum(j.page_count for j in jobs))
-            executor = executor or make_executor(options.jobs, options.cluster)
-            try:
-                _run_pages(jobs, options, profile, rules, archive, search, report, events, executor)
-            finally:
-                executor.close()
+            if jobs:  # a rerun of a finished batch starts no workers
+                executor = executor or make_executor(options.jobs, options.cluster)
+                try:
+                    _run_pages(jobs, options, profile, rules, archive, search, report, events, executor)
+                finally:
+                    executor.close()
         finally:
             search.close()
     report.seconds = time.monotonic() - started
@@ -132,6 +137,8 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
                                             f"already in the archive as document {doc_id}", doc_id,
                                             str(archive.document_dir(doc_id) / "document.pdf"), scan.page_count))
         return None
+    from .stages.document import DocumentInput
+
     masters = tuple(archive.store_master(s.path, s.sha256, s.path.suffix or f".{s.format}") for s in scans)
     doc = DocumentInput(doc_id=doc_id, source=plan.source, collection=options.collection, files=tuple(scans),
                         masters=masters, languages=options.languages, profile=options.profile)
@@ -139,6 +146,8 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
 
 
 def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
+    from .pagework import PageTask
+
     number = 0
     for scan, master in zip(job.doc.files, job.doc.masters):
         for index in range(scan.page_count):
@@ -152,6 +161,8 @@ def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
 
 
 def _run_pages(jobs, options, profile, rules, archive, search, report, events, executor) -> None:
+    from .pagework import process_page
+
     owner: dict[int, _DocumentJob] = {}
 
     def tasks():
@@ -187,6 +198,8 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events
         _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
                        {_original(doc, e.path): e for e in job.errors}, report, events)
         return
+    from .stages.document import assemble_document
+
     staging = archive.staging_dir(doc.doc_id)
     try:
         record = assemble_document(doc, job.results, rules, staging, archive.root)

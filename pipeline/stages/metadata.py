@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from dateparser.date import DateDataParser
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
 from ..model import DocumentMetadata, FoundDate, PageText
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 
 UNKNOWN_TYPE = "unknown"
 
@@ -148,6 +151,8 @@ def _dateparser_languages(languages: Sequence[str]) -> tuple[str, ...]:
 @lru_cache(maxsize=32)
 def _date_parser(languages: tuple[str, ...]) -> DateDataParser:
     """One parser per language set and process: building it and its first use load dateparser's data."""
+    from dateparser.date import DateDataParser  # imported on first use: a rerun with nothing to do skips it
+
     return DateDataParser(languages=list(languages), settings=_DATEPARSER_SETTINGS, try_previous_locales=False)
 
 
