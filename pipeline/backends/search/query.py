@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, word_keys
@@ -70,8 +71,9 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
 
 def close_words(word: str, candidates: Iterable[str]) -> list[str]:
     """Candidates exactly one edit (insertion, deletion, substitution) away from `word`."""
-    found = sorted(c for c in set(candidates) if c != word and Levenshtein.distance(word, c, score_cutoff=1) == 1)
-    return found[:MAX_FUZZY_CANDIDATES]
+    unique = [c for c in set(candidates) if c != word and abs(len(c) - len(word)) <= 1]
+    matches = process.extract(word, unique, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
+    return sorted(match for match, _, _ in matches)[:MAX_FUZZY_CANDIDATES]
 
 
 class WordMatcher:
