@@ -53,6 +53,14 @@ def words(text: str) -> list[str]:
     return [match.group().casefold() for match in _WORD.finditer(text)]
 
 
+_SPLIT = re.compile(rf"({_WORD.pattern})")
+
+
+def split_words(text: str) -> list[str]:
+    """`text` cut into [between, word, between, word, ..., between]: words at the odd places, nothing lost."""
+    return _SPLIT.split(text)
+
+
 def word_matches(text: str) -> Iterator[re.Match[str]]:
     """The words of `text` with their positions, unchanged (for highlighting the original)."""
     return _WORD.finditer(text)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .folding import word_matches
+from .folding import split_words
 
 SNIPPET_WORDS = 12
 SNIPPET_CHARS = 200
+_SPACE = re.compile(r"\s+")
 
 
 def make_snippet(text: str, is_match: Callable[[str], bool]) -> str:
@@ -17,24 +18,25 @@ def make_snippet(text: str, is_match: Callable[[str], bool]) -> str:
 
 def snippet_and_matches(text: str, is_match: Callable[[str], bool]) -> tuple[str, tuple[str, ...]]:
     """The snippet, and the distinct words of `text` (as printed) that match, in reading order."""
-    found = [(match.span(), is_match(match.group())) for match in word_matches(text)]
-    spans = [span for span, _ in found]
-    matched = {index for index, (_, hit) in enumerate(found) if hit}
-    printed = tuple(dict.fromkeys(text[spans[i][0]:spans[i][1]] for i in sorted(matched)))
-    if not spans:
+    pieces = split_words(text)  # between-words, word, between-words, word, ..., between-words
+    printed = pieces[1::2]
+    if not printed:
         return _shorten(" ".join(text.split())), ()
-    return _snippet(text, spans, matched), printed
+    verdict = {word: is_match(word) for word in set(printed)}  # a page repeats its words: judge each once
+    matched = {index for index, word in enumerate(printed) if verdict[word]}
+    matches = tuple(dict.fromkeys(printed[index] for index in sorted(matched)))
+    return _snippet(pieces, len(printed), matched), matches
 
 
-def _snippet(text: str, spans: list[tuple[int, int]], matched: set[int]) -> str:
-    windows = _windows(sorted(matched), len(spans))
-    rendered = [_render(text, spans, window, matched) for window in windows]
+def _snippet(pieces: list[str], word_count: int, matched: set[int]) -> str:
+    windows = _windows(sorted(matched), word_count)
+    rendered = [_render(pieces, window, matched) for window in windows]
     if len(windows) == 2 and sum(map(len, rendered)) + 3 > SNIPPET_CHARS:
         windows, rendered = windows[:1], rendered[:1]
     snippet = " … ".join(rendered)
     if windows[0].start > 0:
         snippet = "… " + snippet
-    if windows[-1].stop < len(spans):
+    if windows[-1].stop < word_count:
         snippet += " …"
     return _shorten(snippet)
 
@@ -54,15 +56,14 @@ def _windows(matches: list[int], word_count: int) -> list[range]:
     return windows
 
 
-def _render(text: str, spans: list[tuple[int, int]], window: range, matched: set[int]) -> str:
-    pieces = []
+def _render(pieces: list[str], window: range, matched: set[int]) -> str:
+    out = []
     for index in window:
-        start, end = spans[index]
-        if pieces:
-            pieces.append(re.sub(r"\s+", " ", text[spans[index - 1][1]:start]))
-        word = text[start:end]
-        pieces.append(f"[{word}]" if index in matched else word)
-    return "".join(pieces)
+        if out:
+            out.append(_SPACE.sub(" ", pieces[2 * index]))  # what stands between this word and the last
+        word = pieces[2 * index + 1]
+        out.append(f"[{word}]" if index in matched else word)
+    return "".join(out)
 
 
 def _shorten(snippet: str) -> str:
