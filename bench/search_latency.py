@@ -5,7 +5,7 @@ a language and 1-3 years. Three words in four are drawn by their real frequency 
 ../shared/corpus in the page's language; the fourth from a long tail of 100,000 made-up words per language
 (pieces of real words joined, Zipf-distributed), standing for the names, places and rare terms that make up most
 of a real archive's vocabulary; about 5 % of all words get a one-letter OCR error. The index is built with the
-real EmbeddedSearch (so build time and size are the product's). Then one- and two-word queries typed without
+real EmbeddedSearch.rebuild, as `retrodig reindex` builds it (so build time and size are the product's). Then one- and two-word queries typed without
 diacritics are timed, each returning 20 hits with snippets and the four facets; a third of them also filter.
 Half the query words are common words of the language (frequency rank 20-2000), half come from the tail.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -111,21 +112,23 @@ def documents(count_pages: int, vocabularies, seed: int):
         )
 
 
-def build(index_path: Path, pages: int, vocabularies, batch: int = 200) -> float:
+def build(index_path: Path, pages: int, vocabularies, workers: int) -> float:
+    """The index as `retrodig reindex` builds it: EmbeddedSearch.rebuild, analysis in `workers` processes."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{index_path}{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
-    search = EmbeddedSearch(index_path)
-    pending, done = [], 0
-    for doc in documents(pages, vocabularies, seed=1):
-        pending.append(doc)
-        done += len(doc.pages)
-        if len(pending) >= batch:
-            search.index_documents(pending)
-            pending = []
-            print(f"\r  indexed {done:,} pages ({done / (time.perf_counter() - started):,.0f}/s)", end="",
-                  file=sys.stderr)
-    search.index_documents(pending)
+
+    def with_progress(docs):
+        done = 0
+        for doc in docs:
+            done += len(doc.pages)
+            if done % 5000 < len(doc.pages):
+                rate = done / (time.perf_counter() - started)
+                print(f"\r  generated {done:,} pages ({rate:,.0f}/s)", end="", file=sys.stderr)
+            yield doc
+
+    search = EmbeddedSearch(index_path, workers=workers)
+    search.rebuild(with_progress(documents(pages, vocabularies, seed=1)))
     search.close()
     print(file=sys.stderr)
     return time.perf_counter() - started
@@ -176,6 +179,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--index", type=Path, default=REPO / "bench" / "out" / "latency" / "search.sqlite")
     parser.add_argument("--reuse", action="store_true", help="Time queries on the existing index.")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Analysing processes.")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
     args = parser.parse_args()
 
@@ -184,7 +188,7 @@ def main() -> None:
     build_seconds = None
     if not args.reuse:
         print(f"building an index of {args.pages:,} pages in {args.index}", file=sys.stderr)
-        build_seconds = build(args.index, args.pages, vocabularies)
+        build_seconds = build(args.index, args.pages, vocabularies, args.workers)
     size = sum(Path(f"{args.index}{s}").stat().st_size for s in ("", "-wal") if Path(f"{args.index}{s}").exists())
     batch = queries(vocabularies, args.queries, seed=2)
     timings, totals = time_queries(args.index, batch)

@@ -13,9 +13,11 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ArchiveBusyError, ArchiveError
+from ...executor import make_executor
 from .analysis import analysed_languages, keys_text
 from .embedded_sql import (
     SCHEMA, SCHEMA_VERSION, facet_counts, filter_conditions, fts_expressions, fuzzy_candidates,
@@ -36,8 +38,9 @@ _MMAP_BYTES = 1 << 30
 class EmbeddedSearch:
     """The SearchBackend kept in one SQLite file; one connection per instance."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, workers: int = 1):
         self.path = Path(path)
+        self.workers = workers  # processes that analyse pages during rebuild (the writer is always one)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = _connect(self.path)
         # An outdated index can still be rebuilt (and closed); everything else refuses.
@@ -127,12 +130,15 @@ class EmbeddedSearch:
         fresh = self.path.with_name(self.path.name + ".new")
         _remove_database_files(fresh)  # left over from an interrupted rebuild
         conn = _open(fresh, wal=False)
+        executor = make_executor(self.workers)
         try:
             vocabulary = _Vocabulary()
             with _transaction(conn):
-                for doc in docs:
-                    _delete_document(conn, doc.id)  # tolerate the same id twice
-                    _insert_document(conn, doc, vocabulary)
+                for outcome in executor.run(analyse_document, docs):
+                    if not outcome.ok:
+                        raise outcome.error
+                    _delete_document(conn, outcome.result.doc.id)  # tolerate the same id twice
+                    _insert_analysed(conn, outcome.result, vocabulary)
             conn.execute("INSERT INTO page_words (page_words) VALUES ('optimize')")
             conn.execute("ANALYZE")
             count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
@@ -140,6 +146,8 @@ class EmbeddedSearch:
             conn.close()
             _remove_database_files(fresh)
             raise
+        finally:
+            executor.close()
         conn.close()
         self._swap_in(fresh)
         return count
@@ -254,9 +262,33 @@ class _Vocabulary:
         return sorted(fresh)
 
 
-def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument, vocabulary: _Vocabulary) -> None:
-    years = sorted(set(doc.years))
+@dataclass(frozen=True)
+class AnalysedDocument:
+    """A document with each page's folded words and language keys, ready to be written."""
+
+    doc: IndexedDocument
+    pages: tuple[tuple[int, str, str, str], ...]  # number, text, folded words, keys
+
+
+def analyse_document(doc: IndexedDocument) -> AnalysedDocument:
+    """The CPU-heavy half of indexing, which worker processes can do while one writer writes."""
     languages = analysed_languages(doc.languages)
+    pages = []
+    for page in doc.pages:
+        printed = words(page.text)
+        folded = " ".join(fold_word(word) for word in printed)
+        keys = " ".join(filter(None, (keys_text(word, languages) for word in printed)))
+        pages.append((page.number, page.text, folded, keys))
+    return AnalysedDocument(doc, tuple(pages))
+
+
+def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument, vocabulary: _Vocabulary) -> None:
+    _insert_analysed(conn, analyse_document(doc), vocabulary)
+
+
+def _insert_analysed(conn: sqlite3.Connection, analysed: AnalysedDocument, vocabulary: _Vocabulary) -> None:
+    doc = analysed.doc
+    years = sorted(set(doc.years))
     conn.execute(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (doc.id, doc.collection, doc.title, doc.doc_type, _languages_text(doc.languages),
@@ -265,15 +297,11 @@ def _insert_document(conn: sqlite3.Connection, doc: IndexedDocument, vocabulary:
     conn.executemany("INSERT INTO document_years VALUES (?, ?)", [(doc.id, year) for year in years])
     conn.executemany("INSERT OR IGNORE INTO document_languages VALUES (?, ?)",
                      [(doc.id, code) for code in _languages_text(doc.languages).split()])
-    for page in doc.pages:
+    for number, text, folded, keys in analysed.pages:
         page_id = conn.execute("INSERT INTO pages (doc_id, number, text) VALUES (?, ?, ?)",
-                               (doc.id, page.number, page.text)).lastrowid
-        printed = words(page.text)
-        folded = [fold_word(word) for word in printed]
-        stems = " ".join(filter(None, (keys_text(word, languages) for word in printed)))
-        conn.execute("INSERT INTO page_words (rowid, words, stems) VALUES (?, ?, ?)",
-                     (page_id, " ".join(folded), stems))
-        fresh = vocabulary.new_words(folded)
+                               (doc.id, number, text)).lastrowid
+        conn.execute("INSERT INTO page_words (rowid, words, stems) VALUES (?, ?, ?)", (page_id, folded, keys))
+        fresh = vocabulary.new_words(folded.split())
         conn.executemany("INSERT OR IGNORE INTO known_words VALUES (?)", [(word,) for word in fresh])
         conn.executemany("INSERT OR IGNORE INTO reversed_words VALUES (?)", [(word[::-1],) for word in fresh])
 
