@@ -23,12 +23,24 @@ def register(cli: click.Group) -> None:
     def ocr(ctx, file, debug_dir, as_json, **values):
         """Clean and OCR one file, print its text."""
         options = build_options(ctx, **values)
-        pages = api.ocr_file(file, options, debug_dir=debug_dir)
+        results = api.read_file(file, options, debug_dir=debug_dir)
         if as_json:
-            echo_json({"file": str(file), "pages": [
-                {"page": p.number, "mean_confidence": round(p.mean_confidence, 1), "text": p.text} for p in pages]})
+            echo_json({"file": str(file), "pages": [_page_json(r) for r in results]})
             return
-        for page in pages:
-            if len(pages) > 1:
+        for result in results:
+            page = result.text
+            if len(results) > 1:
                 click.echo(f"--- page {page.number} (confidence {page.mean_confidence:.0f}) ---")
+            if result.needs_review:
+                click.echo(f"(page {page.number}: quality {result.quality:.2f}, needs review)", err=True)
             click.echo(page.text)
+
+
+def _page_json(result) -> dict:
+    return {
+        "page": result.number, "mean_confidence": round(result.text.mean_confidence, 1),
+        "quality": result.quality, "needs_review": result.needs_review, "languages": result.languages,
+        "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
+        "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),
+        "text": result.text.text,
+    }

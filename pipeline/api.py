@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from ._exec import tesseract
@@ -14,13 +15,13 @@ from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents
 from .model import PageText
 from .options import Options
-from .pagework import PageTask, process_page
+from .pagework import PageResult, PageTask, all_pages, process_page
 from .profiles import load_profile
 from .run import IngestEvents, ingest
 from .stages.preflight import inspect_scan
 from .verify import VerifyReport, verify_archive
 
-__all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "verify", "reindex", "Options", "SearchQuery"]
+__all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "read_file", "verify", "reindex", "Options", "SearchQuery"]
 
 
 def search(options: Options, query: SearchQuery) -> SearchResults:
@@ -41,10 +42,16 @@ def show(options: Options, doc_id: str) -> dict:
 
 def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageText]:
     """Clean and OCR every page of one file and return the text; nothing is written to any archive."""
+    return [page.text for page in read_file(path, options, debug_dir)]
+
+
+def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageResult]:
+    """Like `ocr_file`, with what cleanup and OCR found out about each page (quality, turn, languages,
+    timings). A two-page spread comes back as two pages; pages are numbered 1.. in reading order."""
     tesseract.require_languages(options.languages)
     profile = load_profile(options.profile, options.configs_dir)
     scan = inspect_scan(path, options.max_pixels)
-    pages = []
+    pages: list[PageResult] = []
     with tempfile.TemporaryDirectory(prefix="retrodig-ocr-") as tmp:
         for index in range(scan.page_count):
             page_debug = debug_dir / f"page-{index + 1:04d}" if debug_dir and scan.page_count > 1 else debug_dir
@@ -54,10 +61,11 @@ def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> lis
                 source=path, format=scan.format, index=index, number=index + 1, work_dir=Path(tmp),
                 languages=options.tesseract_languages, profile=profile, max_pixels=options.max_pixels,
                 default_dpi=options.default_dpi, jpeg_quality=options.jpeg_quality,
-                tesseract_timeout=options.tesseract_timeout, debug_dir=page_debug,
+                tesseract_timeout=options.tesseract_timeout, debug_dir=page_debug, split_spreads=True,
             )
-            pages.append(process_page(task).text)
-    return pages
+            pages.extend(all_pages(process_page(task)))
+    return [replace(page, number=number, text=replace(page.text, number=number))
+            for number, page in enumerate(pages, 1)]
 
 
 def verify(options: Options, progress=None) -> VerifyReport:

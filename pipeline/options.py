@@ -26,7 +26,10 @@ def default_archive() -> Path:
 
 
 def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """'ron+hun' (Tesseract's own syntax) or a sequence of codes -> ('ron', 'hun')."""
+    """'ron+hun' (Tesseract's own syntax) or a sequence of codes -> ('ron', 'hun'); 'auto' -> ('auto',):
+    each page's languages are detected (pipeline.stages.language)."""
+    if value in ("auto", ("auto",), ["auto"]):
+        return ("auto",)
     parts = value.split("+") if isinstance(value, str) else list(value)
     codes = tuple(p.strip() for p in parts if p.strip())
     if not codes:

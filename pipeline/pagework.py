@@ -1,8 +1,14 @@
-"""The work done for one page, in a worker process: decode, clean, OCR. Returns a small, picklable result."""
+"""The work done for one page, in a worker process: decode, clean, OCR. Returns a small, picklable result.
+
+A scan of a two-page spread becomes two pages: the task's result is the left page, and the right page
+travels in its `more` (see `all_pages`). The orchestrator opts into this with `PageTask.split_spreads`,
+since it must then number the pages that follow one higher.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +16,15 @@ from PIL import Image
 
 from .model import PageText
 from .profiles import CleanProfile
-from .stages.clean import clean_page
+from .stages.cleanup import CleanedPage, clean_page, split_spread
+from .stages.cleanup.choose import choose_profile
+from .stages.language import detect_page_languages
 from .stages.load import load_page
 from .stages.ocr import recognize
+from .stages.quality import needs_review, page_quality
+
+AUTO_LANGUAGE = "auto"
+NORMALIZED_DPI = 300
 
 
 @dataclass(frozen=True)
@@ -22,13 +34,14 @@ class PageTask:
     index: int  # 0-based page within the source file
     number: int  # 1-based page number within the document
     work_dir: Path  # where this page's intermediate files go
-    languages: str
+    languages: str  # Tesseract's syntax (ron+hun), or "auto": detected per page
     profile: CleanProfile
     max_pixels: int
     default_dpi: int
     jpeg_quality: int
     tesseract_timeout: float
     debug_dir: Path | None = None
+    split_spreads: bool = False  # the caller handles a task that yields two pages (see module docstring)
 
 
 @dataclass(frozen=True)
@@ -40,18 +53,55 @@ class PageResult:
     text: PageText
     skew_angle: float
     steps: tuple[str, ...]
+    turn: int = 0  # degrees the page was turned counter-clockwise to stand upright
+    languages: str = ""  # what Tesseract read it with
+    quality: float = 0.0  # 0..1, see stages.quality
+    needs_review: bool = False
+    profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
+    part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
+    cleanup_seconds: float = 0.0
+    ocr_seconds: float = 0.0
+    more: tuple[PageResult, ...] = ()  # further pages the same scan held (the right page of a spread)
 
 
 def process_page(task: PageTask) -> PageResult:
     task.work_dir.mkdir(parents=True, exist_ok=True)
     loaded = load_page(task.source, task.format, task.index, task.max_pixels, task.default_dpi)
-    cleaned = clean_page(loaded.pixels, loaded.dpi, task.profile, debug_dir=task.debug_dir)
-    stem = task.work_dir / f"{task.number:04d}"
-    access = write_access_image(cleaned.access, loaded.dpi, loaded.bilevel, stem, task.jpeg_quality)
+    started = time.perf_counter()
+    profile = choose_profile(loaded.pixels, task.profile) if task.profile.candidates else task.profile
+    halves = [loaded.pixels]
+    if task.split_spreads and profile.split_spreads.enabled:
+        halves = split_spread(loaded.pixels, profile.split_spreads)
+    split_seconds = time.perf_counter() - started
+    results = []
+    for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
+        debug = task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
+        cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
+        result = _read_page(task, profile, cleaned, loaded.dpi, loaded.bilevel, part)
+        results.append(replace(result, cleanup_seconds=result.cleanup_seconds + split_seconds / len(halves)))
+    return replace(results[0], more=tuple(results[1:]))
+
+
+def all_pages(result: PageResult) -> list[PageResult]:
+    """The pages one task produced, in reading order (two for a split spread)."""
+    return [replace(result, more=()), *result.more]
+
+
+def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi: int, bilevel: bool,
+               part: int) -> PageResult:
+    stem = task.work_dir / (f"{task.number:04d}" + (f"-{part}" if part else ""))
+    access = write_access_image(cleaned.access, dpi, bilevel, stem, task.jpeg_quality)
+    ocr_dpi = tesseract_dpi(cleaned, dpi)
     ocr_image = stem.with_name(stem.name + "_ocr.png")
-    Image.fromarray(cleaned.ocr).save(ocr_image, dpi=(loaded.dpi, loaded.dpi), compress_level=1)
-    result = recognize(ocr_image, stem, task.languages, task.number, loaded.dpi, task.tesseract_timeout)
+    Image.fromarray(cleaned.ocr).save(ocr_image, dpi=(ocr_dpi, ocr_dpi), compress_level=1)
+    started = time.perf_counter()
+    languages = task.languages
+    if languages == AUTO_LANGUAGE:
+        languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
+    result = recognize(ocr_image, stem, languages, task.number, ocr_dpi, task.tesseract_timeout)
+    ocr_seconds = time.perf_counter() - started
     ocr_image.unlink()
+    quality = page_quality(result.page)
     return PageResult(
         number=task.number,
         access_image=access,
@@ -60,7 +110,27 @@ def process_page(task: PageTask) -> PageResult:
         text=result.page,
         skew_angle=cleaned.skew_angle,
         steps=cleaned.steps,
+        turn=cleaned.turn,
+        languages=languages,
+        quality=quality,
+        needs_review=needs_review(quality, profile.quality.review_below),
+        profile=profile.name,
+        part=part,
+        cleanup_seconds=cleaned.seconds,
+        ocr_seconds=ocr_seconds,
     )
+
+
+def tesseract_dpi(cleaned: CleanedPage, dpi: int) -> int:
+    """The resolution Tesseract is told. Tesseract sizes its noise and layout thresholds by it, and a wrong
+    tag (72 dpi on a 150 dpi photo) can make it drop whole paragraphs as "not text". When the letters were
+    measured (and brought to the size of 10-12 pt type at 300 dpi where they were far off), 300 dpi is what
+    the OCR image shows. The text layer's physical size then differs from the access image's; the renderer
+    fits it onto the page (pikepdf's overlay scales to the page box).
+    """
+    if cleaned.text_height:
+        return NORMALIZED_DPI
+    return max(1, round(dpi * cleaned.ocr_scale))
 
 
 def write_access_image(pixels: np.ndarray, dpi: int, bilevel: bool, stem: Path, quality: int) -> Path:

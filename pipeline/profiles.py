@@ -25,6 +25,20 @@ class _Step(BaseModel):
     enabled: bool = True
 
 
+class OrientationSettings(_Step):
+    osd_confidence: float = Field(
+        default=2.0, ge=0, le=50,
+        description="Tesseract's orientation detector is believed from this confidence on (asked only when unsure)",
+    )
+
+
+class SplitSpreadsSettings(_Step):
+    min_gutter_darkness: float = Field(
+        default=0.12, gt=0, lt=1,
+        description="a valley of the ink profile at least this empty, in the middle fifth: the fold between two pages",
+    )
+
+
 class DeskewSettings(_Step):
     max_angle: float = Field(default=5.0, gt=0, le=20, description="largest skew searched, degrees")
     min_angle: float = Field(default=0.1, ge=0, le=5, description="smaller skews are left alone, degrees")
@@ -41,6 +55,15 @@ class CropBordersSettings(_Step):
     )
 
 
+class ResolutionSettings(_Step):
+    target_text_px: int = Field(default=25, ge=10, le=80, description="letter height Tesseract reads best, px")
+    max_upscale: float = Field(default=4.0, ge=1, le=8, description="largest enlargement of the OCR image")
+    max_text_ratio: float = Field(
+        default=2.5, ge=1.5, le=10, description="letters larger than target x this are reduced for OCR"
+    )
+    max_ocr_megapixels: float = Field(default=60.0, ge=4, le=500, description="the OCR image is kept below this")
+
+
 class NormalizeIlluminationSettings(_Step):
     kernel_fraction: float = Field(
         default=0.025, gt=0, le=0.25,
@@ -54,10 +77,18 @@ class DenoiseSettings(_Step):
 
 
 class BinarizeSettings(_Step):
-    method: Literal["otsu", "sauvola", "adaptive", "none"] = "otsu"
+    method: Literal["auto", "otsu", "sauvola", "adaptive", "none"] = "auto"
     window_px: int = Field(default=51, ge=3, le=1001, description="local window (sauvola, adaptive), px at 300 dpi")
     k: float = Field(default=0.2, gt=0, le=1, description="sauvola: how much darker than the local mean ink must be")
     offset: int = Field(default=15, ge=0, le=100, description="adaptive: grey levels below the local mean for ink")
+
+
+class QualitySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    review_below: float = Field(
+        default=0.6, ge=0, le=1, description="pages whose quality score is below this are flagged for review"
+    )
 
 
 class CleanProfile(BaseModel):
@@ -67,11 +98,17 @@ class CleanProfile(BaseModel):
 
     name: str
     description: str = ""
+    split_spreads: SplitSpreadsSettings = SplitSpreadsSettings(enabled=False)
+    orientation: OrientationSettings = OrientationSettings()
     deskew: DeskewSettings = DeskewSettings()
     crop_borders: CropBordersSettings = CropBordersSettings()
+    resolution: ResolutionSettings = ResolutionSettings()
     normalize_illumination: NormalizeIlluminationSettings = NormalizeIlluminationSettings()
     denoise: DenoiseSettings = DenoiseSettings()
     binarize: BinarizeSettings = BinarizeSettings()
+    quality: QualitySettings = QualitySettings()
+    # --profile auto: the shipped profiles one of which is picked per page (pipeline.stages.cleanup.choose)
+    candidates: tuple[CleanProfile, ...] = ()
 
 
 def available_profiles(configs_dir: Path) -> list[str]:
@@ -80,8 +117,19 @@ def available_profiles(configs_dir: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
+AUTO_PROFILE = "auto"
+
+
 def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
-    """A profile by name (`default` -> configs/profiles/default.yaml) or by the path of a .yaml file."""
+    """A profile by name (`default` -> configs/profiles/default.yaml) or by the path of a .yaml file.
+    `auto` carries every shipped profile as a candidate; each page then gets the one that fits it."""
+    if name_or_path == AUTO_PROFILE:
+        candidates = tuple(_parse_profile(configs_dir / "profiles" / f"{name}.yaml")
+                           for name in available_profiles(configs_dir))
+        if not candidates:
+            raise UsageError(f"--profile auto: no profiles found in {configs_dir / 'profiles'}")
+        default = next((c for c in candidates if c.name == "default"), candidates[0])
+        return default.model_copy(update={"name": AUTO_PROFILE, "candidates": candidates})
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path or "\\" in name_or_path:
         path = Path(name_or_path)
         if not path.is_file():

@@ -52,7 +52,8 @@ def version() -> str:
 
 
 def require_languages(languages: tuple[str, ...]) -> None:
-    missing = [lang for lang in languages if lang not in installed_languages()]
+    # "auto": detected per page among the installed languages (pipeline.stages.language)
+    missing = [lang for lang in languages if lang != "auto" and lang not in installed_languages()]
     if missing:
         packages = " ".join(f"tesseract-ocr-{m.replace('_', '-').lower()}" for m in missing)
         raise MissingDependencyError(
@@ -75,3 +76,42 @@ def run_page(image: Path, out_base: Path, languages: str, timeout: float) -> dic
         message = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
         raise OcrFailedError(image, f"Tesseract failed: {message}")
     return outputs
+
+
+def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None:
+    """Tesseract's orientation and script detection (`--psm 0`) on a grey or black-and-white numpy image.
+
+    Returns (degrees counter-clockwise to turn the page upright, confidence), or None when Tesseract finds
+    too little text to tell (or lacks the `osd` data). Reads only the page's letter shapes, no words."""
+    import tempfile
+
+    import cv2
+
+    with tempfile.TemporaryDirectory(prefix="retrodig-osd-") as tmp:
+        path = Path(tmp) / "page.png"
+        cv2.imwrite(str(path), image)
+        cmd = [_tesseract_binary(), str(path), "-", "--psm", "0"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
+        except subprocess.TimeoutExpired:
+            return None
+    values = dict(line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
+    try:
+        clockwise = int(values["Rotate"].strip())
+        confidence = float(values["Orientation confidence"].strip())
+    except (KeyError, ValueError):
+        return None
+    return (360 - clockwise) % 360, confidence
+
+
+def read_text(image: Path, languages: str, timeout: float) -> str:
+    """Plain text of one image, nothing else (a quick reading, e.g. to find out the page's language)."""
+    cmd = [_tesseract_binary(), str(image), "-", "-l", languages]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
+    except subprocess.TimeoutExpired as exc:
+        raise OcrFailedError(image, f"Tesseract took longer than {timeout:.0f} s") from exc
+    if proc.returncode != 0:
+        message = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
+        raise OcrFailedError(image, f"Tesseract failed: {message}")
+    return proc.stdout

@@ -38,17 +38,29 @@ def assemble_document(doc: DocumentInput, pages: list[PageResult], rules: DocTyp
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "pages").mkdir(parents=True)
     pages = sorted(pages, key=lambda p: p.number)
-    metadata = extract_metadata([p.text for p in pages], doc.languages, rules)
+    metadata = extract_metadata([p.text for p in pages], _languages_read(doc, pages), rules)
     for page in pages:
         shutil.copyfile(page.hocr, staging / "pages" / f"{page.number:04d}.hocr")
         (staging / "pages" / f"{page.number:04d}.txt").write_text(page.text.text + "\n", encoding="utf-8")
     (staging / "document.txt").write_text(_full_text(pages), encoding="utf-8")
-    info = PdfInfo(title=metadata.title or doc.source, language=_bcp47(doc.languages[0]),
+    main_language = metadata.languages[0] if metadata.languages else ""
+    info = PdfInfo(title=metadata.title or doc.source, language=_bcp47(main_language),
                    subject=doc.collection, keywords=metadata.doc_type)
     render_pdfa([RenderPage(p.access_image, p.text_pdf) for p in pages], staging / "document.pdf", info)
     record = _record(doc, pages, metadata, archive_root)
     (staging / "document.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
+
+
+def _languages_read(doc: DocumentInput, pages: list[PageResult]) -> tuple[str, ...]:
+    """The languages asked for, or with --lang auto those detected on the pages, most pages first."""
+    if tuple(doc.languages) != ("auto",):
+        return tuple(doc.languages)
+    counts: dict[str, int] = {}
+    for page in pages:
+        for code in filter(None, page.languages.split("+")):
+            counts[code] = counts.get(code, 0) + 1
+    return tuple(sorted(counts, key=lambda code: -counts[code])) or ("eng",)
 
 
 def _full_text(pages: list[PageResult]) -> str:
@@ -70,7 +82,9 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
         "pages": [
             {"number": p.number, "width": p.text.width, "height": p.text.height, "dpi": p.text.dpi,
              "words": len(p.text.words), "mean_confidence": round(p.text.mean_confidence, 1),
-             "skew_angle": round(p.skew_angle, 2), "cleanup": list(p.steps),
+             "skew_angle": round(p.skew_angle, 2), "turn": p.turn, "cleanup": list(p.steps),
+             "profile": p.profile, "languages": p.languages, "quality": p.quality,
+             "needs_review": p.needs_review,
              "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
             for p in pages
         ],
@@ -85,6 +99,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
             "page_count": meta.page_count,
         },
         "ocr": {"languages": list(doc.languages), "profile": doc.profile},
+        "review_pages": [p.number for p in pages if p.needs_review],
         "pdf": "document.pdf",
         "text": "document.txt",
     }

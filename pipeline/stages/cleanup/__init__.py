@@ -1,0 +1,123 @@
+"""Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, give the letters the
+size Tesseract reads best, flatten the lighting, denoise, binarize (or not: soft strokes stay grey).
+
+Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
+and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
+access image's size and otherwise aligned with it: Tesseract's text layer, written at dpi x ocr_scale, has
+the access image's physical page size, so it lies exactly over it in the PDF.
+
+Measurements (orientation, skew, page outline, letter size, background) are taken on downscaled copies: a
+9000x9000 scan then costs little more memory than a few copies of itself, and cleanup stays a small
+fraction of Tesseract's time. `timings` says what each step cost.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ...profiles import CleanProfile, OrientationSettings
+from .geometry import crop_borders, deskew, paper_colour, rotate
+from .orientation import is_sideways, osd_turn, turn_image, upside_down
+from .photometric import binarize, denoise, normalize_illumination, sauvola, soft_strokes
+from .resolution import resample_for_ocr
+from .spreads import split_spread
+from .work import Work, effective_dpi, to_grey
+
+__all__ = ["CleanedPage", "clean_page", "split_spread", "rotate", "paper_colour", "sauvola"]
+
+
+@dataclass(frozen=True)
+class CleanedPage:
+    access: np.ndarray  # uint8, grey or RGB like the input; may be the input array itself if untouched
+    ocr: np.ndarray  # uint8 grey, or only 0 and 255 when binarized; ocr_scale times the access size
+    skew_angle: float  # degrees the page was turned counter-clockwise and straightened by; 0 if left alone
+    crop_box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the straightened image
+    steps: tuple[str, ...]  # the steps that changed the page, in order
+    timings: tuple[tuple[str, float], ...] = ()  # (step, seconds), also for steps that found nothing to do
+    turn: int = 0  # degrees counter-clockwise the page was turned to stand upright (0, 90, 180, 270)
+    ocr_scale: float = 1.0  # OCR image pixels per access image pixel
+    keep_grey: bool | None = None  # soft strokes: Tesseract gets the flattened grey image, not black and white
+    text_height: int | None = None  # most common letter height in the OCR image, px (None: not measured)
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds in self.timings)
+
+
+def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None) -> CleanedPage:
+    """Run the profile's cleanup steps on one decoded page (uint8, HxW grey or HxWx3 RGB)."""
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
+    started = time.perf_counter()
+    work = Work(access=image, ocr=to_grey(image), dpi_scale=effective_dpi(image.shape, dpi) / 300)
+    steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
+    _write_debug(debug_dir, 1, "grey", work.ocr)
+    for name, section, step in _STEPS:
+        settings = getattr(profile, section)
+        if not settings.enabled:
+            continue
+        started = time.perf_counter()
+        changed = step(work, settings)
+        timings.append((name, time.perf_counter() - started))
+        if changed is None:
+            continue
+        image_changed = changed.ocr is not work.ocr
+        work = changed
+        if image_changed:
+            steps.append(name)
+            _write_debug(debug_dir, len(steps), name, work.ocr)
+    return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
+                       steps=tuple(steps), timings=tuple(timings), turn=work.turn, ocr_scale=work.ocr_scale,
+                       keep_grey=work.keep_grey, text_height=work.text_height)
+
+
+def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
+    """A page whose text runs vertically is turned the way Tesseract's detector says; when it is unsure, a
+    quarter counter-clockwise, and `_turn_over` puts the page on its feet if that made it stand on its head."""
+    if not is_sideways(work.ocr):
+        return None
+    turn = osd_turn(work.ocr, settings.osd_confidence)
+    if turn == 0:
+        return None
+    turn = 90 if turn is None else turn
+    return replace(work, access=turn_image(work.access, turn), ocr=turn_image(work.ocr, turn), turn=turn)
+
+
+def _turn_over(work: Work, settings: OrientationSettings) -> Work | None:
+    flipped, _ = upside_down(work.ocr, settings.osd_confidence)
+    if not flipped:
+        return None
+    return replace(work, access=turn_image(work.access, 180), ocr=turn_image(work.ocr, 180),
+                   turn=(work.turn + 180) % 360)
+
+
+def _assess(work: Work, settings) -> Work:
+    """Not a change of the image: the verdict soft strokes or crisp, which denoise and binarize follow."""
+    return replace(work, keep_grey=soft_strokes(work.ocr))
+
+
+# (step name, profile section, step). Orientation runs twice: sideways before deskew, upside down after it,
+# because telling up from down needs straight text lines. `assess` only measures (the clean-page verdict).
+_STEPS = (
+    ("turn_sideways", "orientation", _turn_sideways),
+    ("deskew", "deskew", deskew),
+    ("turn_over", "orientation", _turn_over),
+    ("crop_borders", "crop_borders", crop_borders),
+    ("normalize_illumination", "normalize_illumination", normalize_illumination),
+    ("assess", "binarize", _assess),  # before resolution: enlarging makes grey letter edges, not murk
+    ("resolution", "resolution", resample_for_ocr),
+    ("denoise", "denoise", denoise),
+    ("binarize", "binarize", binarize),
+)
+
+
+def _write_debug(debug_dir: Path | None, number: int, name: str, image: np.ndarray) -> None:
+    if debug_dir is None:
+        return
+    debug_dir.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(debug_dir / f"{number:02d}_{name}.png"), image)

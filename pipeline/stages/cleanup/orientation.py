@@ -1,0 +1,138 @@
+"""Which way up is the page? Quarter turns are found without reading the page.
+
+Cheap measurements on letter-sized marks, a few milliseconds each on a downscaled copy:
+  - lines or columns: text lines make the projection across them sharp (peaks and gaps), the projection
+    along them flat. A page whose marks line up in columns is lying on its side.
+  - up or down: in Latin and Cyrillic print, more letters reach above the x-height (capitals, digits,
+    b d f h k l t) than below the baseline (g j p q y). In every text line the ink above the dense middle
+    band outweighs the ink below it; on a page upside down it is the other way round. And lines begin at
+    a straight left margin but end raggedly; turned over, the ragged side is on the left.
+Only when a measurement is unsure does Tesseract's orientation detector (`--psm 0`) get asked, so an upright
+page costs no extra Tesseract run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..._exec import tesseract
+from .measure import downscale, letter_mask, line_sharpness
+
+ANALYSIS_SIDE = 1200  # px, longer side
+SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side
+STRONG_ASCENDER_SCORE = 0.2  # ascender surplus that settles "upright" whatever the margins show
+SURE_ASCENDER_SCORE = 0.08  # ascender surplus trusted when the margin cue does not contradict it
+SURE_MARGIN_SCORE = 0.02  # ragged-right surplus (share of the width) beyond which that cue is trusted
+MIN_LINES = 3
+SKEW_RANGE = 5  # degrees: the lines or columns are looked for at skews up to this
+OSD_SIDE = 1200  # px, longer side of the copy Tesseract's orientation detector reads
+
+
+@dataclass(frozen=True)
+class Orientation:
+    turn: int  # degrees counter-clockwise the page must be turned to stand upright: 0, 90, 180 or 270
+    method: str  # "projection" or "osd" (how it was decided), or "none" when there was nothing to measure
+
+
+def is_sideways(grey: np.ndarray) -> bool | None:
+    """True when text runs vertically, False when horizontally, None when there is too little text.
+
+    Only the inner part of the page is measured: the edges of a dark scanner bed or a book's fold run in
+    straight lines too, and would pass for columns."""
+    small, _ = downscale(grey, ANALYSIS_SIDE)
+    height, width = small.shape
+    inner = small[height // 10: height - height // 10, width // 10: width - width // 10]
+    ys, xs = letter_mask(np.ascontiguousarray(inner))
+    if len(ys) < 500:
+        return None
+    # Each direction at its best angle: a skewed page's lines are blurred at exactly 0 degrees, while its
+    # left margin (all lines starting at one x) would make a sharp column.
+    angles = np.arange(-SKEW_RANGE, SKEW_RANGE + 0.5, 1.0)
+    along_rows = max(line_sharpness(ys, xs, a) for a in angles)
+    along_columns = max(line_sharpness(xs, ys, a) for a in angles)
+    return along_columns > SIDEWAYS_RATIO * along_rows
+
+
+def ascender_score(grey: np.ndarray) -> tuple[float, float, int]:
+    """Two cues for up and down, each positive on an upright page and negative on one upside down; the page
+    must already be straight. Returns (ascender cue, margin cue, number of text lines measured).
+
+    ascender cue: surplus of ink above the x-height band over ink below it, in -1..1.
+    margin cue: lines start at one left margin and end raggedly (typescript, most letters); turned over,
+    the ragged ends are on the left. Difference of the spread of line ends and of line starts, as a share
+    of the page width; near 0 for justified print."""
+    small, _ = downscale(grey, ANALYSIS_SIDE)
+    ys, xs = letter_mask(small, stride_limit=None)
+    if len(ys) < 500:
+        return 0.0, 0.0, 0
+    mask = np.zeros(small.shape, dtype=np.uint8)
+    mask[ys.astype(np.int32), xs.astype(np.int32)] = 1
+    profile = mask.sum(axis=1).astype(np.float64)
+    above = below = 0.0
+    starts, ends = [], []
+    for top, bottom in _text_lines(profile):
+        band = profile[top:bottom]
+        dense = np.nonzero(band >= 0.5 * band.max())[0]
+        if bottom - top < 4 or len(dense) == 0:
+            continue
+        above += band[: dense[0]].sum()
+        below += band[dense[-1] + 1:].sum()
+        inked = np.nonzero(mask[top:bottom].any(axis=0))[0]
+        starts.append(inked[0])
+        ends.append(inked[-1])
+    total = above + below
+    ascender = float((above - below) / total) if total else 0.0
+    margin = (_spread(ends) - _spread(starts)) / small.shape[1] if len(starts) >= MIN_LINES else 0.0
+    return ascender, float(margin), len(starts)
+
+
+def _spread(values: list[int]) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.median(np.abs(values - np.median(values))))
+
+
+def _text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges where the projection rises above a tenth of a typical line's ink."""
+    level = 0.1 * np.percentile(profile[profile > 0], 90) if np.any(profile > 0) else 0
+    on = profile > level
+    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return list(zip(starts, stops))
+
+
+def upside_down(grey: np.ndarray, osd_confidence: float) -> tuple[bool, str]:
+    """Whether a straight page stands on its head, and how that was decided.
+
+    Cues that agree on "upright" settle it at no cost. Anything else asks Tesseract's detector too,
+    because turning a page wrongly ruins it: a form with few text lines or a page in another script
+    can show weak or contrary cues while standing upright."""
+    ascender, margin, lines = ascender_score(grey)
+    if lines >= MIN_LINES and ascender >= STRONG_ASCENDER_SCORE:
+        return False, "projection"
+    if lines >= MIN_LINES and ascender >= SURE_ASCENDER_SCORE and margin > -SURE_MARGIN_SCORE:
+        return False, "projection"
+    if lines >= MIN_LINES and margin >= SURE_MARGIN_SCORE and ascender > -SURE_ASCENDER_SCORE:
+        return False, "projection"
+    turn = osd_turn(grey, osd_confidence)
+    if turn is not None:
+        return turn == 180, "osd"
+    return (lines >= MIN_LINES and ascender <= -SURE_ASCENDER_SCORE), "projection"
+
+
+def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
+    """Tesseract's orientation detector on a binarized, downscaled copy; None when it is not sure."""
+    small, _ = downscale(grey, OSD_SIDE)
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    found = tesseract.detect_orientation(binary)
+    if found is None or found[1] < min_confidence:
+        return None
+    return found[0]
+
+
+def turn_image(image: np.ndarray, turn: int) -> np.ndarray:
+    """Turn counter-clockwise by a multiple of 90 degrees (lossless)."""
+    quarter = (turn // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, quarter)) if quarter else image

@@ -1,0 +1,83 @@
+"""Two-page spreads: a book or register photographed open shows two pages on one image. Split it at the fold.
+
+A spread is wider than high, carries text on both halves, and has a fold near the middle: a band with no
+ink (the two inner margins) or a dark shadow line where the paper curves into the binding. A single wide
+page with two columns also has an empty band in the middle, so the band must be wider than a column gap
+(the two inner margins together) and the halves must each look like a page: portrait-shaped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...profiles import SplitSpreadsSettings
+from .measure import downscale, ink_mask
+from .work import to_grey
+
+ANALYSIS_SIDE = 1200  # px, longer side
+MIN_ASPECT = 1.15  # width / height of a spread, at least (two portrait pages side by side)
+MAX_ASPECT = 2.0
+MIDDLE = (0.4, 0.6)  # the fold is looked for in this part of the width
+MIN_GUTTER = 0.025  # share of the width: an empty band narrower than this is a column gap, not a fold
+MIN_SIDE_INK = 0.02  # share of a half's pixels that must be ink: a page, not a blank flap
+
+
+def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
+    """The x coordinate of the fold between two pages, or None when the image is not a spread."""
+    height, width = image.shape[:2]
+    if not MIN_ASPECT <= width / height <= MAX_ASPECT:
+        return None
+    small, factor = downscale(to_grey(image), ANALYSIS_SIDE)
+    ink = ink_mask(small) > 0
+    columns = ink.mean(axis=0)
+    lo, hi = int(MIDDLE[0] * len(columns)), int(MIDDLE[1] * len(columns))
+    typical = np.percentile(columns[columns > 0], 75) if np.any(columns > 0) else 0
+    if typical == 0:
+        return None
+    empty = columns <= settings.min_gutter_darkness * typical
+    x = _shadow_line(small, lo, hi)
+    if x is not None and not _blank_beside(empty, x, int(MIN_GUTTER * len(columns) / 2)):
+        x = None  # a dark line with text right beside it: a table rule or a margin line, not the binding
+    if x is None:
+        fold = _widest_run(empty[lo:hi])
+        if fold is None or fold[1] - fold[0] < MIN_GUTTER * len(columns):
+            return None
+        x = lo + (fold[0] + fold[1]) // 2
+    left, right = ink[:, :x], ink[:, x:]
+    if left.mean() < MIN_SIDE_INK * 0.5 or right.mean() < MIN_SIDE_INK * 0.5:
+        return None
+    return int(round(x * factor))
+
+
+def _blank_beside(empty: np.ndarray, x: int, reach: int) -> bool:
+    """No ink from a few pixels beside column x out to `reach` on both sides (the line itself may be ink)."""
+    left, right = empty[max(0, x - reach): max(0, x - 3)], empty[x + 4: x + reach + 1]
+    return bool(len(left) and len(right) and left.all() and right.all())
+
+
+def _widest_run(flags: np.ndarray) -> tuple[int, int] | None:
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    if not len(starts):
+        return None
+    i = int(np.argmax(stops - starts))
+    return int(starts[i]), int(stops[i])
+
+
+def _shadow_line(small: np.ndarray, lo: int, hi: int) -> int | None:
+    """A narrow column much darker than the paper on both sides, running most of the height: the binding."""
+    brightness = np.median(small, axis=0).astype(np.float64)
+    paper = np.percentile(brightness, 90)
+    darkest = lo + int(np.argmin(brightness[lo:hi]))
+    if brightness[darkest] > 0.6 * paper:
+        return None
+    dark_rows = np.mean(small[:, darkest] < 0.7 * paper)
+    return darkest if dark_rows > 0.8 else None
+
+
+def split_spread(image: np.ndarray, settings: SplitSpreadsSettings) -> list[np.ndarray]:
+    """[left page, right page] of a spread, in reading order; [image] when it is a single page."""
+    x = find_fold(image, settings)
+    if x is None:
+        return [image]
+    return [np.ascontiguousarray(image[:, :x]), np.ascontiguousarray(image[:, x:])]

@@ -1,0 +1,42 @@
+"""The page as it passes between cleanup steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+A4_LONG_SIDE_INCHES = 11.69
+
+
+@dataclass(frozen=True)
+class Work:
+    """The page between steps. Steps return a new Work with new arrays; they never write into the old ones.
+
+    `access` and `ocr` are pixel for pixel aligned, except that `ocr` may be resampled by `ocr_scale`
+    (a low-resolution scan is enlarged for Tesseract, a huge one reduced)."""
+
+    access: np.ndarray
+    ocr: np.ndarray
+    dpi_scale: float  # the OCR image's resolution / 300: settings given "at 300 dpi" are multiplied by it
+    skew_angle: float = 0.0
+    crop_box: tuple[int, int, int, int] | None = None
+    turn: int = 0  # degrees counter-clockwise the page was turned to stand upright
+    ocr_scale: float = 1.0  # ocr pixels per access pixel
+    text_height: int | None = None  # most common letter height in the OCR image, px
+    keep_grey: bool | None = None  # the photometric verdict (soft strokes: no threshold); None until measured
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A grey copy (the input is never changed: callers keep their pixels)."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image.copy()
+
+
+def effective_dpi(shape: tuple[int, ...], dpi: int) -> float:
+    """The dpi to scale settings by. Cameras and some software stamp 72 or 96 dpi on every image; when a low
+    dpi would make the page larger than A3, assume the scan is of an A4 page instead."""
+    long_side = max(shape[:2])
+    if dpi < 150 and long_side / dpi > 17:
+        return long_side / A4_LONG_SIDE_INCHES
+    return float(dpi)

@@ -1,0 +1,211 @@
+"""Cleanup capabilities on real pages: orientation, deskew, scanner-bed borders, spreads, resolution, the
+per-page choice between grey and black and white, profiles, quality flags and language detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.api import read_file
+from pipeline.evaluation import character_error_rate
+from pipeline.options import CONFIGS_DIR, Options
+from pipeline.profiles import CleanProfile, SplitSpreadsSettings, load_profile
+from pipeline.stages.cleanup import clean_page, split_spread
+from pipeline.stages.cleanup.choose import kind_of_page
+from pipeline.stages.cleanup.geometry import estimate_skew, rotate
+from pipeline.stages.cleanup.measure import text_height
+from pipeline.stages.language import languages_of
+
+from .conftest import DATA, SAMPLES
+
+PAGES = DATA / "pages"
+PHOTOTEST_TRUTH = (PAGES / "phototest.gt.txt").read_text(encoding="utf-8")
+
+
+def _grey(path: Path) -> np.ndarray:
+    return np.array(Image.open(path).convert("L"))
+
+
+def _truth(name: str) -> str:
+    return (PAGES / name).read_text(encoding="utf-8")
+
+
+def _options(tmp_path: Path, **values) -> Options:
+    return Options(archive=tmp_path / "unused", jobs=1, **values)
+
+
+# --- orientation ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "turn"), [
+    ("phototest.tif", 0), ("phototest-rotated-180.png", 180),
+    ("phototest-rotated-L.png", 270), ("phototest-rotated-R.png", 90),
+])
+def test_turned_pages_come_out_upright_and_read_well(name, turn, tmp_path):
+    pages = read_file(PAGES / name, _options(tmp_path))
+    assert [p.turn for p in pages] == [turn]
+    assert character_error_rate(pages[0].text.text, PHOTOTEST_TRUTH) <= 0.03
+
+
+def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch):
+    from pipeline.stages.cleanup import orientation
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Tesseract's orientation detector must not run on a clearly upright page")
+
+    monkeypatch.setattr(orientation, "osd_turn", refuse)
+    monkeypatch.setattr("pipeline.stages.cleanup.osd_turn", refuse)
+    page = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))
+    assert clean_page(page, 300, CleanProfile(name="t")).turn == 0
+
+
+# --- deskew --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("angle", [-3.2, -0.8, 1.5, 4.0])
+def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    original_skew = estimate_skew(page, 5.0)  # the scan itself is not perfectly straight
+    skewed = rotate(page, angle, 255)
+    cleaned = clean_page(skewed, 300, CleanProfile(name="t"))
+    residual = estimate_skew(cleaned.ocr, 5.0)
+    assert abs(cleaned.skew_angle - (angle + original_skew)) <= 0.3
+    assert abs(residual) <= 0.3
+
+
+# --- scanner-bed borders -------------------------------------------------------------------------------------
+
+def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
+    page = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_03.jpg").convert("L"))
+    height, width = page.shape
+    rng = np.random.default_rng(7)
+    bed = rng.normal(35, 8, (height + 300, width + 260)).clip(0, 255).astype(np.uint8)
+    bed[140:140 + height, 120:120 + width] = page  # the page lies off-centre on a dark, noisy bed
+    scan = tmp_path / "bed.png"
+    Image.fromarray(bed).save(scan, dpi=(300, 300))
+
+    cleaned = clean_page(bed, 300, CleanProfile(name="t"))
+    left, top, right, bottom = cleaned.crop_box
+    margin = 40  # the crop keeps a safety margin of about 2 mm around the paper
+    assert left >= 120 - margin and top >= 140 - margin
+    assert right <= 120 + width + margin and bottom <= 140 + height + margin
+    assert right - left >= width - 10 and bottom - top >= height - 10  # no column of the page was cut
+    edge = np.concatenate([cleaned.ocr[:, :5].ravel(), cleaned.ocr[:, -5:].ravel(),
+                           cleaned.ocr[:5].ravel(), cleaned.ocr[-5:].ravel()])
+    assert np.mean(edge < 128) < 0.01  # no dark band left for Tesseract to read as letters
+
+    text = read_file(scan, _options(tmp_path))[0].text.text
+    plain = read_file(PAGES / "EHRI-DR-19390519-US_03.jpg", _options(tmp_path))[0].text.text
+    truth = _truth("EHRI-DR-19390519-US_03.gt.txt")
+    assert character_error_rate(text, truth) <= character_error_rate(plain, truth) + 0.01
+
+
+# --- two-page spreads ----------------------------------------------------------------------------------------
+
+def _spread(tmp_path: Path) -> Path:
+    left, right = (_grey(PAGES / f"EHRI-DR-19390519-US_0{n}.jpg") for n in (3, 4))
+    height = max(left.shape[0], right.shape[0])
+    fold = np.full((height, 60), 255, np.uint8)
+    fold[:, 28:32] = 90  # the binding's shadow line
+    halves = [np.pad(p, ((0, height - p.shape[0]), (0, 0)), constant_values=255) for p in (left, right)]
+    path = tmp_path / "spread.png"
+    Image.fromarray(np.hstack([halves[0], fold, halves[1]])).save(path, dpi=(300, 300))
+    return path
+
+
+def test_a_two_page_spread_becomes_two_pages_in_order(tmp_path):
+    spread = _spread(tmp_path)
+    parts = split_spread(_grey(spread), SplitSpreadsSettings())
+    assert len(parts) == 2
+    assert 1486 <= parts[0].shape[1] <= 1486 + 60  # split at the fold, not inside a page
+
+    pages = read_file(spread, _options(tmp_path, profile="printed-book"))
+    assert [p.number for p in pages] == [1, 2]
+    assert character_error_rate(pages[0].text.text, _truth("EHRI-DR-19390519-US_03.gt.txt")) <= 0.1
+    assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
+def test_single_pages_are_not_split():
+    for name in ("EHRI-DR-19390519-US_04.jpg", "phototest.tif"):
+        assert len(split_spread(_grey(PAGES / name), SplitSpreadsSettings())) == 1
+
+
+# --- resolution ----------------------------------------------------------------------------------------------
+
+def test_a_low_resolution_scan_is_enlarged_for_ocr_only(tmp_path):
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    small = cv2.resize(page, None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)  # ~135 dpi
+    cleaned = clean_page(small, 135, CleanProfile(name="t"))
+    assert cleaned.ocr_scale > 1.5
+    assert cleaned.access.shape[:2] == small.shape[:2] or cleaned.crop_box  # the master's size is kept
+    assert text_height(cleaned.ocr) >= 18
+
+    path = tmp_path / "low.png"
+    Image.fromarray(small).save(path, dpi=(135, 135))
+    text = read_file(path, _options(tmp_path))[0].text.text
+    assert character_error_rate(text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
+# --- the grey or black-and-white choice, profiles --------------------------------------------------------------
+
+def test_soft_typewritten_strokes_stay_grey_and_crisp_print_is_binarized():
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    # as a 150 dpi scan slightly out of focus would show it
+    soft = cv2.GaussianBlur(cv2.resize(page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (0, 0), 1.0)
+    crisp = _grey(PAGES / "phototest.tif")
+    assert clean_page(soft, 300, CleanProfile(name="t")).keep_grey is True
+    binarized = clean_page(crisp, 300, CleanProfile(name="t"))
+    assert binarized.keep_grey is False and set(np.unique(binarized.ocr)) <= {0, 255}
+
+
+def test_every_shipped_profile_loads_and_auto_picks_one_per_page():
+    names = {"default", "gentle", "typewritten", "printed-book", "newspaper", "photocopy", "handwritten-mixed"}
+    for name in names:
+        assert load_profile(name, CONFIGS_DIR).name == name
+    auto = load_profile("auto", CONFIGS_DIR)
+    assert {c.name for c in auto.candidates} >= names
+    assert kind_of_page(np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))) == "default"
+    assert kind_of_page(_grey(PAGES / "phototest.tif")) == "photocopy"
+
+
+# --- quality, debug images, language -------------------------------------------------------------------------
+
+def test_pages_carry_a_quality_score_and_bad_ones_are_flagged(tmp_path):
+    good = read_file(PAGES / "phototest.tif", _options(tmp_path))[0]
+    assert good.quality >= 0.8 and not good.needs_review
+    noise = np.random.default_rng(3).integers(0, 256, (900, 700), dtype=np.uint8)
+    path = tmp_path / "noise.png"
+    Image.fromarray(noise).save(path, dpi=(300, 300))
+    bad = read_file(path, _options(tmp_path))[0]
+    assert bad.quality < 0.6 and bad.needs_review
+
+
+def test_ocr_json_and_debug_dir_show_every_cleanup_step(run_cli, tmp_path):
+    debug = tmp_path / "debug"
+    result = run_cli("ocr", str(PAGES / "phototest-rotated-180.png"), "--json", "--debug-dir", str(debug))
+    assert result.exit_code == 0, result.output
+    page = json.loads(result.output)["pages"][0]
+    assert page["turn"] == 180 and "turn_over" in page["cleanup"]
+    assert {"quality", "needs_review", "languages", "cleanup_seconds", "ocr_seconds"} <= set(page)
+    written = sorted(p.name for p in debug.iterdir())
+    assert written[0] == "01_grey.png" and any("turn_over" in name for name in written)
+    assert len(written) == len(page["cleanup"])
+
+
+def test_language_of_text_single_and_mixed():
+    assert languages_of("Primăria municipiului Cluj-Napoca a eliberat autorizația de construire pentru "
+                        "clădirea din strada Memorandumului, conform hotărârii consiliului local.") == ["ron"]
+    mixed = languages_of(
+        "Primăria municipiului Cluj-Napoca a eliberat autorizația de construire pentru clădirea din strada "
+        "Memorandumului. A polgármesteri hivatal kiadta az építési engedélyt a Memorandum utcai épületre, "
+        "a helyi tanács határozata alapján.")
+    assert set(mixed) == {"ron", "hun"}
+
+
+def test_lang_auto_reads_a_romanian_page_with_romanian(tmp_path):
+    page = read_file(SAMPLES / "Clujul.jpg", _options(tmp_path, languages="auto"))[0]
+    assert page.languages.split("+")[0] == "ron"
+    assert "geografică" in page.text.text.lower()
