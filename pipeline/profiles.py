@@ -81,6 +81,9 @@ class BinarizeSettings(_Step):
     window_px: int = Field(default=51, ge=3, le=1001, description="local window (sauvola, adaptive), px at 300 dpi")
     k: float = Field(default=0.2, gt=0, le=1, description="sauvola: how much darker than the local mean ink must be")
     offset: int = Field(default=15, ge=0, le=100, description="adaptive: grey levels below the local mean for ink")
+    keep_clean_scans: bool = Field(
+        default=True, description="an already clean, straight, upright scan goes to Tesseract as it was scanned"
+    )
 
 
 class QualitySettings(BaseModel):

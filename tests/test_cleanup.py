@@ -157,8 +157,22 @@ def test_soft_typewritten_strokes_stay_grey_and_crisp_print_is_binarized():
     soft = cv2.GaussianBlur(cv2.resize(page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (0, 0), 1.0)
     crisp = _grey(PAGES / "phototest.tif")
     assert clean_page(soft, 300, CleanProfile(name="t")).keep_grey is True
-    binarized = clean_page(crisp, 300, CleanProfile(name="t"))
+    always_clean = CleanProfile(name="t", binarize={"keep_clean_scans": False})
+    binarized = clean_page(crisp, 300, always_clean)
     assert binarized.keep_grey is False and set(np.unique(binarized.ocr)) <= {0, 255}
+
+
+def test_an_already_clean_scan_goes_to_tesseract_as_scanned():
+    clean = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))  # white, even paper, no border
+    cleaned = clean_page(clean, 300, CleanProfile(name="t"))
+    assert cleaned.steps[-1] == "already_clean" and cleaned.ocr.shape == clean.shape  # not cropped
+    assert set(cleaned.steps) <= {"grey", "deskew", "already_clean"}  # at most straightened (0.4° here)
+    assert len(np.unique(cleaned.ocr)) > 100  # grey as scanned, not flattened or black and white
+    straight = clean_page(rotate(clean, -cleaned.skew_angle, 255), 300, CleanProfile(name="t"))
+    assert straight.steps == ("grey", "already_clean")
+    aged = cv2.cvtColor(clean, cv2.COLOR_GRAY2RGB)
+    aged[clean > 128] = (225, 205, 160)  # the same page on yellowed paper is cleaned
+    assert "already_clean" not in clean_page(aged, 300, CleanProfile(name="t")).steps
 
 
 def test_every_shipped_profile_loads_and_auto_picks_one_per_page():

@@ -23,10 +23,13 @@ import numpy as np
 from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .orientation import is_sideways, osd_turn, turn_image, upside_down
-from .photometric import binarize, denoise, normalize_illumination, sauvola, soft_strokes
-from .resolution import resample_for_ocr
+from .photometric import already_clean, binarize, denoise, normalize_illumination, sauvola, soft_strokes
+from .measure import forget_page, text_height
+from .resolution import ocr_factor, resample_for_ocr
 from .spreads import split_spread
 from .work import Work, effective_dpi, to_grey
+
+GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 
 __all__ = ["CleanedPage", "clean_page", "split_spread", "rotate", "paper_colour", "sauvola"]
 
@@ -57,7 +60,24 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
     work = Work(access=image, ocr=to_grey(image), dpi_scale=effective_dpi(image.shape, dpi) / 300)
     steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
     _write_debug(debug_dir, 1, "grey", work.ocr)
-    for name, section, step in _STEPS:
+    try:
+        work = _run(_GEOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
+        if profile.binarize.keep_clean_scans:
+            started = time.perf_counter()
+            gentle = _needs_nothing(work, image, profile)
+            timings.append(("already_clean", time.perf_counter() - started))
+            if gentle:
+                return _as_scanned(work, image, timings)
+        work = _run(_PHOTOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
+    finally:
+        forget_page()
+    return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
+                       steps=tuple(steps), timings=tuple(timings), turn=work.turn, ocr_scale=work.ocr_scale,
+                       keep_grey=work.keep_grey, text_height=work.text_height)
+
+
+def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: list, debug_dir: Path | None) -> Work:
+    for name, section, step in step_list:
         settings = getattr(profile, section)
         if not settings.enabled:
             continue
@@ -71,9 +91,26 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
         if image_changed:
             steps.append(name)
             _write_debug(debug_dir, len(steps), name, work.ocr)
-    return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
-                       steps=tuple(steps), timings=tuple(timings), turn=work.turn, ocr_scale=work.ocr_scale,
-                       keep_grey=work.keep_grey, text_height=work.text_height)
+    return work
+
+
+def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
+    """The gentle path's result. Only a skew beyond what Tesseract shrugs off is kept from the steps."""
+    straight = abs(work.skew_angle) >= GENTLE_MAX_SKEW
+    access = work.access if straight else image
+    steps = ("grey", "deskew", "already_clean") if straight else ("grey", "already_clean")
+    return CleanedPage(access=access, ocr=to_grey(access), skew_angle=work.skew_angle if straight else 0.0,
+                       crop_box=None, steps=steps, timings=tuple(timings), keep_grey=True)
+
+
+def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> bool:
+    """The gentle path: an upright, borderless scan with letters of the right size on clean paper goes to
+    Tesseract as it was scanned, only straightened if need be (see photometric.already_clean)."""
+    if work.turn or work.crop_box is not None or not already_clean(image):
+        return False
+    if not profile.resolution.enabled:
+        return True
+    return ocr_factor(text_height(work.ocr), work.ocr.shape, profile.resolution) == 1.0
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
@@ -102,14 +139,17 @@ def _assess(work: Work, settings) -> Work:
 
 
 # (step name, profile section, step). Orientation runs twice: sideways before deskew, upside down after it,
-# because telling up from down needs straight text lines. `assess` only measures (the clean-page verdict).
-_STEPS = (
+# because telling up from down needs straight text lines. `assess` only measures (soft strokes or crisp),
+# before resolution: enlarging makes grey letter edges that are no softness of the scan.
+_GEOMETRIC_STEPS = (
     ("turn_sideways", "orientation", _turn_sideways),
     ("deskew", "deskew", deskew),
     ("turn_over", "orientation", _turn_over),
     ("crop_borders", "crop_borders", crop_borders),
+)
+_PHOTOMETRIC_STEPS = (
     ("normalize_illumination", "normalize_illumination", normalize_illumination),
-    ("assess", "binarize", _assess),  # before resolution: enlarging makes grey letter edges, not murk
+    ("assess", "binarize", _assess),
     ("resolution", "resolution", resample_for_ocr),
     ("denoise", "denoise", denoise),
     ("binarize", "binarize", binarize),

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import downscale, letter_mask, line_sharpness
+from .measure import downscale, letters_of_page, line_sharpness
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
@@ -37,8 +37,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
     gaps only when projected along the lines' true direction. A coarse search over +-max_angle finds
     the peak, a fine one around it the precise angle.
     """
-    small, _ = downscale(grey, SKEW_ANALYSIS_SIDE)
-    ys, xs = letter_mask(small)
+    _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
     if len(ys) < MIN_INK_PIXELS:
         return 0.0
     coarse_step, fine_step = 0.3, 0.05  # the coarse step is narrower than the peak of a text page

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 TEXT_HEIGHT_SIDE = 2000  # px, longer side of the copy letters are measured on
-MAX_LETTER_SAMPLES = 60_000  # enough pixels for a stable profile, few enough to be fast
+MAX_LETTER_SAMPLES = 40_000  # enough pixels for a stable profile, few enough to be fast
 
 
 def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
@@ -21,6 +21,31 @@ def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     source = image[::stride, ::stride] if stride > 1 else image
     small = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
     return small, image.shape[1] / size[0]
+
+
+class _LastLetters:
+    """The letter pixels of the last image measured: orientation and deskew both measure the same page
+    before it changes, and finding letters is the costly part of either."""
+
+    image: np.ndarray | None = None
+    key: tuple = ()
+    result: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+
+
+def letters_of_page(grey: np.ndarray, long_side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(small copy, ys, xs): `letter_mask` of `grey` downscaled to `long_side`, remembered for the next call
+    on the same array (the cache holds one page; `forget_page` lets it go)."""
+    key = (long_side, grey.shape)
+    if _LastLetters.image is grey and _LastLetters.key == key:
+        return _LastLetters.result
+    small, _ = downscale(grey, long_side)
+    ys, xs = letter_mask(small)
+    _LastLetters.image, _LastLetters.key, _LastLetters.result = grey, key, (small, ys, xs)
+    return small, ys, xs
+
+
+def forget_page() -> None:
+    _LastLetters.image, _LastLetters.result = None, (np.empty(0), np.empty(0))
 
 
 def letter_mask(small: np.ndarray, stride_limit: int | None = MAX_LETTER_SAMPLES) -> tuple[np.ndarray, np.ndarray]:

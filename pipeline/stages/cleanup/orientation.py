@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..._exec import tesseract
-from .measure import downscale, letter_mask, line_sharpness
+from .measure import downscale, letter_mask, letters_of_page, line_sharpness
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side
@@ -42,10 +42,10 @@ def is_sideways(grey: np.ndarray) -> bool | None:
 
     Only the inner part of the page is measured: the edges of a dark scanner bed or a book's fold run in
     straight lines too, and would pass for columns."""
-    small, _ = downscale(grey, ANALYSIS_SIDE)
+    small, ys, xs = letters_of_page(grey, ANALYSIS_SIDE)
     height, width = small.shape
-    inner = small[height // 10: height - height // 10, width // 10: width - width // 10]
-    ys, xs = letter_mask(np.ascontiguousarray(inner))
+    inner = (ys >= height // 10) & (ys < height - height // 10) & (xs >= width // 10) & (xs < width - width // 10)
+    ys, xs = ys[inner], xs[inner]
     if len(ys) < 500:
         return None
     # Each direction at its best angle: a skewed page's lines are blurred at exactly 0 degrees, while its

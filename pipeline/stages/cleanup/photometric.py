@@ -28,6 +28,9 @@ SAUVOLA_BAND_ROWS = 512  # Sauvola runs in row bands: float copies of a whole hu
 SOFTNESS_ANALYSIS_SIDE = 6000  # px, longer side: rims are measured at (nearly) full resolution
 SOFT_RIM_RATIO = 1.1  # rim pixels per core pixel from which strokes count as soft
 MIN_INK_PIXELS = 500
+CLEAN_PAPER_LEVEL = 235  # median paper grey of an already clean scan, at least
+CLEAN_MAX_TINT = 20  # median saturation of its paper, at most (aged, yellowed paper is tinted)
+CLEAN_MAX_LIGHT_RANGE = 12  # spread of its background brightness across the page, at most
 PAPER_LEVEL = 215  # flattened paper is ~255; lighter than this is paper, bleed-through or stain
 INK_LEVEL = 110  # darker than this is the core of a stroke
 
@@ -42,6 +45,26 @@ def normalize_illumination(work: Work, settings: NormalizeIlluminationSettings) 
     background = cv2.resize(background, work.ocr.shape[::-1], interpolation=cv2.INTER_LINEAR)
     flat = cv2.divide(work.ocr, np.maximum(background, 1), scale=255)
     return replace(work, ocr=flat)
+
+
+def already_clean(image: np.ndarray) -> bool:
+    """Whether a scan is already clean: white, evenly lit, untinted paper. Such a page (if also upright,
+    straight, borderless and of the right letter size) gains nothing from cleanup, and Tesseract reads the
+    page as scanned: every change, even a harmless one, moves its layout analysis a little."""
+    small, _ = downscale(image, ANALYSIS_SIDE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
+    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = grey[grey > threshold]
+    if paper.size == 0 or np.median(paper) < CLEAN_PAPER_LEVEL:
+        return False
+    if small.ndim == 3:
+        saturation = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[:, :, 1]
+        if np.median(saturation[grey > threshold]) > CLEAN_MAX_TINT:
+            return False
+    size = max(3, max(grey.shape) // 40) | 1
+    background = cv2.blur(cv2.morphologyEx(grey, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8)), (size, size))
+    inner = background[size:-size, size:-size]
+    return inner.size > 0 and np.percentile(inner, 95) - np.percentile(inner, 5) <= CLEAN_MAX_LIGHT_RANGE
 
 
 def soft_strokes(flat: np.ndarray) -> bool:
