@@ -64,7 +64,7 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
         work = _run(_GEOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
         if profile.binarize.keep_clean_scans:
             started = time.perf_counter()
-            gentle = _needs_nothing(work, image, profile)
+            gentle, work = _needs_nothing(work, image, profile)
             timings.append(("already_clean", time.perf_counter() - started))
             if gentle:
                 return _as_scanned(work, image, timings)
@@ -103,14 +103,16 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
                        crop_box=None, steps=steps, timings=tuple(timings), keep_grey=True)
 
 
-def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> bool:
+def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
     """The gentle path: an upright, borderless scan with letters of the right size on clean paper goes to
-    Tesseract as it was scanned, only straightened if need be (see photometric.already_clean)."""
+    Tesseract as it was scanned, only straightened if need be (see photometric.already_clean).
+    Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
     if work.turn or work.crop_box is not None or not already_clean(image):
-        return False
+        return False, work
     if not profile.resolution.enabled:
-        return True
-    return ocr_factor(text_height(work.ocr), work.ocr.shape, profile.resolution) == 1.0
+        return True, work
+    work = replace(work, text_height=text_height(work.ocr))
+    return ocr_factor(work.text_height, work.ocr.shape, profile.resolution) == 1.0, work
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:

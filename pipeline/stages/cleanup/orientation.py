@@ -114,8 +114,8 @@ def upside_down(grey: np.ndarray, osd_confidence: float) -> tuple[bool, str]:
         return False, "projection"
     if lines >= MIN_LINES and ascender >= SURE_ASCENDER_SCORE and margin > -SURE_MARGIN_SCORE:
         return False, "projection"
-    if lines >= MIN_LINES and margin >= SURE_MARGIN_SCORE and ascender > -SURE_ASCENDER_SCORE:
-        return False, "projection"
+    if lines >= MIN_LINES and margin >= SURE_MARGIN_SCORE and ascender > -STRONG_ASCENDER_SCORE:
+        return False, "projection"  # ragged right, and not a clear ascender deficit (Cyrillic has few)
     turn = osd_turn(grey, osd_confidence)
     if turn is not None:
         return turn == 180, "osd"

@@ -21,7 +21,8 @@ MIN_CHANGE = 1.25  # smaller corrections gain nothing and cost a resampling
 
 
 def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
-    height = text_height(work.ocr)
+    # Flattening does not change letter sizes: a height measured on the page before it is reused.
+    height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
     factor = ocr_factor(height, work.ocr.shape, settings)
     if factor == 1.0:
         return replace(work, text_height=height) if height != work.text_height else None
