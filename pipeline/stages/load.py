@@ -163,7 +163,8 @@ def _pdf_page_geometry(path: Path, index: int, default_dpi: int) -> tuple[float,
         height_in = abs(float(box[3]) - float(box[1])) / 72
         if int(page.obj.get("/Rotate", 0)) % 180 == 90:
             width_in, height_in = height_in, width_in
-        images = list(page.images.values())
+        # get_images (pikepdf 10.x) also finds scans drawn through form XObjects; older pikepdf has .images.
+        images = list((page.get_images() if hasattr(page, "get_images") else page.images).values())
         sizes = [(int(im.get("/Width", 0)), int(im.get("/Height", 0))) for im in images]
         grey = bool(images) and all(_grey_image(im) for im in images) and not _has_colour_operators(page)
     if not sizes or width_in <= 0 or height_in <= 0:
