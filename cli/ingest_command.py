@@ -80,3 +80,7 @@ def _print_summary(report: IngestReport) -> None:
         f"{summary['documents']} documents, {summary['pages']} pages in {summary['seconds']:.1f} s "
         f"({summary['pages_per_minute']:.1f} pages/min); archive: {report.archive}"
     )
+    if summary["pages_to_review"]:
+        flagged = {item.document: item.review_pages for item in report.items if item.review_pages}
+        click.echo(f"{summary['pages_to_review']} pages to review (low OCR quality): "
+                   + "; ".join(f"{doc} p.{', '.join(map(str, pages))}" for doc, pages in flagged.items()))

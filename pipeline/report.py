@@ -18,6 +18,7 @@ class ItemReport:
     document: str = ""  # document id, when the file is (or already was) in the archive
     pdf: str = ""  # path of the document's PDF/A
     pages: int = 0
+    review_pages: list[int] = field(default_factory=list)  # pages of the document OCR may have misread
 
 
 @dataclass
@@ -34,6 +35,11 @@ class IngestReport:
     @property
     def documents(self) -> int:
         return len({i.document for i in self.items if i.status == PROCESSED and i.document})
+
+    @property
+    def pages_to_review(self) -> int:
+        """Pages flagged for review, counted once per document."""
+        return sum(len(r) for r in {i.document: i.review_pages for i in self.items if i.status == PROCESSED}.values())
 
     @property
     def exit_code(self) -> ExitCode:
@@ -53,6 +59,7 @@ class IngestReport:
                 "skipped": self.count(SKIPPED),
                 "failed": self.count(FAILED),
                 "documents": self.documents,
+                "pages_to_review": self.pages_to_review,
                 "pages": self.pages,
                 "seconds": round(self.seconds, 2),
                 "pages_per_minute": round(60 * self.pages / self.seconds, 1) if self.seconds else 0.0,

@@ -209,9 +209,11 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events
         return
     folder = archive.publish(staging, doc.doc_id)
     search.index_documents([indexed_document(record, folder)])
+    review = record.get("review_pages", [])
     for scan in doc.files:
         _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,
-                                        pdf=str(folder / "document.pdf"), pages=scan.page_count))
+                                        pdf=str(folder / "document.pdf"), pages=scan.page_count,
+                                        review_pages=review))
 
 
 def _fail_document(plan: DocumentPlan, errors: dict[Path, InputError], report, events) -> None:

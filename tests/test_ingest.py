@@ -184,3 +184,18 @@ def test_whole_edge_corpus_in_one_batch(run_cli, tmp_path):
     assert len(processed) >= 35
     assert all(check_pdfa(Path(i["pdf"])) == [] for i in processed)
     assert tree_hashes(batch) == originals
+
+
+def test_pages_ocr_may_have_misread_are_listed_in_the_report(run_cli, phototest, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    noise = phototest.parent / "stain.png"  # a page of scanner noise: nothing Tesseract can read well
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (900, 700), dtype=np.uint8)).save(noise, dpi=(300, 300))
+    result = run_cli("ingest", str(phototest.parent), "--group", "file", "--lang", "eng", "--json")
+    report = _report(result)
+    items = {Path(i["source"]).name: i for i in report["items"]}
+    assert items["stain.png"]["review_pages"] == [1] and items["phototest.tif"]["review_pages"] == []
+    assert report["summary"]["pages_to_review"] == 1
+    summary = run_cli("ingest", str(phototest.parent), "--group", "file", "--lang", "eng", "--force")
+    assert "1 pages to review" in summary.stdout
