@@ -85,10 +85,13 @@ class EmbeddedSearch:
         if total == 0:
             return SearchResults(total=0, hits=(), facets={})
         facets = facet_counts(self._conn)
+        # The best pages are picked from temp.matched alone, and only they are joined: a common word matches
+        # tens of thousands of pages. A document's pages have ids in page order, so page_id breaks ties.
         rows = self._conn.execute(
             "SELECT p.doc_id, p.number, p.text, m.badness, d.title, d.collection, d.doc_type, d.source, "
-            "d.languages FROM temp.matched m CROSS JOIN pages p ON p.id = m.page_id CROSS JOIN documents d ON d.id = p.doc_id "
-            "ORDER BY m.tier, m.badness, p.doc_id, p.number LIMIT ? OFFSET ?",
+            "d.languages FROM (SELECT * FROM temp.matched ORDER BY tier, badness, doc_id, page_id LIMIT ? OFFSET ?) m "
+            "CROSS JOIN pages p ON p.id = m.page_id CROSS JOIN documents d ON d.id = p.doc_id "
+            "ORDER BY m.tier, m.badness, m.doc_id, m.page_id",
             (query.limit, query.offset),
         ).fetchall()
         matchers: dict[tuple[str, ...], WordMatcher] = {}  # one per language set: each remembers its words
@@ -108,8 +111,8 @@ class EmbeddedSearch:
         tier_params = [] if strict == loose else [strict]
         self._conn.execute("DELETE FROM temp.matched")
         self._conn.execute(
-            "INSERT INTO temp.matched (page_id, doc_id, tier, badness) "
-            f"SELECT f.rowid, p.doc_id, {tier}, bm25(page_words, 2.0, 1.0) "
+            "INSERT INTO temp.matched (page_id, doc_id, collection, doc_type, tier, badness) "
+            f"SELECT f.rowid, p.doc_id, d.collection, d.doc_type, {tier}, bm25(page_words, 2.0, 1.0) "
             "FROM page_words f JOIN pages p ON p.id = f.rowid JOIN documents d ON d.id = p.doc_id "
             f"WHERE page_words MATCH ? {where}",
             [*tier_params, loose, *params],

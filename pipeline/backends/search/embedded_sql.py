@@ -38,8 +38,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS page_words USING fts5 (
 CREATE TABLE IF NOT EXISTS known_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reversed_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS matched (
-    page_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, tier INTEGER NOT NULL, badness REAL NOT NULL
+    page_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, collection TEXT NOT NULL, doc_type TEXT NOT NULL,
+    tier INTEGER NOT NULL, badness REAL NOT NULL
 );
+CREATE TEMP TABLE IF NOT EXISTS matched_documents (
+    doc_id TEXT PRIMARY KEY, pages INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -112,17 +116,17 @@ def filter_conditions(query: SearchQuery) -> tuple[str, list]:
     return "".join(f" AND {condition}" for condition in sql), params
 
 
-# CROSS JOIN keeps SQLite's join order: the few matched rows first, then one lookup each; its planner would
-# otherwise scan every document and probe the temp table, which has no statistics.
+# Collection and type are copied into temp.matched as it is filled, so they count without a join. Languages
+# and years belong to documents: the matched pages are first counted per document, then joined, so each
+# document is looked up once. CROSS JOIN keeps that order (SQLite's planner, without statistics for temp
+# tables, would rather scan every document and probe the temp table).
 _FACET_SQL = {
-    "collection": "SELECT d.collection, count(*) FROM temp.matched m CROSS JOIN documents d ON d.id = m.doc_id "
-                  "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "doc_type": "SELECT d.doc_type, count(*) FROM temp.matched m CROSS JOIN documents d ON d.id = m.doc_id "
-                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "language": "SELECT l.language, count(*) FROM temp.matched m CROSS JOIN document_languages l ON l.doc_id = m.doc_id "
-                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "year": "SELECT y.year, count(*) FROM temp.matched m CROSS JOIN document_years y ON y.doc_id = m.doc_id "
-            "GROUP BY 1 ORDER BY 1 LIMIT ?",
+    "collection": "SELECT collection, count(*) FROM temp.matched GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "doc_type": "SELECT doc_type, count(*) FROM temp.matched GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "language": "SELECT l.language, sum(m.pages) FROM temp.matched_documents m "
+                "CROSS JOIN document_languages l ON l.doc_id = m.doc_id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "year": "SELECT y.year, sum(m.pages) FROM temp.matched_documents m "
+            "CROSS JOIN document_years y ON y.doc_id = m.doc_id GROUP BY 1 ORDER BY 1 LIMIT ?",
 }
 
 
@@ -132,6 +136,8 @@ def _limit(facet: str) -> int:
 
 def facet_counts(conn: sqlite3.Connection) -> dict[str, tuple[FacetCount, ...]]:
     """Counts of the pages in temp.matched per collection, document type, language and year."""
+    conn.execute("DELETE FROM temp.matched_documents")
+    conn.execute("INSERT INTO temp.matched_documents SELECT doc_id, count(*) FROM temp.matched GROUP BY doc_id")
     return {
         name: tuple(FacetCount(str(value), count)
                     for value, count in conn.execute(_FACET_SQL[name], (_limit(name),)))
