@@ -22,7 +22,7 @@ from .archive import Archive
 from .backends.search import open_search
 from .errors import InputError, RetrodigError, SiblingFailedError, UnexpectedPageError
 from .executor import Executor, make_executor
-from .indexing import indexed_document
+from .indexing import all_indexed_documents, indexed_document
 from .options import Options
 from .profiles import load_profile
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
@@ -83,6 +83,8 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
         archive.clear_work()
         search = open_search(archive.root, options.search)
         try:
+            if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
+                search.rebuild(all_indexed_documents(archive))
             jobs = _plan(inputs, options, archive, search, report, events)
             events.started(len(jobs), sum(j.page_count for j in jobs))
             if jobs:  # a rerun of a finished batch starts no workers

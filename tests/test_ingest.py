@@ -123,6 +123,12 @@ def test_an_index_from_another_schema_is_refused_until_reindexed(run_cli, photot
     assert result.exit_code == ExitCode.archive_unavailable and "retrodig reindex" in result.stderr
     assert run_cli("reindex").exit_code == 0
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
+    # An ingest into an archive whose index is outdated rebuilds it first, from the documents on disk.
+    conn = sqlite3.connect(archive_dir / "index" / "search.sqlite")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
 
 
 def test_ocr_command_prints_text_and_writes_nothing(run_cli, phototest, archive_dir, tmp_path):

@@ -49,6 +49,11 @@ class EmbeddedSearch:
             _prepare(self._conn, self.path, wal=True)
         self._vocabulary = _Vocabulary()
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """The index was written with another schema: only `rebuild` (and `close`) will work."""
+        return self._outdated
+
     def _usable(self) -> sqlite3.Connection:
         if self._outdated:
             raise IndexOutdatedError(self.path)
