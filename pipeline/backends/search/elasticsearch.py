@@ -33,10 +33,10 @@ from .elasticsearch_index import (
 from .elasticsearch_query import (
     MATCHED, facet_aggregations, facet_counts, filters, highlight, highlighted_words, terms_query,
 )
-from .folding import fold, word_matches
+from .folding import fold
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
-from .snippets import make_snippet
+from .snippets import snippet_and_matches
 
 log = logging.getLogger(__name__)
 
@@ -365,10 +365,9 @@ def _hit(hit: dict, terms: list[QueryTerm], matchers: dict[tuple[str, ...], Word
     def is_match(word: str) -> bool:
         return fold(word) in marked or rules(word)
 
-    text = source["text"]
-    matches = tuple(dict.fromkeys(word.group() for word in word_matches(text) if is_match(word.group())))
+    snippet, matches = snippet_and_matches(source["text"], is_match)
     return SearchHit(document=source["document"], source=source["source"], page=source["page"],
-                     score=float(hit["_score"]), snippet=make_snippet(text, is_match), title=source["title"],
+                     score=float(hit["_score"]), snippet=snippet, title=source["title"],
                      collection=source["collection"], doc_type=source["doc_type"], matches=matches)
 
 
