@@ -17,7 +17,8 @@ from pipeline.options import default_archive
 # Each command's module is imported when the command is used: `retrodig ingest` need not load the OCR and
 # search stacks the other commands use (a rerun of a finished batch is mostly Python's import time).
 _COMMAND_MODULES = {"ingest": "ingest_command", "search": "search_commands", "show": "search_commands",
-                    "ocr": "ocr_command", "verify": "archive_commands", "reindex": "archive_commands"}
+                    "ocr": "ocr_command", "verify": "archive_commands", "reindex": "archive_commands",
+                    "serve": "portal_commands", "user": "portal_commands"}
 
 
 class RetrodigGroup(click.Group):

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from ._exec import tesseract
 from .archive import Archive
+from .corrections import save_page_version
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .errors import UsageError
 from .hit_boxes import with_word_boxes
-from .indexing import all_indexed_documents
+from .indexing import all_indexed_documents, indexed_document
 from .model import PageText
 from .options import Options
 from .pagework import PageResult, PageTask, all_pages, process_page
@@ -21,7 +22,8 @@ from .run import IngestEvents, ingest
 from .stages.preflight import inspect_scan
 from .verify import VerifyReport, verify_archive
 
-__all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "read_file", "verify", "reindex", "Options", "SearchQuery"]
+__all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "read_file", "reocr_page", "verify", "reindex",
+           "Options", "SearchQuery"]
 
 
 def search(options: Options, query: SearchQuery) -> SearchResults:
@@ -66,6 +68,46 @@ def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> li
             pages.extend(all_pages(process_page(task)))
     return [replace(page, number=number, text=replace(page.text, number=number))
             for number, page in enumerate(pages, 1)]
+
+
+def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:
+    """Read one archived page again from its master, with `options.languages` and `options.profile`; the new
+    reading becomes the page's current version (a correction: the original OCR stays in the document folder)
+    and is reindexed. Returns the page text (before, after)."""
+    tesseract.require_languages(options.languages)
+    archive = _existing_archive(options)
+    record = archive.load_document(doc_id)
+    master, fmt, index = _master_page(archive, record, number)
+    profile = load_profile(options.profile, options.configs_dir)
+    with tempfile.TemporaryDirectory(prefix="retrodig-reocr-") as tmp:
+        task = PageTask(
+            source=master, format=fmt, index=index, number=number, work_dir=Path(tmp),
+            languages=options.tesseract_languages, profile=profile, max_pixels=options.max_pixels,
+            default_dpi=options.default_dpi, jpeg_quality=options.jpeg_quality,
+            tesseract_timeout=options.tesseract_timeout,
+        )
+        result = process_page(task)
+        before, after = save_page_version(archive, doc_id, number, result.hocr)
+    backend = open_search(archive.root, options.search)
+    try:
+        backend.index_documents([indexed_document(archive, record)])
+    finally:
+        backend.close()
+    return before, after
+
+
+def _master_page(archive: Archive, record: dict, number: int) -> tuple[Path, str, int]:
+    """The master file and the page within it that became page `number` of the document."""
+    files = record.get("files", [])
+    if sum(f["pages"] for f in files) != len(record.get("pages", [])):
+        raise UsageError(f"document {record['id']} has pages split from two-page spreads; "
+                         "re-read the whole file with `retrodig ingest --force` instead")
+    first = 1
+    for entry in files:
+        if first <= number < first + entry["pages"]:
+            return archive.root / entry["master"], entry["format"], number - first
+        first += entry["pages"]
+    raise UsageError(f"document {record['id']} has no page {number}")
 
 
 def verify(options: Options, progress=None) -> VerifyReport:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from .archive import Archive
 from .backends.search.folding import fold, word_matches
 from .backends.search.protocol import SearchHit, SearchResults, WordBox
+from .corrections import page_hocr_path
 from .stages.ocr import parse_hocr
 
 
@@ -19,7 +20,7 @@ def with_word_boxes(archive: Archive, results: SearchResults) -> SearchResults:
 
 
 def _locate(archive: Archive, hit: SearchHit) -> SearchHit:
-    hocr = archive.page_hocr(hit.document, hit.page)
+    hocr = page_hocr_path(archive, hit.document, hit.page)  # corrected words are where staff put them
     if not hit.matches or not hocr.is_file():
         return hit
     words, (width, height) = parse_hocr(hocr)

@@ -1,18 +1,21 @@
-"""Turn catalog records on disk into what the search backends index."""
+"""Turn catalog records on disk into what the search backends index: the current version of each document,
+with the corrections staff made (pipeline/corrections.py) in place of what OCR read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from .archive import Archive
 from .backends.search.protocol import IndexedDocument, IndexedPage
+from .corrections import current_record, page_text_path
 
 
-def indexed_document(record: dict, doc_dir: Path) -> IndexedDocument:
+def indexed_document(archive: Archive, record: dict) -> IndexedDocument:
+    record = current_record(archive, record)
     meta = record.get("metadata", {})
     pages = tuple(
-        IndexedPage(number=p["number"], text=(doc_dir / p["text"]).read_text(encoding="utf-8"))
+        IndexedPage(number=p["number"],
+                    text=page_text_path(archive, record["id"], p["number"]).read_text(encoding="utf-8"))
         for p in record.get("pages", [])
     )
     return IndexedDocument(
@@ -29,4 +32,4 @@ def indexed_document(record: dict, doc_dir: Path) -> IndexedDocument:
 
 def all_indexed_documents(archive: Archive) -> Iterator[IndexedDocument]:
     for record in archive.iter_documents():
-        yield indexed_document(record, archive.document_dir(record["id"]))
+        yield indexed_document(archive, record)

@@ -25,6 +25,7 @@ from .executor import Executor, make_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
 from .profiles import load_profile
+from .progress import BothEvents, ProgressFile, remove_stale
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
@@ -81,6 +82,9 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
     started = time.monotonic()
     with archive.writer_lock():
         archive.clear_work()
+        remove_stale(archive.runs)
+        progress = ProgressFile(archive.runs, inputs)  # what the portal shows while the batch runs
+        events = BothEvents(events, progress)
         search = open_search(archive.root, options.search)
         try:
             if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
@@ -95,6 +99,7 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
                     executor.close()
         finally:
             search.close()
+            progress.close()
     report.seconds = time.monotonic() - started
     _save_report(archive, report)
     return report
@@ -133,7 +138,7 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
     doc_id = document_id(scans)
     if archive.has_document(doc_id) and not options.force:
         if not search.has_document(doc_id):  # an earlier run stopped between publishing and indexing
-            search.index_documents([indexed_document(archive.load_document(doc_id), archive.document_dir(doc_id))])
+            search.index_documents([indexed_document(archive, archive.load_document(doc_id))])
         for scan in scans:
             _add(report, events, ItemReport(str(scan.path), SKIPPED, "already-archived",
                                             f"already in the archive as document {doc_id}", doc_id,
@@ -210,7 +215,7 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events
                        {doc.files[0].path: _as_input_error(exc, None, doc.files[0].path)}, report, events)
         return
     folder = archive.publish(staging, doc.doc_id)
-    search.index_documents([indexed_document(record, folder)])
+    search.index_documents([indexed_document(archive, record)])
     review = record.get("review_pages", [])
     for scan in doc.files:
         _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,

@@ -12,6 +12,8 @@ APT_PACKAGES=(
   python3-venv
 )
 EXTRA="${1:-}"  # "test" or "bench" adds that group of Python packages
+# The portal's browser tests drive Debian's own chromium (Playwright never downloads a browser here).
+[ "$EXTRA" = "test" ] && APT_PACKAGES+=(chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,276 @@
+"""Corrections made by archive staff, kept beside the OCR they correct, never over it.
+
+    <archive>/corrections/<id>/pages/0001.hocr   the page's current hOCR: corrected lines keep their line box,
+                                                 their new words share it out (so hit boxes stay close)
+    <archive>/corrections/<id>/pages/0001.txt    the page's current text, made from that hOCR
+    <archive>/corrections/<id>/metadata.json     corrected catalog fields (title, collection, type, years)
+
+The document folder keeps what the pipeline wrote (the original OCR stays retrievable), and the corrections
+live outside it, so a forced re-ingest of the same scans (same id) does not throw staff work away. Indexing
+and hit boxes read the current version (`page_text_path`, `page_hocr_path`, `current_record`). Who changed
+what, when, is the portal's audit log; this module only keeps the current state.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .archive import Archive
+from .errors import UsageError
+
+XHTML = "http://www.w3.org/1999/xhtml"
+LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
+EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+_DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
+class CorrectionConflictError(UsageError):
+    """The line changed since the person editing it loaded it (someone else corrected it meanwhile)."""
+
+
+@dataclass(frozen=True)
+class LineWord:
+    text: str
+    bbox: tuple[int, int, int, int]
+    conf: float
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    bbox: tuple[int, int, int, int]
+    words: tuple[LineWord, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+
+# --- where the current version is ---------------------------------------------------------------
+
+def corrections_dir(archive: Archive, doc_id: str) -> Path:
+    return archive.root / "corrections" / doc_id
+
+
+def page_hocr_path(archive: Archive, doc_id: str, number: int) -> Path:
+    corrected = corrections_dir(archive, doc_id) / "pages" / f"{number:04d}.hocr"
+    return corrected if corrected.is_file() else archive.page_hocr(doc_id, number)
+
+
+def page_text_path(archive: Archive, doc_id: str, number: int) -> Path:
+    corrected = corrections_dir(archive, doc_id) / "pages" / f"{number:04d}.txt"
+    return corrected if corrected.is_file() else archive.document_dir(doc_id) / "pages" / f"{number:04d}.txt"
+
+
+def original_text_path(archive: Archive, doc_id: str, number: int) -> Path:
+    return archive.document_dir(doc_id) / "pages" / f"{number:04d}.txt"
+
+
+def corrected_pages(archive: Archive, doc_id: str) -> list[int]:
+    folder = corrections_dir(archive, doc_id) / "pages"
+    return sorted(int(p.stem) for p in folder.glob("[0-9][0-9][0-9][0-9].txt")) if folder.is_dir() else []
+
+
+def metadata_overrides(archive: Archive, doc_id: str) -> dict:
+    path = corrections_dir(archive, doc_id) / "metadata.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def current_record(archive: Archive, record: dict) -> dict:
+    """The catalog record as staff corrected it; `corrections` names what differs from the pipeline's."""
+    overrides = metadata_overrides(archive, record["id"])
+    current = copy.deepcopy(record)
+    for field, value in overrides.items():
+        if field == "collection":
+            current["collection"] = value
+        else:
+            current.setdefault("metadata", {})[field] = value
+    current["corrections"] = {"metadata": sorted(overrides), "pages": corrected_pages(archive, record["id"])}
+    return current
+
+
+def field_value(record: dict, field: str):
+    return record.get("collection", "") if field == "collection" else record.get("metadata", {}).get(field)
+
+
+# --- reading lines --------------------------------------------------------------------------------
+
+def read_lines(hocr: Path) -> list[Line]:
+    return [_line(element) for element in _line_elements(ET.parse(hocr).getroot())]
+
+
+def page_size(hocr: Path) -> tuple[int, int]:
+    for element in ET.parse(hocr).getroot().iter():
+        if element.get("class") == "ocr_page" and (m := _BBOX.search(element.get("title", ""))):
+            return int(m.group(3)), int(m.group(4))
+    return 0, 0
+
+
+def _line_elements(root: ET.Element) -> Iterator[ET.Element]:
+    return (e for e in root.iter() if e.get("class") in LINE_CLASSES and e.get("id"))
+
+
+def _line(element: ET.Element) -> Line:
+    words = []
+    for span in element:
+        if span.get("class") != "ocrx_word":
+            continue
+        text = "".join(span.itertext()).strip()
+        if text:
+            conf = re.search(r"x_wconf (-?\d+(?:\.\d+)?)", span.get("title", ""))
+            words.append(LineWord(text, _bbox(span), float(conf.group(1)) if conf else -1.0))
+    return Line(element.get("id", ""), _bbox(element), tuple(words))
+
+
+def _bbox(element: ET.Element) -> tuple[int, int, int, int]:
+    m = _BBOX.search(element.get("title", ""))
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))) if m else (0, 0, 0, 0)
+
+
+# --- writing corrections --------------------------------------------------------------------------
+
+def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text: str,
+                 expected: str | None = None) -> tuple[str, str]:
+    """Replace the words of one line; returns (before, after). `expected`: the text the editor saw."""
+    if not _LINE_ID.match(line_id):
+        raise UsageError(f"'{line_id}' is not a line of page {number}")
+    text = " ".join(text.split())
+    with _document_lock(archive, doc_id):
+        source = _existing_hocr(archive, doc_id, number)
+        tree = ET.parse(source)
+        element = next((e for e in _line_elements(tree.getroot()) if e.get("id") == line_id), None)
+        if element is None:
+            raise UsageError(f"page {number} of document {doc_id} has no line '{line_id}'")
+        before = _line(element).text
+        if expected is not None and " ".join(expected.split()) != before:
+            raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
+        if before != text:
+            _replace_words(element, _line(element), text.split())
+            _save_page(archive, doc_id, number, tree)
+    return before, text
+
+
+def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path) -> tuple[str, str]:
+    """A new reading of a whole page (re-OCR) becomes its current version; returns (before, after) text."""
+    with _document_lock(archive, doc_id):
+        before = page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()
+        tree = ET.parse(hocr)
+        _save_page(archive, doc_id, number, tree)
+    return before, page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()
+
+
+def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> tuple[object, object]:
+    """Set one catalog field; returns (before, after). Years are given as text: '1974, 1975'."""
+    if field not in EDITABLE_FIELDS:
+        raise UsageError(f"'{field}' cannot be corrected (fields: {', '.join(EDITABLE_FIELDS)})")
+    after = _parsed_field(field, value)
+    doc_id = record["id"]
+    with _document_lock(archive, doc_id):
+        overrides = metadata_overrides(archive, doc_id)
+        before = field_value(current_record(archive, record), field)
+        original = field_value(record, field)
+        if after == original:
+            overrides.pop(field, None)  # back to what the pipeline found: no correction left
+        else:
+            overrides[field] = after
+        path = corrections_dir(archive, doc_id) / "metadata.json"
+        _write_atomically(path, json.dumps(overrides, ensure_ascii=False, indent=2))
+    return before, after
+
+
+def _parsed_field(field: str, value: str):
+    value = " ".join(value.split())
+    if field == "years":
+        years = sorted({int(y) for y in re.findall(r"\d+", value)})
+        if any(y < 1000 or y > 2999 for y in years) or re.search(r"[^\d,;\s]", value):
+            raise UsageError(f"years must be four-digit years separated by commas, not '{value}'")
+        return years
+    if field == "doc_type" and not _DOC_TYPE.match(value):
+        raise UsageError(f"a document type is a short name like building_permit, not '{value}'")
+    if len(value) > 500:
+        raise UsageError(f"{field} is too long (at most 500 characters)")
+    return value
+
+
+def _replace_words(element: ET.Element, line: Line, tokens: list[str]) -> None:
+    """New words take the old words' boxes when their number is unchanged; else share the line's width
+    out by length, so a search hit on a corrected word is drawn roughly where it is printed."""
+    for span in [s for s in element if s.get("class") == "ocrx_word"]:
+        element.remove(span)
+    element.text = "\n" if tokens else ""
+    if len(tokens) == len(line.words):
+        boxes = [word.bbox for word in line.words]
+    else:
+        boxes = _shared_boxes(line.bbox, tokens)
+    for k, (token, box) in enumerate(zip(tokens, boxes), 1):
+        span = ET.SubElement(element, f"{{{XHTML}}}span", {
+            "class": "ocrx_word", "id": f"{line.id}_c{k}", "title": f"bbox {' '.join(map(str, box))}; x_wconf 100",
+        })
+        span.text = token
+        span.tail = "\n"
+
+
+def _shared_boxes(bbox: tuple[int, int, int, int], tokens: list[str]) -> list[tuple[int, int, int, int]]:
+    left, top, right, bottom = bbox
+    units = sum(len(t) for t in tokens) + max(len(tokens) - 1, 0)
+    per_unit = (right - left) / units if units else 0
+    boxes, cursor = [], float(left)
+    for token in tokens:
+        end = cursor + len(token) * per_unit
+        boxes.append((round(cursor), top, round(end), bottom))
+        cursor = end + per_unit
+    return boxes
+
+
+def _existing_hocr(archive: Archive, doc_id: str, number: int) -> Path:
+    path = page_hocr_path(archive, doc_id, number)
+    if not path.is_file():
+        raise UsageError(f"document {doc_id} has no page {number}")
+    return path
+
+
+def _save_page(archive: Archive, doc_id: str, number: int, tree: ET.ElementTree) -> None:
+    pages = corrections_dir(archive, doc_id) / "pages"
+    ET.register_namespace("", XHTML)
+    hocr = ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=False)
+    _write_atomically(pages / f"{number:04d}.hocr", '<?xml version="1.0" encoding="UTF-8"?>\n' + hocr)
+    _write_atomically(pages / f"{number:04d}.txt", _page_text(tree.getroot()) + "\n")
+
+
+def _page_text(root: ET.Element) -> str:
+    """Lines one per line, paragraphs (and blocks) apart by an empty line, as Tesseract's text output."""
+    paragraphs = []
+    for par in (e for e in root.iter() if e.get("class") == "ocr_par"):
+        lines = [_line(e).text for e in _line_elements(par)]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@contextmanager
+def _document_lock(archive: Archive, doc_id: str) -> Iterator[None]:
+    """One correction of a document at a time (two clerks saving at once must not lose either change)."""
+    folder = corrections_dir(archive, doc_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -1,0 +1,100 @@
+"""A running ingest's progress, on disk: `runs/in-progress-<pid>.json`, rewritten about once a second.
+
+Front ends in other processes (the portal) read it to show batches that are still running; it is removed
+when the run ends and its report lands in `runs/`. One left behind by a killed run names a process that is
+gone (`is_running` says so), and the next ingest, which holds the archive's writer lock, removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .report import FAILED, ItemReport
+
+PREFIX = "in-progress-"
+_EVERY_SECONDS = 1.0
+_FAILURES_KEPT = 200
+
+
+class ProgressFile:
+    """IngestEvents that keep the progress file up to date."""
+
+    def __init__(self, runs: Path, inputs: list[str]):
+        self.path = runs / f"{PREFIX}{os.getpid()}.json"
+        self.state = {
+            "pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "inputs": [str(i) for i in inputs][:20], "documents": 0, "pages": 0, "pages_done": 0,
+            "processed": 0, "skipped": 0, "failed": 0, "failures": [],
+        }
+        self._written = 0.0
+        self._write(force=True)
+
+    def started(self, documents: int, pages: int) -> None:
+        self.state.update(documents=documents, pages=pages)
+        self._write(force=True)
+
+    def page_done(self) -> None:
+        self.state["pages_done"] += 1
+        self._write()
+
+    def item(self, item: ItemReport) -> None:
+        self.state[item.status] = self.state.get(item.status, 0) + 1
+        if item.status == FAILED and len(self.state["failures"]) < _FAILURES_KEPT:
+            self.state["failures"].append({"source": item.source, "reason": item.reason, "detail": item.detail})
+        self._write()
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _write(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._written < _EVERY_SECONDS:
+            return
+        self._written = now
+        self.state["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        partial = self.path.with_name(f".{self.path.name}.part")
+        partial.write_text(json.dumps(self.state, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, self.path)
+
+
+class BothEvents:
+    """Tell two listeners (the caller's progress bar and the progress file) the same things."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def started(self, documents: int, pages: int) -> None:
+        self.first.started(documents, pages)
+        self.second.started(documents, pages)
+
+    def page_done(self) -> None:
+        self.first.page_done()
+        self.second.page_done()
+
+    def item(self, item: ItemReport) -> None:
+        self.first.item(item)
+        self.second.item(item)
+
+
+def progress_files(runs: Path) -> list[Path]:
+    return sorted(runs.glob(f"{PREFIX}*.json")) if runs.is_dir() else []
+
+
+def is_running(state: dict) -> bool:
+    try:
+        os.kill(int(state.get("pid", 0)), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return int(state.get("pid", 0)) > 0
+
+
+def remove_stale(runs: Path) -> None:
+    """Under the writer lock no other ingest runs: any progress file left is from a killed run."""
+    for path in progress_files(runs):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+"""Build the app inside each uvicorn worker process from settings passed in the environment: uvicorn starts
+its workers by import string, so the settings `retrodig serve` worked out travel as JSON in one variable."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from pipeline.options import Options
+
+from .settings import PortalSettings
+from .web import create_app
+
+ENVIRONMENT_VARIABLE = "RETRODIG_PORTAL_SETTINGS"
+
+
+def environment_for(options: Options, secure_cookies: bool) -> None:
+    settings = PortalSettings(options=options, secure_cookies=secure_cookies)
+    os.environ[ENVIRONMENT_VARIABLE] = settings.model_dump_json()
+
+
+def app_from_environment() -> FastAPI:
+    return create_app(PortalSettings.model_validate_json(os.environ[ENVIRONMENT_VARIABLE]))

@@ -1,0 +1,76 @@
+"""The portal's languages: gettext catalogs (portal/locales/<lang>/LC_MESSAGES/messages.po) and dates and
+numbers written the way each locale writes them (Babel).
+
+The .po files are compiled in memory when the portal starts (Babel's own compiler): a fresh clone, an
+installed wheel and an edited translation all work without a separate build step, and no binary .mo file
+can go stale beside its source.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_datetime, get_timezone
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LANGUAGES = ("en", "ro", "pl", "uk")  # English is the source language of the catalogs
+DEFAULT_LANGUAGE = "en"
+COOKIE = "retrodig_lang"
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    po = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not po.is_file():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def choose_language(cookie: str | None, accept_language: str | None) -> str:
+    """The language the person picked (cookie), else the browser's preference, else English."""
+    if cookie in LANGUAGES:
+        return cookie
+    wanted = [part.split(";")[0].strip().replace("-", "_") for part in (accept_language or "").split(",")]
+    return negotiate_locale([w for w in wanted if w], LANGUAGES, sep="_") or DEFAULT_LANGUAGE
+
+
+class Formats:
+    """Dates and numbers in one locale, for templates."""
+
+    def __init__(self, language: str):
+        self.locale = Locale.parse(language)
+        self.timezone = get_timezone()  # the server's: the town hall's clock
+
+    def datetime(self, value: str | datetime | None) -> str:
+        if not value:
+            return ""
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return ""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        return Locale.parse(code).get_display_name(code).capitalize()

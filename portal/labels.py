@@ -1,0 +1,52 @@
+"""Names people read for the codes the archive stores: document types, roles, audit actions, OCR languages.
+Each English name is a gettext message (extracted by Babel: the `N_` marker only marks it)."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+
+def N_(message: str) -> str:
+    return message
+
+
+LABELS = {
+    "doc_type": {
+        "building_permit": N_("Building permit"), "property_deed": N_("Property deed"),
+        "council_decision": N_("Council decision"), "civil_status": N_("Civil-status record"),
+        "correspondence": N_("Correspondence"), "unknown": N_("Not determined"),
+    },
+    "role": {"clerk": N_("clerk"), "archivist": N_("archivist"), "admin": N_("admin")},
+    "action": {
+        "correct-line": N_("Line corrected"), "correct-metadata": N_("Catalog field corrected"),
+        "reocr": N_("Page read again"), "review-accept": N_("Page accepted"), "user-add": N_("User added"),
+        "user-role": N_("Role changed"), "user-active": N_("Account enabled or disabled"),
+        "user-password": N_("Password changed"),
+    },
+    "field": {"title": N_("Title"), "collection": N_("Collection"), "doc_type": N_("Document type"),
+              "years": N_("Years")},
+    "status": {"processed": N_("processed"), "skipped": N_("skipped"), "failed": N_("failed")},
+    "decision": {"accepted": N_("accepted"), "corrected": N_("corrected"), "reocr": N_("read again")},
+    "language": {
+        "ron": N_("Romanian"), "pol": N_("Polish"), "ukr": N_("Ukrainian"), "rus": N_("Russian"),
+        "hun": N_("Hungarian"), "deu": N_("German"), "eng": N_("English"),
+    },
+}
+
+
+def labeller(gettext):
+    def label(kind: str, code) -> str:
+        message = LABELS.get(kind, {}).get(str(code))
+        return gettext(message) if message else str(code)
+
+    return label
+
+
+_MARKED = re.compile(r"\[([^\[\]]{1,200})\]")
+
+
+def snippet_html(snippet: str) -> Markup:
+    """A search snippet with its [matched] words in <mark>: escaped first, so page text stays text."""
+    return Markup(_MARKED.sub(r"<mark>\1</mark>", str(escape(snippet))))

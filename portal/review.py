@@ -1,0 +1,69 @@
+"""The review queue: pages the pipeline flagged as probably misread, oldest document first, until someone
+accepts, corrects or re-reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pipeline.archive import Archive
+
+from .db import StaffDatabase
+
+DECISIONS = ("accepted", "corrected", "reocr")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    document: str
+    page: int
+    created: str  # when the document was ingested
+    title: str
+    collection: str
+    quality: float | None
+
+
+class ReviewQueue:
+    def __init__(self, db: StaffDatabase, archive: Archive):
+        self.db = db
+        self.archive = archive
+        self._flagged: list[ReviewItem] = []
+        self._seen: tuple[int, int] | None = None
+
+    def pending(self, limit: int = 50, offset: int = 0) -> tuple[int, list[ReviewItem]]:
+        """(how many pages wait, the `limit` oldest of them from `offset`)."""
+        with self.db.connect() as conn:
+            done = set(conn.execute("SELECT document, page FROM review_decisions").fetchall())
+        waiting = [item for item in self._all_flagged() if (item.document, item.page) not in done]
+        return len(waiting), waiting[offset:offset + limit]
+
+    def decide(self, document: str, page: int, decision: str, user: str) -> None:
+        if decision not in DECISIONS:
+            raise ValueError(decision)
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.db.connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?)",
+                         (document, page, decision, user, at))
+
+    def decision(self, document: str, page: int) -> str | None:
+        with self.db.connect() as conn:
+            row = conn.execute("SELECT decision FROM review_decisions WHERE document = ? AND page = ?",
+                               (document, page)).fetchone()
+        return row[0] if row else None
+
+    def _all_flagged(self) -> list[ReviewItem]:
+        # Reading every catalog record is the slow part: redo it only when documents come or go (a
+        # published document is a rename into documents/, which changes the folder's mtime).
+        folder = self.archive.documents
+        stamp = (folder.stat().st_mtime_ns, sum(1 for _ in folder.iterdir())) if folder.is_dir() else (0, 0)
+        if stamp != self._seen:
+            items = []
+            for record in self.archive.iter_documents():
+                quality = {p["number"]: p.get("quality") for p in record.get("pages", [])}
+                for number in record.get("review_pages", []):
+                    items.append(ReviewItem(record["id"], number, record.get("created", ""),
+                                            record.get("metadata", {}).get("title", ""),
+                                            record.get("collection", ""), quality.get(number)))
+            items.sort(key=lambda item: (item.created, item.document, item.page))
+            self._flagged, self._seen = items, stamp
+        return self._flagged

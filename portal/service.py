@@ -1,0 +1,274 @@
+"""The one service layer under the portal's HTML pages and its REST API: what staff can see and do.
+
+Search goes only through the search protocol (`SearchQuery` in, `SearchResults` out), so what people type
+never reaches an engine's own syntax. Every change is reindexed at once and written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline import api
+from pipeline._exec import tesseract
+from pipeline.archive import Archive
+from pipeline.backends.search import open_search
+from pipeline.backends.search.protocol import SearchBackend, SearchHit, SearchQuery, SearchResults
+from pipeline.corrections import (
+    EDITABLE_FIELDS, Line, correct_line, correct_metadata, current_record, field_value, original_text_path,
+    page_hocr_path, page_size, page_text_path, read_lines,
+)
+from pipeline.errors import DocumentNotFoundError, UsageError
+from pipeline.hit_boxes import with_word_boxes
+from pipeline.indexing import indexed_document
+from pipeline.options import Options, parse_languages
+from pipeline.profiles import AUTO_PROFILE, available_profiles
+from pipeline.progress import is_running, progress_files
+
+from .accounts import Accounts, User
+from .audit import AuditEntry, AuditLog
+from .db import staff_database
+from .images import SIZES, PageImages
+from .review import ReviewItem, ReviewQueue
+from .settings import PortalSettings
+
+_RUN_ID = re.compile(r"^\d{8}T\d{6,12}Z$")
+_DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class PageView:
+    document: dict  # the current catalog record (corrections applied)
+    number: int
+    entry: dict  # the page's entry in the record
+    lines: list[Line]
+    width: int  # size of the OCR'd page image the line and word boxes refer to
+    height: int
+    corrected: bool  # the text differs from what the pipeline read
+    needs_review: bool
+    review_decision: str | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    running: bool
+    stopped: bool  # a progress file whose process is gone: the batch was killed
+    state: dict  # the report's summary, or the progress file's content
+
+
+class PortalService:
+    def __init__(self, settings: PortalSettings):
+        self.settings = settings
+        self.options = settings.options
+        self.archive = Archive(self.options.archive)
+        if not self.archive.exists():
+            raise UsageError(f"no archive at {self.archive.root} (run `retrodig ingest` first, or pass --archive)")
+        db = staff_database(self.archive.root)
+        self.accounts = Accounts(db, settings.session_hours * 3600, settings.login_failures,
+                                 settings.login_window_minutes * 60)
+        self.audit = AuditLog(db)
+        self.review = ReviewQueue(db, self.archive)
+        self.images = PageImages(self.archive)
+        self._local = threading.local()
+        self._backends: list[SearchBackend] = []
+        self._lock = threading.Lock()
+        self._run_cache: dict[str, tuple[int, dict]] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            for backend in self._backends:
+                backend.close()
+            self._backends.clear()
+
+    def _search(self) -> SearchBackend:
+        """One backend per thread: an SQLite connection (and its temp tables) belongs to one thread."""
+        backend = getattr(self._local, "backend", None)
+        if backend is None:
+            backend = open_search(self.archive.root, self.options.search)
+            self._local.backend = backend
+            with self._lock:
+                self._backends.append(backend)
+        return backend
+
+    # --- searching ------------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResults:
+        return self._search().search(query)
+
+    def hit(self, query: SearchQuery, index: int) -> tuple[SearchHit | None, int]:
+        """The `index`-th hit (0-based) of a search, with its word boxes, and the number of hits."""
+        results = self._search().search(replace(query, limit=1, offset=max(index, 0)))
+        located = with_word_boxes(self.archive, results)
+        return (located.hits[0] if located.hits else None), results.total
+
+    # --- reading --------------------------------------------------------------------------------
+    def document(self, doc_id: str) -> dict:
+        return current_record(self.archive, self.archive.load_document(_checked_id(doc_id)))
+
+    def page(self, doc_id: str, number: int) -> PageView:
+        record = self.document(doc_id)
+        entry = _page_entry(record, number)
+        hocr = page_hocr_path(self.archive, doc_id, number)
+        lines = read_lines(hocr) if hocr.is_file() else []
+        width, height = page_size(hocr) if hocr.is_file() else (entry.get("width", 0), entry.get("height", 0))
+        return PageView(
+            document=record, number=number, entry=entry, lines=lines, width=width, height=height,
+            corrected=number in record["corrections"]["pages"],
+            needs_review=number in record.get("review_pages", []),
+            review_decision=self.review.decision(doc_id, number),
+        )
+
+    def page_text(self, doc_id: str, number: int, original: bool = False) -> str:
+        _page_entry(self.document(doc_id), number)
+        path = (original_text_path if original else page_text_path)(self.archive, doc_id, number)
+        return path.read_text(encoding="utf-8").strip()
+
+    def page_image(self, doc_id: str, number: int, size: str) -> Path:
+        if size not in SIZES:
+            raise DocumentNotFoundError(f"no image size '{size}' (sizes: {', '.join(SIZES)})")
+        _page_entry(self.document(doc_id), number)
+        return self.images.path(doc_id, number, size)
+
+    def pdf(self, doc_id: str) -> Path:
+        record = self.document(doc_id)
+        return self.archive.document_dir(record["id"]) / "document.pdf"
+
+    # --- correcting -----------------------------------------------------------------------------
+    def correct_line(self, user: User, doc_id: str, number: int, line_id: str, text: str,
+                     expected: str | None = None) -> tuple[str, str]:
+        record = self.document(doc_id)
+        _page_entry(record, number)
+        before, after = correct_line(self.archive, doc_id, number, line_id, text, expected)
+        if before != after:
+            self._reindex(doc_id)
+            self.audit.record(user.name, "correct-line", doc_id, number, line_id, before, after)
+            if number in record.get("review_pages", []) and not self.review.decision(doc_id, number):
+                self.review.decide(doc_id, number, "corrected", user.name)
+        return before, after
+
+    def correct_metadata(self, user: User, doc_id: str, field: str, value: str) -> tuple[object, object]:
+        original = self.archive.load_document(_checked_id(doc_id))
+        before, after = correct_metadata(self.archive, original, field, value)
+        if before != after:
+            self._reindex(doc_id)
+            self.audit.record(user.name, "correct-metadata", doc_id, None, field, before, after)
+        return before, after
+
+    def reocr(self, user: User, doc_id: str, number: int, languages: str, profile: str) -> tuple[str, str]:
+        """Read the page again from its master with other languages or another cleanup profile."""
+        _page_entry(self.document(doc_id), number)
+        if profile not in self.profiles():  # a name from configs/profiles, never a path someone typed
+            raise UsageError(f"unknown cleanup profile '{profile}'")
+        codes = parse_languages(languages)
+        unknown = set(codes) - set(self.languages())
+        if unknown:
+            raise UsageError(f"OCR language(s) not installed: {', '.join(sorted(unknown))}")
+        options = Options.model_validate({**self.options.model_dump(), "languages": codes, "profile": profile})
+        before, after = api.reocr_page(options, doc_id, number)
+        self.audit.record(user.name, "reocr", doc_id, number, f"{'+'.join(options.languages)} {profile}",
+                          before, after)
+        self.review.decide(doc_id, number, "reocr", user.name)
+        return before, after
+
+    def profiles(self) -> list[str]:
+        return [AUTO_PROFILE, *available_profiles(self.options.configs_dir)]
+
+    def languages(self) -> list[str]:
+        return sorted(set(tesseract.installed_languages()) - {"osd"})
+
+    def accept(self, user: User, doc_id: str, number: int) -> None:
+        record = self.document(doc_id)
+        _page_entry(record, number)
+        self.review.decide(doc_id, number, "accepted", user.name)
+        self.audit.record(user.name, "review-accept", doc_id, number)
+
+    def _reindex(self, doc_id: str) -> None:
+        record = self.archive.load_document(doc_id)
+        self._search().index_documents([indexed_document(self.archive, record)])
+
+    # --- review queue, ingest runs, audit ---------------------------------------------------------
+    def review_queue(self, limit: int = 50, offset: int = 0) -> tuple[int, list[ReviewItem]]:
+        return self.review.pending(limit, offset)
+
+    def runs(self, limit: int = 50) -> list[RunSummary]:
+        running = []
+        for path in progress_files(self.archive.runs):
+            state = _read_json(path)
+            if state is not None:
+                alive = is_running(state)
+                running.append(RunSummary(path.stem, alive, not alive, state))
+        reports = sorted((p for p in self.archive.runs.glob("*.json") if _RUN_ID.match(p.stem)), reverse=True)
+        return running + [RunSummary(p.stem, False, False, self._report(p).get("summary", {}))
+                          for p in reports[:limit]]
+
+    def run(self, run_id: str) -> dict:
+        if not _RUN_ID.match(run_id) or not (self.archive.runs / f"{run_id}.json").is_file():
+            raise DocumentNotFoundError(f"no ingest run '{run_id}'")
+        return self._report(self.archive.runs / f"{run_id}.json")
+
+    def _report(self, path: Path) -> dict:
+        stamp = path.stat().st_mtime_ns
+        cached = self._run_cache.get(path.name)
+        if not cached or cached[0] != stamp:
+            cached = (stamp, _read_json(path) or {})
+            self._run_cache[path.name] = cached
+        return cached[1]
+
+    def audit_entries(self, document: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        if document:
+            _checked_id(document)
+        return self.audit.entries(document, limit, offset)
+
+
+def editable_value(record: dict, field: str) -> str:
+    """A catalog field as the correction form shows it."""
+    value = field_value(record, field)
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else (value or "")
+
+
+def _checked_id(doc_id: str) -> str:
+    if not _DOC_ID.match(doc_id or ""):
+        raise DocumentNotFoundError(f"no document '{doc_id}'")
+    return doc_id
+
+
+def _page_entry(record: dict, number: int) -> dict:
+    for entry in record.get("pages", []):
+        if entry["number"] == number:
+            return entry
+    raise DocumentNotFoundError(f"document {record['id']} has no page {number}")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a report being replaced, or damaged: shown as missing rather than failing the page
+
+
+__all__ = ["PortalService", "PageView", "RunSummary", "EDITABLE_FIELDS", "editable_value", "build_query"]
+
+
+def build_query(text: str, collection: str | None = None, doc_type: str | None = None,
+                language: str | None = None, year_from: str | int | None = None, year_to: str | int | None = None,
+                exact: bool = False, offset: int = 0, limit: int = 20) -> SearchQuery:
+    """A SearchQuery from what a form or an API call sent: empty fields are no filter; the text goes to the
+    search protocol as it was typed (the protocol reads it as plain words, phrases and prefixes only)."""
+    low, high = _year(year_from), _year(year_to)
+    if low and high and low > high:
+        low, high = high, low
+    return SearchQuery(text=text.strip()[:500], collection=collection or None, doc_type=doc_type or None,
+                       language=language or None, year_from=low, year_to=high, fuzzy=not exact,
+                       offset=max(offset, 0), limit=min(max(limit, 1), 100))
+
+
+def _year(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{3,4}", text):
+        raise UsageError(f"'{text}' is not a year")
+    return int(text)

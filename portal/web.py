@@ -1,0 +1,163 @@
+"""The portal's FastAPI application: templates, error pages, security headers, and the two sets of routes
+(HTML pages in pages.py, the REST API in rest.py) over one PortalService."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pipeline import __version__
+from pipeline.corrections import CorrectionConflictError
+from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
+
+from .accounts import LoginThrottled
+from .labels import labeller, snippet_html
+from .i18n import COOKIE, LANGUAGES, Formats, choose_language, translations
+from .security import PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, set_cookie
+from .service import PortalService
+from .settings import PortalSettings
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+_SECURITY_HEADERS = {
+    # No inline script or style anywhere: even text that slipped through escaping could not run.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                        trim_blocks=True, lstrip_blocks=True)
+templates.filters["snippet"] = snippet_html
+
+
+def create_app(settings: PortalSettings) -> FastAPI:
+    from . import pages, rest
+
+    app = FastAPI(title="retrodig portal", version=__version__, docs_url=None, redoc_url=None,
+                  description="Search, read, correct and review a retrodig archive. Sign in with POST "
+                              "/api/session; send the returned csrf token as X-CSRF-Token on every write.")
+    app.state.service = PortalService(settings)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(rest.router)
+    _add_error_handlers(app)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", "no-store")  # pages show staff-only data
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        presession = getattr(request.state, "presession", None)
+        if presession and request.cookies.get(PRESESSION_COOKIE) != presession:
+            set_cookie(response, request, PRESESSION_COOKIE, presession)
+        return response
+
+    @app.on_event("shutdown")
+    def close() -> None:
+        app.state.service.close()
+
+    return app
+
+
+def language_of(request: Request) -> str:
+    return choose_language(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    language = language_of(request)
+    catalog = translations(language)
+    session = current_session(request)
+    html = templates.get_template(template).render(
+        request=request, _=catalog.gettext, ngettext=catalog.ngettext, fmt=Formats(language), lang=language,
+        languages=LANGUAGES, user=session.user if session else None, csrf=csrf_token(request), label=labeller(catalog.gettext),
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _error(request: Request, status: int, message: str, headers: dict | None = None):
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    response = render(request, "error.html", status=status, status_code=status, message=message)
+    response.headers.update(headers or {})
+    return response
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def gettext(request: Request, message: str) -> str:
+        return translations(language_of(request)).gettext(message)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn):
+        if _wants_json(request):
+            return JSONResponse({"detail": "sign in first (POST /api/session)"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return _error(request, 403, gettext(request, "Your role does not allow this."))
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused):
+        return _error(request, 403, gettext(request, "The form had expired or came from elsewhere. "
+                                                     "Reload the page and try again."))
+
+    @app.exception_handler(LoginThrottled)
+    async def throttled(request: Request, exc: LoginThrottled):
+        return _error(request, 429, gettext(request, "Too many failed attempts. Try again later."),
+                      {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(DocumentNotFoundError)
+    async def not_found(request: Request, exc: DocumentNotFoundError):
+        return _error(request, 404, gettext(request, "Not found."))
+
+    @app.exception_handler(CorrectionConflictError)
+    async def conflict(request: Request, exc: CorrectionConflictError):
+        return _error(request, 409, gettext(request, "Someone else changed this line meanwhile. "
+                                                     "Reload the page to see their version."))
+
+    @app.exception_handler(UsageError)
+    async def bad_request(request: Request, exc: UsageError):
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(MissingDependencyError)
+    async def missing(request: Request, exc: MissingDependencyError):
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(RetrodigError)
+    async def unavailable(request: Request, exc: RetrodigError):
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        # Malformed ids and page numbers in a URL are simply pages that do not exist.
+        return _error(request, 404, gettext(request, "Not found."))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):
+        log.exception("internal error on %s", request.url.path)
+        return _error(request, 500, gettext(request, "Internal error: the server log has the details."))
+
+    @app.exception_handler(404)
+    async def no_route(request: Request, exc):
+        return _error(request, 404, gettext(request, "Not found."))
