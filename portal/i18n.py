@@ -67,7 +67,7 @@ class Formats:
         return format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
-        if value is None:
+        if not isinstance(value, (int, float)):  # a field a report from an older retrodig lacks
             return ""
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)

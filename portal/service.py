@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pipeline import api
 from pipeline._exec import tesseract
 from pipeline.archive import Archive
 from pipeline.backends.search import open_search
-from pipeline.backends.search.protocol import SearchBackend, SearchHit, SearchQuery, SearchResults
+from pipeline.backends.search.protocol import SearchHit, SearchQuery, SearchResults
 from pipeline.corrections import (
     EDITABLE_FIELDS, Line, correct_line, correct_metadata, current_record, field_value, original_text_path,
     page_hocr_path, page_size, page_text_path, read_lines,
@@ -33,6 +32,7 @@ from .audit import AuditEntry, AuditLog
 from .db import staff_database
 from .images import SIZES, PageImages
 from .review import ReviewItem, ReviewQueue
+from .search_pool import SearchPool
 from .settings import PortalSettings
 
 _RUN_ID = re.compile(r"^\d{8}T\d{6,12}Z$")
@@ -73,34 +73,20 @@ class PortalService:
         self.audit = AuditLog(db)
         self.review = ReviewQueue(db, self.archive)
         self.images = PageImages(self.archive)
-        self._local = threading.local()
-        self._backends: list[SearchBackend] = []
-        self._lock = threading.Lock()
+        self._search = SearchPool(lambda: open_search(self.archive.root, self.options.search))
         self._run_cache: dict[str, tuple[int, dict]] = {}
 
     def close(self) -> None:
-        with self._lock:
-            for backend in self._backends:
-                backend.close()
-            self._backends.clear()
-
-    def _search(self) -> SearchBackend:
-        """One backend per thread: an SQLite connection (and its temp tables) belongs to one thread."""
-        backend = getattr(self._local, "backend", None)
-        if backend is None:
-            backend = open_search(self.archive.root, self.options.search)
-            self._local.backend = backend
-            with self._lock:
-                self._backends.append(backend)
-        return backend
+        self._search.close()
 
     # --- searching ------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResults:
-        return self._search().search(query)
+        return self._search.run(lambda backend: backend.search(query))
 
     def hit(self, query: SearchQuery, index: int) -> tuple[SearchHit | None, int]:
         """The `index`-th hit (0-based) of a search, with its word boxes, and the number of hits."""
-        results = self._search().search(replace(query, limit=1, offset=max(index, 0)))
+        one = replace(query, limit=1, offset=max(index, 0))
+        results = self._search.run(lambda backend: backend.search(one))
         located = with_word_boxes(self.archive, results)
         return (located.hits[0] if located.hits else None), results.total
 
@@ -187,7 +173,8 @@ class PortalService:
 
     def _reindex(self, doc_id: str) -> None:
         record = self.archive.load_document(doc_id)
-        self._search().index_documents([indexed_document(self.archive, record)])
+        document = indexed_document(self.archive, record)
+        self._search.run(lambda backend: backend.index_documents([document]))
 
     # --- review queue, ingest runs, audit ---------------------------------------------------------
     def review_queue(self, limit: int = 50, offset: int = 0) -> tuple[int, list[ReviewItem]]:

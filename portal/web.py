@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from pipeline.corrections import CorrectionConflictError
 from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
 
 from .accounts import LoginThrottled
-from .labels import labeller, snippet_html
+from .labels import N_, labeller, snippet_html
 from .i18n import COOKIE, LANGUAGES, Formats, choose_language, translations
 from .security import PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, set_cookie
 from .service import PortalService
@@ -44,7 +45,12 @@ templates.filters["snippet"] = snippet_html
 def create_app(settings: PortalSettings) -> FastAPI:
     from . import pages, rest
 
-    app = FastAPI(title="retrodig portal", version=__version__, docs_url=None, redoc_url=None,
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.service.close()
+
+    app = FastAPI(title="retrodig portal", lifespan=lifespan, version=__version__, docs_url=None, redoc_url=None,
                   description="Search, read, correct and review a retrodig archive. Sign in with POST "
                               "/api/session; send the returned csrf token as X-CSRF-Token on every write.")
     app.state.service = PortalService(settings)
@@ -64,10 +70,6 @@ def create_app(settings: PortalSettings) -> FastAPI:
         if presession and request.cookies.get(PRESESSION_COOKIE) != presession:
             set_cookie(response, request, PRESESSION_COOKIE, presession)
         return response
-
-    @app.on_event("shutdown")
-    def close() -> None:
-        app.state.service.close()
 
     return app
 
@@ -113,26 +115,26 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden):
-        return _error(request, 403, gettext(request, "Your role does not allow this."))
+        return _error(request, 403, gettext(request, N_("Your role does not allow this.")))
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused):
-        return _error(request, 403, gettext(request, "The form had expired or came from elsewhere. "
-                                                     "Reload the page and try again."))
+        return _error(request, 403, gettext(request, N_("The form had expired or came from elsewhere. "
+                                                        "Reload the page and try again.")))
 
     @app.exception_handler(LoginThrottled)
     async def throttled(request: Request, exc: LoginThrottled):
-        return _error(request, 429, gettext(request, "Too many failed attempts. Try again later."),
+        return _error(request, 429, gettext(request, N_("Too many failed attempts. Try again later.")),
                       {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(DocumentNotFoundError)
     async def not_found(request: Request, exc: DocumentNotFoundError):
-        return _error(request, 404, gettext(request, "Not found."))
+        return _error(request, 404, gettext(request, N_("Not found.")))
 
     @app.exception_handler(CorrectionConflictError)
     async def conflict(request: Request, exc: CorrectionConflictError):
-        return _error(request, 409, gettext(request, "Someone else changed this line meanwhile. "
-                                                     "Reload the page to see their version."))
+        return _error(request, 409, gettext(request, N_("Someone else changed this line meanwhile. "
+                                                        "Reload the page to see their version.")))
 
     @app.exception_handler(UsageError)
     async def bad_request(request: Request, exc: UsageError):
@@ -151,13 +153,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
         # Malformed ids and page numbers in a URL are simply pages that do not exist.
-        return _error(request, 404, gettext(request, "Not found."))
+        return _error(request, 404, gettext(request, N_("Not found.")))
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
         log.exception("internal error on %s", request.url.path)
-        return _error(request, 500, gettext(request, "Internal error: the server log has the details."))
+        return _error(request, 500, gettext(request, N_("Internal error: the server log has the details.")))
 
     @app.exception_handler(404)
     async def no_route(request: Request, exc):
-        return _error(request, 404, gettext(request, "Not found."))
+        return _error(request, 404, gettext(request, N_("Not found.")))

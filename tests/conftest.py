@@ -47,3 +47,58 @@ def phototest(tmp_path: Path) -> Path:
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
     return Path(shutil.copy(DATA / "pages" / "phototest.tif", folder / "phototest.tif"))
+
+
+# --- the portal's archive: real scans, OCRed once per test session --------------------------------------
+
+SCRIPT_LINE = "Observații: <script>alert('xss')</script> & <b>bold</b>"
+
+
+def _render_page(path: Path, lines: list[str], size: int = 44, blur: float = 0.0, noise: int = 0) -> Path:
+    """A page of typed text rendered with Pillow (DejaVu, from Debian's fonts-dejavu), saved at 300 dpi."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", size)
+    image = Image.new("L", (1700, 900), 255)
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((120, 150 + number * 120), line, font=font, fill=0)
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    rng = random.Random(3)
+    pixels = image.load()
+    for _ in range(noise):
+        pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.choice((0, 90, 255))
+    image.save(path, dpi=(300, 300))
+    return path
+
+
+@pytest.fixture(scope="session")
+def portal_archive_template(tmp_path_factory) -> Path:
+    """An archive ingested for real from three scans: Clujul.jpg (Romanian print with diacritics, samples/),
+    a typed page that says `<script>` (to prove OCR text is escaped), and a blurred, speckled page the
+    pipeline flags for review. Tests copy it (portal_archive) before changing anything."""
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    root = tmp_path_factory.mktemp("portal")
+    inputs = root / "scans"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "Clujul.jpg", inputs / "Clujul.jpg")
+    _render_page(inputs / "script-page.png", ["Primăria comunei Florești", "Certificat de urbanism nr. 17 din 1976",
+                                               SCRIPT_LINE, "Semnătura secretarului"])
+    _render_page(inputs / "faded-register.png", ["Registrul agricol al comunei Mihai Viteazu",
+                                                  "volumul 3, poziția 17, anul 1958"], size=30, blur=3.2, noise=160_000)
+    report = ingest([str(inputs)], Options(archive=root / "archive", languages="ron", collection="Fond 12 – Urbanism",
+                                           grouping="file"))
+    assert report.count("processed") == 3, report.to_dict()
+    return root / "archive"
+
+
+@pytest.fixture
+def portal_archive(portal_archive_template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "archive"
+    shutil.copytree(portal_archive_template, copy)
+    return copy

@@ -1,0 +1,495 @@
+"""The clerks' portal, every route in-process (FastAPI's TestClient) on an archive ingested from real scans:
+who may see and do what, CSRF, the login limit, escaping of OCR text, path traversal, corrections that are
+reindexed and audited, the review queue, ingest status, languages and the REST API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from pipeline.progress import ProgressFile
+
+from .conftest import SCRIPT_LINE
+from .portal_support import PASSWORDS, csrf_of, only_document, portal_client, sign_in, token
+
+
+@pytest.fixture
+def client(portal_archive):
+    with portal_client(portal_archive) as client:
+        yield client
+
+
+@pytest.fixture
+def clujul(portal_archive):
+    return only_document(portal_archive, "Clujul.jpg")
+
+
+@pytest.fixture
+def script_doc(portal_archive):
+    return only_document(portal_archive, "script-page.png")
+
+
+def _run_id(archive):
+    return next(p.stem for p in (archive / "runs").glob("*.json"))
+
+
+# --- who may do what --------------------------------------------------------------------------------
+
+def test_every_page_but_login_needs_a_session(client, portal_archive, clujul):
+    pages = ["/", "/?q=cluj", "/hit?q=cluj&n=0", f"/documents/{clujul}", f"/documents/{clujul}/pages/1.jpg",
+             f"/documents/{clujul}/document.pdf", f"/documents/{clujul}/pages/1/original", "/review", "/ingest",
+             f"/ingest/{_run_id(portal_archive)}", "/audit", "/users"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next="), path
+    api = ["/api/search?q=cluj", f"/api/documents/{clujul}", f"/api/documents/{clujul}/pages/1",
+           f"/api/documents/{clujul}/pages/1/image", f"/api/documents/{clujul}/pdf", "/api/review", "/api/runs",
+           "/api/audit", "/api/session", "/api/hits/0?q=cluj"]
+    for path in api:
+        assert client.get(path).status_code == 401, path
+    assert client.get("/login").status_code == 200
+    assert client.get("/openapi.json").status_code == 200  # the API's description is public; its data is not
+    assert client.get("/static/portal.css").status_code == 200
+
+
+def test_signing_in_and_out(client):
+    assert sign_in(client, "clara", "not her password").status_code == 401
+    response = sign_in(client, "clara")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "retrodig_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # only with --secure-cookies
+    assert client.get("/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": token(client)}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_secure_cookies_behind_tls(portal_archive):
+    with portal_client(portal_archive, secure_cookies=True) as client:
+        client.base_url = "https://testserver"
+        response = sign_in(client, "clara")
+        assert "Secure" in response.headers["set-cookie"]
+
+
+def test_login_limit_per_address_and_name(client):
+    for _ in range(5):
+        assert sign_in(client, "clara", "wrong-password").status_code == 401
+    refused = sign_in(client, "clara")  # even the right password waits now
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert sign_in(client, "ana").status_code == 303  # another name from the same address is not blocked
+
+
+def test_unknown_and_disabled_users_cannot_sign_in(client, portal_archive):
+    from portal.accounts import Accounts
+    from portal.db import staff_database
+
+    assert sign_in(client, "nobody", "whatever-password").status_code == 401
+    Accounts(staff_database(portal_archive)).set_active("clara", False)
+    assert sign_in(client, "clara").status_code == 401
+
+
+def test_clerk_reads_but_cannot_correct_or_manage(client, clujul):
+    sign_in(client, "clara")
+    assert client.get(f"/documents/{clujul}").status_code == 200
+    csrf = token(client)
+    assert client.post(f"/documents/{clujul}/pages/1/lines",
+                       data={"csrf_token": csrf, "line": "line_1_1", "text": "x"}).status_code == 403
+    assert client.post(f"/documents/{clujul}/metadata",
+                       data={"csrf_token": csrf, "field": "title", "value": "x"}).status_code == 403
+    assert client.get("/users").status_code == 403
+    assert client.get("/audit").status_code == 403
+    assert 'action="/documents' not in client.get(f"/documents/{clujul}").text  # no edit forms shown
+
+
+# --- CSRF -------------------------------------------------------------------------------------------
+
+def test_writes_without_the_session_token_are_refused(client, portal_archive, clujul):
+    sign_in(client, "ana")
+    line = {"line": "line_1_1", "text": "FORGED"}
+    assert client.post(f"/documents/{clujul}/pages/1/lines", data=line).status_code == 403
+    assert client.post(f"/documents/{clujul}/pages/1/lines", data={**line, "csrf_token": "guess"}).status_code == 403
+    assert client.put(f"/api/documents/{clujul}/pages/1/lines/line_1_1", json={"text": "FORGED"}).status_code == 403
+    assert client.post("/logout").status_code == 403
+    assert not (portal_archive / "corrections" / clujul / "pages").exists()
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_login_form_needs_its_pre_session_token(client):
+    response = client.post("/login", data={"name": "ana", "password": PASSWORDS["ana"], "next": "/"})
+    assert response.status_code == 403
+    assert "retrodig_session" not in response.headers.get("set-cookie", "")
+
+
+# --- searching and reading ---------------------------------------------------------------------------
+
+def test_search_typed_without_diacritics_with_facets_and_thumbnails(client, clujul):
+    sign_in(client, "clara")
+    html = client.get("/", params={"q": "somesului"}).text
+    assert "<mark>Someșului</mark>" in html or "<mark>Someşului</mark>" in html
+    assert f"/documents/{clujul}/pages/1.jpg?size=thumb" in html
+    assert "Fond 12 – Urbanism" in html  # the collection facet
+    assert "1 matching page" in html
+    assert "No page matches" in client.get("/", params={"q": "somesului", "from": "1990", "to": "1995"}).text
+
+
+def test_query_syntax_never_reaches_the_engine(client):
+    sign_in(client, "clara")
+    for text in ['"unclosed', "NEAR(a b)", "a OR b AND", "col:value", "*", ")(", "' OR 1=1 --"]:
+        assert client.get("/", params={"q": text}).status_code == 200, text
+        assert client.get("/api/search", params={"q": text}).status_code == 200, text
+
+
+def test_next_hit_opens_the_viewer_with_boxes_on_the_page(client, clujul):
+    sign_in(client, "clara")
+    response = client.get("/hit", params={"q": "somesului", "n": 0})
+    assert response.status_code == 303
+    viewer = client.get(response.headers["location"])
+    assert viewer.status_code == 200
+    assert viewer.text.count('class="hit-box"') >= 2  # "Someșului" and "Someșului"/"Someș" on the page
+    assert 'viewBox="0 0 ' in viewer.text
+    assert f"/documents/{clujul}/document.pdf" in viewer.text
+    assert "SITUAȚIA GEOGRAFICĂ" in viewer.text  # the page text beside the image
+
+
+def test_page_images_are_scaled_copies_never_the_master(client, portal_archive, clujul):
+    sign_in(client, "clara")
+    view = client.get(f"/documents/{clujul}/pages/1.jpg")
+    thumb = client.get(f"/documents/{clujul}/pages/1.jpg?size=thumb")
+    assert view.headers["content-type"] == thumb.headers["content-type"] == "image/jpeg"
+    master = next((portal_archive / "masters").rglob("*.jpg")).read_bytes()
+    assert view.content != master
+    (tmp := portal_archive / "view.jpg").write_bytes(view.content)
+    with Image.open(tmp) as image:
+        assert max(image.size) == 1600
+    tmp.write_bytes(thumb.content)
+    with Image.open(tmp) as image:
+        assert max(image.size) == 240
+    pdf = client.get(f"/documents/{clujul}/document.pdf")
+    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+
+
+def test_ocr_text_that_says_script_is_shown_as_text(client, script_doc):
+    sign_in(client, "ana")
+    search = client.get("/", params={"q": "alert"}).text
+    viewer = client.get(f"/documents/{script_doc}").text
+    original = client.get(f"/documents/{script_doc}/pages/1/original").text
+    for html in (search, viewer, original):
+        assert "<script>alert" not in html and "<b>bold" not in html
+        assert "&lt;script&gt;" in html and "&lt;/script&gt;" in html
+    assert "script-src 'self'" in client.get("/").headers["content-security-policy"]
+    page = client.get(f"/api/documents/{script_doc}/pages/1").json()
+    assert "<script>alert('xss')</script>" in page["text"]  # JSON carries the text as read
+    assert SCRIPT_LINE.split()[1] in page["text"]
+
+
+@pytest.mark.parametrize("path", [
+    "/documents/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/documents/../../../../etc/passwd",
+    "/documents/%2e%2e%2f%2e%2e%2fportal%2fportal.sqlite/document.pdf",
+    "/documents/0123456789abcdef",  # well formed, not in the archive
+    "/documents/0123456789ABCDEF",
+    "/documents/{doc}/pages/0.jpg",
+    "/documents/{doc}/pages/99.jpg",
+    "/documents/{doc}/pages/1.jpg?size=../../../../etc/passwd",
+    "/documents/{doc}/pages/..%2F..%2Fdocument.json",
+    "/documents/{doc}/pages/1/original/..%2F..%2F..%2Fdocument.json",
+    "/ingest/..%2F..%2Fportal%2Fportal.sqlite",
+    "/ingest/20261125T222538847273Z%2F..%2F..%2Fretrodig.yaml",
+    "/static/..%2F..%2Fportal%2Fdb.py",
+    "/static/../service.py",
+    "/api/documents/..%2F..%2Fetc%2Fpasswd/pdf",
+    "/api/documents/{doc}/pages/1/image?size=..%2F..%2Fdocument.json",
+    "/api/runs/..%2Fin-progress-1",
+])
+def test_file_routes_stay_inside_the_archive(client, clujul, path):
+    sign_in(client, "ana")
+    response = client.get(path.format(doc=clujul))
+    assert response.status_code in (404, 422), (path, response.status_code)
+    assert b"root:" not in response.content and b"SQLite format" not in response.content
+    assert b'"files"' not in response.content and b"import " not in response.content
+
+
+# --- corrections --------------------------------------------------------------------------------------
+
+def test_correcting_a_line_keeps_the_original_reindexes_and_audits(client, portal_archive, clujul):
+    sign_in(client, "ana")
+    original = portal_archive / "documents" / clujul / "pages" / "0001.txt"
+    original_hash = hashlib.sha256(original.read_bytes()).hexdigest()
+    page = client.get(f"/api/documents/{clujul}/pages/1").json()
+    line = next(line for line in page["lines"] if "Someșului" in line["text"] or "Someşului" in line["text"])
+    assert client.get("/api/search", params={"q": "Zăpodie"}).json()["total"] == 0
+    new_text = line["text"].replace("mic,", "Zăpodie,")
+    viewer = client.get(f"/documents/{clujul}").text
+    response = client.post(f"/documents/{clujul}/pages/1/lines", data={
+        "csrf_token": csrf_of(viewer), "line": line["id"], "text": new_text, "expected": line["text"]})
+    assert response.status_code == 303
+    # found at once, typed without diacritics, and the box is drawn where the corrected line is
+    results = client.get("/api/search", params={"q": "zapodie"}).json()
+    assert [hit["document"] for hit in results["hits"]] == [clujul]
+    boxed = client.get("/api/hits/0", params={"q": "zapodie"}).json()
+    assert [box["word"] for box in boxed["boxes"]] == ["Zăpodie,"]
+    left, top, right, bottom = line["bbox"]
+    assert left <= boxed["boxes"][0]["left"] < boxed["boxes"][0]["right"] <= right
+    # the original OCR is untouched and still shown
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == original_hash
+    page = client.get(f"/api/documents/{clujul}/pages/1").json()
+    assert "Zăpodie" in page["text"] and "Zăpodie" not in page["original_text"] and page["corrected"]
+    # the audit log says who, when, before, after
+    entry = client.get("/api/audit", params={"document": clujul}).json()[0]
+    assert (entry["user"], entry["action"], entry["page"], entry["target"]) == ("ana", "correct-line", 1, line["id"])
+    assert entry["before"] == line["text"] and entry["after"] == new_text and entry["at"]
+    assert "Zăpodie" in client.get("/audit").text
+
+
+def test_a_stale_edit_is_refused_not_lost(client, clujul):
+    sign_in(client, "ana")
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
+    csrf = client.get("/api/session").json()["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    url = f"/api/documents/{clujul}/pages/1/lines/{line['id']}"
+    assert client.put(url, json={"text": "first edit", "expected": line["text"]}, headers=headers).status_code == 200
+    second = client.put(url, json={"text": "second edit", "expected": line["text"]}, headers=headers)
+    assert second.status_code == 409
+    assert client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]["text"] == "first edit"
+    assert client.put(f"/api/documents/{clujul}/pages/1/lines/no_such_line", json={"text": "x"},
+                      headers=headers).status_code == 400
+
+
+def test_correcting_metadata_is_searchable_and_audited(client, portal_archive, clujul):
+    sign_in(client, "ana")
+    csrf = token(client, f"/documents/{clujul}")
+    for field, value in [("title", "Monografia Clujului <i>1930</i>"), ("doc_type", "correspondence"),
+                         ("years", "1930, 1931")]:
+        assert client.post(f"/documents/{clujul}/metadata",
+                           data={"csrf_token": csrf, "field": field, "value": value}).status_code == 303
+    hits = client.get("/api/search", params={"q": "somesului", "doc_type": "correspondence",
+                                             "year_from": 1930, "year_to": 1930}).json()["hits"]
+    assert [hit["title"] for hit in hits] == ["Monografia Clujului <i>1930</i>"]
+    assert "&lt;i&gt;1930" in client.get("/", params={"q": "somesului"}).text
+    record = client.get(f"/api/documents/{clujul}").json()
+    assert record["corrections"]["metadata"] == ["doc_type", "title", "years"]
+    original = json.loads((portal_archive / "documents" / clujul / "document.json").read_text(encoding="utf-8"))
+    assert original["metadata"]["title"] != record["metadata"]["title"]  # the catalog record is untouched
+    actions = [(e["action"], e["target"]) for e in client.get("/api/audit").json()]
+    assert actions[:3] == [("correct-metadata", "years"), ("correct-metadata", "doc_type"), ("correct-metadata", "title")]
+    assert client.post(f"/documents/{clujul}/metadata",
+                       data={"csrf_token": csrf, "field": "years", "value": "last year"}).status_code == 400
+    assert client.post(f"/documents/{clujul}/metadata",
+                       data={"csrf_token": csrf, "field": "source", "value": "/etc/passwd"}).status_code == 400
+
+
+def test_reindex_from_disk_keeps_the_corrections(client, portal_archive, clujul):
+    from pipeline import api
+    from pipeline.options import Options
+
+    sign_in(client, "ana")
+    csrf = client.get("/api/session").json()["csrf_token"]
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
+    client.put(f"/api/documents/{clujul}/pages/1/lines/{line['id']}", json={"text": "Heliotrop"},
+               headers={"X-CSRF-Token": csrf})
+    client.app.state.service.close()  # the portal's connections would keep the old index file open
+    api.reindex(Options(archive=portal_archive))
+    from pipeline.backends.search.protocol import SearchQuery
+
+    assert api.search(Options(archive=portal_archive), SearchQuery("heliotrop")).total == 1
+
+
+# --- review queue ---------------------------------------------------------------------------------------
+
+def test_review_queue_lists_flagged_pages_until_accepted(client, portal_archive):
+    faded = only_document(portal_archive, "faded-register.png")
+    sign_in(client, "ana")
+    html = client.get("/review").text
+    assert f"/documents/{faded}?page=1" in html and "1 page waits" in html
+    assert client.post(f"/review/{faded}/1/accept", data={"csrf_token": csrf_of(html)}).status_code == 303
+    assert f"/documents/{faded}?page=1" not in client.get("/review").text
+    assert client.get("/api/review").json()["total"] == 0
+    assert client.get("/api/audit").json()[0]["action"] == "review-accept"
+
+
+def test_review_re_ocr_with_another_profile_makes_a_new_version(client, portal_archive):
+    faded = only_document(portal_archive, "faded-register.png")
+    sign_in(client, "ana")
+    csrf = client.get("/api/session").json()["csrf_token"]
+    refused = client.post(f"/api/review/{faded}/1", json={"decision": "reocr", "languages": "ron",
+                                                          "profile": "../../etc/passwd"}, headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 400
+    response = client.post(f"/api/review/{faded}/1", json={"decision": "reocr", "languages": "ron+eng",
+                                                           "profile": "photocopy"}, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200, response.text
+    entry = client.get("/api/audit").json()[0]
+    assert (entry["action"], entry["target"]) == ("reocr", "ron+eng photocopy")
+    assert (portal_archive / "corrections" / faded / "pages" / "0001.hocr").is_file()
+    assert (portal_archive / "documents" / faded / "pages" / "0001.hocr").is_file()  # the original stays
+    assert client.get("/api/review").json()["total"] == 0
+
+
+# --- ingest status ---------------------------------------------------------------------------------------
+
+def test_ingest_runs_show_finished_running_and_killed_batches(client, portal_archive):
+    sign_in(client, "clara")
+    run_id = _run_id(portal_archive)
+    assert f"/ingest/{run_id}" in client.get("/ingest").text
+    detail = client.get(f"/ingest/{run_id}").text
+    assert "faded-register.png" in detail and "review pages 1" in detail
+    running = ProgressFile(portal_archive / "runs", ["/scans/fond-3"])  # this test process: alive
+    running.started(documents=4, pages=40)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = portal_archive / "runs" / f"in-progress-{dead.stdout.strip()}.json"
+    killed.write_text(json.dumps({"pid": int(dead.stdout), "started": "2026-01-02T03:04:05+00:00", "pages": 9,
+                                  "pages_done": 3, "failed": 1, "failures": [
+                                      {"source": "/scans/x.tif", "reason": "truncated", "detail": "file ends early"}]}))
+    runs = client.get("/api/runs").json()
+    states = {(run["running"], run["stopped"]) for run in runs}
+    assert {(True, False), (False, True), (False, False)} <= states
+    html = client.get("/ingest").text
+    assert 'max="40"' in html and "file ends early" in html and "stopped before the end" in html
+    running.close()
+
+
+def test_a_running_ingest_writes_progress_the_portal_can_read(tmp_path, phototest):
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    seen = []
+
+    class Watch:
+        def started(self, documents, pages): ...
+
+        def page_done(self): ...
+
+        def item(self, item):  # the document is done: the progress file has its totals
+            seen.append(json.loads(next((tmp_path / "archive" / "runs").glob("in-progress-*.json")).read_text()))
+
+    ingest([str(phototest)], Options(archive=tmp_path / "archive", jobs=1), events=Watch())
+    assert seen and seen[0]["pages"] == 1 and seen[0]["documents"] == 1
+    assert not list((tmp_path / "archive" / "runs").glob("in-progress-*.json"))  # gone when the run ends
+
+
+# --- languages ----------------------------------------------------------------------------------------
+
+def test_language_switch_and_locale_formats(client, portal_archive):
+    sign_in(client, "ana")
+    csrf = token(client)
+    assert client.post("/language", data={"csrf_token": csrf, "lang": "uk", "next": "/ingest"}).headers["location"] == "/ingest"
+    html = client.get("/ingest").text
+    assert 'lang="uk"' in html and "Пошук" in html and "Журнал змін" in html
+    client.post("/language", data={"csrf_token": csrf, "lang": "ro", "next": "https://evil.example/"})
+    assert "Căutare" in client.get("/").text
+    client.post("/language", data={"csrf_token": csrf, "lang": "pl"})
+    assert "Wyszukiwanie" in client.get("/").text or "Szukaj" in client.get("/").text
+    client.cookies.delete("retrodig_lang")
+    assert "Căutare" in client.get("/", headers={"Accept-Language": "ro-RO,ro;q=0.9,en;q=0.5"}).text
+
+
+def test_every_message_is_translated_in_every_language():
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import LANGUAGES, LOCALES_DIR
+
+    for language in set(LANGUAGES) - {"en"}:
+        with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        assert len(catalog) > 100
+        for message in catalog:
+            if not message.id:
+                continue
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert all(strings), f"{language}: '{message.id}' is not translated"
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            for placeholder in {p for i in ids for p in __import__("re").findall(r"%\(\w+\)s", i)}:
+                assert all(placeholder in s for s in strings), f"{language}: {placeholder} lost in '{message.id}'"
+
+
+def test_every_template_message_is_in_the_catalogs():
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import LOCALES_DIR
+    from portal.labels import LABELS
+
+    with (LOCALES_DIR / "uk" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle)}
+    used = set()
+    for template in (LOCALES_DIR.parent / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""_\((["'])(.+?)\1\)""", text) and
+                    [m[1] for m in re.findall(r"""_\((["'])(.+?)\1\)""", text)])
+        used |= {m[1] for m in re.findall(r"""ngettext\((["'])(.+?)\1""", text)}
+    used |= {label for kind in LABELS.values() for label in kind.values()}
+    missing = {u.replace('\\"', '"') for u in used} - known
+    assert not missing
+
+
+# --- REST API and OpenAPI --------------------------------------------------------------------------------
+
+def test_api_session_search_and_openapi(client, clujul):
+    assert client.post("/api/session", json={"name": "clara", "password": "wrong-password"}).status_code == 401
+    signed = client.post("/api/session", json={"name": "clara", "password": PASSWORDS["clara"]})
+    assert signed.status_code == 200 and signed.json()["role"] == "clerk"
+    results = client.get("/api/search", params={"q": "situatia geografica"}).json()
+    assert results["hits"][0]["document"] == clujul
+    assert {"collection", "doc_type", "language", "year"} <= set(results["facets"])
+    record = client.get(f"/api/documents/{clujul}").json()
+    assert record["id"] == clujul and record["pages"][0]["number"] == 1
+    schema = client.get("/openapi.json").json()
+    for path in ["/api/search", "/api/documents/{doc_id}", "/api/documents/{doc_id}/pages/{number}",
+                 "/api/documents/{doc_id}/pages/{number}/lines/{line_id}", "/api/documents/{doc_id}/metadata",
+                 "/api/review", "/api/runs", "/api/audit"]:
+        assert path in schema["paths"], path
+    assert client.delete("/api/session").status_code == 403  # a write: needs the CSRF header
+    assert client.delete("/api/session", headers={"X-CSRF-Token": signed.json()["csrf_token"]}).status_code == 204
+    assert client.get("/api/search", params={"q": "cluj"}).status_code == 401
+
+
+# --- accounts: CLI and admin page ---------------------------------------------------------------------------
+
+def test_user_commands(run_cli, archive_dir, portal_archive_template):
+    import shutil
+
+    shutil.copytree(portal_archive_template, archive_dir)
+    assert run_cli("user", "add", "maria", "--role", "archivist", "--password-stdin").exit_code != 0  # no input
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    def run(*args, stdin=None):
+        return CliRunner().invoke(cli, ["--archive", str(archive_dir), *args], input=stdin)
+
+    assert run("user", "add", "Maria", "--role", "archivist", "--password-stdin", stdin="short\n").exit_code == 2
+    assert run("user", "add", "maria", "--role", "archivist", "--password-stdin", stdin="long-enough-pw\n").exit_code == 0
+    assert run("user", "add", "maria", "--password-stdin", stdin="long-enough-pw\n").exit_code == 2  # exists
+    listed = json.loads(run("user", "list", "--json").output)
+    assert listed[0]["name"] == "maria" and listed[0]["role"] == "archivist"
+    assert run("user", "passwd", "maria", "--password-stdin", stdin="another-long-pw\n").exit_code == 0
+    assert run("user", "role", "maria", "admin").exit_code == 0
+    assert run("user", "disable", "maria").exit_code == 0
+    assert run("user", "passwd", "nobody", "--password-stdin", stdin="another-long-pw\n").exit_code == 2
+    from portal.accounts import Accounts, LoginRefused
+    from portal.db import staff_database
+
+    with pytest.raises(LoginRefused):
+        Accounts(staff_database(archive_dir)).log_in("maria", "another-long-pw", "127.0.0.1")
+
+
+def test_admin_manages_users_in_the_portal(client):
+    sign_in(client, "adam")
+    csrf = token(client, "/users")
+    assert client.post("/users", data={"csrf_token": csrf, "name": "olena", "password": "olena-pass-1",
+                                       "role": "clerk"}).status_code == 303
+    assert client.post("/users", data={"csrf_token": csrf, "name": "x", "password": "short",
+                                       "role": "clerk"}).status_code == 400
+    assert client.post("/users/olena", data={"csrf_token": csrf, "role": "archivist", "active": "1"}).status_code == 303
+    assert "olena" in client.get("/users").text
+    actions = [e["action"] for e in client.get("/api/audit").json()]
+    assert actions[:2] == ["user-role", "user-add"]
+    sign_in(client, "olena", "olena-pass-1")
+    assert client.get("/api/session").json()["role"] == "archivist"
