@@ -1,0 +1,122 @@
+"""The portal in a real browser: Debian's chromium driven by Playwright, against uvicorn on a free port.
+
+What a clerk does on a first day: sign in, search a word typed without diacritics, open the page and see the
+hit drawn on the scan, correct a misread word, find the corrected word, see the change in the audit log, and
+switch the interface to Ukrainian. Screenshots land in test-artifacts/portal/ (look at them).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from pipeline.options import Options
+from portal.settings import PortalSettings
+from portal.web import create_app
+
+from .conftest import REPO
+from .portal_support import PASSWORDS, add_staff
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts" / "portal"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def portal_url(portal_archive):
+    add_staff(portal_archive)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(PortalSettings(options=Options(archive=portal_archive)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+        yield context.new_page()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_clerks_first_day(page, portal_url):
+    from playwright.sync_api import expect
+
+    page.goto(portal_url + "/")
+    expect(page).to_have_url(f"{portal_url}/login?next=%2F")
+    page.fill("input[name=name]", "ana")
+    page.fill("input[name=password]", PASSWORDS["ana"])
+    shot(page, "01-login")
+    page.click("button.primary")
+
+    page.fill("input[name=q]", "somesului")  # printed Someșului
+    page.click("form.search button.primary")
+    expect(page.locator("li.hit")).to_have_count(1)
+    expect(page.locator("li.hit mark").first).to_have_text("Someșului")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("li.hit img").evaluate("image => image.naturalWidth") > 0
+    shot(page, "02-search")
+
+    page.click("li.hit a.title")
+    scan = page.locator(".scan img")
+    expect(scan).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert scan.evaluate("image => image.naturalWidth") == 1600 or scan.evaluate("image => image.naturalHeight") == 1600
+    boxes = page.locator("rect.hit-box")
+    assert boxes.count() >= 2
+    image_box, hit_box = scan.bounding_box(), boxes.first.bounding_box()
+    assert image_box["x"] <= hit_box["x"] < hit_box["x"] + hit_box["width"] <= image_box["x"] + image_box["width"]
+    assert image_box["y"] <= hit_box["y"] < hit_box["y"] + hit_box["height"] <= image_box["y"] + image_box["height"]
+    assert 0 < hit_box["width"] < image_box["width"] / 3  # one word, not the page
+    shot(page, "03-viewer-hit-boxes")
+
+    line = page.locator("ol.lines li", has_text="Someșului mic").first
+    line.locator("summary").click()
+    field = line.locator("input[name=text]")
+    field.fill(field.input_value().replace("mic,", "Zăpodie,"))
+    shot(page, "04-correcting")
+    line.locator("button").click()
+    expect(page.locator("p.notice")).to_be_visible()
+
+    page.goto(portal_url + "/?q=zapodie")
+    expect(page.locator("li.hit")).to_have_count(1)
+    expect(page.locator("li.hit mark")).to_have_text("Zăpodie")
+    shot(page, "05-corrected-word-found")
+
+    page.click("header nav a[href='/audit']")
+    entry = page.locator("tr.audit-entry").first
+    expect(entry.locator("td.after")).to_contain_text("Zăpodie")
+    expect(entry).to_contain_text("ana")
+    expect(entry.locator("td.before")).to_contain_text("mic,")
+    shot(page, "06-audit-log")
+
+    page.click("button.lang[value=uk]")
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    expect(page.locator("header nav")).to_contain_text("Пошук")
+    expect(page.locator("h1")).to_have_text("Журнал змін")
+    expect(page.locator("th").first).to_have_text("Коли")
+    shot(page, "07-ukrainian")
