@@ -152,6 +152,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError):
         if _wants_json(request):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
+        if request.method == "POST":  # a form with a missing or malformed field
+            return _error(request, 400, gettext(request, N_("The form was incomplete. Reload the page and try again.")))
         # Malformed ids and page numbers in a URL are simply pages that do not exist.
         return _error(request, 404, gettext(request, N_("Not found.")))
 
