@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -114,8 +115,7 @@ def documents(count_pages: int, vocabularies, seed: int):
 
 def build(index_path: Path, pages: int, vocabularies, workers: int) -> float:
     """The index as `retrodig reindex` builds it: EmbeddedSearch.rebuild, analysis in `workers` processes."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(index_path, ignore_errors=True)
     started = time.perf_counter()
 
     def with_progress(docs):
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    parser.add_argument("--index", type=Path, default=REPO / "bench" / "out" / "latency" / "search.sqlite")
+    parser.add_argument("--index", type=Path, default=REPO / "bench" / "out" / "latency" / "search")
     parser.add_argument("--reuse", action="store_true", help="Time queries on the existing index.")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Analysing processes.")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
@@ -189,7 +189,7 @@ def main() -> None:
     if not args.reuse:
         print(f"building an index of {args.pages:,} pages in {args.index}", file=sys.stderr)
         build_seconds = build(args.index, args.pages, vocabularies, args.workers)
-    size = sum(Path(f"{args.index}{s}").stat().st_size for s in ("", "-wal") if Path(f"{args.index}{s}").exists())
+    size = sum(f.stat().st_size for f in args.index.rglob("*") if f.is_file())
     batch = queries(vocabularies, args.queries, seed=2)
     timings, totals = time_queries(args.index, batch)
     one = [t for q, t in zip(batch, timings) if len(q.text.split()) == 1]

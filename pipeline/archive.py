@@ -6,7 +6,7 @@
       documents/<id>/document.pdf    searchable PDF/A-2b
       documents/<id>/document.txt    plain text of all pages
       documents/<id>/pages/0001.hocr per-page hOCR (word boxes and confidences) and 0001.txt
-      index/search.sqlite            embedded search index (rebuildable with `retrodig reindex`)
+      index/search/                  embedded search index (rebuildable with `retrodig reindex`)
       runs/<timestamp>.json          one report per ingest
       work/                          scratch space, emptied at the start of each ingest
 """

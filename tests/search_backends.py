@@ -94,7 +94,7 @@ def unique_index() -> str:
 
 def open_backend(name: str, folder: Path):
     if name == "embedded":
-        return EmbeddedSearch(folder / "search.sqlite")
+        return EmbeddedSearch(folder / "search")
     if name in ("elasticsearch", "elasticsearch-cluster"):
         settings = settings_for(name, unique_index())
         return DisposableElasticsearch(settings, client=client_for(name, settings))

@@ -104,29 +104,28 @@ def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, photo
 
 def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive_dir):
     run_cli("ingest", str(phototest), "--lang", "eng")
-    for index_file in (archive_dir / "index").iterdir():
-        index_file.unlink()
+    shutil.rmtree(archive_dir / "index" / "search")
     assert _report(run_cli("search", "quick", "--json"))["hits"] == []
     result = run_cli("reindex")
     assert result.exit_code == 0 and "1 documents" in result.stdout
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
 
 
-def test_an_index_from_another_schema_is_refused_until_reindexed(run_cli, phototest, archive_dir):
-    import sqlite3
+def _mark_index_as_written_by_an_older_retrodig(archive_dir):
+    index = archive_dir / "index" / "search"
+    live = index / (index / "CURRENT").read_text().strip()
+    (live / "retrodig.json").write_text('{"schema": 1}')
 
+
+def test_an_index_from_another_schema_is_refused_until_reindexed(run_cli, phototest, archive_dir):
     run_cli("ingest", str(phototest), "--lang", "eng")
-    conn = sqlite3.connect(archive_dir / "index" / "search.sqlite")
-    conn.execute("PRAGMA user_version = 1")
-    conn.close()
+    _mark_index_as_written_by_an_older_retrodig(archive_dir)
     result = run_cli("search", "quick")
     assert result.exit_code == ExitCode.archive_unavailable and "retrodig reindex" in result.stderr
     assert run_cli("reindex").exit_code == 0
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
     # An ingest into an archive whose index is outdated rebuilds it first, from the documents on disk.
-    conn = sqlite3.connect(archive_dir / "index" / "search.sqlite")
-    conn.execute("PRAGMA user_version = 1")
-    conn.close()
+    _mark_index_as_written_by_an_older_retrodig(archive_dir)
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
 

@@ -12,7 +12,7 @@ from pipeline.backends.search.query import WordMatcher, parse_query
 from pipeline.backends.search.snippets import make_snippet
 from pipeline.backends.search.folding import fold, words
 from pipeline.backends.search.protocol import IndexedDocument, IndexedPage, SearchQuery
-from pipeline.errors import ArchiveBusyError, UsageError
+from pipeline.errors import UsageError
 
 
 def doc(doc_id, *pages, collection="primarie", doc_type="permit", languages=("ron",), years=(1931,),
@@ -26,7 +26,7 @@ def doc(doc_id, *pages, collection="primarie", doc_type="permit", languages=("ro
 
 @pytest.fixture
 def index(tmp_path):
-    backend = EmbeddedSearch(tmp_path / "index" / "search.sqlite")
+    backend = EmbeddedSearch(tmp_path / "index" / "search")
     yield backend
     backend.close()
 
@@ -223,7 +223,7 @@ def test_index_survives_reopening(tmp_path):
     second = open_search(tmp_path)
     try:
         assert found(second, "lodz") == [("x", 1)]
-        assert (tmp_path / "index" / "search.sqlite").is_file()
+        assert (tmp_path / "index" / "search" / "CURRENT").is_file()
     finally:
         second.close()
 
@@ -249,7 +249,7 @@ def test_rebuild_replaces_the_whole_index(index):
     assert index.document_ids() == {"new1", "new2"}
     assert found(index, "vechi") == []
     assert sorted(found(index, "nou")) == [("new1", 1), ("new2", 1)]
-    assert not index.path.with_name("search.sqlite.new").exists()
+    assert len([p for p in index.path.iterdir() if p.is_dir()]) == 1  # the old generation is gone
     index.index_documents([doc("later", "nou")])  # still writable after the swap
     assert len(found(index, "nou")) == 3
 
@@ -274,21 +274,43 @@ def test_failed_rebuild_keeps_the_old_index(index):
     with pytest.raises(OSError):
         index.rebuild(broken())
     assert index.document_ids() == {"old"}
-    assert not index.path.with_name("search.sqlite.new").exists()
+    assert len([p for p in index.path.iterdir() if p.is_dir()]) == 1  # the half-built generation is gone
 
 
-def test_rebuild_refuses_while_another_process_has_the_index_open(index, monkeypatch):
-    monkeypatch.setattr(embedded_module, "_LEAVE_WAL_SECONDS", 0.2)
+def test_a_reader_open_during_a_rebuild_answers_from_the_new_index_next(index):
     index.index_documents([doc("old", "vechi")])
-    other = sqlite3.connect(index.path)
-    other.execute("SELECT count(*) FROM documents").fetchone()
+    reader = EmbeddedSearch(index.path)  # e.g. the portal, in another process
     try:
-        with pytest.raises(ArchiveBusyError):
-            index.rebuild([doc("new", "nou")])
+        assert found(reader, "vechi") == [("old", 1)]
+        assert index.rebuild([doc("new", "nou")]) == 1
+        assert found(reader, "nou") == [("new", 1)] and found(reader, "vechi") == []
     finally:
-        other.close()
-    assert index.document_ids() == {"old"}
-    assert index.rebuild([doc("new", "nou")]) == 1
+        reader.close()
+
+
+def test_a_reader_sees_what_another_writer_commits(index):
+    reader = EmbeddedSearch(index.path)
+    try:
+        assert found(reader, "cerere") == []
+        index.index_documents([doc("x", "cerere")])
+        assert found(reader, "cerere") == [("x", 1)]
+    finally:
+        reader.close()
+
+
+def test_an_index_of_the_old_sqlite_kind_must_be_rebuilt(tmp_path):
+    (tmp_path / "index").mkdir()
+    sqlite3.connect(tmp_path / "index" / "search.sqlite").execute("CREATE TABLE documents (id TEXT)")
+    backend = open_search(tmp_path)
+    try:
+        assert backend.needs_rebuild
+        with pytest.raises(embedded_module.IndexOutdatedError):
+            backend.search(SearchQuery("x"))
+        assert backend.rebuild([doc("x", "cerere")]) == 1
+        assert found(backend, "cerere") == [("x", 1)]
+        assert not (tmp_path / "index" / "search.sqlite").exists()
+    finally:
+        backend.close()
 
 
 # --- hostile input -------------------------------------------------------------------
@@ -348,7 +370,7 @@ def test_snippet_marks_prefix_and_phrase_words_and_keeps_polish_letters(index):
 
 
 def test_snippet_shows_a_second_distant_match():
-    is_match = WordMatcher(parse_query("alpha omega"), {}, ())
+    is_match = WordMatcher(parse_query("alpha omega"), ())
     text = "alpha " + " ".join(f"w{n}" for n in range(40)) + " omega end"
     snippet = make_snippet(text, is_match)
     assert snippet.startswith("[alpha] w0")
@@ -357,7 +379,7 @@ def test_snippet_shows_a_second_distant_match():
 
 
 def test_snippet_stays_short_with_long_words():
-    is_match = WordMatcher(parse_query("needle"), {}, ())
+    is_match = WordMatcher(parse_query("needle"), ())
     text = " ".join(["x" * 40] * 5 + ["needle"] + ["y" * 40] * 30 + ["needle"])
     snippet = make_snippet(text, is_match)
     assert len(snippet) <= 200

@@ -24,4 +24,4 @@ def open_search(archive_dir: Path, settings: SearchSettings | None = None) -> Se
         from .elasticsearch import ElasticsearchSearch  # the client is needed only by archives that use it
 
         return ElasticsearchSearch(settings)
-    return EmbeddedSearch(Path(archive_dir) / "index" / "search.sqlite", workers=os.cpu_count() or 1)
+    return EmbeddedSearch(Path(archive_dir) / "index" / "search", workers=os.cpu_count() or 1)

@@ -360,7 +360,7 @@ def _hit(hit: dict, terms: list[QueryTerm], matchers: dict[tuple[str, ...], Word
     source = hit["_source"]
     marked = highlighted_words(hit.get("highlight") or {})
     languages = analysed_languages(source.get("languages") or ())
-    rules = matchers.setdefault(languages, WordMatcher(terms, {}, languages))
+    rules = matchers.setdefault(languages, WordMatcher(terms, languages))
 
     def is_match(word: str) -> bool:
         return fold(word) in marked or rules(word)

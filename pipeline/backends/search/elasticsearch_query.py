@@ -1,7 +1,7 @@
 """The query DSL of the Elasticsearch backend: terms, filters, facets and highlighting, built from query.py's terms.
 
 User text never reaches Elasticsearch's own syntax (no query_string): every clause is built from the words
-`query.parse_query` found, the same terms the embedded index turns into FTS5 expressions.
+`query.parse_query` found, the same terms the embedded index turns into Tantivy queries.
 """
 
 from __future__ import annotations

@@ -31,11 +31,13 @@ _UNDECOMPOSABLE = str.maketrans({
 # no precomposed form), so a decomposed word stays one word.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # A word: a letter or digit, then letters, digits or marks. Apostrophes, hyphens and
-# underscores split words, as FTS5's unicode61 tokenizer does.
+# underscores split words (the language keys use '_' inside a key: ron_primar).
 _WORD = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
 
 
 def fold(text: str) -> str:
+    if text.isascii():  # most words of Latin-script pages: nothing to decompose or map
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Casefold again: compatibility decompositions can yield capitals (Ⅻ → XII).

@@ -1,6 +1,6 @@
 """What a clerk typed, as search terms, and how a page's words are judged against them.
 
-Shared by the backends: the embedded index turns terms into FTS5 expressions, Elasticsearch into its query
+Shared by the backends: the embedded index turns terms into Tantivy queries, Elasticsearch into its query
 DSL; both use `WordMatcher` to mark the matched words of a page (snippets, word boxes). User input never
 reaches an engine's own syntax: it is rebuilt from the words found here.
 """
@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, word_keys
@@ -19,7 +18,7 @@ from .folding import fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
-MAX_FUZZY_CANDIDATES = 30
+MAX_FUZZY_CANDIDATES = 30  # Elasticsearch's fuzzy max_expansions
 
 _PHRASE = re.compile(r'"([^"]*)"')
 
@@ -69,23 +68,18 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
         yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
 
 
-def close_words(word: str, candidates: Iterable[str]) -> list[str]:
-    """Candidates exactly one edit (insertion, deletion, substitution) away from `word`."""
-    unique = [c for c in set(candidates) if c != word and abs(len(c) - len(word)) <= 1]
-    matches = process.extract(word, unique, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
-    return sorted(match for match, _, _ in matches)[:MAX_FUZZY_CANDIDATES]
-
-
 class WordMatcher:
     """Judges a page's words against the terms, the way the index matched them."""
 
-    def __init__(self, terms: list[QueryTerm], fuzzy: dict[str, frozenset[str]], languages: Iterable[str]):
+    def __init__(self, terms: list[QueryTerm], languages: Iterable[str], fuzzy: bool = False):
         self._exact = {token for term in terms for token in term.tokens}
         self._prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
-        self._fuzzy = frozenset().union(*fuzzy.values()) if fuzzy else frozenset()
+        # With OCR-error tolerance on: words one letter away from these (as the index matched them).
+        self._tolerant = tuple(term.tokens[0] for term in terms if fuzzy and term.fuzzy_eligible())
         self._languages = tuple(languages)
         self._seen: dict[str, bool] = {}
+        self._seen_analysed: dict[tuple[str, str], bool] = {}
         # Stems and lemmas begin like the folded word they come from, so a word whose first two letters
         # begin no key cannot match one: that skips stemming most words of a page.
         self._key_starts = {key.split("_", 1)[1][:2] for key in self._keys}
@@ -98,10 +92,24 @@ class WordMatcher:
 
     def _judge(self, word: str) -> bool:
         folded = fold_word(word)
-        if folded in self._exact or folded in self._fuzzy:
-            return True
-        if self._prefixes and folded.startswith(self._prefixes):
+        if self._matches_form(folded):
             return True
         if folded[:2] not in self._key_starts:
             return False
         return not self._keys.isdisjoint(word_keys(word, self._languages))
+
+    def matches_analysed(self, folded: str, keys: str) -> bool:
+        """The same judgement for a word analysed at indexing time: its folded form and its keys
+        (space-separated), so nothing is folded or stemmed again."""
+        known = self._seen_analysed.get((folded, keys))
+        if known is None:
+            known = self._seen_analysed[(folded, keys)] = self._matches_form(folded) or (
+                bool(keys) and not self._keys.isdisjoint(keys.split()))
+        return known
+
+    def _matches_form(self, folded: str) -> bool:
+        if folded in self._exact:
+            return True
+        if self._prefixes and folded.startswith(self._prefixes):
+            return True
+        return any(Levenshtein.distance(folded, token, score_cutoff=1) <= 1 for token in self._tolerant)

@@ -20,10 +20,16 @@ def snippet_and_matches(text: str, is_match: Callable[[str], bool]) -> tuple[str
     """The snippet, and the distinct words of `text` (as printed) that match, in reading order."""
     pieces = split_words(text)  # between-words, word, between-words, word, ..., between-words
     printed = pieces[1::2]
-    if not printed:
-        return _shorten(" ".join(text.split())), ()
     verdict = {word: is_match(word) for word in set(printed)}  # a page repeats its words: judge each once
-    matched = {index for index, word in enumerate(printed) if verdict[word]}
+    return marked_snippet(pieces, [verdict[word] for word in printed])
+
+
+def marked_snippet(pieces: list[str], matched_flags: list[bool]) -> tuple[str, tuple[str, ...]]:
+    """`snippet_and_matches` for a text already cut by `split_words`, with a flag per word."""
+    printed = pieces[1::2]
+    if not printed:
+        return _shorten(" ".join("".join(pieces).split())), ()
+    matched = {index for index, flag in enumerate(matched_flags) if flag}
     matches = tuple(dict.fromkeys(printed[index] for index in sorted(matched)))
     return _snippet(pieces, len(printed), matched), matches
 

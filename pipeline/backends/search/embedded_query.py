@@ -1,0 +1,87 @@
+"""Tantivy queries built from query terms and filters, and the facet counts of a query.
+
+User input never reaches a query parser: every word becomes a term, phrase, prefix or fuzzy query object.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tantivy import FieldType, Occur, Query, Schema, Searcher
+
+from .protocol import FACETS, FacetCount, SearchQuery
+from .query import QueryTerm
+
+WORDS_BOOST = 2.0  # the word as printed weighs more than a shared stem or lemma
+MAX_FACET_VALUES = 50
+MAX_YEARS = 10_000  # every year, for a timeline
+
+
+def terms_query(schema: Schema, terms: list[QueryTerm], fuzzy: bool) -> Query:
+    """Every term must match (AND); each on the folded words, its language keys and, if `fuzzy`, OCR errors."""
+    return Query.boolean_query([(Occur.Must, _term_query(schema, term, fuzzy and term.fuzzy_eligible()))
+                                for term in terms])
+
+
+def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
+    if not term.is_word:
+        tokens = list(term.tokens)
+        if term.prefix and len(tokens) == 1:
+            # A regex over the term dictionary: unlike a phrase prefix, it has no cap on expansions.
+            return Query.regex_query(schema, "words", re.escape(tokens[0]) + ".*")
+        if term.prefix:
+            return Query.phrase_prefix_query(schema, "words", tokens)
+        return Query.phrase_query(schema, "words", tokens)
+    word = term.tokens[0]
+    options = [Query.boost_query(Query.term_query(schema, "words", word), WORDS_BOOST)]
+    options += [Query.term_query(schema, "stems", key, index_option="freq") for key in sorted(term.keys)]
+    if fuzzy:  # one wrong, missing or extra letter (a swap counts as two, as in the Elasticsearch backend)
+        options.append(Query.fuzzy_term_query(schema, "words", word, distance=1, transposition_cost_one=False))
+    return Query.boolean_query([(Occur.Should, option) for option in options])
+
+
+def with_filters(schema: Schema, query: Query, search: SearchQuery) -> Query:
+    """`query` narrowed by the collection, type, language and year range of `search`."""
+    musts = [query]
+    for field, value in (("collection", search.collection), ("doc_type", search.doc_type),
+                         ("language", search.language.strip().lower() if search.language else None)):
+        if value is not None:
+            musts.append(Query.term_query(schema, field, value))
+    if search.year_from is not None or search.year_to is not None:
+        # Any of the document's years in range; a document without years never matches.
+        musts.append(Query.range_query(schema, "year", FieldType.Integer, search.year_from, search.year_to))
+    if len(musts) == 1:
+        return query
+    return Query.boolean_query([(Occur.Must, part) for part in musts])
+
+
+def without(query: Query, excluded: Query) -> Query:
+    return Query.boolean_query([(Occur.Must, query), (Occur.MustNot, excluded)])
+
+
+_AGGREGATIONS = {
+    name: {"terms": {"field": name, "size": MAX_YEARS if name == "year" else MAX_FACET_VALUES}}
+    for name in FACETS
+}
+
+
+def facet_counts(searcher: Searcher, query: Query) -> dict[str, tuple[FacetCount, ...]]:
+    """Matching pages per collection, document type, language (most first) and year (in order).
+
+    Counted from the column-stored (fast) fields of the matching pages, so the cost does not depend on
+    how long the pages are; exact as long as a facet has no more values than are shown.
+    """
+    found = searcher.aggregate(query, _AGGREGATIONS)
+    facets = {}
+    for name in FACETS:
+        counts = [(_value(bucket["key"]), int(bucket["doc_count"])) for bucket in found[name]["buckets"]]
+        if name == "year":
+            counts.sort(key=lambda item: int(item[0]))
+        else:
+            counts.sort(key=lambda item: (-item[1], item[0]))
+        facets[name] = tuple(FacetCount(value, count) for value, count in counts if count)
+    return facets
+
+
+def _value(key) -> str:
+    return str(int(key)) if isinstance(key, float) else str(key)
