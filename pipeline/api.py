@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from ._exec import tesseract
@@ -16,7 +15,7 @@ from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document
 from .model import PageText
 from .options import Options
-from .pagework import PageResult, PageTask, all_pages, process_page
+from .pagework import PageResult, PageTask, all_pages, process_page, renumbered
 from .profiles import load_profile
 from .run import IngestEvents, ingest
 from .stages.preflight import inspect_scan
@@ -66,8 +65,7 @@ def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> li
                 tesseract_timeout=options.tesseract_timeout, debug_dir=page_debug, split_spreads=True,
             )
             pages.extend(all_pages(process_page(task)))
-    return [replace(page, number=number, text=replace(page.text, number=number))
-            for number, page in enumerate(pages, 1)]
+    return renumbered(pages)
 
 
 def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:

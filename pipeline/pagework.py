@@ -1,8 +1,8 @@
 """The work done for one page, in a worker process: decode, clean, OCR. Returns a small, picklable result.
 
 A scan of a two-page spread becomes two pages: the task's result is the left page, and the right page
-travels in its `more` (see `all_pages`). The orchestrator opts into this with `PageTask.split_spreads`,
-since it must then number the pages that follow one higher.
+travels in its `more` (see `all_pages`). The caller opts into this with `PageTask.split_spreads`, since it
+must then number the pages that follow one higher (`renumbered`).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class PageResult:
     needs_review: bool = False
     profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
+    scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
     cleanup_seconds: float = 0.0
     ocr_seconds: float = 0.0
     more: tuple[PageResult, ...] = ()  # further pages the same scan held (the right page of a spread)
@@ -79,12 +80,20 @@ def process_page(task: PageTask) -> PageResult:
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
         result = _read_page(task, profile, cleaned, loaded.dpi, loaded.bilevel, part)
         results.append(replace(result, cleanup_seconds=result.cleanup_seconds + split_seconds / len(halves)))
+    results = [replace(result, scan_page=task.number) for result in results]
     return replace(results[0], more=tuple(results[1:]))
 
 
 def all_pages(result: PageResult) -> list[PageResult]:
     """The pages one task produced, in reading order (two for a split spread)."""
     return [replace(result, more=()), *result.more]
+
+
+def renumbered(pages: list[PageResult]) -> list[PageResult]:
+    """A document's pages in reading order (scan by scan, left before right), numbered 1, 2, ..."""
+    ordered = sorted(pages, key=lambda page: (page.scan_page or page.number, page.part))
+    return [replace(page, number=number, text=replace(page.text, number=number))
+            for number, page in enumerate(ordered, 1)]
 
 
 def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi: int, bilevel: bool,

@@ -57,12 +57,13 @@ class NoEvents:
 class _DocumentJob:
     doc: DocumentInput
     page_count: int
-    results: list[PageResult] = field(default_factory=list)
+    results: list[PageResult] = field(default_factory=list)  # a split spread gives two
     errors: list[InputError | BaseException] = field(default_factory=list)
+    scans_done: int = 0
 
     @property
     def finished(self) -> bool:
-        return len(self.results) + len(self.errors) == self.page_count
+        return self.scans_done == self.page_count
 
 
 def document_id(files: list[ScanFile]) -> str:
@@ -164,11 +165,12 @@ def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
                 work_dir=(archive.work / job.doc.doc_id).absolute(), languages=options.tesseract_languages,
                 profile=profile, max_pixels=options.max_pixels, default_dpi=options.default_dpi,
                 jpeg_quality=options.jpeg_quality, tesseract_timeout=options.tesseract_timeout,
+                split_spreads=True,  # when the profile says so: _run_pages numbers the two pages
             )
 
 
 def _run_pages(jobs, options, profile, rules, archive, search, report, events, executor) -> None:
-    from .pagework import process_page
+    from .pagework import all_pages, process_page
 
     owner: dict[int, _DocumentJob] = {}
 
@@ -181,9 +183,11 @@ def _run_pages(jobs, options, profile, rules, archive, search, report, events, e
     for outcome in executor.run(process_page, tasks()):
         job = owner.pop(id(outcome.task))
         events.page_done()
+        job.scans_done += 1
         if outcome.ok:
-            job.results.append(outcome.result)
-            report.pages += 1
+            pages = all_pages(outcome.result)
+            job.results.extend(pages)
+            report.pages += len(pages)
         else:
             if outcome.crash:
                 log.error("page %s of %s failed unexpectedly:\n%s", outcome.task.number, job.doc.source, outcome.crash)
@@ -205,11 +209,12 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events
         _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
                        {_original(doc, e.path): e for e in job.errors}, report, events)
         return
+    from .pagework import renumbered
     from .stages.document import assemble_document
 
     staging = archive.staging_dir(doc.doc_id)
     try:
-        record = assemble_document(doc, job.results, rules, staging, archive.root)
+        record = assemble_document(doc, renumbered(job.results), rules, staging, archive.root)
     except RetrodigError as exc:
         _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
                        {doc.files[0].path: _as_input_error(exc, None, doc.files[0].path)}, report, events)

@@ -128,6 +128,28 @@ def test_a_two_page_spread_becomes_two_pages_in_order(tmp_path):
     assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
+def test_an_ingested_spread_becomes_two_pages_of_the_document_before_the_next_scan(tmp_path, run_cli,
+                                                                                     archive_dir):
+    # One multi-page TIFF: a two-page spread, then a single page. The document gets three pages in reading
+    # order, each remembering which scanned page (and which half) it came from.
+    spread = Image.open(_spread(tmp_path))
+    single = Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg").convert("L")
+    register = tmp_path / "in" / "register.tif"
+    register.parent.mkdir()
+    spread.save(register, save_all=True, append_images=[single], dpi=(300, 300), compression="tiff_lzw")
+
+    result = run_cli("ingest", str(register.parent), "--profile", "printed-book", "--lang", "eng", "--json")
+    assert result.exit_code == 0, result.output
+    (folder,) = (archive_dir / "documents").iterdir()
+    record = json.loads((folder / "document.json").read_text(encoding="utf-8"))
+    assert [(p["number"], p["scan_page"], p["part"]) for p in record["pages"]] == [(1, 1, 1), (2, 1, 2), (3, 2, 0)]
+    texts = [(folder / "pages" / f"000{n}.txt").read_text(encoding="utf-8") for n in (1, 2, 3)]
+    assert character_error_rate(texts[0], _truth("EHRI-DR-19390519-US_03.gt.txt")) <= 0.1
+    assert character_error_rate(texts[1], _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+    assert character_error_rate(texts[2], _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+    assert json.loads(result.stdout)["summary"]["pages"] == 3
+
+
 def test_single_pages_are_not_split():
     for name in ("EHRI-DR-19390519-US_04.jpg", "phototest.tif"):
         assert len(split_spread(_grey(PAGES / name), SplitSpreadsSettings())) == 1
