@@ -75,16 +75,21 @@ def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:
     tesseract.require_languages(options.languages)
     archive = _existing_archive(options)
     record = archive.load_document(doc_id)
-    master, fmt, index = _master_page(archive, record, number)
+    master, fmt, index, part = _master_page(archive, record, number)
     profile = load_profile(options.profile, options.configs_dir)
     with tempfile.TemporaryDirectory(prefix="retrodig-reocr-") as tmp:
         task = PageTask(
             source=master, format=fmt, index=index, number=number, work_dir=Path(tmp),
             languages=options.tesseract_languages, profile=profile, max_pixels=options.max_pixels,
             default_dpi=options.default_dpi, jpeg_quality=options.jpeg_quality,
-            tesseract_timeout=options.tesseract_timeout,
+            tesseract_timeout=options.tesseract_timeout, split_spreads=bool(part),
         )
-        result = process_page(task)
+        halves = all_pages(process_page(task))
+        if part and len(halves) != 2:
+            raise UsageError(f"page {number} of document {doc_id} is half of a two-page spread, which the "
+                             f"cleanup profile '{profile.name}' does not split; choose one that does "
+                             "(e.g. printed-book)")
+        result = halves[part - 1] if part else halves[0]
         before, after = save_page_version(archive, doc_id, number, result.hocr)
     backend = open_search(archive.root, options.search)
     try:
@@ -94,17 +99,22 @@ def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:
     return before, after
 
 
-def _master_page(archive: Archive, record: dict, number: int) -> tuple[Path, str, int]:
-    """The master file and the page within it that became page `number` of the document."""
+def _master_page(archive: Archive, record: dict, number: int) -> tuple[Path, str, int, int]:
+    """The master file, the page within it and the half of a split spread (0: the whole scan) that became
+    page `number` of the document."""
+    entry = next((p for p in record.get("pages", []) if p.get("number") == number), None)
+    if entry is None:
+        raise UsageError(f"document {record['id']} has no page {number}")
     files = record.get("files", [])
-    if sum(f["pages"] for f in files) != len(record.get("pages", [])):
-        raise UsageError(f"document {record['id']} has pages split from two-page spreads; "
+    if "scan_page" not in entry and sum(f["pages"] for f in files) != len(record.get("pages", [])):
+        raise UsageError(f"document {record['id']} was archived before pages recorded their scan; "
                          "re-read the whole file with `retrodig ingest --force` instead")
+    scan_page = entry.get("scan_page", number)
     first = 1
-    for entry in files:
-        if first <= number < first + entry["pages"]:
-            return archive.root / entry["master"], entry["format"], number - first
-        first += entry["pages"]
+    for file in files:
+        if first <= scan_page < first + file["pages"]:
+            return archive.root / file["master"], file["format"], scan_page - first, entry.get("part", 0)
+        first += file["pages"]
     raise UsageError(f"document {record['id']} has no page {number}")
 
 

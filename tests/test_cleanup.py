@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.api import read_file
+from pipeline.api import read_file, reocr_page
 from pipeline.evaluation import character_error_rate
 from pipeline.options import CONFIGS_DIR, Options
 from pipeline.profiles import CleanProfile, SplitSpreadsSettings, load_profile
@@ -148,6 +148,12 @@ def test_an_ingested_spread_becomes_two_pages_of_the_document_before_the_next_sc
     assert character_error_rate(texts[1], _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
     assert character_error_rate(texts[2], _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
     assert json.loads(result.stdout)["summary"]["pages"] == 3
+
+    # Re-reading the right half (as the portal's review queue does) reads that half again, not the spread.
+    before, after = reocr_page(Options(archive=archive_dir, languages="eng", profile="printed-book"),
+                               folder.name, 2)
+    assert before.strip() == texts[1].strip()
+    assert character_error_rate(after, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
 def test_single_pages_are_not_split():
