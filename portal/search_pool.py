@@ -2,8 +2,8 @@
 
 An SQLite connection belongs to the thread that opened it, and the web server answers requests on whichever
 thread is free. So searches (and the reindexing of a corrected document) are handed to these threads, each
-with its own backend; closing the pool closes every connection in the thread that owns it, which
-`retrodig reindex` needs before it can swap in a new index.
+with its own backend, and closing the pool closes every connection in the thread that owns it. A few threads
+also bound how many searches run at once on the archive's server.
 """
 
 from __future__ import annotations

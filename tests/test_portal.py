@@ -294,11 +294,11 @@ def test_reindex_from_disk_keeps_the_corrections(client, portal_archive, clujul)
     line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
     client.put(f"/api/documents/{clujul}/pages/1/lines/{line['id']}", json={"text": "Heliotrop"},
                headers={"X-CSRF-Token": csrf})
-    client.app.state.service.close()  # the portal's connections would keep the old index file open
-    api.reindex(Options(archive=portal_archive))
+    api.reindex(Options(archive=portal_archive))  # while the portal runs
     from pipeline.backends.search.protocol import SearchQuery
 
     assert api.search(Options(archive=portal_archive), SearchQuery("heliotrop")).total == 1
+    assert client.get("/api/search", params={"q": "heliotrop"}).json()["total"] == 1
 
 
 # --- review queue ---------------------------------------------------------------------------------------
