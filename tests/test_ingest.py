@@ -6,6 +6,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from pipeline.errors import ExitCode
@@ -26,6 +27,10 @@ def test_ingest_then_search_finds_a_word_from_the_page(run_cli, phototest, archi
     assert item["status"] == "processed" and item["source"] == str(phototest)
     pdf = Path(item["pdf"])
     assert pdf.is_file() and check_pdfa(pdf) == []
+    with pikepdf.open(pdf) as opened:  # a black-and-white scan stays 1-bit, in CCITT Group 4
+        (image,) = opened.pages[0].get_images().values()
+        assert image.get("/Filter") in (pikepdf.Name.CCITTFaxDecode, [pikepdf.Name.CCITTFaxDecode])
+        assert image.BitsPerComponent == 1
     doc_dir = archive_dir / "documents" / item["document"]
     assert (doc_dir / "pages" / "0001.hocr").is_file()
     assert "quick brown" in (doc_dir / "document.txt").read_text()
