@@ -47,7 +47,7 @@ ARCHIVE = [
         "genehmigt wurde.", collection="Fond 12 – Urbanism", doc_type="letter", languages=("deu",),
         years=(1936,)),
     doc("ocr-typo", "Certificat eliberat de Prlmăria comunei pentru proprietarul terenului. "
-        "Registrul agricol, volumul 3, pozitia 17.",
+        "Registrul agricol, volumul 3, pozitia 17. Lmputernicirca nr. 4.",
         collection="Fond 9 – Registre", doc_type="certificate", years=(1958,)),
 ]
 
@@ -106,6 +106,11 @@ def test_a_word_misread_by_one_letter_is_found_but_ranked_below_exact_matches(se
     found = find(search, "primăria")
     assert "ocr-typo" in found  # OCR read "Prlmăria"
     assert found.index("ocr-typo") > found.index("ro-permit")
+
+
+def test_a_long_word_may_carry_two_ocr_errors_a_shorter_one_only_one(search):
+    assert "ocr-typo" in find(search, "împuternicirea")  # OCR read "Lmputernicirca": 14 letters, two wrong
+    assert "ocr-typo" not in find(search, "agrocal")  # "agricol" is 7 letters: two wrong is another word
 
 
 def test_fuzzy_matching_can_be_turned_off(search):

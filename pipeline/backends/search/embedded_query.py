@@ -35,8 +35,9 @@ def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
     word = term.tokens[0]
     options = [Query.boost_query(Query.term_query(schema, "words", word), WORDS_BOOST)]
     options += [Query.term_query(schema, "stems", key, index_option="freq") for key in sorted(term.keys)]
-    if fuzzy:  # one wrong, missing or extra letter (a swap counts as two, as in the Elasticsearch backend)
-        options.append(Query.fuzzy_term_query(schema, "words", word, distance=1, transposition_cost_one=False))
+    if fuzzy:  # wrong, missing or extra letters (a swap counts as two, as in the Elasticsearch backend)
+        options.append(Query.fuzzy_term_query(schema, "words", word, distance=term.fuzzy_distance,
+                                              transposition_cost_one=False))
     return Query.boolean_query([(Occur.Should, option) for option in options])
 
 
