@@ -1,0 +1,61 @@
+"""Names written after civil-status keywords ("născută Maria Popescu", "syn Jana", "народився Іван Петренко").
+
+The keywords are per language in configs/redaction.yaml; the 1-3 capitalised words after one are taken as a
+name. A name may continue on the next line, so the page's words are read as one stream.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..corrections import LineWord
+
+MAX_NAME_WORDS = 3
+_PUNCTUATION = ".,;:!?()[]\"'„”“«»"
+
+
+@dataclass(frozen=True)
+class NameFinding:
+    keyword: str
+    words: tuple[LineWord, ...]
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, both Romanian cedilla and comma letters alike (ş/ș)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ł", "l")
+
+
+def _token(word: LineWord) -> str:
+    return fold(word.text.strip(_PUNCTUATION))
+
+
+def names_after_keywords(words: list[LineWord], keywords: list[str]) -> Iterator[NameFinding]:
+    phrases = sorted(((k, fold(k).split()) for k in keywords), key=lambda kp: len(kp[1]), reverse=True)
+    tokens = [_token(w) for w in words]
+    for start in range(len(words)):
+        keyword, phrase = next(((k, p) for k, p in phrases if tokens[start:start + len(p)] == p), (None, []))
+        if keyword is None:
+            continue
+        name = _capitalised_run(words[start + len(phrase):])
+        if name:
+            yield NameFinding(keyword, name)
+
+
+def _capitalised_run(words: list[LineWord]) -> tuple[LineWord, ...]:
+    taken: list[LineWord] = []
+    for word in words[:MAX_NAME_WORDS]:
+        core = word.text.strip(_PUNCTUATION)
+        if not _looks_like_name(core):
+            break
+        taken.append(word)
+        if word.text.rstrip()[-1:] in ",;:).":  # "născută Maria Popescu, fiica lui ..."
+            break
+    return tuple(taken)
+
+
+def _looks_like_name(core: str) -> bool:
+    letters = core.replace("-", "").replace("'", "").replace("’", "")
+    return len(letters) >= 2 and letters.isalpha() and core[0].isupper()

@@ -1,0 +1,77 @@
+"""Redaction proposals for a page: boxes over third parties' personal data found in its current OCR words
+(staff corrections included), for a clerk to keep, move or remove."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..corrections import LineWord, read_lines
+from . import identifiers
+from .lines import LineText
+from .model import Proposal, union
+from .names import names_after_keywords
+
+CONFIG_FILE = "redaction.yaml"
+
+
+@dataclass(frozen=True)
+class RedactionRules:
+    name_keywords: tuple[str, ...]
+    phone_regions: tuple[str, ...]
+
+
+@functools.cache
+def _config(configs_dir: Path) -> dict:
+    return yaml.safe_load((configs_dir / CONFIG_FILE).read_text(encoding="utf-8")) or {}
+
+
+def load_rules(configs_dir: Path, languages: Iterable[str]) -> RedactionRules:
+    """The keywords and phone regions of the document's languages; of every language when none is known."""
+    config = _config(Path(configs_dir))
+    keywords, regions = config.get("name_keywords", {}), config.get("phone_regions", {})
+    chosen = [lang for lang in languages if lang in keywords or lang in regions] or sorted({*keywords, *regions})
+    return RedactionRules(
+        name_keywords=tuple(k for lang in chosen for k in keywords.get(lang, [])),
+        phone_regions=tuple(dict.fromkeys(regions[lang] for lang in chosen if lang in regions))
+        or tuple(dict.fromkeys(regions.values())),
+    )
+
+
+def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]:
+    lines = [LineText.of(line) for line in read_lines(hocr) if line.words]
+    proposals: list[Proposal] = []
+    covered: set[int] = set()  # ids of words already proposed: a number is one kind, not also a phone
+
+    def add(kind: str, words: tuple[LineWord, ...], reason: str) -> None:
+        fresh = tuple(w for w in words if id(w) not in covered)
+        if not fresh:
+            return
+        covered.update(id(w) for w in fresh)
+        for run in _by_line(fresh, lines):
+            proposals.append(Proposal(page, union([w.bbox for w in run]), kind, tuple(w.text for w in run), reason))
+
+    for line in lines:
+        for finding in (*identifiers.national_numbers(line), *identifiers.ibans(line), *identifiers.emails(line)):
+            add(finding.kind, finding.words, finding.reason)
+    for line in lines:
+        for finding in identifiers.phones(line, rules.phone_regions):
+            add(finding.kind, finding.words, finding.reason)
+    stream = [word for line in lines for word in line.words]
+    for name in names_after_keywords(stream, list(rules.name_keywords)):
+        add("name", name.words, f"name after '{name.keyword}'")
+    return sorted(proposals, key=lambda p: (p.box[1], p.box[0]))
+
+
+def _by_line(words: tuple[LineWord, ...], lines: list[LineText]) -> list[tuple[LineWord, ...]]:
+    """The words split where they change line: one box per line, not one box spanning two lines."""
+    runs = []
+    for line in lines:
+        run = tuple(w for w in line.words if any(w is x for x in words))
+        if run:
+            runs.append(run)
+    return runs
