@@ -7,9 +7,9 @@ from pathlib import Path
 
 from ._exec import tesseract
 from .archive import Archive
-from .corrections import save_page_version
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
+from .corrections import current_record, save_page_version
 from .errors import UsageError
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document
@@ -35,8 +35,9 @@ def search(options: Options, query: SearchQuery) -> SearchResults:
 
 
 def show(options: Options, doc_id: str) -> dict:
+    """The catalog record as staff corrected it (`corrections` names what differs from the pipeline's)."""
     archive = _existing_archive(options)
-    record = archive.load_document(doc_id)
+    record = current_record(archive, archive.load_document(doc_id))
     record["folder"] = str(archive.document_dir(doc_id))
     return record
 

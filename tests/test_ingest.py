@@ -47,6 +47,14 @@ def test_ingest_then_search_finds_a_word_from_the_page(run_cli, phototest, archi
 
     shown = run_cli("show", item["document"])
     assert shown.exit_code == 0 and "Test fond" in shown.stdout
+    # A collection staff corrected (in the portal) is what `show` says, and it says it was corrected.
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_metadata
+
+    archive = Archive(archive_dir)
+    correct_metadata(archive, archive.load_document(item["document"]), "collection", "Fond 12")
+    record = json.loads(run_cli("show", item["document"], "--json").stdout)
+    assert record["collection"] == "Fond 12" and record["corrections"]["metadata"] == ["collection"]
 
 
 def test_rerun_skips_what_is_done_and_changes_nothing(run_cli, phototest, archive_dir):
