@@ -12,7 +12,7 @@ from pipeline.errors import UsageError
 from pipeline.options import Options, load_config
 
 
-CONFIG_KEYS = {"search", "cluster"}  # what retrodig.yaml may set
+CONFIG_KEYS = {"search", "cluster", "copies"}  # what retrodig.yaml may set
 
 
 def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
@@ -28,11 +28,11 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     if unknown:
         raise UsageError(f"unknown setting(s) in the configuration: {', '.join(sorted(unknown))}")
     try:
-        return Options(archive=ctx.obj["archive"], search=search, **values)
+        return Options(archive=ctx.obj["archive"], search=search, copies=config.get("copies") or {}, **values)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        if first["loc"][0] == "search" or (first["loc"][0] == "cluster" and "cluster" in config):
+        if first["loc"][0] in ("search", "copies") or (first["loc"][0] == "cluster" and "cluster" in config):
             raise UsageError(f"setting {field} in the configuration: {first['msg']}") from None
         raise UsageError(f"--{field.replace('_', '-')}: {first['msg']}") from None
 

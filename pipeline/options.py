@@ -75,6 +75,20 @@ class SearchSettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0)
 
 
+class CopiesSettings(BaseModel):
+    """Certified copies (`copies:` in the archive's retrodig.yaml): the signing certificate and where the
+    public verification page is. Without a certificate, copies are signed with a self-signed demo certificate
+    made in <archive>/copies/demo-signing.p12 (not a qualified signature)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    certificate: Path | None = None  # PKCS#12 file with the key, its certificate and the chain
+    passphrase: str | EnvRef | None = None
+    # The QR code on each copy points to <verify_url>/<copy id>.
+    verify_url: str = Field(default="http://127.0.0.1:8000/verify", pattern=r"^https?://\S+$")
+    location: str = ""  # written into the signature, e.g. the town hall's name and town
+
+
 CONFIG_FILE = "retrodig.yaml"
 
 
@@ -115,6 +129,7 @@ class Options(BaseModel):
     # A Dask scheduler (tcp://host:8786): pages then run on its workers instead of a local pool (`--jobs` is
     # ignored). Workers must see the masters and the archive's work folder at the same paths (shared storage).
     cluster: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")
+    copies: CopiesSettings = Field(default_factory=CopiesSettings)
 
     @field_validator("languages", mode="before")
     @classmethod

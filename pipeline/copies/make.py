@@ -1,0 +1,155 @@
+"""Making a copy of an archived document for a citizen: redacted (boxes burned into the scan, their words gone
+from the text layer) and, when asked, certified (stamp with QR code, PAdES signature, entry in the register).
+
+The QR code holds `<verify_url>/<copy id>`, not the file's hash: a file cannot contain its own SHA-256. The
+SHA-256 of the final signed file is put in the register under that id, so the verification page shows what
+the genuine copy's hash is and confirms a file by hashing it (or finds a copy by the hash alone)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import pikepdf
+
+from ..archive import Archive
+from ..corrections import current_record, page_hocr_path, page_size
+from ..errors import UsageError
+from ..options import Options
+from ..pdfa import PdfInfo, make_pdfa
+from ..redaction.model import Box
+from . import registry
+from .layout import CopyPage, write_copy_pdf
+from .pages import burn_boxes, page_geometries, render_page
+from .signing import sign_pdf, signing_key
+from .stamp import make_stamp, stamp_languages
+from .text_layer import kept_lines
+
+
+class HasPageBox(Protocol):
+    page: int
+    box: Box
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    path: Path
+    sha256: str
+    pages: int
+    redactions: int  # boxes burned in
+    words_removed: int  # from the text layer
+    issued: registry.IssuedCopy | None  # the register entry of a certified copy
+
+
+def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: Path, *, certify: bool = False,
+              language: str = "en", request_number: str = "", issued: date | None = None) -> CopyResult:
+    archive = _archive(options)
+    record = current_record(archive, archive.load_document(doc_id))
+    by_page = _boxes_by_page(boxes, len(record["pages"]))
+    if certify:
+        _check_certification(options, language, request_number)
+    pages, removed = _copy_pages(archive, record, by_page)
+    redactions = sum(len(b) for b in by_page.values())
+    title = f"{record.get('metadata', {}).get('title') or doc_id} (copy)"
+    if not certify:
+        data = _as_pdfa(write_copy_pdf(pages, None, title), PdfInfo(title=title))
+        digest = _write(out, data)
+        return CopyResult(out, digest, len(pages), redactions, removed, None)
+    issued = issued or date.today()
+    copy_id = secrets.token_hex(8)
+    url = f"{options.copies.verify_url.rstrip('/')}/{copy_id}"
+    stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url)
+    data = _as_pdfa(write_copy_pdf(pages, stamp, title), PdfInfo(title=title, language=language))
+    key = signing_key(options.copies, archive.root)
+    signed, signer = sign_pdf(data, key, reason=stamp.title, location=options.copies.location)
+    entry = registry.IssuedCopy(
+        copy_id=copy_id, sha256=hashlib.sha256(signed).hexdigest(), document=doc_id,
+        request_number=request_number, issued=issued.isoformat(),
+        issued_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), language=language, pages=len(pages),
+        redactions=redactions, signer=signer, demo_certificate=key.demo)
+    registry.register(copies_dir(archive), entry)
+    _write(out, signed)
+    return CopyResult(out, entry.sha256, len(pages), redactions, removed, entry)
+
+
+def verify_copy(options: Options, copy_id_or_sha256: str) -> registry.IssuedCopy | None:
+    """The register entry of a certified copy, by the id in its QR code or by the SHA-256 of its file."""
+    return registry.find(copies_dir(_archive(options)), copy_id_or_sha256)
+
+
+def verify_copy_file(options: Options, data: bytes) -> registry.IssuedCopy | None:
+    """The register entry of the copy whose file is exactly `data`; None for any other file."""
+    return verify_copy(options, hashlib.sha256(data).hexdigest())
+
+
+def copies_dir(archive: Archive) -> Path:
+    return archive.root / "copies"
+
+
+def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -> tuple[list[CopyPage], int]:
+    pdf_path = archive.document_dir(record["id"]) / record.get("pdf", "document.pdf")
+    geometries = page_geometries(pdf_path)
+    pages, removed = [], 0
+    for entry, geometry in zip(record["pages"], geometries):
+        number = entry["number"]
+        hocr = page_hocr_path(archive, record["id"], number)
+        ocr_size = (entry.get("width"), entry.get("height"))
+        if not all(ocr_size):
+            ocr_size = page_size(hocr)
+        boxes = by_page.get(number, [])
+        lines, dropped = kept_lines(hocr, boxes) if hocr.is_file() else ([], 0)
+        image = burn_boxes(render_page(pdf_path, number, geometry), boxes, ocr_size)
+        pages.append(CopyPage(image, geometry.width_pt, geometry.height_pt, ocr_size, lines))
+        removed += dropped
+    return pages, removed
+
+
+def _boxes_by_page(boxes: Iterable[HasPageBox], page_count: int) -> dict[int, list[Box]]:
+    by_page: dict[int, list[Box]] = {}
+    for item in boxes:
+        left, top, right, bottom = (int(v) for v in item.box)
+        if not 1 <= item.page <= page_count:
+            raise UsageError(f"a redaction box is on page {item.page}, but the document has {page_count} page(s)")
+        if left >= right or top >= bottom:
+            raise UsageError(f"redaction box {list(item.box)} on page {item.page} is empty")
+        by_page.setdefault(item.page, []).append((left, top, right, bottom))
+    return by_page
+
+
+def _check_certification(options: Options, language: str, request_number: str) -> None:
+    if language not in stamp_languages(options.configs_dir):
+        raise UsageError(f"no certification text for language '{language}' "
+                         f"(languages: {', '.join(stamp_languages(options.configs_dir))})")
+    if not request_number.strip():
+        raise UsageError("a certified copy needs the request number (--request-number)")
+
+
+def _as_pdfa(data: bytes, info: PdfInfo) -> bytes:
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        make_pdfa(pdf, info)
+        pdf.save(out, fix_metadata_version=True)
+    return out.getvalue()
+
+
+def _write(out: Path, data: bytes) -> str:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, out)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _archive(options: Options) -> Archive:
+    archive = Archive(options.archive)
+    if not archive.exists():
+        raise UsageError(f"no archive at {archive.root} (run `retrodig ingest` first, or pass --archive)")
+    return archive

@@ -1,0 +1,74 @@
+"""The page images of a copy: each page of the archived PDF/A rendered back at its scan's resolution, with the
+redaction boxes burned in (the pixels under them replaced by black, not covered by a drawn rectangle).
+
+Rendered with poppler (pdf2image), the way ingest reads scanned PDFs: whatever the access image's encoding
+(JPEG, PNG, CCITT G4), the copy starts from exactly what the archive's PDF shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from pdf2image import convert_from_path
+from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError
+from PIL import Image, ImageDraw
+
+from ..errors import ArchiveError, MissingDependencyError
+from ..redaction.model import Box
+
+PAD_FRACTION = 0.12  # of the box height, around each box: OCR boxes are tight on the ink, anti-aliasing is not
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    width_pt: float
+    height_pt: float
+    pixels: tuple[int, int]  # the embedded scan's size: the copy is rendered at it
+    grey: bool
+
+
+def page_geometries(pdf_path: Path) -> list[PageGeometry]:
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            return [_geometry(page) for page in pdf.pages]
+    except (pikepdf.PdfError, OSError) as exc:
+        raise ArchiveError(f"cannot read the archived PDF {pdf_path}: {exc}") from exc
+
+
+def _geometry(page: pikepdf.Page) -> PageGeometry:
+    box = page.mediabox
+    width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+    images = [pikepdf.PdfImage(stream) for stream in page.images.values()]
+    if not images:  # not one of ours: render at 300 dpi
+        return PageGeometry(width, height, (round(width / 72 * 300), round(height / 72 * 300)), False)
+    scan = max(images, key=lambda image: image.width * image.height)
+    grey = scan.bits_per_component == 1 or scan.colorspace in ("/DeviceGray", "/CalGray")
+    return PageGeometry(width, height, (scan.width, scan.height), grey)
+
+
+def render_page(pdf_path: Path, number: int, geometry: PageGeometry) -> Image.Image:
+    try:
+        images = convert_from_path(pdf_path, first_page=number, last_page=number, size=geometry.pixels,
+                                   grayscale=geometry.grey)
+    except PDFInfoNotInstalledError as exc:
+        raise MissingDependencyError("poppler's pdftoppm is missing (Debian package poppler-utils)") from exc
+    except PDFPageCountError as exc:
+        raise ArchiveError(f"cannot render page {number} of {pdf_path}: {exc}") from exc
+    return images[0]
+
+
+def burn_boxes(image: Image.Image, boxes: list[Box], ocr_size: tuple[int, int]) -> Image.Image:
+    """Black out `boxes` (in pixels of the OCR'd page, which may have been resized) on the rendered page."""
+    if not boxes:
+        return image
+    scale_x, scale_y = image.width / ocr_size[0], image.height / ocr_size[1]
+    burned = image.copy()
+    draw = ImageDraw.Draw(burned)
+    for left, top, right, bottom in boxes:
+        pad = max(2.0, (bottom - top) * PAD_FRACTION)
+        draw.rectangle((math.floor((left - pad) * scale_x), math.floor((top - pad) * scale_y),
+                        math.ceil((right + pad) * scale_x), math.ceil((bottom + pad) * scale_y)), fill=0)
+    return burned

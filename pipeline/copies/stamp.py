@@ -1,0 +1,47 @@
+"""The certification stamp: the formula in the request's language, request number and date, the copy's id and
+the verification address, with a QR code of that address. Texts are in configs/certification.yaml."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import segno
+import yaml
+
+from ..errors import UsageError
+
+CONFIG_FILE = "certification.yaml"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    title: str
+    lines: tuple[str, ...]
+    url: str  # what the QR code holds
+
+    def qr_modules(self) -> list[list[bool]]:
+        """The QR code's dark modules, row by row (drawn as vector squares: sharp at any zoom or print size)."""
+        code = segno.make(self.url, error="m", micro=False)
+        return [[bool(module) for module in row] for row in code.matrix]
+
+
+@functools.cache
+def _texts(configs_dir: Path) -> dict:
+    return yaml.safe_load((configs_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+
+
+def stamp_languages(configs_dir: Path) -> list[str]:
+    return sorted(_texts(Path(configs_dir)))
+
+
+def make_stamp(configs_dir: Path, language: str, request_number: str, issued: date, copy_id: str,
+               url: str) -> Stamp:
+    texts = _texts(Path(configs_dir)).get(language)
+    if texts is None:
+        raise UsageError(f"no certification text for language '{language}' "
+                         f"(languages: {', '.join(stamp_languages(configs_dir))})")
+    values = {"number": request_number, "date": issued.strftime("%d.%m.%Y"), "copy": copy_id, "url": url}
+    return Stamp(texts["title"], tuple(texts[key].format(**values) for key in ("request", "copy", "verify")), url)
