@@ -18,7 +18,8 @@ from pipeline.options import default_archive
 # search stacks the other commands use (a rerun of a finished batch is mostly Python's import time).
 _COMMAND_MODULES = {"ingest": "ingest_command", "search": "search_commands", "show": "search_commands",
                     "ocr": "ocr_command", "verify": "archive_commands", "reindex": "archive_commands",
-                    "serve": "portal_commands", "user": "portal_commands"}
+                    "serve": "portal_commands", "user": "portal_commands", "copy": "copy_command",
+                    "redactions": "copy_command", "verify-copy": "copy_command"}
 
 
 class RetrodigGroup(click.Group):

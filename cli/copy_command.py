@@ -1,0 +1,99 @@
+"""`retrodig copy`, `retrodig redactions` and `retrodig verify-copy`: copies of archived records for citizens."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pipeline import copies
+from pipeline.errors import ExitCode, UsageError
+
+from .common import build_options, echo_json
+
+LANGUAGES = ("ro", "pl", "uk", "en")  # as configs/certification.yaml has them
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.argument("document")
+    @click.option("--redact", type=click.Choice(["auto", "none"]), default="auto", show_default=True,
+                  help="auto: black out what `retrodig redactions` proposes; none: nothing.")
+    @click.option("--boxes", "boxes_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Black out these boxes instead: a JSON list of {page, box: [left, top, right, bottom]} "
+                       "in OCR page pixels (e.g. `retrodig redactions --json`, edited).")
+    @click.option("--certify", is_flag=True, help="Stamp, QR code, PAdES signature and an entry in the register.")
+    @click.option("--lang", "language", type=click.Choice(LANGUAGES), default="en", show_default=True,
+                  help="Language of the certification stamp.")
+    @click.option("--request-number", default="", help="The citizen's request number (needed with --certify).")
+    @click.option("--date", "issued", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Date on the stamp (default: today).")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="Where to write the PDF.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.pass_context
+    def copy(ctx, document, redact, boxes_file, certify, language, request_number, issued, out, as_json):
+        """Make a (redacted, certified) copy of DOCUMENT as a PDF."""
+        options = build_options(ctx)
+        if boxes_file:
+            boxes = _read_boxes(boxes_file)
+        else:
+            boxes = copies.propose_redactions(options, document) if redact == "auto" else []
+        result = copies.make_copy(options, document, boxes, out, certify=certify, language=language,
+                                  request_number=request_number, issued=issued.date() if issued else None)
+        if as_json:
+            echo_json({"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
+                       "redactions": result.redactions, "words_removed": result.words_removed,
+                       "issued": result.issued.to_dict() if result.issued else None})
+            return
+        click.echo(f"{result.path}: {result.pages} page(s), {result.redactions} box(es) blacked out, "
+                   f"{result.words_removed} word(s) removed from the text layer")
+        if result.issued:
+            demo = " (DEMO certificate: not a qualified signature)" if result.issued.demo_certificate else ""
+            click.echo(f"certified copy {result.issued.copy_id}, signed by {result.issued.signer}{demo}")
+            click.echo(f"sha256 {result.sha256}")
+
+    @cli.command()
+    @click.argument("document")
+    @click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON (what `copy --boxes` reads).")
+    @click.pass_context
+    def redactions(ctx, document, as_json):
+        """List the boxes proposed for redaction on DOCUMENT: personal numbers, IBANs, phones, e-mails, names."""
+        proposals = copies.propose_redactions(build_options(ctx), document)
+        if as_json:
+            echo_json([p.to_dict() for p in proposals])
+            return
+        for p in proposals:
+            click.echo(f"page {p.page} {p.kind:7} {' '.join(p.words)}  [{', '.join(map(str, p.box))}]  {p.reason}")
+        click.echo(f"{len(proposals)} proposal(s)")
+
+    @cli.command("verify-copy")
+    @click.argument("copy_id_or_file")
+    @click.option("--json", "as_json", is_flag=True, help="Print the register entry as JSON.")
+    @click.pass_context
+    def verify_copy(ctx, copy_id_or_file, as_json):
+        """Look a certified copy up in the register, by its id (from its QR code) or by its file; exit 6 if the
+        register does not know it."""
+        options = build_options(ctx)
+        path = Path(copy_id_or_file)
+        found = (copies.verify_copy_file(options, path.read_bytes()) if path.is_file()
+                 else copies.verify_copy(options, copy_id_or_file))
+        if as_json:
+            echo_json(found.to_dict() if found else None)
+        elif found:
+            click.echo(f"copy {found.copy_id} of document {found.document}, request {found.request_number}, "
+                       f"issued {found.issued}, {found.pages} page(s), {found.redactions} redaction(s)")
+            click.echo(f"sha256 {found.sha256}")
+        else:
+            click.echo("not a copy issued by this archive (or the file was changed)")
+        ctx.exit(int(ExitCode.ok if found else ExitCode.integrity))
+
+
+def _read_boxes(path: Path) -> list[copies.PageBox]:
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        return [copies.PageBox(int(item["page"]), tuple(int(v) for v in item["box"])) for item in items]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a JSON list of {{page, box: [left, top, right, bottom]}} ({exc})") from exc
