@@ -12,7 +12,8 @@ from pipeline.errors import UsageError
 from pipeline.options import Options, load_config
 
 
-CONFIG_KEYS = {"search", "cluster", "copies"}  # what retrodig.yaml may set
+CONFIG_KEYS = {"search", "cluster", "copies", "requests", "smtp"}  # what retrodig.yaml may set
+# (`requests:` and `smtp:` are the portal's: citizens' requests, read by portal/citizens/settings.py)
 
 
 def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
