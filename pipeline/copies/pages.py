@@ -41,7 +41,8 @@ def page_geometries(pdf_path: Path) -> list[PageGeometry]:
 def _geometry(page: pikepdf.Page) -> PageGeometry:
     box = page.mediabox
     width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
-    images = [pikepdf.PdfImage(stream) for stream in page.images.values()]
+    xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
+    images = [pikepdf.PdfImage(x) for x in xobjects.values() if x.get("/Subtype") == pikepdf.Name.Image]
     if not images:  # not one of ours: render at 300 dpi
         return PageGeometry(width, height, (round(width / 72 * 300), round(height / 72 * 300)), False)
     scan = max(images, key=lambda image: image.width * image.height)

@@ -1,0 +1,330 @@
+"""Copies for citizens on real scans OCRed by real Tesseract: redaction proposals, a redacted copy that really
+removes (pixels and text layer), a certified copy signed as PAdES and checked with pyHanko's own validator,
+the register of copies, and the CLI twin."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw, ImageFont
+from stdnum.pl import pesel
+from stdnum.ro import cnp
+
+from pipeline.copies import PageBox, make_copy, propose_redactions, verify_copy, verify_copy_file
+from pipeline.corrections import Line, LineWord, read_lines
+from pipeline.errors import UsageError
+from pipeline.options import Options
+from pipeline.pdfa import check_pdfa
+from pipeline.redaction.identifiers import ibans, national_numbers
+from pipeline.redaction.lines import LineText
+
+VALID_CNP = "250050512578" + cnp.calc_check_digit("250050512578")
+BAD_CNP = VALID_CNP[:-1] + str((int(VALID_CNP[-1]) + 1) % 10)
+VALID_PESEL = "02070803628"
+BAD_PESEL = "02070803627"
+
+ROMANIAN_PAGE = [
+    "Extras din registrul de stare civilă nr. 12/1974",
+    "Maria Ionescu, născută Popescu Elena, la 5 mai 1950",
+    f"CNP {VALID_CNP}, CNP greșit {BAD_CNP}",
+    "IBAN RO49 AAAA 1B31 0075 9384 0000",
+    "telefon 0722 123 456, e-mail maria.ionescu@example.ro",
+    "Semnătura ofițerului de stare civilă",
+]
+POLISH_PAGE = [
+    "Odpis skrócony aktu urodzenia nr 45/1982",
+    "Zofia Nowak, córka Stanisława Kowala, w Krakowie",
+    f"PESEL {VALID_PESEL}, PESEL błędny {BAD_PESEL}",
+    "tel. +48 601 234 567",
+    "Kierownik Urzędu Stanu Cywilnego",
+]
+
+
+def _render(path: Path, lines: list[str]) -> Path:
+    """A typed civil-status page (DejaVu Sans from Debian's fonts-dejavu-core) at 300 dpi."""
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 42)
+    image = Image.new("L", (1700, 1100), 255)
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((120, 150 + number * 120), line, font=font, fill=0)
+    image.save(path, dpi=(300, 300))
+    return path
+
+
+@pytest.fixture(scope="module")
+def civil_archive(tmp_path_factory) -> dict:
+    """One archive, two documents ingested for real: a Romanian and a Polish civil-status extract."""
+    from pipeline.api import ingest
+
+    root = tmp_path_factory.mktemp("copies")
+    documents = {}
+    for name, lines, languages in (("ro", ROMANIAN_PAGE, "ron+eng"), ("pl", POLISH_PAGE, "pol+eng")):
+        folder = root / f"scans-{name}"
+        folder.mkdir()
+        _render(folder / f"extract-{name}.png", lines)
+        report = ingest([str(folder)], Options(archive=root / "archive", languages=languages, grouping="file",
+                                               jobs=1))
+        assert report.count("processed") == 1, report.to_dict()
+        documents[name] = report.to_dict()["items"][0]["document"]
+    return {"archive": root / "archive", **documents}
+
+
+def _options(civil_archive: dict) -> Options:
+    return Options(archive=civil_archive["archive"])
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _decompressed(stream: pikepdf.Stream) -> bytes:
+    """A stream's data with Flate undone; a JPEG (the page scan) as it is, which holds no text."""
+    if stream.get("/Filter") == pikepdf.Name.DCTDecode:
+        return stream.read_raw_bytes()
+    return stream.read_bytes()
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+# --- proposals ------------------------------------------------------------------------------------
+
+def test_romanian_page_proposals(civil_archive):
+    proposals = propose_redactions(_options(civil_archive), civil_archive["ro"])
+    by_kind = {p.kind: p for p in proposals}
+    assert set(by_kind) == {"cnp", "name", "iban", "phone", "email"}, proposals
+    assert _digits(" ".join(by_kind["cnp"].words)) == VALID_CNP
+    assert [w.strip(",") for w in by_kind["name"].words] == ["Popescu", "Elena"]
+    assert "născută" in by_kind["name"].reason
+    assert "".join(by_kind["iban"].words) == "RO49AAAA1B31007593840000"  # six OCR words, one proposal
+    assert _digits(" ".join(by_kind["phone"].words)) == "0722123456"
+    assert by_kind["email"].words == ("maria.ionescu@example.ro",)
+    # The CNP that fails its checksum is not proposed, as a CNP or as anything else.
+    assert not any(BAD_CNP in _digits(" ".join(p.words)) for p in proposals)
+    for p in proposals:
+        left, top, right, bottom = p.box
+        assert p.page == 1 and 0 <= left < right <= 1700 and 0 <= top < bottom <= 1100
+
+
+def test_polish_page_proposals(civil_archive):
+    proposals = propose_redactions(_options(civil_archive), civil_archive["pl"])
+    kinds = {p.kind: p for p in proposals}
+    assert _digits(" ".join(kinds["pesel"].words)) == VALID_PESEL
+    assert not any(BAD_PESEL in _digits(" ".join(p.words)) for p in proposals)
+    assert [w.strip(",") for w in kinds["name"].words] == ["Stanisława", "Kowala"]
+    assert _digits(" ".join(kinds["phone"].words)) == "48601234567"
+    assert "PL" in kinds["phone"].reason
+
+
+def _line(*texts: str) -> LineText:
+    words = tuple(LineWord(t, (100 * k, 0, 100 * k + 90, 40), 90.0) for k, t in enumerate(texts))
+    return LineText.of(Line("line_1", (0, 0, 100 * len(texts), 40), words))
+
+
+def test_each_national_number_needs_its_checksum():
+    found = [(f.kind, f.words[0].text) for f in national_numbers(
+        _line("1759013776", "1759013770", VALID_PESEL, BAD_PESEL, VALID_CNP, BAD_CNP))]
+    assert found == [("rnokpp", "1759013776"), ("pesel", VALID_PESEL), ("cnp", VALID_CNP)]
+
+
+def test_iban_checked_by_mod_97_and_trimmed_to_the_account():
+    valid = list(ibans(_line("cont", "RO49", "AAAA", "1B31", "0075", "9384", "0000", "BANCA", "X")))
+    assert [w.text for w in valid[0].words] == ["RO49", "AAAA", "1B31", "0075", "9384", "0000"]
+    assert list(ibans(_line("RO48", "AAAA", "1B31", "0075", "9384", "0000"))) == []
+
+
+# --- the redacted copy ------------------------------------------------------------------------------
+
+def test_redacted_copy_removes_pixels_and_words(civil_archive, tmp_path):
+    options = _options(civil_archive)
+    proposals = propose_redactions(options, civil_archive["ro"])
+    out = make_copy(options, civil_archive["ro"], proposals, tmp_path / "copy.pdf")
+    assert out.redactions == len(proposals) and out.words_removed == 13 and out.issued is None
+
+    text = _pdftotext(out.path)
+    for gone in (VALID_CNP, "Popescu", "Elena", "1B31", "9384", "0722", "maria.ionescu", "example.ro"):
+        assert gone not in text, gone
+    # Every other word OCR read on the page is still in the text layer (as OCR read it: diacritics may vary).
+    redacted = {word for p in proposals for word in p.words}
+    hocr = civil_archive["archive"] / "documents" / civil_archive["ro"] / "pages" / "0001.hocr"
+    kept = [w.text.strip(",.") for line in read_lines(hocr) for w in line.words if w.text not in redacted]
+    assert len(kept) >= 25 and BAD_CNP in kept and "născută" in kept
+    for word in kept:
+        assert word in text, word
+    # Nor anywhere else in the file: every stream decompressed, as bytes and as UTF-16 (ToUnicode maps).
+    with pikepdf.open(out.path) as pdf:
+        streams = b"".join(_decompressed(obj) for obj in pdf.objects if isinstance(obj, pikepdf.Stream))
+    for gone in (VALID_CNP, "Popescu", "ionescu@example"):
+        assert gone.encode() not in streams and gone.encode("utf-16-be") not in streams, gone
+    assert check_pdfa(out.path) == []
+
+    # The pixels under each box are black on the page as rendered.
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(out.path), str(tmp_path / "page")], check=True)
+    page = Image.open(tmp_path / "page-1.png").convert("L")
+    scale = page.width / 1700
+    for proposal in proposals:
+        left, top, right, bottom = (round(v * scale) for v in proposal.box)
+        inside = page.crop((left + 2, top + 2, right - 2, bottom - 2))
+        assert inside.getextrema()[1] <= 40, proposal
+    assert page.crop((round(120 * scale), round(150 * scale), round(400 * scale), round(190 * scale))
+                     ).getextrema()[0] < 100  # unredacted text is still printed
+
+
+def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
+    options = _options(civil_archive)
+    plain = make_copy(options, civil_archive["ro"], [], tmp_path / "plain.pdf")
+    assert plain.redactions == 0 and VALID_CNP in _pdftotext(plain.path)
+    # A clerk's box over "Semnătura ofițerului" only (page pixels), nothing proposed kept.
+    clerk = make_copy(options, civil_archive["ro"], [PageBox(1, (110, 745, 720, 800))], tmp_path / "clerk.pdf")
+    text = _pdftotext(clerk.path)
+    assert "Semnătura" not in text and VALID_CNP in text and "civilă" in text
+    with pytest.raises(UsageError, match="page 2"):
+        make_copy(options, civil_archive["ro"], [PageBox(2, (0, 0, 10, 10))], tmp_path / "x.pdf")
+
+
+# --- the certified copy -----------------------------------------------------------------------------
+
+def _validate(path: Path, trust_root: Path):
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    _, certificate, _ = pkcs12.load_key_and_certificates(trust_root.read_bytes(), None)
+    root = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+    with path.open("rb") as handle:
+        signature = PdfFileReader(handle).embedded_signatures[0]
+        status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
+        return signature.sig_object["/SubFilter"], status
+
+
+def test_certified_copy_is_stamped_signed_and_registered(civil_archive, tmp_path):
+    options = _options(civil_archive)
+    proposals = propose_redactions(options, civil_archive["pl"])
+    result = make_copy(options, civil_archive["pl"], proposals, tmp_path / "certified.pdf", certify=True,
+                       language="pl", request_number="W-17/2025", issued=date(2025, 6, 1))
+    issued = result.issued
+    data = result.path.read_bytes()
+    assert issued.sha256 == hashlib.sha256(data).hexdigest() == result.sha256
+    assert (issued.document, issued.request_number, issued.issued, issued.language) == (
+        civil_archive["pl"], "W-17/2025", "2025-06-01", "pl")
+    assert issued.redactions == len(proposals) and issued.demo_certificate and "DEMO" in issued.signer
+
+    text = _pdftotext(result.path)
+    assert "Za zgodność z oryginałem" in text and "Wniosek nr W-17/2025 z dnia 01.06.2025" in text
+    assert f"http://127.0.0.1:8000/verify/{issued.copy_id}" in text
+    assert VALID_PESEL not in text and "Kowala" not in text and "Krakowie" in text
+    assert check_pdfa(result.path) == []
+    fonts = subprocess.run(["pdffonts", str(result.path)], capture_output=True, text=True, check=True).stdout
+    assert "DejaVuSans" in fonts and all(" yes " in line for line in fonts.splitlines()[2:])
+
+    subfilter, status = _validate(result.path, civil_archive["archive"] / "copies" / "demo-signing.p12")
+    assert subfilter == "/ETSI.CAdES.detached"
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert "retrodig DEMO signing certificate" in status.signing_cert.subject.human_friendly
+
+    assert verify_copy(options, issued.copy_id) == issued
+    assert verify_copy(options, issued.sha256) == issued
+    assert verify_copy_file(options, data) == issued
+
+    # One byte changed inside the signed range (the page image): the signature breaks, the register refuses.
+    damaged = bytearray(data)
+    with pikepdf.open(result.path) as pdf:
+        image = next(x for x in pdf.pages[0].Resources.XObject.values() if x.Subtype == pikepdf.Name.Image)
+        raw = image.read_raw_bytes()
+    at = data.index(raw[200:260]) + 10
+    damaged[at] ^= 0xFF
+    damaged_path = tmp_path / "damaged.pdf"
+    damaged_path.write_bytes(bytes(damaged))
+    _, broken = _validate(damaged_path, civil_archive["archive"] / "copies" / "demo-signing.p12")
+    assert not broken.intact and not broken.bottom_line
+    assert verify_copy_file(options, bytes(damaged)) is None
+
+
+def test_certified_copy_needs_request_number_and_known_language(civil_archive, tmp_path):
+    options = _options(civil_archive)
+    with pytest.raises(UsageError, match="request number"):
+        make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro")
+    with pytest.raises(UsageError, match="language 'de'"):
+        make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="de",
+                  request_number="1")
+    assert not (tmp_path / "a.pdf").exists()
+
+
+# --- the CLI twin, with a configured certificate -----------------------------------------------------
+
+def _cli(civil_archive: dict, *args: str):
+    from cli.main import cli
+
+    return CliRunner().invoke(cli, ["--archive", str(civil_archive["archive"]), *args], catch_exceptions=False)
+
+
+def _town_hall_certificate(path: Path, passphrase: bytes) -> Path:
+    """A passphrase-protected PKCS#12, as a town hall's certificate file comes."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Primăria Florești, arhiva")])
+    now = datetime.now(timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                   .sign(key, hashes.SHA256()))
+    path.write_bytes(pkcs12.serialize_key_and_certificates(b"arhiva", key, certificate, None,
+                                                           BestAvailableEncryption(passphrase)))
+    return path
+
+
+def test_cli_copy_with_configured_certificate(civil_archive, tmp_path, monkeypatch):
+    certificate = _town_hall_certificate(tmp_path / "arhiva.p12", b"s3cret-pass")
+    config = tmp_path / "retrodig.yaml"
+    config.write_text(f"copies:\n  certificate: {certificate}\n  passphrase: {{$env: RETRODIG_CERT_PASS}}\n"
+                      "  verify_url: https://arhiva.example.ro/verify\n  location: Florești\n", encoding="utf-8")
+    monkeypatch.setenv("RETRODIG_CONFIG", str(config))
+    doc, out = civil_archive["ro"], tmp_path / "copy.pdf"
+
+    missing = _cli(civil_archive, "copy", doc, "--certify", "--lang", "ro", "--request-number", "5", "--out", str(out))
+    assert missing.exit_code == 2 and "RETRODIG_CERT_PASS" in missing.output
+
+    monkeypatch.setenv("RETRODIG_CERT_PASS", "s3cret-pass")
+    made = _cli(civil_archive, "copy", doc, "--redact", "auto", "--certify", "--lang", "ro", "--request-number", "5",
+                "--out", str(out), "--json")
+    assert made.exit_code == 0, made.output
+    report = json.loads(made.output)
+    assert report["issued"]["signer"].endswith("Primăria Florești, arhiva") and not report["issued"]["demo_certificate"]
+    assert report["redactions"] == 5 and report["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    text = _pdftotext(out)
+    assert "Conform cu originalul" in text and f"https://arhiva.example.ro/verify/{report['issued']['copy_id']}" in text
+
+    assert _cli(civil_archive, "verify-copy", str(out)).exit_code == 0
+    assert _cli(civil_archive, "verify-copy", report["issued"]["copy_id"], "--json").exit_code == 0
+    other = tmp_path / "other.pdf"
+    other.write_bytes(out.read_bytes() + b"\n")
+    assert _cli(civil_archive, "verify-copy", str(other)).exit_code == 6
+    assert _cli(civil_archive, "copy", "0123456789abcdef", "--out", str(out)).exit_code == 2
+
+
+def test_cli_redactions_json_feeds_copy_boxes(civil_archive, tmp_path):
+    listed = _cli(civil_archive, "redactions", civil_archive["pl"], "--json")
+    assert listed.exit_code == 0
+    boxes = [p for p in json.loads(listed.output) if p["kind"] == "pesel"]  # the clerk keeps only the PESEL
+    (tmp_path / "boxes.json").write_text(json.dumps(boxes), encoding="utf-8")
+    made = _cli(civil_archive, "copy", civil_archive["pl"], "--boxes", str(tmp_path / "boxes.json"),
+                "--out", str(tmp_path / "copy.pdf"))
+    assert made.exit_code == 0, made.output
+    text = _pdftotext(tmp_path / "copy.pdf")
+    assert VALID_PESEL not in text and "Kowala" in text
