@@ -8,7 +8,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-osd
   tesseract-ocr-ron tesseract-ocr-pol tesseract-ocr-ukr tesseract-ocr-rus
   tesseract-ocr-hun tesseract-ocr-deu tesseract-ocr-eng
-  poppler-utils ghostscript qpdf unpaper pngquant
+  poppler-utils ghostscript qpdf unpaper pngquant fonts-dejavu-core
   python3-venv
 )
 EXTRA="${1:-}"  # "test" or "bench" adds that group of Python packages
