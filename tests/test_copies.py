@@ -141,6 +141,20 @@ def test_iban_checked_by_mod_97_and_trimmed_to_the_account():
     assert list(ibans(_line("RO48", "AAAA", "1B31", "0075", "9384", "0000"))) == []
 
 
+def test_names_after_keywords_in_ukrainian_and_across_lines():
+    from pipeline.redaction.names import names_after_keywords
+
+    def words(text: str) -> list[LineWord]:
+        return [LineWord(t, (0, 0, 10, 10), 90.0) for t in text.split()]
+
+    found = names_after_keywords(words("Петро Коваль, син Івана Коваля, народився 5 травня 1950"),
+                                 ["народився", "син"])
+    assert [(f.keyword, [w.text for w in f.words]) for f in found] == [("син", ["Івана", "Коваля,"])]
+    # "fiica lui" is two words; the name goes on after a line break (the page is read as one stream).
+    found = list(names_after_keywords(words("Ana, fiica lui\nIon Pop Vasile Marin a declarat"), ["fiica lui"]))
+    assert [w.text for w in found[0].words] == ["Ion", "Pop", "Vasile"]
+
+
 # --- the redacted copy ------------------------------------------------------------------------------
 
 def test_redacted_copy_removes_pixels_and_words(civil_archive, tmp_path):
