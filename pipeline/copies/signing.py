@@ -68,7 +68,7 @@ def ensure_demo_certificate(folder: Path) -> Path:
         .sign(key, hashes.SHA256())
     )
     data = pkcs12.serialize_key_and_certificates(b"retrodig-demo", key, certificate, None, NoEncryption())
-    partial = path.with_name(f".{path.name}.part")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     partial.write_bytes(data)
     os.chmod(partial, 0o600)
     os.replace(partial, path)  # two first copies at once: one certificate wins, both are whole
