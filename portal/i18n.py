@@ -14,10 +14,10 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -65,6 +65,17 @@ class Formats:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
+
+    def date(self, value: datetime | None) -> str:
+        """The day of a moment, in the town hall's time zone."""
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return format_date(value.astimezone(self.timezone), "long", locale=self.locale)
+
+    def money(self, amount: float, currency: str) -> str:
+        return format_currency(amount, currency, locale=self.locale)
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if not isinstance(value, (int, float)):  # a field a report from an older retrodig lacks

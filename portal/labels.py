@@ -29,6 +29,22 @@ LABELS = {
               "years": N_("Years")},
     "status": {"processed": N_("processed"), "skipped": N_("skipped"), "failed": N_("failed")},
     "decision": {"accepted": N_("accepted"), "corrected": N_("corrected"), "reocr": N_("read again")},
+    "request_status": {
+        "received": N_("received"), "searching": N_("being searched"), "needs_info": N_("information needed"),
+        "found": N_("found"), "not_found": N_("not found"), "awaiting_payment": N_("awaiting payment"),
+        "paid": N_("paid"), "ready": N_("ready"), "delivered": N_("delivered"), "refused": N_("refused"),
+    },
+    "relation": {
+        "self": N_("I am the person the record is about"), "relative": N_("A relative or heir"),
+        "representative": N_("Legal representative or holder of a power of attorney"), "other": N_("Someone else"),
+    },
+    "delivery": {"electronic": N_("Signed PDF by e-mail link"), "counter": N_("Printed copy at the counter")},
+    "box_kind": {
+        "cnp": N_("Romanian personal number (CNP)"), "pesel": N_("Polish personal number (PESEL)"),
+        "rnokpp": N_("Ukrainian taxpayer number (RNOKPP)"), "iban": N_("Bank account (IBAN)"),
+        "phone": N_("Phone number"), "email": N_("E-mail address"), "name": N_("Name"),
+        "manual": N_("Drawn by a clerk"),
+    },
     "language": {
         "ron": N_("Romanian"), "pol": N_("Polish"), "ukr": N_("Ukrainian"), "rus": N_("Russian"),
         "hun": N_("Hungarian"), "deu": N_("German"), "eng": N_("English"),

@@ -23,12 +23,16 @@ from pipeline.corrections import (
 from pipeline.errors import DocumentNotFoundError, UsageError
 from pipeline.hit_boxes import with_word_boxes
 from pipeline.indexing import indexed_document
-from pipeline.options import Options, parse_languages
+from pipeline.options import Options, load_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
 from pipeline.progress import is_running, progress_files
 
 from .accounts import Accounts, User
 from .audit import AuditEntry, AuditLog
+from .citizens.casework import Casework
+from .citizens.desk import Context, RequestDesk
+from .citizens.metrics import ServiceMetrics, service_metrics
+from .citizens.settings import request_settings
 from .db import staff_database
 from .images import SIZES, PageImages
 from .review import ReviewItem, ReviewQueue
@@ -75,6 +79,9 @@ class PortalService:
         self.images = PageImages(self.archive)
         self._search = SearchPool(lambda: open_search(self.archive.root, self.options.search))
         self._run_cache: dict[str, tuple[int, dict]] = {}
+        citizens = Context(self.options, db, settings.requests or request_settings(load_config(self.archive.root)))
+        self.desk = RequestDesk(citizens)  # what citizens do (public pages)
+        self.casework = Casework(citizens)  # what clerks do with their requests
 
     def close(self) -> None:
         self._search.close()
@@ -203,6 +210,9 @@ class PortalService:
             cached = (stamp, _read_json(path) or {})
             self._run_cache[path.name] = cached
         return cached[1]
+
+    def service_metrics(self) -> ServiceMetrics:
+        return service_metrics(self.desk.store)
 
     def audit_entries(self, document: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
         if document:

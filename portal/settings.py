@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.options import Options
 
+from .citizens.settings import RequestSettings
+
 
 class PortalSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -17,3 +19,5 @@ class PortalSettings(BaseModel):
     login_failures: int = Field(default=5, ge=1)  # failed logins allowed per address and user name ...
     login_window_minutes: float = Field(default=15.0, gt=0)  # ... within this many minutes
     page_size: int = Field(default=20, ge=1, le=100)  # hits per result page
+    # Citizens' requests (`requests:` and `smtp:` in the archive's retrodig.yaml when not given here).
+    requests: RequestSettings | None = None

@@ -20,6 +20,7 @@ from pipeline.corrections import CorrectionConflictError
 from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
 
 from .accounts import LoginThrottled
+from .citizens.workflow import ActionRefused, Gone, Throttled
 from .labels import N_, labeller, snippet_html
 from .i18n import COOKIE, LANGUAGES, Formats, choose_language, translations
 from .security import PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, set_cookie
@@ -43,7 +44,7 @@ templates.filters["snippet"] = snippet_html
 
 
 def create_app(settings: PortalSettings) -> FastAPI:
-    from . import pages, rest
+    from . import pages, public_pages, request_pages, request_rest, rest
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -56,12 +57,18 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.state.service = PortalService(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(public_pages.router)
+    app.include_router(request_pages.router)
+    app.include_router(request_pages.metrics_router)
     app.include_router(rest.router)
+    app.include_router(request_rest.router)
     _add_error_handlers(app)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
         started = time.perf_counter()
+        if _too_large(request):  # refused before a byte of the body is read
+            return _error(request, 413, translations(language_of(request)).gettext(N_("The files are too large.")))
         response = await call_next(request)
         response.headers.update(_SECURITY_HEADERS)
         response.headers.setdefault("Cache-Control", "no-store")  # pages show staff-only data
@@ -72,6 +79,14 @@ def create_app(settings: PortalSettings) -> FastAPI:
         return response
 
     return app
+
+
+def _too_large(request: Request) -> bool:
+    """A body larger than a request's attachments may add up to (plus the form around them)."""
+    settings = request.app.state.service.desk.context.settings
+    limit = settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
+    length = request.headers.get("content-length", "")
+    return request.method == "POST" and length.isdigit() and int(length) > limit
 
 
 def language_of(request: Request) -> str:
@@ -126,6 +141,21 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def throttled(request: Request, exc: LoginThrottled):
         return _error(request, 429, gettext(request, N_("Too many failed attempts. Try again later.")),
                       {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(Throttled)
+    async def too_many(request: Request, exc: Throttled):
+        return _error(request, 429, gettext(request, N_("Too many attempts from your address. Try again later.")),
+                      {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(Gone)
+    async def gone(request: Request, exc: Gone):
+        return _error(request, 410, gettext(request, N_("This download link has expired or has been used as many "
+                                                        "times as allowed. Ask the archive for a new one.")))
+
+    @app.exception_handler(ActionRefused)
+    async def refused(request: Request, exc: ActionRefused):
+        message = gettext(request, exc.message)
+        return _error(request, 409, message % exc.values if exc.values else message)
 
     @app.exception_handler(DocumentNotFoundError)
     async def not_found(request: Request, exc: DocumentNotFoundError):

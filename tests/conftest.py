@@ -102,3 +102,38 @@ def portal_archive(portal_archive_template: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "archive"
     shutil.copytree(portal_archive_template, copy)
     return copy
+
+
+# --- citizens' requests: records with personal data to redact -----------------------------------------------
+
+POLISH_PERMIT = ["Urząd Miejski w Przemyślu", "Pozwolenie na budowę nr 12/1978", "ul. Mickiewicza 5, Przemyśl",
+                 "inwestor Jan Kowalski, PESEL 44051401359", "budynek mieszkalny jednorodzinny"]
+ROMANIAN_BIRTH = ["Primăria comunei Florești", "Certificat de naștere din anul 1980",
+                  "născut Ion Popescu, CNP 1800101221144", "fiul lui Gheorghe și al Mariei"]
+
+
+@pytest.fixture(scope="session")
+def requests_archive_template(portal_archive_template: Path, tmp_path_factory) -> Path:
+    """The portal's archive plus two typed records with third parties' personal data: a Polish building permit
+    (a PESEL with a valid checksum) and a Romanian birth certificate of 1980 (a valid CNP; civil status under
+    embargo for third parties)."""
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    root = tmp_path_factory.mktemp("requests")
+    shutil.copytree(portal_archive_template, root / "archive")
+    inputs = root / "scans"
+    inputs.mkdir()
+    _render_page(inputs / "pozwolenie-12-1978.png", POLISH_PERMIT)
+    _render_page(inputs / "certificat-nastere-1980.png", ROMANIAN_BIRTH)
+    report = ingest([str(inputs)], Options(archive=root / "archive", languages="pol+ron", grouping="file",
+                                           collection="Fond 7 – Urbanism și stare civilă"))
+    assert report.count("processed") == 2, report.to_dict()
+    return root / "archive"
+
+
+@pytest.fixture
+def requests_archive(requests_archive_template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "archive"
+    shutil.copytree(requests_archive_template, copy)
+    return copy

@@ -1,0 +1,160 @@
+"""Service cards (configs/services/*.yaml): what a citizen may ask for, and the form that asks it.
+
+Every text is given in each portal language; the form's fields are validated here, on the server, whatever
+the browser did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import UsageError
+
+from ..labels import N_
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+SERVICES_DIR = "services"
+DELIVERIES = ("electronic", "counter")
+RELATIONS = ("self", "relative", "representative", "other")  # the applicant to the person in the record
+_CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+
+
+class Text(BaseModel):
+    """One text in every portal language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    en: str
+    ro: str
+    pl: str
+    uk: str
+
+    def __call__(self, language: str) -> str:
+        return getattr(self, language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    type: Literal["text", "textarea", "year", "date", "choice"] = "text"
+    required: bool = False
+    max_length: int = Field(default=200, ge=1, le=5000)
+    search: bool = False  # offered to the clerk as search words
+    label: Text
+    options: dict[str, Text] = {}
+
+
+class AttachmentSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    required: bool = False
+    label: Text
+
+
+class ServiceCard(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    doc_type: str
+    fee: float = Field(default=0, ge=0)
+    deadline_days: int | None = Field(default=None, ge=1, le=365)  # else the country's
+    delivery: tuple[Literal["electronic", "counter"], ...] = ("electronic",)
+    title: Text
+    summary: Text
+    who: Text
+    delivery_text: Text
+    fields: tuple[FieldSpec, ...] = ()
+    attachments: tuple[AttachmentSpec, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _CARD_ID.match(value):
+            raise ValueError("a card id is 2-60 of a-z, 0-9 and '-'")
+        return value
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@functools.cache
+def _load(folder: Path) -> dict[str, ServiceCard]:
+    cards = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            card = ServiceCard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise UsageError(f"service card {path}: {exc}") from exc
+        cards[card.id] = card
+    return cards
+
+
+def load_cards(configs_dir: Path) -> dict[str, ServiceCard]:
+    return _load(Path(configs_dir) / SERVICES_DIR)
+
+
+# --- validating what a citizen typed ---------------------------------------------------------------------
+
+class FormErrors(Exception):
+    """Fields that were refused: {field name: a message id (English, translated by the page)}."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def clean_fields(card: ServiceCard, values: dict[str, str], errors: dict[str, str]) -> dict[str, str]:
+    """The card's fields, stripped and checked; problems go into `errors`."""
+    cleaned = {}
+    for spec in card.fields:
+        value = _one_line(values.get(spec.name, ""), spec.type == "textarea")
+        if not value:
+            if spec.required:
+                errors[spec.name] = N_("This field is required.")
+            continue
+        problem = _check(spec, value)
+        if problem:
+            errors[spec.name] = problem
+        else:
+            cleaned[spec.name] = value
+    return cleaned
+
+
+def _check(spec: FieldSpec, value: str) -> str | None:
+    if len(value) > spec.max_length:
+        return N_("This is too long.")
+    if spec.type == "year":
+        if not re.fullmatch(r"\d{4}", value) or not 1500 <= int(value) <= dt.date.today().year:
+            return N_("Give a year such as 1974.")
+    elif spec.type == "date":
+        try:
+            if dt.date.fromisoformat(value) > dt.date.today():
+                return N_("Give a date such as 1974-05-21.")
+        except ValueError:
+            return N_("Give a date such as 1974-05-21.")
+    elif spec.type == "choice" and value not in spec.options:
+        return N_("Choose one of the options.")
+    return None
+
+
+def clean_email(value: str) -> str | None:
+    value = value.strip()
+    return value if len(value) <= 254 and _EMAIL.match(value) else None
+
+
+def clean_phone(value: str) -> str | None:
+    value = value.strip()
+    return value if _PHONE.match(value) else None
+
+
+def _one_line(value: str, multiline: bool) -> str:
+    """Control characters out (a tab or newline only where a text area allows them)."""
+    value = (value or "").replace("\r\n", "\n")
+    kept = "".join(c for c in value if c.isprintable() or (multiline and c == "\n"))
+    return kept.strip()

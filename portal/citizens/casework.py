@@ -1,0 +1,243 @@
+"""The clerks' side of citizens' requests: the queue, assignment, status changes with a message to the
+citizen, linking the records found, reviewing the redaction boxes, and delivering the certified copy."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from pipeline.archive import Archive
+from pipeline.corrections import current_record, page_hocr_path, page_size
+from pipeline.errors import DocumentNotFoundError
+
+from . import codes, deliveries
+from .desk import Context
+from .embargo import Embargo, embargo_on
+from .store import Box, Request, digest
+from .workflow import DELIVERABLE, FINAL, NEEDS_MESSAGE, NEXT, ActionRefused
+
+
+class Casework:
+    def __init__(self, context: Context):
+        self.context = context
+        self.store = context.store
+
+    def request(self, request_id: int) -> Request:
+        request = self.store.get(request_id)
+        if request is None:
+            raise DocumentNotFoundError(f"no request {request_id}")
+        return request
+
+    def queue(self, status: str | None = None, service: str | None = None, assigned: str | None = None,
+              overdue: bool = False, limit: int = 50, offset: int = 0) -> tuple[int, list[Request]]:
+        return self.store.queue(status, service, assigned, overdue, limit, offset)
+
+    def unsent_mail(self, request_id: int) -> list[tuple[str, str | None]]:
+        return self.context.outbox.unsent(request_id)
+
+    # --- moving a request along ---------------------------------------------------------------------------
+    def assign(self, user: str, request_id: int, clerk: str | None) -> None:
+        request = self._open(request_id)
+        with self.store.connect() as conn:
+            conn.execute("UPDATE requests SET assigned = ? WHERE id = ?", (clerk or None, request.id))
+            self.store.add_event(conn, request.id, request.status, user, "note",
+                                 f"assigned to {clerk}" if clerk else "unassigned")
+
+    def move(self, user: str, request_id: int, status: str, message: str, base_url: str) -> None:
+        request = self._open(request_id)
+        message = message.replace("\r\n", "\n").strip()[:4000]
+        if status not in NEXT.get(request.status, ()):
+            raise ActionRefused("This request cannot go from “%(current)s” to “%(wanted)s”.",
+                                current=request.status, wanted=status)
+        if status in NEEDS_MESSAGE and not message:
+            raise ActionRefused("Write the reason or the question for the citizen.")
+        if status == "found" and not request.records:
+            raise ActionRefused("Link at least one record first.")
+        if status == "awaiting_payment" and not self.context.card(request.service).fee:
+            raise ActionRefused("This service has no fee.")
+        with self.store.connect() as conn:
+            if status == "paid":
+                conn.execute("UPDATE requests SET paid = 1 WHERE id = ?", (request.id,))
+            self.store.add_event(conn, request.id, status, user, "status", message or None, closed=status in FINAL)
+        self.context.notify(request.id, base_url, message or None)
+
+    def note(self, user: str, request_id: int, text: str) -> None:
+        """An internal note: staff see it, the citizen does not."""
+        request = self.request(request_id)
+        text = text.replace("\r\n", "\n").strip()[:4000]
+        if text:
+            with self.store.connect() as conn:
+                self.store.add_event(conn, request.id, request.status, user, "note", text)
+
+    # --- records found --------------------------------------------------------------------------------
+    def suggested_search(self, request: Request) -> tuple[str, str]:
+        """Search words from the fields the card marks for searching, and the card's document type."""
+        card = self.context.card(request.service)
+        words = [request.fields[f.name] for f in card.fields if f.search and request.fields.get(f.name)]
+        return " ".join(words)[:500], card.doc_type
+
+    def link(self, user: str, request_id: int, doc_id: str) -> None:
+        """Link a record to the request; its redaction proposals become the first boxes to review."""
+        request = self._open(request_id)
+        record = self._record(doc_id)
+        if any(r.document == record["id"] for r in request.records):
+            return
+        proposed = deliveries.proposals(self.context.options, record["id"])
+        with self.store.connect() as conn:
+            conn.execute("INSERT INTO request_records (request_id, document, linked_by, at) VALUES (?, ?, ?, ?)",
+                         (request.id, record["id"], user, time.time()))
+            conn.executemany(
+                "INSERT INTO redaction_boxes (request_id, document, page, left, top, right, bottom, kind, words, "
+                "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(request.id, record["id"], p.page, *p.box, p.kind, p.words, p.reason) for p in proposed])
+            self.store.add_event(conn, request.id, request.status, user, "note", f"record {record['id']} linked")
+
+    def unlink(self, user: str, request_id: int, doc_id: str) -> None:
+        request = self._open(request_id)
+        with self.store.connect() as conn:
+            conn.execute("DELETE FROM redaction_boxes WHERE request_id = ? AND document = ?", (request.id, doc_id))
+            if conn.execute("DELETE FROM request_records WHERE request_id = ? AND document = ?",
+                            (request.id, doc_id)).rowcount:
+                self.store.add_event(conn, request.id, request.status, user, "note", f"record {doc_id} unlinked")
+
+    def embargoes(self, request: Request) -> list[Embargo]:
+        held = (embargo_on(self.context.policy, self._record(r.document), request.relation) for r in request.records)
+        return [e for e in held if e is not None]
+
+    # --- redaction ----------------------------------------------------------------------------------------
+    def boxes(self, request_id: int, doc_id: str, page: int | None = None) -> list[Box]:
+        where, params = "request_id = ? AND document = ?", [request_id, doc_id]
+        if page is not None:
+            where += " AND page = ?"
+            params.append(page)
+        with self.store.connect() as conn:
+            rows = conn.execute("SELECT id, document, page, left, top, right, bottom, kind, words, reason, keep "
+                                f"FROM redaction_boxes WHERE {where} ORDER BY page, top, left", params).fetchall()
+        return [Box(*row[:10], bool(row[10])) for row in rows]
+
+    def page_size(self, doc_id: str, page: int) -> tuple[int, int]:
+        hocr = page_hocr_path(self.context.archive, doc_id, page)
+        if not hocr.is_file():
+            raise DocumentNotFoundError(f"document {doc_id} has no page {page}")
+        return page_size(hocr)
+
+    def save_boxes(self, user: str, request_id: int, doc_id: str, page: int,
+                   kept: set[int], moved: dict[int, tuple[int, int, int, int]]) -> None:
+        """Keep the boxes whose ids are in `kept` (the others are not burned in); `moved` gives new
+        (x, y, width, height) to some of them."""
+        self._linked(request_id, doc_id)
+        width, height = self.page_size(doc_id, page)
+        changes = [(_inside(box, width, height), id_) for id_, box in moved.items()]
+        with self.store.connect() as conn:
+            for id_ in [b.id for b in self.boxes(request_id, doc_id, page)]:
+                conn.execute("UPDATE redaction_boxes SET keep = ? WHERE id = ?", (int(id_ in kept), id_))
+            for (left, top, right, bottom), id_ in changes:
+                conn.execute("UPDATE redaction_boxes SET left = ?, top = ?, right = ?, bottom = ? "
+                             "WHERE id = ? AND request_id = ? AND document = ? AND page = ?",
+                             (left, top, right, bottom, id_, request_id, doc_id, page))
+            self._unconfirm(conn, request_id, doc_id)
+
+    def add_box(self, user: str, request_id: int, doc_id: str, page: int, x: int, y: int, w: int, h: int) -> None:
+        self._linked(request_id, doc_id)
+        width, height = self.page_size(doc_id, page)
+        left, top, right, bottom = _inside((x, y, w, h), width, height)
+        with self.store.connect() as conn:
+            conn.execute("INSERT INTO redaction_boxes (request_id, document, page, left, top, right, bottom, kind) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, 'manual')", (request_id, doc_id, page, left, top, right, bottom))
+            self._unconfirm(conn, request_id, doc_id)
+
+    def confirm(self, user: str, request_id: int, doc_id: str) -> None:
+        self._linked(request_id, doc_id)
+        with self.store.connect() as conn:
+            conn.execute("UPDATE request_records SET confirmed_by = ? WHERE request_id = ? AND document = ?",
+                         (user, request_id, doc_id))
+            status = conn.execute("SELECT status FROM requests WHERE id = ?", (request_id,)).fetchone()[0]
+            self.store.add_event(conn, request_id, status, user, "note", f"redactions of {doc_id} confirmed")
+
+    def _unconfirm(self, conn, request_id: int, doc_id: str) -> None:
+        conn.execute("UPDATE request_records SET confirmed_by = NULL WHERE request_id = ? AND document = ?",
+                     (request_id, doc_id))
+
+    # --- delivering -----------------------------------------------------------------------------------------
+    def deliver(self, user: str, request_id: int, base_url: str) -> None:
+        """Make the redacted, certified copy of every linked record; by e-mail: send the download links
+        (delivered), at the counter: tell the citizen it is ready (ready)."""
+        request = self._open(request_id)
+        card = self.context.card(request.service)
+        self._check_deliverable(request, card)
+        made = []
+        for record in request.records:
+            boxes = [(b.page, (b.left, b.top, b.right, b.bottom)) for b in self.boxes(request.id, record.document)
+                     if b.keep]
+            out = self.context.request_folder(request.id) / "copies" / f"{record.document}.pdf"
+            made.append((record.document, deliveries.certified_copy(
+                self.context.options, record.document, boxes, out, request.language, request.number)))
+        links = self._issue_links(request, made, base_url)
+        with self.store.connect() as conn:
+            self.store.add_event(conn, request.id, "ready", user, "status")
+            if request.delivery == "electronic":
+                self.store.add_event(conn, request.id, "delivered", user, "status", closed=True)
+        self.context.notify(request.id, base_url, links=links if request.delivery == "electronic" else [])
+
+    def hand_over(self, user: str, request_id: int, base_url: str) -> None:
+        """The citizen collected the copy at the counter."""
+        self.move(user, request_id, "delivered", "", base_url)
+
+    def _check_deliverable(self, request: Request, card) -> None:
+        if request.status not in DELIVERABLE:
+            raise ActionRefused("This request cannot go from “%(current)s” to “%(wanted)s”.",
+                                current=request.status, wanted="ready")
+        if card.fee and not request.paid:
+            raise ActionRefused("The fee has not been paid yet.")
+        if not request.records:
+            raise ActionRefused("Link at least one record first.")
+        if any(r.confirmed_by is None for r in request.records):
+            raise ActionRefused("Confirm the redactions of every linked record first.")
+        held = self.embargoes(request)
+        if held:
+            raise ActionRefused("Delivery refused: %(reason)s", reason=", ".join(
+                f"{e.document} ({e.doc_type}, {e.record_year or '?'}: {e.years} years)" for e in held), embargo=held)
+
+    def _issue_links(self, request: Request, made, base_url: str) -> list:
+        settings, root = self.context.settings, self.context.archive.root
+        now = time.time()
+        expires = now + timedelta(days=settings.download_days).total_seconds()
+        issued = []
+        with self.store.connect() as conn:
+            for document, copy in made:
+                token = codes.download_token()
+                cursor = conn.execute(
+                    "INSERT INTO issued_copies (request_id, document, copy_id, sha256, path, token_hash, issued, "
+                    "expires, max_downloads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (request.id, document, copy.copy_id, copy.sha256, str(copy.path.relative_to(root)),
+                     digest(token), now, expires, settings.download_limit))
+                issued.append((token, cursor.lastrowid))
+        links = {link.id: link for link in self.store.get(request.id).copies}
+        url = self.context.public_url(base_url)
+        return [(f"{url}/download/{token}", links[link_id]) for token, link_id in issued]
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _open(self, request_id: int) -> Request:
+        request = self.request(request_id)
+        if request.closed is not None:
+            raise ActionRefused("This request is closed.")
+        return request
+
+    def _linked(self, request_id: int, doc_id: str) -> None:
+        request = self._open(request_id)
+        if not any(r.document == doc_id for r in request.records):
+            raise DocumentNotFoundError(f"record {doc_id} is not linked to request {request_id}")
+
+    def _record(self, doc_id: str) -> dict:
+        archive: Archive = self.context.archive
+        if len(doc_id) != 16 or any(c not in "0123456789abcdef" for c in doc_id):
+            raise DocumentNotFoundError(f"no document '{doc_id}'")
+        return current_record(archive, archive.load_document(doc_id))
+
+
+def _inside(box: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) -> (left, top, right, bottom), refused unless it lies on the page and is not empty."""
+    x, y, w, h = box
+    if w < 1 or h < 1 or x < 0 or y < 0 or x + w > width or y + h > height:
+        raise ActionRefused("The box must lie inside the page.")
+    return x, y, x + w, y + h

@@ -1,0 +1,90 @@
+"""E-mail to citizens: every message goes into the outbox table first, then is sent over SMTP at once; what
+could not be sent (no server configured, server down) stays queued with its error and is tried again with
+the next message, and the clerk sees it on the request's page. A sent message keeps its subject and time;
+its body, which holds the tracking and download links, is blanked."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from pipeline.options import resolve_secret
+
+from .settings import SmtpSettings
+from .store import RequestStore
+
+log = logging.getLogger(__name__)
+BATCH = 20
+
+
+class Outbox:
+    def __init__(self, store: RequestStore, smtp: SmtpSettings | None):
+        self.store = store
+        self.smtp = smtp
+
+    def queue(self, request_id: int | None, recipient: str, subject: str, body: str, language: str) -> None:
+        with self.store.connect() as conn:
+            conn.execute("INSERT INTO outbox (request_id, recipient, subject, body, language, queued) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", (request_id, recipient, subject, body, language, time.time()))
+        self.flush()
+
+    def flush(self) -> int:
+        """Send what is queued; the number sent."""
+        with self.store.connect() as conn:
+            pending = conn.execute("SELECT id, recipient, subject, body, language FROM outbox WHERE sent IS NULL "
+                                   "ORDER BY id LIMIT ?", (BATCH,)).fetchall()
+        if not pending:
+            return 0
+        if self.smtp is None:
+            self._failed([row[0] for row in pending], "no SMTP server is configured (smtp: in retrodig.yaml)")
+            return 0
+        try:
+            with self._connection() as server:
+                for message_id, recipient, subject, body, language in pending:
+                    server.send_message(self._message(recipient, subject, body, language))
+                    with self.store.connect() as conn:
+                        conn.execute("UPDATE outbox SET sent = ?, error = NULL, body = '' WHERE id = ?",
+                                     (time.time(), message_id))
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("e-mail not sent: %s", exc)
+            self._failed([row[0] for row in pending], f"{type(exc).__name__}: {exc}")
+            return 0
+        return len(pending)
+
+    def unsent(self, request_id: int) -> list[tuple[str, str | None]]:
+        """(subject, error) of the messages for one request still waiting to go out."""
+        with self.store.connect() as conn:
+            return conn.execute("SELECT subject, error FROM outbox WHERE request_id = ? AND sent IS NULL ORDER BY id",
+                                (request_id,)).fetchall()
+
+    def _failed(self, ids: list[int], error: str) -> None:
+        with self.store.connect() as conn:
+            conn.executemany("UPDATE outbox SET error = ? WHERE id = ? AND sent IS NULL", [(error, i) for i in ids])
+
+    def _connection(self) -> smtplib.SMTP:
+        smtp = self.smtp
+        if smtp.security == "tls":
+            server = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            if smtp.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+        if smtp.username:
+            server.login(resolve_secret(smtp.username), resolve_secret(smtp.password) or "")
+        return server
+
+    def _message(self, recipient: str, subject: str, text: str, language: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.smtp.sender
+        message["To"] = recipient
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain=self.smtp.sender.rpartition("@")[2])
+        message["Auto-Submitted"] = "auto-generated"  # no out-of-office replies to the archive, please
+        message.set_content(text)
+        message["Content-Language"] = language  # after set_content, which clears Content-* headers
+        return message

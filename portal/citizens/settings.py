@@ -1,0 +1,83 @@
+"""How citizens' requests behave on one archive: `requests:` and `smtp:` in the archive's retrodig.yaml, plus
+the country rules (deadlines, fees' currency) and embargo rules of configs/requests.yaml."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import UsageError
+from pipeline.options import EnvRef
+
+POLICY_FILE = "requests.yaml"
+
+
+class SmtpSettings(BaseModel):
+    """Where notifications are sent from (`smtp:` in retrodig.yaml); the password is best an {$env: NAME}."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | EnvRef | None = None
+    password: str | EnvRef | None = None
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    timeout: float = Field(default=20.0, gt=0)
+
+
+class RequestSettings(BaseModel):
+    """`requests:` in retrodig.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    country: str = Field(default="RO", pattern=r"^[A-Z]{2}$")
+    # The address citizens reach the portal at, for links in e-mails (else the address the request came to).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    download_days: float = Field(default=14, gt=0)  # a download link works this long ...
+    download_limit: int = Field(default=5, ge=1)  # ... and this many times
+    attachment_mb: float = Field(default=10, gt=0)  # each attached file at most
+    attachments_max: int = Field(default=5, ge=0)  # files per request
+    submissions_per_hour: int = Field(default=10, ge=1)  # per address: a form robot soon stops
+    tracking_failures_per_hour: int = Field(default=30, ge=1)  # wrong codes per address: no enumeration
+    smtp: SmtpSettings | None = None
+
+
+def request_settings(config: dict) -> RequestSettings:
+    """RequestSettings from a loaded retrodig.yaml (its `requests:` and `smtp:` sections)."""
+    try:
+        return RequestSettings.model_validate({**(config.get("requests") or {}), "smtp": config.get("smtp")})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageError(f"setting requests.{'.'.join(map(str, first['loc']))} in the configuration: "
+                         f"{first['msg']}") from None
+
+
+class Country(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    deadline_days: int = Field(ge=1, le=365)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class EmbargoRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    doc_types: tuple[str, ...]
+    years: int = Field(ge=1, le=200)
+    allowed: tuple[Literal["self", "relative", "representative", "other"], ...] = ("self",)
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    countries: dict[str, Country]
+    embargo: tuple[EmbargoRule, ...] = ()
+
+
+@functools.cache
+def load_policy(configs_dir: Path) -> Policy:
+    path = Path(configs_dir) / POLICY_FILE
+    try:
+        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise UsageError(f"{path}: {exc}") from exc

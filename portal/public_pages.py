@@ -1,0 +1,108 @@
+"""The citizens' public pages (no login): service cards, the request form, tracking, the answer to a
+question from the archive, the satisfaction question, downloads, and the verification of a copy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.datastructures import UploadFile
+
+from .citizens.cards import RELATIONS, FormErrors
+from .citizens.desk import Upload
+from .security import check_csrf, client_address
+from .web import language_of, render
+
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+
+CardId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,59}$")]
+# Tracking codes and download tokens are URL-safe base64; anything else is simply not found.
+Secret = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
+def _desk(request: Request):
+    return request.app.state.service.desk
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url)
+
+
+@router.get("/services")
+def services(request: Request):
+    return render(request, "services.html", cards=_desk(request).cards())
+
+
+@router.get("/services/{card_id}")
+def service(request: Request, card_id: CardId):
+    return _form(request, card_id)
+
+
+def _form(request: Request, card_id: str, values: dict | None = None, errors: dict | None = None, status: int = 200):
+    desk = _desk(request)
+    card = desk.card(card_id)
+    context = desk.context
+    return render(request, "service.html", status=status, card=card, values=values or {}, errors=errors or {},
+                  relations=RELATIONS, fee=context.currency(), deadline_days=context.deadline_days(card),
+                  settings=context.settings)
+
+
+@router.post("/services/{card_id}")
+async def submit(request: Request, card_id: CardId):
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    uploads = [Upload(key[5:], item.file) for key, item in form.multi_items()
+               if key.startswith("file_") and isinstance(item, UploadFile) and item.filename]
+    try:
+        filed, code = _desk(request).submit(card_id, values, uploads, language_of(request), client_address(request),
+                                            _base(request))
+    except FormErrors as refused:
+        return _form(request, card_id, values, refused.errors, status=400)
+    return RedirectResponse(f"/track/{code}?filed=1", status_code=303)
+
+
+@router.get("/track")
+def track_form(request: Request, code: str | None = None):
+    if code and code.strip():
+        return RedirectResponse(f"/track/{code.strip()}", status_code=303)
+    return render(request, "track.html")
+
+
+@router.get("/track/{code}")
+def tracking(request: Request, code: Secret, filed: bool = False, rated: bool = False):
+    desk = _desk(request)
+    filed_request = desk.track(code, client_address(request))
+    return render(request, "tracking.html", item=filed_request, card=desk.card(filed_request.service), code=code,
+                  filed=filed, rated=rated, settings=desk.context.settings)
+
+
+@router.post("/track/{code}/answer")
+def answer(request: Request, code: Secret, text: str = Form(max_length=4000)):
+    _desk(request).answer(code, client_address(request), text)
+    return RedirectResponse(f"/track/{code}", status_code=303)
+
+
+@router.post("/track/{code}/rating")
+def rate(request: Request, code: Secret, score: int = Form(ge=1, le=5), comment: str = Form("", max_length=1000)):
+    _desk(request).rate(code, client_address(request), score, comment)
+    return RedirectResponse(f"/track/{code}?rated=1", status_code=303)
+
+
+@router.get("/download/{token}")
+def download(request: Request, token: Secret):
+    path, name = _desk(request).download(token)
+    return FileResponse(path, media_type="application/pdf", filename=name)
+
+
+@router.get("/verify")
+def verify_form(request: Request, key: str | None = None):
+    if key and key.strip():
+        return RedirectResponse(f"/verify/{key.strip().lower()}", status_code=303)
+    return render(request, "verify.html", key=None, copy=None)
+
+
+@router.get("/verify/{key}")
+def verify(request: Request, key: str = Path(max_length=64)):
+    copy = _desk(request).verify(key)
+    return render(request, "verify.html", status=200 if copy else 404, key=key, copy=copy)

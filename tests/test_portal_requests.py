@@ -1,0 +1,204 @@
+"""Citizens' requests, the citizen's side, in-process on a real archive with a real SMTP server (aiosmtpd):
+service cards, the request form and its validation, attachments recognised by content, tracking codes that
+cannot be guessed, rate limits, and e-mail in the request's language."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pytest
+from PIL import Image
+
+from .portal_support import csrf_of, portal_client, sign_in
+from .requests_support import (
+    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, start_smtp, tracking_code,
+)
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def client(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(smtp.port)) as client:
+        yield client
+
+
+def _rows(archive, sql):
+    with sqlite3.connect(archive / "portal" / "portal.sqlite") as conn:
+        return conn.execute(sql).fetchall()
+
+
+# --- service cards ---------------------------------------------------------------------------------------
+
+def test_service_cards_are_public_in_every_language(client):
+    html = client.get("/services").text
+    for title in ("Copy of a building permit", "Copy of a property deed", "Copy of a council decision",
+                  "Extract from a civil-status register"):
+        assert title in html
+    polish = client.get("/services", headers={"Accept-Language": "pl"}).text
+    assert "Kopia pozwolenia na budowę" in polish and "Odpis z księgi stanu cywilnego" in polish
+    card = client.get("/services/property-deed-copy", headers={"Accept-Language": "ro"}).text
+    assert "Copie după un act de proprietate" in card
+    assert "20,00" in card and "RON" in card  # the fee, in the country's currency and the locale's way
+    assert "30 de zile" in card  # the legal deadline
+    assert "Certificat de moștenitor sau procură" in card  # a document to attach
+    uk = client.get("/services/civil-status-extract", headers={"Accept-Language": "uk"}).text
+    assert "Витяг з книги реєстрації актів цивільного стану" in uk and "Шлюб" in uk
+    assert client.get("/services/no-such-card").status_code == 404
+    assert client.get("/services/..%2F..%2Fretrodig").status_code == 404
+    api = client.get("/api/services").json()
+    assert {card["id"] for card in api} == {"building-permit-copy", "property-deed-copy", "council-decision-copy",
+                                            "civil-status-extract"}
+    assert api[0]["title"]["pl"]
+
+
+# --- filing a request ------------------------------------------------------------------------------------
+
+def test_a_request_filed_in_polish_gets_a_tracking_page_and_a_polish_email(client, portal_archive, smtp):
+    response = file_request(client, language="pl")
+    code = tracking_code(response)
+    assert len(code) >= 24
+    page = client.get(response.headers["location"], headers={"Accept-Language": "pl"})
+    assert page.status_code == 200
+    assert "przyjęty" in page.text and "Kopia pozwolenia na budowę" in page.text
+    assert "Odpowiedź do" in page.text  # the deadline
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "anna.nowak@example.pl" and message["From"] == "arhiva@primaria.example"
+    assert message["Subject"].startswith("Wniosek ") and "przyjęty" in message["Subject"]
+    assert message["Content-Language"] == "pl"
+    assert "Dzień dobry Anna Nowak" in body(message)
+    assert link_in(message, "/track/").endswith(f"/track/{code}")
+    # the attachment: kept under a generated name, with the type its content has
+    (request_id, stored, media_type), = _rows(portal_archive, "SELECT request_id, stored, media_type FROM "
+                                                              "request_attachments")
+    kept = portal_archive / "requests" / str(request_id) / stored
+    assert stored == "01-identity.jpg" and media_type == "image/jpeg"
+    assert kept.read_bytes() == identity_jpeg()
+    # the database keeps a digest of the code, never the code
+    database = (portal_archive / "portal" / "portal.sqlite").read_bytes()
+    assert code.encode() not in database
+
+
+def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp):
+    bad = {**PERMIT_FORM, "applicant": "", "email": "not-an-address", "year": "19x8", "relation": "cousin",
+           "address": "A" * 300, "consent": ""}
+    response = file_request(client, form=bad)
+    assert response.status_code == 400
+    for message in ("This field is required.", "Give an e-mail address such as name@example.com.",
+                    "Give a year such as 1974.", "Choose one of the options.", "This is too long.",
+                    "Your consent is needed to handle the request."):
+        assert message in response.text, message
+    assert 'value="not-an-address"' in response.text  # what was typed stays in the form
+    future = file_request(client, form={**PERMIT_FORM, "year": "2999"})
+    assert future.status_code == 400 and "Give a year such as 1974." in future.text
+    missing = file_request(client, files={})
+    assert missing.status_code == 400 and "This document is required." in missing.text
+    polish = file_request(client, form={**PERMIT_FORM, "email": ""}, language="pl")
+    assert "Podaj adres e-mail" in polish.text
+    assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+    assert not list((portal_archive / "requests").glob("*/*")) if (portal_archive / "requests").exists() else True
+    assert smtp.messages == []
+
+
+def _png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_attachments_are_recognised_by_their_content_not_their_name(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(smtp.port, attachment_mb=0.5)) as client:
+        html_as_pdf = file_request(client, files={"file_identity": ("id.pdf", b"<html><script>alert(1)</script>",
+                                                                    "application/pdf")})
+        assert html_as_pdf.status_code == 400 and "Only PDF, JPEG and PNG files are accepted." in html_as_pdf.text
+        damaged = file_request(client, files={"file_identity": ("id.png", _png_bytes()[:60], "image/png")})
+        assert damaged.status_code == 400 and "The file is damaged or cannot be opened." in damaged.text
+        big = file_request(client, files={"file_identity": ("id.jpg", identity_jpeg() + bytes(600_000), "image/jpeg")})
+        assert big.status_code == 400 and "The file is too large." in big.text
+        stray = file_request(client, files={"file_identity": ("id.jpg", identity_jpeg(), "image/jpeg"),
+                                            "file_passport": ("p.png", _png_bytes(), "image/png")})
+        assert stray.status_code == 400
+        assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+        assert not [p for p in (portal_archive / "requests").rglob("*") if p.is_file()]
+        # a PNG sent with a traversing name and a PDF's type is kept as what it is, under the portal's name
+        kept = file_request(client, files={"file_identity": ("../../../portal/portal.sqlite", _png_bytes(),
+                                                             "application/pdf")})
+        tracking_code(kept)
+        assert _rows(portal_archive, "SELECT stored, media_type FROM request_attachments") == [
+            ("01-identity.png", "image/png")]
+        assert (portal_archive / "portal" / "portal.sqlite").read_bytes().startswith(b"SQLite format")
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(smtp.port, attachment_mb=0.1,
+                                                                 attachments_max=1)) as client:
+        csrf = csrf_of(client.get("/services/building-permit-copy").text)
+        response = client.post("/services/building-permit-copy", data={**PERMIT_FORM, "csrf_token": csrf},
+                               files={"file_identity": ("id.jpg", b"\xff\xd8\xff" + b"0" * 1_300_000, "image/jpeg")})
+        assert response.status_code == 413
+
+
+def test_the_form_needs_its_csrf_token(client, portal_archive):
+    client.get("/services/building-permit-copy")
+    response = client.post("/services/building-permit-copy", data=PERMIT_FORM,
+                           files={"file_identity": ("id.jpg", identity_jpeg(), "image/jpeg")})
+    assert response.status_code == 403
+    forged = client.post("/services/building-permit-copy", data={**PERMIT_FORM, "csrf_token": "guessed"},
+                         files={"file_identity": ("id.jpg", identity_jpeg(), "image/jpeg")})
+    assert forged.status_code == 403
+    assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+
+
+def test_submissions_per_address_are_limited(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(smtp.port, submissions_per_hour=2)) as client:
+        tracking_code(file_request(client))
+        tracking_code(file_request(client))
+        third = file_request(client)
+        assert third.status_code == 429 and int(third.headers["retry-after"]) > 0
+
+
+# --- tracking --------------------------------------------------------------------------------------------
+
+def test_one_citizen_cannot_see_another_ones_request(client, portal_archive):
+    first = tracking_code(file_request(client))
+    second = tracking_code(file_request(client, form={**PERMIT_FORM, "applicant": "Maria Ionescu",
+                                                      "email": "maria@example.ro"}))
+    assert first != second
+    numbers = [row[0] for row in _rows(portal_archive, "SELECT number FROM requests ORDER BY id")]
+    assert numbers[0] in client.get(f"/track/{first}").text and numbers[1] not in client.get(f"/track/{first}").text
+    # request numbers and ids are not tracking codes; nor is anything short, padded or near a real code
+    for guess in [numbers[1], "2", first[:-1], first[:-1] + ("A" if first[-1] != "A" else "B"), first + "A",
+                  first.lower() if first != first.lower() else first.upper()]:
+        assert client.get(f"/track/{guess}").status_code in (404, 422), guess
+    assert client.get(f"/api/track/{second}").json()["number"] == numbers[1]
+    assert client.get("/api/track/AAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+
+
+def test_wrong_tracking_codes_are_limited_per_address(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(smtp.port, tracking_failures_per_hour=3)) as client:
+        code = tracking_code(file_request(client))
+        for n in range(3):
+            assert client.get(f"/track/wrongcode{n:015d}").status_code == 404
+        assert client.get(f"/track/{code}").status_code == 429  # even the right code waits now
+        assert client.get(f"/api/track/{code}").status_code == 429
+
+
+def test_citizen_text_is_shown_as_text(client, portal_archive):
+    hostile = {**PERMIT_FORM, "applicant": "<script>alert('x')</script> Nowak",
+               "details": "</textarea><img src=x onerror=alert(1)>"}
+    code = tracking_code(file_request(client, form=hostile))
+    sign_in(client, "clara")
+    for html in (client.get("/requests").text, client.get("/requests/1").text):
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert" in html
+    assert "&lt;/textarea&gt;&lt;img src=x" in client.get("/requests/1").text
+    client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
+    refused = file_request(client, form={**hostile, "email": "<b>x"})
+    assert "<img src=x" not in refused.text and "&lt;/textarea&gt;" in refused.text
+    assert client.get(f"/track/{code}").status_code == 200
