@@ -70,7 +70,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
         if _too_large(request):  # refused before a byte of the body is read
             return _error(request, 413, translations(language_of(request)).gettext(N_("The files are too large.")))
         response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)  # a route may be stricter (citizens' uploads: sandbox)
         response.headers.setdefault("Cache-Control", "no-store")  # pages show staff-only data
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         presession = getattr(request.state, "presession", None)

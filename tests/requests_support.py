@@ -48,8 +48,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_smtp() -> tuple[Controller, Inbox]:
-    inbox = Inbox(free_port())
+def start_smtp(port: int | None = None) -> tuple[Controller, Inbox]:
+    inbox = Inbox(port or free_port())
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
     return controller, inbox

@@ -1,0 +1,333 @@
+"""Citizens' requests, the clerks' side, in-process on a real archive with a real SMTP server (aiosmtpd): the
+queue and its filters, status changes that e-mail the citizen in the request's language, asking for more
+information, linking the record found by search, redaction review, embargo refusal, fees, delivery of the
+redacted certified copy with a download link that expires and counts, verification, satisfaction, metrics,
+the REST API, and what a visitor without a session cannot reach."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import pytest
+
+from .portal_support import csrf_of, only_document, portal_client, sign_in, token
+from .requests_support import (
+    PERMIT_FORM, body, file_request, free_port, link_in, request_settings, set_in_portal_db, start_smtp,
+    tracking_code,
+)
+
+BIRTH_FORM = {"applicant": "Elena Marin", "email": "elena@example.ro", "relation": "other", "event": "birth",
+              "person": "Ion Popescu", "year": "1980", "delivery": "electronic", "consent": "yes"}
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def client(requests_archive, smtp):
+    with portal_client(requests_archive, requests=request_settings(smtp.port, download_limit=2)) as client:
+        yield client
+
+
+@pytest.fixture
+def permit(requests_archive):
+    return only_document(requests_archive, "pozwolenie-12-1978.png")
+
+
+@pytest.fixture
+def birth(requests_archive):
+    return only_document(requests_archive, "certificat-nastere-1980.png")
+
+
+def _post(client, path, **data):
+    return client.post(path, data={"csrf_token": token(client, "/requests"), **data})
+
+
+def _file_and_sign_in(client, form=None, card="building-permit-copy", language="pl"):
+    code = tracking_code(file_request(client, card=card, form=form, language=language))
+    sign_in(client, "clara")
+    return code
+
+
+# --- who may see what ------------------------------------------------------------------------------------
+
+def test_staff_pages_need_a_session(client, permit):
+    code = tracking_code(file_request(client))
+    for path in ["/requests", "/requests/1", "/requests/1/attachments/1", f"/requests/1/records/{permit}",
+                 "/metrics"]:
+        response = client.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+    for path in ["/api/requests", "/api/requests/1", "/api/metrics"]:
+        assert client.get(path).status_code == 401, path
+    csrf = csrf_of(client.get("/services").text)  # a visitor's own (pre-session) token does not help
+    for path in ["/requests/1/status", "/requests/1/deliver", "/requests/1/records", "/requests/1/assign"]:
+        response = client.post(path, data={"csrf_token": csrf, "status": "refused", "message": "x",
+                                           "document": permit})
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+    assert client.get(f"/track/{code}").status_code == 200  # still received, untouched
+    assert "received" in client.get(f"/api/track/{code}").json()["status"]
+
+
+TRAVERSALS = [
+    "/requests/1/attachments/..%2F..%2Fportal%2Fportal.sqlite",
+    "/requests/1/attachments/%2e%2e%2fsecret.key",
+    "/requests/1/attachments/2",
+    "/requests/2/attachments/1",
+    "/requests/..%2F..%2Fetc%2Fpasswd",
+    "/requests/1/records/..%2F..%2Fretrodig.yaml",
+    "/download/..%2F..%2Fportal%2Fportal.sqlite",
+    "/download/..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    "/download/%2e%2e%2f%2e%2e%2fcopies%2fregistry.sqlite",
+    "/track/..%2F..%2Fportal%2Fsecret.key",
+    "/verify/..%2F..%2Fcopies%2Fregistry.sqlite",
+]
+
+
+def test_request_file_routes_stay_inside_the_archive(client):
+    tracking_code(file_request(client))
+    sign_in(client, "clara")
+    for path in TRAVERSALS:
+        response = client.get(path)
+        assert response.status_code in (404, 422), (path, response.status_code)
+        assert b"SQLite format" not in response.content and b"root:" not in response.content
+
+
+def test_attachments_reach_clerks_only_as_downloads_of_their_real_type(client, requests_archive):
+    _file_and_sign_in(client)
+    response = client.get("/requests/1/attachments/1")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert "sandbox" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- working a request -----------------------------------------------------------------------------------
+
+def test_every_status_change_emails_the_citizen_in_the_requests_language(client, smtp, permit):
+    code = _file_and_sign_in(client)
+    queue = client.get("/requests").text
+    assert "Anna Nowak" in queue and "overdue" not in queue.split("<tbody>")[1]
+    assert _post(client, "/requests/1/assign", clerk="clara").status_code == 303
+    assert "clara" in client.get("/requests", params={"assigned": "clara"}).text
+    assert "Anna Nowak" not in client.get("/requests", params={"assigned": "-"}).text
+    assert _post(client, "/requests/1/status", status="searching").status_code == 303
+    # asking the citizen needs the question; the citizen answers on the tracking page
+    assert _post(client, "/requests/1/status", status="needs_info").status_code == 409
+    assert _post(client, "/requests/1/status", status="needs_info",
+                 message="Proszę podać numer działki.").status_code == 303
+    page = client.get(f"/track/{code}", headers={"Accept-Language": "pl"}).text
+    assert "Proszę podać numer działki." in page and "Archiwum potrzebuje więcej informacji" in page
+    citizen_csrf = csrf_of(page)
+    client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr 1234/5."})
+    detail = client.get("/requests/1").text
+    assert "Działka nr 1234/5." in detail and "being searched" in detail
+    # found needs a linked record
+    assert _post(client, "/requests/1/status", status="found").status_code == 409
+    assert _post(client, "/requests/1/status", status="delivered").status_code == 409  # not a clerk's button here
+    subjects = [m["Subject"] for m in smtp.wait_for(3)]
+    assert len(subjects) == 3 and all(s.startswith("Wniosek 20") for s in subjects)
+    assert "szukamy w archiwum" in subjects[1] and "potrzebujemy więcej informacji" in subjects[2]
+    assert "Proszę podać numer działki." in body(smtp.messages[2])
+    assert link_in(smtp.messages[2], "/track/").endswith(code)  # every message carries the tracking link
+
+
+def test_clerk_finds_the_record_reviews_redactions_and_delivers_a_certified_copy(client, smtp, permit,
+                                                                                  requests_archive, tmp_path):
+    code = _file_and_sign_in(client)
+    _post(client, "/requests/1/status", status="searching")
+    detail = client.get("/requests/1").text  # the search is made from the request's own fields
+    assert 'value="ul. Mickiewicza 5, Przemyśl Jan Kowalski"' in detail
+    assert f'name="document" value="{permit}"' in detail
+    assert _post(client, "/requests/1/records", document=permit).status_code == 303
+    _post(client, "/requests/1/status", status="found")
+    # the proposals include the PESEL (found by its checksum)
+    review = client.get(f"/requests/1/records/{permit}")
+    assert review.status_code == 200 and 'class="redaction-box' in review.text
+    assert "Polish personal number (PESEL)" in review.text and "44051401359" in review.text
+    # delivering before the redactions are confirmed is refused
+    assert _post(client, "/requests/1/deliver").status_code == 409
+    # the clerk adds a box over the street address, then confirms
+    street = _line_box(client, permit, "Mickiewicza")
+    added = _post(client, f"/requests/1/records/{permit}/pages/1/boxes/new", x=street[0], y=street[1],
+                  w=street[2] - street[0], h=street[3] - street[1])
+    assert added.status_code == 303
+    off_page = _post(client, f"/requests/1/records/{permit}/pages/1/boxes/new", x=1, y=1, w=99999, h=5)
+    assert off_page.status_code == 409
+    assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
+    assert _post(client, "/requests/1/deliver").status_code == 303
+    # the citizen's tracking page says delivered, and the e-mail carries the download link
+    assert "wydany" in client.get(f"/track/{code}", headers={"Accept-Language": "pl"}).text
+    mail = smtp.messages[-1]
+    assert "Twoja kopia" in mail["Subject"]
+    link = link_in(mail, "/download/")
+    path = link.split("testserver", 1)[1]
+    client.cookies.clear()  # the citizen is not signed in
+    pdf = client.get(path)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf" and "attachment" in pdf.headers["content-disposition"]
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", str(copy), "-"], capture_output=True, text=True, check=True).stdout
+    assert "44051401359" not in text and "Mickiewicza" not in text
+    assert "Pozwolenie" in text and "budowę" in text  # the rest of the page is still there
+    # the verification page confirms the copy by its id (from the register) and by its hash
+    digest = hashlib.sha256(pdf.content).hexdigest()
+    verified = client.get(f"/verify/{digest}")
+    assert verified.status_code == 200 and "This copy was issued by the archive." in verified.text
+    number = client.get(f"/api/track/{code}").json()["number"]
+    assert digest in verified.text and number in verified.text and permit in verified.text
+    copy_id = client.get(f"/api/verify/{digest}").json()["copy_id"]
+    assert client.get(f"/verify/{copy_id}").status_code == 200
+    assert client.get("/verify/" + "0" * 64).status_code == 404
+    # the link counts: the limit is 2
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 410
+
+
+def _line_box(client, doc, word):
+    page = client.get(f"/api/documents/{doc}/pages/1").json()
+    line = next(line for line in page["lines"] if word in line["text"])
+    return line["bbox"]
+
+
+def _deliver_permit(client, permit):
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    _post(client, f"/requests/1/records/{permit}/confirm")
+    assert _post(client, "/requests/1/deliver").status_code == 303
+
+
+def test_an_expired_link_is_refused_and_works_only_for_its_copy(client, smtp, permit, requests_archive):
+    _file_and_sign_in(client)
+    _deliver_permit(client, permit)
+    path = link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]
+    token = path.rsplit("/", 1)[1]
+    for other in (token[:-1] + ("A" if token[-1] != "A" else "B"), token[::-1], token[:20]):
+        assert client.get(f"/download/{other}").status_code == 404
+    set_in_portal_db(requests_archive, "UPDATE issued_copies SET expires = expires - 30 * 86400")  # time passes
+    gone = client.get(path)
+    assert gone.status_code == 410 and b"%PDF" not in gone.content
+    assert "expired" in gone.text
+    assert client.get(path, headers={"Accept-Language": "uk"}).status_code == 410
+
+
+def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, smtp, birth):
+    _file_and_sign_in(client, form=BIRTH_FORM, card="civil-status-extract", language="ro")
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=birth)
+    _post(client, "/requests/1/status", status="found")
+    set_paid = _post(client, "/requests/1/status", status="awaiting_payment")
+    assert set_paid.status_code == 303
+    _post(client, "/requests/1/status", status="paid")
+    _post(client, f"/requests/1/records/{birth}/confirm")
+    detail = client.get("/requests/1").text  # OCR found no year in it: young until a clerk says otherwise
+    assert "Delivery is refused: embargo" in detail and 'class="primary deliver" disabled' in detail
+    assert "Civil-status record from an unknown year" in detail and "Set the record&#39;s years" in detail
+    sign_in(client, "ana")  # an archivist sets the record's year in the catalog
+    client.post(f"/documents/{birth}/metadata", data={"csrf_token": token(client, f"/documents/{birth}"),
+                                                      "field": "years", "value": "1980"})
+    detail = client.get("/requests/1").text
+    assert "Civil-status record from 1980" in detail and "younger than 100 years" in detail
+    assert "Third parties may have it from 2080." in detail and "Legal representative" in detail
+    refused = _post(client, "/requests/1/deliver")
+    assert refused.status_code == 409 and "Delivery refused" in refused.text and birth in refused.text
+    assert client.get("/api/requests/1").json()["embargoes"][0]["until"] == 2080
+    assert client.get("/api/requests/1").json()["status"] == "paid" and not client.get("/api/requests/1").json()["copies"]
+    assert all("copia" not in m["Subject"] for m in smtp.messages)
+
+
+def test_the_person_concerned_may_have_the_young_record(client, smtp, birth):
+    _file_and_sign_in(client, form={**BIRTH_FORM, "relation": "self"}, card="civil-status-extract", language="ro")
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=birth)
+    _post(client, "/requests/1/status", status="found")
+    assert _post(client, f"/requests/1/records/{birth}/confirm").status_code == 303
+    assert _post(client, "/requests/1/deliver").status_code == 409  # the fee first
+    _post(client, "/requests/1/status", status="awaiting_payment")
+    assert "10,00" in body(smtp.messages[-1]) and "RON" in body(smtp.messages[-1])
+    _post(client, "/requests/1/status", status="paid")
+    assert _post(client, "/requests/1/deliver").status_code == 303
+    assert "Cererea 20" in smtp.messages[-1]["Subject"] and "copia dumneavoastră" in smtp.messages[-1]["Subject"]
+
+
+def test_refusal_needs_a_reason_and_closes_the_request(client, smtp):
+    code = _file_and_sign_in(client)
+    assert _post(client, "/requests/1/status", status="refused").status_code == 409
+    assert _post(client, "/requests/1/status", status="refused",
+                 message="Nie jest Pani właścicielką <działki>.").status_code == 303
+    page = client.get(f"/track/{code}").text
+    assert "Nie jest Pani właścicielką &lt;działki&gt;." in page
+    assert "Nie jest Pani właścicielką <działki>." in body(smtp.messages[-1])  # plain text mail, as written
+    assert _post(client, "/requests/1/status", status="searching").status_code == 409  # closed
+    assert "refused" in client.get("/requests", params={"status": "all"}).text
+    assert "Anna Nowak" not in client.get("/requests").text  # open ones only by default
+
+
+def test_overdue_requests_are_flagged_and_filtered(client, requests_archive):
+    _file_and_sign_in(client)
+    tracking_code(file_request(client, form={**PERMIT_FORM, "applicant": "Piotr Zieliński"}))
+    set_in_portal_db(requests_archive, "UPDATE requests SET deadline = deadline - 40 * 86400 WHERE id = 1")
+    overdue = client.get("/requests", params={"overdue": "true"}).text
+    assert "Anna Nowak" in overdue and "Piotr Zieliński" not in overdue
+    assert 'class="request-row overdue"' in client.get("/requests").text
+    assert client.get("/api/metrics").json()["overdue"] == 1
+
+
+def test_satisfaction_once_after_delivery_and_the_metrics(client, smtp, permit):
+    code = _file_and_sign_in(client)
+    csrf = csrf_of(client.get(f"/track/{code}").text)
+    assert "How satisfied" not in client.get(f"/track/{code}").text  # not before delivery
+    _deliver_permit(client, permit)
+    page = client.get(f"/track/{code}").text
+    assert "How satisfied are you with this service?" in page
+    client.post(f"/track/{code}/rating", data={"csrf_token": csrf, "score": "4", "comment": "Szybko <b>i</b> sprawnie"})
+    client.post(f"/track/{code}/rating", data={"csrf_token": csrf, "score": "1", "comment": "second try"})
+    page = client.get(f"/track/{code}").text
+    assert "Your rating: 4 of 5" in page and "How satisfied" not in page
+    assert "Szybko &lt;b&gt;i&lt;/b&gt; sprawnie" in client.get("/requests/1").text
+    metrics = client.get("/api/metrics").json()
+    assert metrics["by_status"]["delivered"] == 1 and metrics["satisfaction"] == 4.0
+    assert metrics["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+    assert metrics["median_days_to_deliver"] is not None and metrics["median_days_to_deliver"] < 0.1
+    html = client.get("/metrics").text
+    assert "Service metrics" in html and "4.0 / 5" in html
+
+
+def test_rest_api_for_requests(client, permit):
+    _file_and_sign_in(client)
+    csrf = client.get("/api/session").json()["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    queue = client.get("/api/requests", params={"status": "received"}).json()
+    assert queue["total"] == 1 and queue["items"][0]["applicant"] == "Anna Nowak"
+    assert client.post("/api/requests/1/status", json={"status": "searching"}).status_code == 403  # no token
+    assert client.post("/api/requests/1/status", json={"status": "searching"}, headers=headers).status_code == 204
+    assert client.post("/api/requests/1/records", json={"document": permit}, headers=headers).status_code == 204
+    assert client.post("/api/requests/1/status", json={"status": "refused"}, headers=headers).status_code == 409
+    assert client.get("/api/requests/1").json()["records"][0]["document"] == permit
+    schema = client.get("/openapi.json").json()["paths"]
+    for path in ["/api/services", "/api/track/{code}", "/api/verify/{key}", "/api/requests",
+                 "/api/requests/{request_id}", "/api/requests/{request_id}/status", "/api/requests/{request_id}/deliver",
+                 "/api/metrics"]:
+        assert path in schema, path
+
+
+def test_mail_that_cannot_be_sent_waits_and_goes_with_the_next_one(requests_archive):
+    port = free_port()  # nothing listens there yet: the mail server is down
+    with portal_client(requests_archive, requests=request_settings(port)) as client:
+        _file_and_sign_in(client)
+        detail = client.get("/requests/1").text
+        assert "E-mail not sent yet" in detail and "ConnectionRefusedError" in detail
+        controller, inbox = start_smtp(port)  # the server is back
+        try:
+            _post(client, "/requests/1/status", status="searching")
+            first, second = inbox.wait_for(2)
+            assert first["Subject"].endswith("przyjęty") and second["Subject"].endswith("szukamy w archiwum")
+        finally:
+            controller.stop()
+        assert "E-mail not sent yet" not in client.get("/requests/1").text
