@@ -1,0 +1,174 @@
+"""Citizens' requests in a real browser (Debian's chromium through Playwright), with uvicorn and a real SMTP
+server: a citizen files a request in Polish, a clerk finds the record, confirms the proposed redactions and
+delivers; the citizen's tracking page says delivered, the e-mailed link downloads the signed PDF, the
+verification page confirms it, and the link, once expired, is refused. Screenshots in
+test-artifacts/portal/requests-*.png (look at them)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import uvicorn
+
+from portal.settings import PortalSettings
+from portal.web import create_app
+
+from .conftest import REPO
+from .portal_support import PASSWORDS, add_staff, only_document
+from .requests_support import (
+    free_port, identity_jpeg, link_in, portal_options, request_settings, set_in_portal_db, start_smtp,
+)
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts" / "portal"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def portal_url(requests_archive, smtp):
+    add_staff(requests_archive)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = PortalSettings(options=portal_options(requests_archive, verify_url=f"{url}/verify"),
+                              requests=request_settings(smtp.port, public_url=url))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"requests-{name}.png"), full_page=True)
+
+
+def _validate_signature(data: bytes, archive):
+    """pyHanko's validator, trusting the archive's demo certificate (made by the copy core)."""
+    import io
+
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    _, certificate, _ = pkcs12.load_key_and_certificates((archive / "copies" / "demo-signing.p12").read_bytes(), None)
+    root = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+    signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+    return signature.sig_object["/SubFilter"], validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
+
+
+def test_a_citizen_asks_in_polish_and_downloads_the_certified_copy(browser, portal_url, smtp, requests_archive,
+                                                                    tmp_path):
+    from playwright.sync_api import expect
+
+    permit = only_document(requests_archive, "pozwolenie-12-1978.png")
+    identity = tmp_path / "dowod.jpg"
+    identity.write_bytes(identity_jpeg())
+
+    # --- the citizen, in Polish --------------------------------------------------------------------------
+    citizen = browser.new_context(viewport={"width": 1280, "height": 900}, locale="pl-PL").new_page()
+    citizen.goto(portal_url + "/services")
+    expect(citizen.locator("html")).to_have_attribute("lang", "pl")
+    shot(citizen, "01-services-pl")
+    citizen.click("text=Kopia pozwolenia na budowę")
+    citizen.fill("input[name=applicant]", "Anna Nowak")
+    citizen.fill("input[name=email]", "anna.nowak@example.pl")
+    citizen.select_option("select[name=relation]", "self")
+    citizen.fill("input[name=address]", "ul. Mickiewicza 5, Przemyśl")
+    citizen.fill("input[name=owner]", "Jan Kowalski")
+    citizen.fill("input[name=year]", "1978")
+    citizen.set_input_files("input[name=file_identity]", str(identity))
+    citizen.check("input[name=consent]")
+    shot(citizen, "02-form-pl")
+    citizen.click("form.request button.primary")
+    expect(citizen.locator("strong.status")).to_have_text("przyjęty")
+    tracking = citizen.url.split("?")[0]
+    shot(citizen, "03-tracking-received-pl")
+    (received,) = smtp.wait_for(1)
+    assert "przyjęty" in received["Subject"] and link_in(received, "/track/") == tracking
+
+    # --- the clerk -----------------------------------------------------------------------------------------
+    clerk = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB").new_page()
+    clerk.goto(portal_url + "/requests")
+    clerk.fill("input[name=name]", "clara")
+    clerk.fill("input[name=password]", PASSWORDS["clara"])
+    clerk.click("button.primary")
+    expect(clerk.locator("tr.request-row")).to_have_count(1)
+    shot(clerk, "04-queue")
+    clerk.click("tr.request-row a")
+    clerk.click("button[value=searching]")
+    hit = clerk.locator("li.hit", has_text="Pozwolenie na budowę nr 12/1978")
+    expect(hit).to_have_count(1)  # found by the search made from the request's own fields
+    shot(clerk, "05-request-search")
+    hit.locator("button.link-record").click()
+    clerk.click("button[value=found]")
+    clerk.click("a.review-redactions")
+    boxes = clerk.locator("rect.redaction-box")
+    assert boxes.count() >= 1
+    expect(clerk.locator("table.boxes")).to_contain_text("44051401359")
+    clerk.wait_for_load_state("networkidle")
+    image, box = clerk.locator(".scan img").bounding_box(), boxes.first.bounding_box()
+    assert image["x"] <= box["x"] < box["x"] + box["width"] <= image["x"] + image["width"]
+    shot(clerk, "06-redaction-review")
+    clerk.click("button.confirm-redactions")
+    expect(clerk.locator(".confirmed")).to_contain_text("clara")
+    clerk.click("button.deliver")
+    expect(clerk.locator("strong.status")).to_have_text("delivered")
+    shot(clerk, "07-delivered")
+
+    # --- the citizen again: delivered, the link, the verification -------------------------------------------
+    citizen.goto(tracking)
+    expect(citizen.locator("strong.status")).to_have_text("wydany")
+    shot(citizen, "08-tracking-delivered-pl")
+    delivered = smtp.messages[-1]
+    assert delivered["Content-Language"] == "pl" and "Twoja kopia" in delivered["Subject"]
+    link = link_in(delivered, "/download/")
+    assert link.startswith(portal_url)
+    download = citizen.context.request.get(link)
+    assert download.status == 200 and download.headers["content-type"] == "application/pdf"
+    pdf = download.body()
+    with ThreadPoolExecutor(1) as thread:  # pyHanko runs its own event loop; Playwright's holds this thread
+        sub_filter, status = thread.submit(_validate_signature, pdf, requests_archive).result()
+    assert sub_filter == "/ETSI.CAdES.detached" and status.intact and status.valid
+    assert b"44051401359" not in pdf
+    citizen.click("text=Sprawdź tę kopię")
+    expect(citizen.locator("p.verified")).to_have_text("Tę kopię wydało archiwum.")
+    expect(citizen.locator("code.sha256")).to_have_text(hashlib.sha256(pdf).hexdigest())
+    shot(citizen, "09-verified-pl")
+
+    # --- two weeks later the link has expired --------------------------------------------------------------
+    set_in_portal_db(requests_archive, "UPDATE issued_copies SET expires = expires - 15 * 86400")
+    expired = citizen.goto(link)
+    assert expired.status == 410
+    expect(citizen.locator("p.error")).to_contain_text("wygasł")
+    shot(citizen, "10-expired-link-pl")
