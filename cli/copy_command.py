@@ -27,7 +27,7 @@ def register(cli: click.Group) -> None:
     @click.option("--certify", is_flag=True, help="Stamp, QR code, PAdES signature and an entry in the register.")
     @click.option("--lang", "language", type=click.Choice(LANGUAGES), default="en", show_default=True,
                   help="Language of the certification stamp.")
-    @click.option("--request-number", default="", help="The citizen's request number (needed with --certify).")
+    @click.option("--request-number", default="", help="The citizen's request number, printed in the stamp (without it: the date of issue only).")
     @click.option("--date", "issued", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="Date on the stamp (default: today).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,

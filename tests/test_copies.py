@@ -270,14 +270,21 @@ def test_certified_copy_is_stamped_signed_and_registered(civil_archive, tmp_path
     assert verify_copy_file(options, bytes(damaged)) is None
 
 
-def test_certified_copy_needs_request_number_and_known_language(civil_archive, tmp_path):
+def test_certified_copy_needs_a_known_language(civil_archive, tmp_path):
     options = _options(civil_archive)
-    with pytest.raises(UsageError, match="request number"):
-        make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro")
     with pytest.raises(UsageError, match="language 'de'"):
         make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="de",
                   request_number="1")
     assert not (tmp_path / "a.pdf").exists()
+
+
+def test_a_certified_copy_without_a_request_says_when_it_was_issued(civil_archive, tmp_path):
+    # `retrodig copy DOC --certify --lang ro` at the counter: no online request, so no request number.
+    made = make_copy(_options(civil_archive), civil_archive["ro"], [], tmp_path / "a.pdf", certify=True,
+                     language="ro", issued=date(2025, 6, 1))
+    text = _pdftotext(tmp_path / "a.pdf")
+    assert "Conform cu originalul" in text and "Eliberată la 01.06.2025" in text and "Cererea nr" not in text
+    assert made.issued.request_number == ""
 
 
 # --- the CLI twin, with a configured certificate -----------------------------------------------------

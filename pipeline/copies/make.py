@@ -127,8 +127,6 @@ def _check_certification(options: Options, language: str, request_number: str) -
     if language not in stamp_languages(options.configs_dir):
         raise UsageError(f"no certification text for language '{language}' "
                          f"(languages: {', '.join(stamp_languages(options.configs_dir))})")
-    if not request_number.strip():
-        raise UsageError("a certified copy needs the request number (--request-number)")
 
 
 def _as_pdfa(data: bytes, info: PdfInfo) -> bytes:

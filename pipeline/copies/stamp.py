@@ -44,4 +44,6 @@ def make_stamp(configs_dir: Path, language: str, request_number: str, issued: da
         raise UsageError(f"no certification text for language '{language}' "
                          f"(languages: {', '.join(stamp_languages(configs_dir))})")
     values = {"number": request_number, "date": issued.strftime("%d.%m.%Y"), "copy": copy_id, "url": url}
-    return Stamp(texts["title"], tuple(texts[key].format(**values) for key in ("request", "copy", "verify")), url)
+    # A copy made at the counter (no online request) says only when it was issued.
+    first = "request" if request_number.strip() else "issued"
+    return Stamp(texts["title"], tuple(texts[key].format(**values) for key in (first, "copy", "verify")), url)
