@@ -331,3 +331,21 @@ def test_mail_that_cannot_be_sent_waits_and_goes_with_the_next_one(requests_arch
         finally:
             controller.stop()
         assert "E-mail not sent yet" not in client.get("/requests/1").text
+
+
+def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
+    code = _file_and_sign_in(client, form={**PERMIT_FORM, "delivery": "counter"}, language="en")
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    _post(client, "/requests/1/status", status="needs_info", message="Which floor plan do you need?")
+    client.post(f"/track/{code}/answer", data={"csrf_token": token(client, f"/track/{code}"), "text": "All."})
+    assert client.get("/api/requests/1").json()["status"] == "found"  # back where the question was asked
+    _post(client, f"/requests/1/records/{permit}/confirm")
+    assert _post(client, "/requests/1/deliver").status_code == 303
+    ready = smtp.messages[-1]
+    assert ready["Subject"].endswith("your copy is ready at the counter") and "/download/" not in body(ready)
+    assert client.get("/api/requests/1").json()["status"] == "ready"
+    assert _post(client, "/requests/1/handover").status_code == 303
+    assert "collected your copy at the archive's counter" in body(smtp.messages[-1])
+    assert client.get(f"/api/track/{code}").json()["status"] == "delivered"

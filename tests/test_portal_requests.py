@@ -202,3 +202,29 @@ def test_citizen_text_is_shown_as_text(client, portal_archive):
     refused = file_request(client, form={**hostile, "email": "<b>x"})
     assert "<img src=x" not in refused.text and "&lt;/textarea&gt;" in refused.text
     assert client.get(f"/track/{code}").status_code == 200
+
+
+# --- settings from the archive's retrodig.yaml ------------------------------------------------------------
+
+def test_requests_and_smtp_settings_come_from_retrodig_yaml(portal_archive, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from pipeline.errors import UsageError
+    from pipeline.options import Options
+    from portal.settings import PortalSettings
+    from portal.web import create_app
+
+    (portal_archive / "retrodig.yaml").write_text(
+        "requests: {country: PL, download_days: 3, public_url: 'https://archiwum.przemysl.example'}\n"
+        "smtp: {host: smtp.example, port: 465, security: tls, sender: archiwum@przemysl.example,"
+        " username: archiwum, password: {$env: RETRODIG_TEST_SMTP}}\n", encoding="utf-8")
+    monkeypatch.delenv("RETRODIG_CONFIG", raising=False)
+    settings = create_app(PortalSettings(options=Options(archive=portal_archive))).state.service.desk.context.settings
+    assert (settings.country, settings.download_days, settings.smtp.security) == ("PL", 3, "tls")
+    assert settings.smtp.password.env == "RETRODIG_TEST_SMTP"  # a reference, read only when sending
+    result = CliRunner().invoke(cli, ["--archive", str(portal_archive), "search", "cluj"])
+    assert result.exit_code == 0, result.output  # the other commands accept the portal's sections
+    (portal_archive / "retrodig.yaml").write_text("requests: {country: Poland}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="requests.country"):
+        create_app(PortalSettings(options=Options(archive=portal_archive)))

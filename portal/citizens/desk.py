@@ -199,13 +199,13 @@ class RequestDesk:
         return request
 
     def answer(self, code: str, address: str, text: str) -> Request:
-        """The citizen's answer to a question from the archive: the request goes back to being searched."""
+        """The citizen's answer to a question from the archive: the request goes back to where it was."""
         request = self.track(code, address)
         text = text.replace("\r\n", "\n").strip()[:4000]
         if request.status != "needs_info" or not text:
             return request
         with self.store.connect() as conn:
-            self.store.add_event(conn, request.id, "searching", "citizen", "answer", text)
+            self.store.add_event(conn, request.id, _status_before_question(request), "citizen", "answer", text)
         return self.store.get(request.id)
 
     def rate(self, code: str, address: str, score: int, comment: str) -> bool:
@@ -235,6 +235,13 @@ class RequestDesk:
         if not (len(key) == 16 or len(key) == 64) or any(c not in "0123456789abcdef" for c in key):
             return None
         return deliveries.verify(self.context.options, key)
+
+
+def _status_before_question(request: Request) -> str:
+    statuses = [event.status for event in request.events if event.kind == "status"]
+    asked = len(statuses) - 1 - statuses[::-1].index("needs_info")
+    earlier = [status for status in statuses[:asked] if status != "needs_info"]
+    return earlier[-1] if earlier and earlier[-1] != "received" else "searching"
 
 
 def _text(value: str, limit: int, name: str, errors: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ BODIES = {
     "paid": N_("We received your payment. The copy is being prepared."),
     "ready": N_("Your copy is ready. You can collect it at the archive's counter; bring your identity document."),
     "delivered": N_("Your copy is ready."),
+    "handed_over": N_("You collected your copy at the archive's counter. Thank you."),
     "refused": N_("We cannot give you the copy you asked for."),
 }
 
@@ -38,7 +39,8 @@ def compose(status: str, language: str, values: dict, message: str | None, links
     `links` are (download url, expiry) pairs of the copies delivered; `message` is the clerk's own text."""
     gettext = translations(language).gettext
     subject = gettext(SUBJECTS[status]) % values
-    parts = [gettext(N_("Hello %(applicant)s,")) % values, gettext(BODIES[status]) % values]
+    text = BODIES["handed_over" if status == "delivered" and not links else status]
+    parts = [gettext(N_("Hello %(applicant)s,")) % values, gettext(text) % values]
     if message:
         parts.append(gettext(N_("Message from the archive:")) + "\n" + message)
     for url, expires in links:
