@@ -120,8 +120,11 @@ def test_every_status_change_emails_the_citizen_in_the_requests_language(client,
     assert _post(client, "/requests/1/status", status="needs_info").status_code == 409
     assert _post(client, "/requests/1/status", status="needs_info",
                  message="Proszę podać numer działki.").status_code == 303
+    _post(client, "/requests/1/note", text="Internal: the applicant called twice.")
     page = client.get(f"/track/{code}", headers={"Accept-Language": "pl"}).text
     assert "Proszę podać numer działki." in page and "Archiwum potrzebuje więcej informacji" in page
+    assert "Internal: the applicant called twice." not in page and "assigned to" not in page
+    assert "Internal" not in str(client.get(f"/api/track/{code}").json())
     citizen_csrf = csrf_of(page)
     client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr 1234/5."})
     detail = client.get("/requests/1").text
