@@ -45,9 +45,9 @@ def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
     if keys:
         options.append({"match": {"keys": {"query": " ".join(keys)}}})
     if fuzzy:
-        # One edit (two in a long word; insertion, deletion, substitution: no transpositions) from any letter
-        # on, as the embedded index finds them; an OCR misreading of the first letter is as common as any other.
-        options.append({"fuzzy": {"text": {"value": word, "fuzziness": term.fuzzy_distance, "prefix_length": 0,
+        # One edit (insertion, deletion, substitution: no transpositions) from any letter on, as the embedded
+        # index finds them; an OCR misreading of the first letter is as common as any other.
+        options.append({"fuzzy": {"text": {"value": word, "fuzziness": 1, "prefix_length": 0,
                                            "transpositions": False, "max_expansions": MAX_FUZZY_CANDIDATES,
                                            "boost": FUZZY_BOOST}}})
     return {"dis_max": {"queries": options, "tie_breaker": 0.3}}

@@ -148,11 +148,11 @@ class EmbeddedSearch:
         fuzzy = query.fuzzy and any(term.fuzzy_eligible() for term in terms)
         strict = with_filters(self._schema, terms_query(self._schema, terms, fuzzy=False), query)
         loose = with_filters(self._schema, terms_query(self._schema, terms, fuzzy=True), query) if fuzzy else strict
-        # Exact and inflected matches first; pages found only through OCR-error tolerance form a tier below.
-        exact = searcher.search(strict, max(1, query.limit), count=True, offset=query.offset)
-        total = searcher.search(loose, 1, count=True).count if fuzzy else exact.count
+        facets, total = facet_counts(searcher, loose)
         if total == 0:
             return SearchResults(total=0, hits=(), facets={})
+        # Exact and inflected matches first; pages found only through OCR-error tolerance form a tier below.
+        exact = searcher.search(strict, max(1, query.limit), count=fuzzy, offset=query.offset)
         found = [(score, address) for score, address in exact.hits][:query.limit]
         if fuzzy and len(found) < query.limit and total > exact.count:
             rest = searcher.search(without(loose, strict), query.limit - len(found), count=False,
@@ -161,7 +161,7 @@ class EmbeddedSearch:
             found += [(-1.0 / (1.0 + score), address) for score, address in rest.hits]
         matchers: dict[tuple[str, ...], WordMatcher] = {}  # one per language set: each remembers its words
         hits = tuple(_hit(searcher.doc(address), score, terms, matchers, fuzzy) for score, address in found)
-        return SearchResults(total=total, hits=hits, facets=facet_counts(searcher, loose))
+        return SearchResults(total=total, hits=hits, facets=facets)
 
     def close(self) -> None:
         self._index = None
@@ -200,8 +200,8 @@ def _add(writer: tantivy.IndexWriter, analysed: AnalysedDocument, replace: bool)
     doc = analysed.doc
     if replace:
         writer.delete_documents_by_term("doc_id", doc.id)
-    shared = {
-        "doc_id": doc.id, "collection": doc.collection, "doc_type": doc.doc_type, "title": doc.title,
+    shared = {  # every page has one document type: facet_counts adds the type counts up to the total
+        "doc_id": doc.id, "collection": doc.collection, "doc_type": doc.doc_type or "unknown", "title": doc.title,
         "source": doc.source, "language": _languages(doc.languages), "year": sorted(set(doc.years)),
     }
     writer.add_document(tantivy.Document(kind="document", **shared))
@@ -242,5 +242,7 @@ def _matched_flags(printed: list[str], fields: dict, matcher: WordMatcher) -> li
     folded = fields["words"][0].split(" ") if fields.get("words") else []
     keys = bytes(fields["word_keys"][0]).decode("utf-8").split("|") if fields.get("word_keys") else []
     if len(printed) == len(folded) == len(keys):
-        return [matcher.matches_analysed(form, word_keys) for form, word_keys in zip(folded, keys)]
+        analysed = list(zip(folded, keys))
+        verdict = {pair: matcher.matches_analysed(*pair) for pair in set(analysed)}  # a page repeats its words
+        return [verdict[pair] for pair in analysed]
     return [matcher(word) for word in printed]  # not expected: the page was analysed with these words

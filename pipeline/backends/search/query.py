@@ -18,9 +18,6 @@ from .folding import fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
-# A long word collects more OCR errors (at a 5 % character error rate, one of 16 letters has two wrong more
-# often than not), and two edits still leave it far from other words: such words tolerate two.
-MIN_TWO_EDITS_LENGTH = 10
 MAX_FUZZY_CANDIDATES = 30  # Elasticsearch's fuzzy max_expansions
 
 _PHRASE = re.compile(r'"([^"]*)"')
@@ -45,11 +42,6 @@ class QueryTerm:
 
     def fuzzy_eligible(self) -> bool:
         return self.is_word and self.tokens[0].isalpha() and len(self.tokens[0]) >= MIN_FUZZY_LENGTH
-
-    @property
-    def fuzzy_distance(self) -> int:
-        """How many OCR errors (wrong, missing or extra letters) a word of this length may carry."""
-        return 2 if len(self.tokens[0]) >= MIN_TWO_EDITS_LENGTH else 1
 
 
 def parse_query(text: str) -> list[QueryTerm]:
@@ -83,9 +75,8 @@ class WordMatcher:
         self._exact = {token for term in terms for token in term.tokens}
         self._prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
-        # With OCR-error tolerance on: words a letter or two away from these (as the index matched them).
-        self._tolerant = tuple((term.tokens[0], term.fuzzy_distance)
-                               for term in terms if fuzzy and term.fuzzy_eligible())
+        # With OCR-error tolerance on: words one letter away from these (as the index matched them).
+        self._tolerant = tuple(term.tokens[0] for term in terms if fuzzy and term.fuzzy_eligible())
         self._languages = tuple(languages)
         self._seen: dict[str, bool] = {}
         self._seen_analysed: dict[tuple[str, str], bool] = {}
@@ -113,7 +104,7 @@ class WordMatcher:
         known = self._seen_analysed.get((folded, keys))
         if known is None:
             known = self._seen_analysed[(folded, keys)] = self._matches_form(folded) or (
-                bool(keys) and not self._keys.isdisjoint(keys.split()))
+                bool(keys) and (keys in self._keys or not self._keys.isdisjoint(keys.split())))
         return known
 
     def _matches_form(self, folded: str) -> bool:
@@ -121,4 +112,5 @@ class WordMatcher:
             return True
         if self._prefixes and folded.startswith(self._prefixes):
             return True
-        return any(Levenshtein.distance(folded, token, score_cutoff=most) <= most for token, most in self._tolerant)
+        return any(abs(len(folded) - len(token)) <= 1 and Levenshtein.distance(folded, token, score_cutoff=1) <= 1
+                   for token in self._tolerant)
