@@ -1,6 +1,6 @@
 """The search backends the contract tests run against, and how each is opened for a test.
 
-  embedded               the SQLite index, in the test's folder
+  embedded               the Tantivy index, in the test's folder
   elasticsearch          ElasticsearchSearch against osmem-server: an in-memory, OpenSearch-compatible server
                          speaking the REST API over real HTTP, started once per test session (it stops when
                          the session ends, or when this process dies: it watches its parent's pid)

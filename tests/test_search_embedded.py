@@ -1,4 +1,4 @@
-"""The embedded (SQLite FTS5) search backend and the folding it relies on, on real SQLite files."""
+"""The embedded (Tantivy) search backend and the folding it relies on, on real index folders."""
 
 from __future__ import annotations
 

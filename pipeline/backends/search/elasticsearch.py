@@ -150,7 +150,7 @@ class ElasticsearchSearch:
     def index_documents(self, docs: Iterable[IndexedDocument]) -> None:
         """Write the pages, then delete what is left of earlier versions of the same documents.
 
-        Not all or nothing, as in SQLite: if writing fails halfway, earlier versions keep their pages (a page
+        Not all or nothing, as in the embedded index: if writing fails halfway, earlier versions keep their pages (a page
         with the same number is already replaced), and indexing the documents again completes the work.
         """
         self._require_current_layout()

@@ -1,4 +1,4 @@
-"""What every search backend offers: the embedded SQLite one and Elasticsearch, with the same queries and results.
+"""What every search backend offers: the embedded (Tantivy) one and Elasticsearch, with the same queries and results.
 
 Matching rules every backend follows (the contract tests in tests/test_search_contract.py check them):
   - every word of the query must match on the page (AND); "quoted words" must appear together, as typed
