@@ -137,3 +137,13 @@ def requests_archive(requests_archive_template: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "archive"
     shutil.copytree(requests_archive_template, copy)
     return copy
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port; its inbox holds what the portal sent."""
+    from .requests_support import start_smtp
+
+    controller, inbox = start_smtp()
+    yield inbox
+    controller.stop()

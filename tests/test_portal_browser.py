@@ -7,60 +7,34 @@ switch the interface to Ukrainian. Screenshots land in test-artifacts/portal/ (l
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from pipeline.options import Options
 from portal.settings import PortalSettings
 from portal.web import create_app
 
-from .conftest import REPO
+from .browser_support import chromium, screenshot, served
 from .portal_support import PASSWORDS, add_staff
+from .requests_support import free_port
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = REPO / "test-artifacts" / "portal"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
 def portal_url(portal_archive):
     add_staff(portal_archive)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(PortalSettings(options=Options(archive=portal_archive)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(PortalSettings(options=Options(archive=portal_archive))), free_port()) as url:
+        yield url
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB").new_page()
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, name)
 
 
 def test_a_clerks_first_day(page, portal_url):

@@ -22,13 +22,6 @@ BIRTH_FORM = {"applicant": "Elena Marin", "email": "elena@example.ro", "relation
 
 
 @pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
 def client(requests_archive, smtp):
     with portal_client(requests_archive, requests=request_settings(smtp.port, download_limit=2)) as client:
         yield client

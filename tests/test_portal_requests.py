@@ -12,15 +12,8 @@ from PIL import Image
 
 from .portal_support import csrf_of, portal_client, sign_in
 from .requests_support import (
-    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, start_smtp, tracking_code,
+    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, tracking_code,
 )
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

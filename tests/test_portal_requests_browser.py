@@ -7,32 +7,20 @@ test-artifacts/portal/requests-*.png (look at them)."""
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import uvicorn
 
 from portal.settings import PortalSettings
 from portal.web import create_app
 
-from .conftest import REPO
+from .browser_support import chromium, screenshot, served
 from .portal_support import PASSWORDS, add_staff, only_document
 from .requests_support import (
-    free_port, identity_jpeg, link_in, portal_options, request_settings, set_in_portal_db, start_smtp,
+    free_port, identity_jpeg, link_in, portal_options, request_settings, set_in_portal_db,
 )
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = REPO / "test-artifacts" / "portal"
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -42,33 +30,18 @@ def portal_url(requests_archive, smtp):
     url = f"http://127.0.0.1:{port}"
     settings = PortalSettings(options=portal_options(requests_archive, verify_url=f"{url}/verify"),
                               requests=request_settings(smtp.port, public_url=url))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings), port) as served_url:
+        yield served_url
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"requests-{name}.png"), full_page=True)
+    screenshot(page, f"requests-{name}")
 
 
 def _validate_signature(data: bytes, archive):
