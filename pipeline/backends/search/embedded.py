@@ -79,7 +79,11 @@ class EmbeddedSearch:
 
     def index_documents(self, docs: Iterable[IndexedDocument]) -> None:
         """Add or replace documents: one commit, so all of them land or none."""
-        self._write(lambda writer: [_add(writer, analyse_document(doc), replace=True) for doc in docs])
+        def add_all(writer: tantivy.IndexWriter) -> None:
+            for doc in docs:
+                _add(writer, analyse_document(doc), replace=True)
+
+        self._write(add_all)
 
     def remove_document(self, doc_id: str) -> None:
         self._write(lambda writer: writer.delete_documents_by_term("doc_id", doc_id))
