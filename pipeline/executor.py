@@ -74,6 +74,8 @@ class LocalExecutor:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
+        # The fork server imports the page code once; every worker forked from it starts with it loaded.
+        context.set_forkserver_preload(["pipeline.pagework"])
         return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
 
     def run(self, fn, tasks):

@@ -61,10 +61,11 @@ def require_languages(languages: tuple[str, ...]) -> None:
         )
 
 
-def run_page(image: Path, out_base: Path, languages: str, timeout: float) -> dict[str, Path]:
-    """OCR one page image once; returns the paths of the hOCR, text and text-only PDF outputs."""
+def run_page(image: Path, out_base: Path, languages: str, timeout: float, dpi: int | None = None) -> dict[str, Path]:
+    """OCR one page image once; returns the paths of the hOCR, text and text-only PDF outputs.
+    `dpi` is for images that carry no resolution of their own (PGM): Tesseract's `--dpi` is used only then."""
     cmd = [
-        _tesseract_binary(), str(image), str(out_base), "-l", languages,
+        _tesseract_binary(), str(image), str(out_base), "-l", languages, *(["--dpi", str(dpi)] if dpi else []),
         "-c", "textonly_pdf=1", *OUTPUTS,
     ]
     try:
@@ -88,7 +89,7 @@ def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None
     import cv2
 
     with tempfile.TemporaryDirectory(prefix="retrodig-osd-") as tmp:
-        path = Path(tmp) / "page.png"
+        path = Path(tmp) / "page.pgm"
         cv2.imwrite(str(path), image)
         cmd = [_tesseract_binary(), str(path), "-", "--psm", "0"]
         try:
@@ -104,9 +105,9 @@ def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None
     return (360 - clockwise) % 360, confidence
 
 
-def read_text(image: Path, languages: str, timeout: float) -> str:
+def read_text(image: Path, languages: str, timeout: float, dpi: int | None = None) -> str:
     """Plain text of one image, nothing else (a quick reading, e.g. to find out the page's language)."""
-    cmd = [_tesseract_binary(), str(image), "-", "-l", languages]
+    cmd = [_tesseract_binary(), str(image), "-", "-l", languages, *(["--dpi", str(dpi)] if dpi else [])]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
     except subprocess.TimeoutExpired as exc:

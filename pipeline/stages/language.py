@@ -34,11 +34,11 @@ def detect_page_languages(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeo
 
 def first_reading(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeout: float) -> str:
     band = densest_band(ocr_image, FIRST_READING_SHARE)
-    path = work_dir / "language-probe.png"
-    Image.fromarray(band).save(path, dpi=(dpi, dpi), compress_level=1)
+    path = work_dir / "language-probe.pgm"  # uncompressed (see pagework); Tesseract is told the dpi
+    Image.fromarray(band).save(path)
     usable = [code for code in FIRST_READING_LANGUAGES if code in tesseract.installed_languages()] or [FALLBACK]
     try:
-        return tesseract.read_text(path, "+".join(usable), timeout)
+        return tesseract.read_text(path, "+".join(usable), timeout, dpi)
     finally:
         path.unlink(missing_ok=True)
 

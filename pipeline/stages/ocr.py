@@ -23,8 +23,8 @@ class OcrOutput:
 
 
 def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float) -> OcrOutput:
-    """Run Tesseract once on `image` (a PNG carrying its dpi) and collect all it produced."""
-    outputs = tesseract.run_page(image, out_base, languages, timeout)
+    """Run Tesseract once on `image` (told its `dpi`: a PGM carries none) and collect all it produced."""
+    outputs = tesseract.run_page(image, out_base, languages, timeout, dpi)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
     words, size = parse_hocr(outputs["hocr"])
     page = PageText(
