@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline import copies
 from pipeline.errors import ExitCode, UsageError
 
 from .common import build_options, echo_json
 
+if TYPE_CHECKING:
+    from pipeline.redaction import PageBox
+
 LANGUAGES = ("ro", "pl", "uk", "en")  # as configs/certification.yaml has them
+# pipeline.copies (pyHanko, fpdf2: ~1 s of imports) is imported inside the commands that use it, so that
+# every other retrodig command, an ingest above all, does not pay for it at start-up.
 
 
 def register(cli: click.Group) -> None:
@@ -36,6 +40,8 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def copy(ctx, document, redact, boxes_file, certify, language, request_number, issued, out, as_json):
         """Make a (redacted, certified) copy of DOCUMENT as a PDF."""
+        from pipeline import copies
+
         options = build_options(ctx)
         if boxes_file:
             boxes = _read_boxes(boxes_file)
@@ -61,6 +67,8 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def redactions(ctx, document, as_json):
         """List the boxes proposed for redaction on DOCUMENT: personal numbers, IBANs, phones, e-mails, names."""
+        from pipeline import copies
+
         proposals = copies.propose_redactions(build_options(ctx), document)
         if as_json:
             echo_json([p.to_dict() for p in proposals])
@@ -76,6 +84,8 @@ def register(cli: click.Group) -> None:
     def verify_copy(ctx, copy_id_or_file, as_json):
         """Look a certified copy up in the register, by its id (from its QR code) or by its file; exit 6 if the
         register does not know it."""
+        from pipeline import copies
+
         options = build_options(ctx)
         path = Path(copy_id_or_file)
         found = (copies.verify_copy_file(options, path.read_bytes()) if path.is_file()
@@ -91,9 +101,11 @@ def register(cli: click.Group) -> None:
         ctx.exit(int(ExitCode.ok if found else ExitCode.integrity))
 
 
-def _read_boxes(path: Path) -> list[copies.PageBox]:
+def _read_boxes(path: Path) -> list[PageBox]:
+    from pipeline.redaction import PageBox
+
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
-        return [copies.PageBox(int(item["page"]), tuple(int(v) for v in item["box"])) for item in items]
+        return [PageBox(int(item["page"]), tuple(int(v) for v in item["box"])) for item in items]
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a JSON list of {{page, box: [left, top, right, bottom]}} ({exc})") from exc
