@@ -20,7 +20,7 @@ from .stages.cleanup import CleanedPage, clean_page, split_spread
 from .stages.cleanup.choose import choose_profile
 from .stages.language import detect_page_languages
 from .stages.load import load_page
-from .stages.ocr import recognize
+from .stages.ocr import read_whole_page
 from .stages.quality import needs_review, page_quality
 
 AUTO_LANGUAGE = "auto"
@@ -109,7 +109,8 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi:
     languages = task.languages
     if languages == AUTO_LANGUAGE:
         languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
-    result = recognize(ocr_image, stem, languages, task.number, ocr_dpi, task.tesseract_timeout)
+    result, reread = read_whole_page(ocr_image, cleaned.ocr, stem, languages, task.number, ocr_dpi,
+                                     task.tesseract_timeout, profile.quality.reread_if_unread)
     ocr_seconds = time.perf_counter() - started
     ocr_image.unlink()
     quality = page_quality(result.page)
@@ -120,7 +121,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi:
         text_pdf=result.text_pdf,
         text=result.page,
         skew_angle=cleaned.skew_angle,
-        steps=cleaned.steps,
+        steps=cleaned.steps + (("reread_as_one_block",) if reread else ()),
         turn=cleaned.turn,
         languages=languages,
         quality=quality,

@@ -92,6 +92,11 @@ class QualitySettings(BaseModel):
     review_below: float = Field(
         default=0.6, ge=0, le=1, description="pages whose quality score is below this are flagged for review"
     )
+    reread_if_unread: float | None = Field(
+        default=0.2, ge=0, le=1,
+        description="share of the page's letters left outside every word from which the page is read again "
+                    "as one block of text (pipeline.stages.unread); null: never",
+    )
 
 
 class CleanProfile(BaseModel):

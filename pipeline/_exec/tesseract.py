@@ -61,12 +61,14 @@ def require_languages(languages: tuple[str, ...]) -> None:
         )
 
 
-def run_page(image: Path, out_base: Path, languages: str, timeout: float, dpi: int | None = None) -> dict[str, Path]:
+def run_page(image: Path, out_base: Path, languages: str, timeout: float, dpi: int | None = None,
+             psm: int | None = None) -> dict[str, Path]:
     """OCR one page image once; returns the paths of the hOCR, text and text-only PDF outputs.
-    `dpi` is for images that carry no resolution of their own (PGM): Tesseract's `--dpi` is used only then."""
+    `dpi` is for images that carry no resolution of their own (PGM): Tesseract's `--dpi` is used only then.
+    `psm`: Tesseract's page segmentation mode (default 3, full layout analysis)."""
     cmd = [
         _tesseract_binary(), str(image), str(out_base), "-l", languages, *(["--dpi", str(dpi)] if dpi else []),
-        "-c", "textonly_pdf=1", *OUTPUTS,
+        *(["--psm", str(psm)] if psm else []), "-c", "textonly_pdf=1", *OUTPUTS,
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())

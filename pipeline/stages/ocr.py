@@ -7,9 +7,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .._exec import tesseract
 from ..errors import OcrFailedError
 from ..model import PageText, Word
+from .unread import unread_share
+
+SINGLE_BLOCK = 6  # Tesseract's --psm for "one uniform block of text": no layout analysis to drop paragraphs
+MIN_REREAD_GAIN = 0.1  # the second reading must leave this much less of the page unread to be kept
 
 _BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _WCONF = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
@@ -22,9 +28,29 @@ class OcrOutput:
     page: PageText
 
 
-def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float) -> OcrOutput:
+def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
+                    timeout: float, reread_if_unread: float | None) -> tuple[OcrOutput, bool]:
+    """`recognize`, and when that reading left more than `reread_if_unread` of the page's letters outside
+    every word (`pixels`: the image read), a second reading as one block of text, kept if it leaves clearly
+    less unread. Returns the reading and whether it is the second one. See pipeline.stages.unread."""
+    first = recognize(image, out_base, languages, page_number, dpi, timeout)
+    if reread_if_unread is None:
+        return first, False
+    unread = unread_share(pixels, first.page.words)
+    if unread is None or unread <= reread_if_unread:
+        return first, False
+    second = recognize(image, out_base.with_name(out_base.name + "-block"), languages, page_number, dpi, timeout,
+                       psm=SINGLE_BLOCK)
+    again = unread_share(pixels, second.page.words)
+    if again is not None and again <= unread - MIN_REREAD_GAIN:
+        return second, True
+    return first, False
+
+
+def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float,
+              psm: int | None = None) -> OcrOutput:
     """Run Tesseract once on `image` (told its `dpi`: a PGM carries none) and collect all it produced."""
-    outputs = tesseract.run_page(image, out_base, languages, timeout, dpi)
+    outputs = tesseract.run_page(image, out_base, languages, timeout, dpi, psm)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
     words, size = parse_hocr(outputs["hocr"])
     page = PageText(
