@@ -19,7 +19,7 @@ from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, split_spread
 from .stages.cleanup.choose import choose_profile
 from .stages.language import detect_page_languages
-from .stages.load import load_page
+from .stages.load import LoadedPage, load_page
 from .stages.ocr import read_whole_page
 from .stages.quality import needs_review, page_quality
 
@@ -78,7 +78,7 @@ def process_page(task: PageTask) -> PageResult:
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         debug = task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
-        result = _read_page(task, profile, cleaned, loaded.dpi, loaded.bilevel, part)
+        result = _read_page(task, profile, cleaned, loaded, part)
         results.append(replace(result, cleanup_seconds=result.cleanup_seconds + split_seconds / len(halves)))
     results = [replace(result, scan_page=task.number) for result in results]
     return replace(results[0], more=tuple(results[1:]))
@@ -96,23 +96,31 @@ def renumbered(pages: list[PageResult]) -> list[PageResult]:
             for number, page in enumerate(ordered, 1)]
 
 
-def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi: int, bilevel: bool,
+def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, loaded: LoadedPage,
                part: int) -> PageResult:
     stem = task.work_dir / (f"{task.number:04d}" + (f"-{part}" if part else ""))
-    access = write_access_image(cleaned.access, dpi, bilevel, stem, task.jpeg_quality)
-    ocr_dpi = tesseract_dpi(cleaned, dpi)
-    # PGM, not PNG: written and read without compression (PNG's, even at level 1, cost ~0.4 s on an
-    # A4 page at 300 dpi); PGM holds no dpi, so Tesseract is told it (`--dpi`).
-    ocr_image = stem.with_name(stem.name + "_ocr.pgm")
-    Image.fromarray(cleaned.ocr).save(ocr_image)
+    access = write_access_image(cleaned.access, loaded.dpi, loaded.bilevel, stem, task.jpeg_quality)
+    ocr_dpi = tesseract_dpi(cleaned, loaded.dpi)
+    as_scanned = cleaned.as_scanned and loaded.as_stored and not part
+    if as_scanned:
+        # Nothing to improve: Tesseract reads the scan file itself, exactly as `tesseract FILE` would (the
+        # file's own dpi tag included), so a clean scan is read no worse than by Tesseract alone.
+        ocr_image = task.source
+    else:
+        # PGM, not PNG: written and read without compression (PNG's, even at level 1, cost ~0.4 s on an
+        # A4 page at 300 dpi); PGM holds no dpi, so Tesseract is told it (`--dpi`).
+        ocr_image = stem.with_name(stem.name + "_ocr.pgm")
+        Image.fromarray(cleaned.ocr).save(ocr_image)
     started = time.perf_counter()
     languages = task.languages
     if languages == AUTO_LANGUAGE:
         languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
     result, reread = read_whole_page(ocr_image, cleaned.ocr, stem, languages, task.number, ocr_dpi,
-                                     task.tesseract_timeout, profile.quality.reread_if_unread)
+                                     task.tesseract_timeout, profile.quality.reread_if_unread,
+                                     tell_dpi=not as_scanned)
     ocr_seconds = time.perf_counter() - started
-    ocr_image.unlink()
+    if not as_scanned:
+        ocr_image.unlink()
     quality = page_quality(result.page)
     return PageResult(
         number=task.number,
@@ -121,7 +129,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, dpi:
         text_pdf=result.text_pdf,
         text=result.page,
         skew_angle=cleaned.skew_angle,
-        steps=cleaned.steps + (("reread_as_one_block",) if reread else ()),
+        steps=cleaned.steps + (("read_as_scanned",) if as_scanned else ()) + (("reread_as_one_block",) if reread else ()),
         turn=cleaned.turn,
         languages=languages,
         quality=quality,

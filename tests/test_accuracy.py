@@ -41,3 +41,23 @@ def test_cer_on_development_corpus_pages(name, tmp_path):
     language = "deu" if "_DE_" in name else "eng"
     # GT leaves out letterheads and stamps, which OCR reads: a little slack above the typewritten text's CER.
     assert _cer(SHARED_CORPUS / "ocr" / "ehri" / name, language, tmp_path) <= 0.25
+
+
+def test_clean_scan_is_read_exactly_as_tesseract_alone_reads_it(tmp_path):
+    """A clean, upright, straight scan gains nothing from cleanup: Tesseract is given the file itself, so
+    retrodig's reading is Tesseract's own, never worse (pipeline.pagework, the gentle path)."""
+    import os
+    import subprocess
+
+    from PIL import Image
+
+    from pipeline.api import read_file
+
+    scan = Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg").convert("L")
+    straight = tmp_path / "report.png"  # the 1939 report straightened (it is scanned 0.38 degrees askew)
+    scan.rotate(-0.38, resample=Image.Resampling.BICUBIC, fillcolor=255).save(straight, dpi=(300, 300))
+    page = read_file(straight, Options(archive=tmp_path / "unused", languages=("eng",), jobs=1))[0]
+    assert "read_as_scanned" in page.steps and page.skew_angle == 0.0
+    alone = subprocess.run(["tesseract", str(straight), "-", "-l", "eng"], capture_output=True, text=True,
+                           env={**os.environ, "OMP_THREAD_LIMIT": "1"}, check=True).stdout
+    assert page.text.text.split() == alone.split()

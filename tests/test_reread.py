@@ -18,7 +18,8 @@ def _read(folder: Path, reread_if_unread: float | None):
     folder.mkdir()
     grey = np.asarray(Image.open(PAGE).convert("L"))
     # The file as it is (a photo tagged 72 dpi): Tesseract's layout analysis drops paragraphs of it.
-    reading, reread = read_whole_page(PAGE, grey, folder / "page", "deu", 1, 72, 120, reread_if_unread)
+    reading, reread = read_whole_page(PAGE, grey, folder / "page", "deu", 1, 72, 120, reread_if_unread,
+                                      tell_dpi=False)
     truth = PAGE.with_name("EHRI-NISKO-19391112_DE_02.gt.txt").read_text(encoding="utf-8")
     return unread_share(grey, reading.page.words), reread, character_error_rate(reading.page.text, truth)
 

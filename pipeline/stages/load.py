@@ -11,7 +11,7 @@ master is never changed; the access copy in the PDF then has the reduced resolut
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,9 @@ class LoadedPage:
     dpi: int
     bilevel: bool  # only black and white: stored losslessly in the access copy
     scale: float = 1.0  # pixels per pixel of the master page: below 1 when a page over WORK_PIXELS was reduced
+    # The file is this one JPEG or PNG image as it is (8-bit grey or colour, not reduced, not turned by its EXIF
+    # orientation): a program given the file itself sees exactly these pixels (see pagework, the gentle path).
+    as_stored: bool = False
 
 
 def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: int) -> LoadedPage:
@@ -44,12 +47,13 @@ def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: in
     budget = min(max_pixels, WORK_PIXELS)
     if fmt == "pdf":
         image, dpi, scale = _rasterize_pdf_page(path, index, budget, default_dpi)
-    else:
-        image, dpi, scale = _decode_image_frame(path, index, default_dpi, budget)
-    return _to_pixels(image, dpi, scale)
+        return _to_pixels(image, dpi, scale)
+    image, dpi, scale, as_stored = _decode_image_frame(path, index, default_dpi, budget)
+    return replace(_to_pixels(image, dpi, scale), as_stored=as_stored)
 
 
-def _decode_image_frame(path: Path, index: int, default_dpi: int, budget: int) -> tuple[Image.Image, int, float]:
+def _decode_image_frame(path: Path, index: int, default_dpi: int,
+                        budget: int) -> tuple[Image.Image, int, float, bool]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -57,6 +61,9 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int, budget: int) -
                 img.seek(index)
                 dpi_x, dpi_y = _image_dpi(img)
                 full_width = img.width
+                plain = img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and not (
+                    img.format == "JPEG" and img.getexif().get(0x0112, 1) != 1)
+                stored_size = img.size if plain else None
                 if img.format == "JPEG":
                     frame = _decode_jpeg(path, img, budget)
                 else:
@@ -78,7 +85,8 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int, budget: int) -
     if scale < 1:
         frame = _fit(frame, budget)  # the resampling to square pixels may have enlarged it again
         scale = frame.width / full_width
-    return frame, _plausible_dpi(dpi_x * scale, frame.size, default_dpi), scale
+    as_stored = frame.size == stored_size
+    return frame, _plausible_dpi(dpi_x * scale, frame.size, default_dpi), scale, as_stored
 
 
 def _decode_jpeg(path: Path, img: Image.Image, budget: int) -> Image.Image:

@@ -29,18 +29,20 @@ class OcrOutput:
 
 
 def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
-                    timeout: float, reread_if_unread: float | None) -> tuple[OcrOutput, bool]:
+                    timeout: float, reread_if_unread: float | None, tell_dpi: bool = True) -> tuple[OcrOutput, bool]:
     """`recognize`, and when that reading left more than `reread_if_unread` of the page's letters outside
     every word (`pixels`: the image read), a second reading as one block of text, kept if it leaves clearly
-    less unread. Returns the reading and whether it is the second one. See pipeline.stages.unread."""
-    first = recognize(image, out_base, languages, page_number, dpi, timeout)
+    less unread. Returns the reading and whether it is the second one. See pipeline.stages.unread.
+    `tell_dpi`: False for an image file whose own dpi tag Tesseract is to use."""
+    told = dpi if tell_dpi else None
+    first = recognize(image, out_base, languages, page_number, dpi, timeout, told_dpi=told)
     if reread_if_unread is None:
         return first, False
     unread = unread_share(pixels, first.page.words)
     if unread is None or unread <= reread_if_unread:
         return first, False
     second = recognize(image, out_base.with_name(out_base.name + "-block"), languages, page_number, dpi, timeout,
-                       psm=SINGLE_BLOCK)
+                       psm=SINGLE_BLOCK, told_dpi=told)
     again = unread_share(pixels, second.page.words)
     if again is not None and again <= unread - MIN_REREAD_GAIN:
         return second, True
@@ -48,9 +50,10 @@ def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: 
 
 
 def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float,
-              psm: int | None = None) -> OcrOutput:
-    """Run Tesseract once on `image` (told its `dpi`: a PGM carries none) and collect all it produced."""
-    outputs = tesseract.run_page(image, out_base, languages, timeout, dpi, psm)
+              psm: int | None = None, told_dpi: int | None = None) -> OcrOutput:
+    """Run Tesseract once on `image` and collect all it produced. `told_dpi` is passed to Tesseract (a PGM
+    carries no dpi of its own); `dpi` is what the page's text records."""
+    outputs = tesseract.run_page(image, out_base, languages, timeout, told_dpi, psm)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
     words, size = parse_hocr(outputs["hocr"])
     page = PageText(

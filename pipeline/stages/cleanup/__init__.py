@@ -46,6 +46,7 @@ class CleanedPage:
     ocr_scale: float = 1.0  # OCR image pixels per access image pixel
     keep_grey: bool | None = None  # soft strokes: Tesseract gets the flattened grey image, not black and white
     text_height: int | None = None  # most common letter height in the OCR image, px (None: not measured)
+    as_scanned: bool = False  # the gentle path left the page exactly as scanned (`ocr` is its grey copy)
 
     @property
     def seconds(self) -> float:
@@ -100,7 +101,7 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     access = work.access if straight else image
     steps = ("grey", "deskew", "already_clean") if straight else ("grey", "already_clean")
     return CleanedPage(access=access, ocr=to_grey(access), skew_angle=work.skew_angle if straight else 0.0,
-                       crop_box=None, steps=steps, timings=tuple(timings), keep_grey=True)
+                       crop_box=None, steps=steps, timings=tuple(timings), keep_grey=True, as_scanned=not straight)
 
 
 def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
