@@ -53,6 +53,9 @@ class CropBordersSettings(_Step):
     min_page_fraction: float = Field(
         default=0.4, gt=0, le=1, description="a smaller bright region is not trusted to be the page: no crop"
     )
+    punched_holes: bool = Field(
+        default=True, description="fill dark punched holes near the page's edges in the OCR image"
+    )
 
 
 class ResolutionSettings(_Step):

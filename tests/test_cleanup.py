@@ -18,6 +18,8 @@ from pipeline.profiles import CleanProfile, SplitSpreadsSettings, load_profile
 from pipeline.stages.cleanup import clean_page, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import estimate_skew, rotate
+from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
+from pipeline.stages.cleanup.work import Work
 from pipeline.stages.cleanup.measure import text_height
 from pipeline.stages.language import languages_of
 
@@ -101,6 +103,32 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     plain = read_file(PAGES / "EHRI-DR-19390519-US_03.jpg", _options(tmp_path))[0].text.text
     truth = _truth("EHRI-DR-19390519-US_03.gt.txt")
     assert character_error_rate(text, truth) <= character_error_rate(plain, truth) + 0.01
+
+
+# --- punched holes -------------------------------------------------------------------------------------------
+
+def test_punched_holes_are_filled_in_the_ocr_image_and_nothing_else_changes():
+    page = np.array(Image.open(PAGES / "EHRI-DR-19431002-DK_02.jpg"))  # two holes in the left margin
+    grey = _grey(PAGES / "EHRI-DR-19431002-DK_02.jpg")
+    default = load_profile("default", CONFIGS_DIR)
+    filled = fill_punched_holes(Work(access=page, ocr=grey, dpi_scale=150 / 300), default.crop_borders)
+    assert filled.holes == 2
+    changed = np.argwhere(filled.ocr != grey)
+    assert len(changed) > 0 and changed[:, 1].max() < 0.1 * grey.shape[1]  # only in the left margin
+    assert filled.ocr[changed[:, 0], changed[:, 1]].mean() > 150  # now paper, not dark discs
+    assert filled.access is page  # the access copy keeps the holes
+
+    kept = default.model_copy(update={"crop_borders": default.crop_borders.model_copy(update={"punched_holes": False})})
+    assert "fill_punched_holes" in clean_page(page, 150, default).steps
+    assert "fill_punched_holes" not in clean_page(page, 150, kept).steps
+
+
+@pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_03.jpg", "EHRI-DR-19390519-US_04.jpg", "phototest.tif",
+                                  "EHRI-NISKO-19391112_DE_02.jpg"])
+def test_letters_are_never_taken_for_punched_holes(name):
+    page = _grey(PAGES / name)
+    assert find_punched_holes(page, 300, 0.5, text_height(page)) == []
+    assert find_punched_holes(page, 72, 0.5, text_height(page)) == []  # whatever the dpi tag says
 
 
 # --- two-page spreads ----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, give the letters the
-size Tesseract reads best, flatten the lighting, denoise, binarize (or not: soft strokes stay grey).
+"""Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, fill punched holes,
+give the letters the size Tesseract reads best, flatten the lighting, denoise, binarize (or not: soft strokes
+stay grey).
 
 Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
 and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
@@ -22,6 +23,7 @@ import numpy as np
 
 from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
+from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upside_down
 from .photometric import already_clean, binarize, denoise, normalize_illumination, sauvola, soft_strokes
 from .measure import forget_page, text_height
@@ -108,11 +110,12 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
     """The gentle path: an upright, borderless scan with letters of the right size on clean paper goes to
     Tesseract as it was scanned, only straightened if need be (see photometric.already_clean).
     Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
-    if work.turn or work.crop_box is not None or not already_clean(image):
+    if work.turn or work.crop_box is not None or work.holes or not already_clean(image):
         return False, work
     if not profile.resolution.enabled:
         return True, work
-    work = replace(work, text_height=text_height(work.ocr))
+    if work.text_height is None:
+        work = replace(work, text_height=text_height(work.ocr))
     return ocr_factor(work.text_height, work.ocr.shape, profile.resolution) == 1.0, work
 
 
@@ -149,6 +152,7 @@ _GEOMETRIC_STEPS = (
     ("deskew", "deskew", deskew),
     ("turn_over", "orientation", _turn_over),
     ("crop_borders", "crop_borders", crop_borders),
+    ("fill_punched_holes", "crop_borders", fill_punched_holes),
 )
 _PHOTOMETRIC_STEPS = (
     ("normalize_illumination", "normalize_illumination", normalize_illumination),

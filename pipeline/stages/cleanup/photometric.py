@@ -29,7 +29,8 @@ SOFTNESS_ANALYSIS_SIDE = 6000  # px, longer side: rims are measured at (nearly) 
 SOFT_RIM_RATIO = 1.1  # rim pixels per core pixel from which strokes count as soft
 MIN_INK_PIXELS = 500
 CLEAN_PAPER_LEVEL = 235  # median paper grey of an already clean scan, at least
-CLEAN_MAX_TINT = 20  # median saturation of its paper, at most (aged, yellowed paper is tinted)
+CLEAN_MAX_TINT = 60  # median saturation of its paper, at most: yellowed paper reads as well as white (measured:
+# three yellowed but even pages of the dev corpus read better as scanned), strongly coloured paper does not
 CLEAN_MAX_LIGHT_RANGE = 12  # spread of its background brightness across the page, at most
 PAPER_LEVEL = 215  # flattened paper is ~255; lighter than this is paper, bleed-through or stain
 INK_LEVEL = 110  # darker than this is the core of a stroke
@@ -48,9 +49,10 @@ def normalize_illumination(work: Work, settings: NormalizeIlluminationSettings) 
 
 
 def already_clean(image: np.ndarray) -> bool:
-    """Whether a scan is already clean: white, evenly lit, untinted paper. Such a page (if also upright,
-    straight, borderless and of the right letter size) gains nothing from cleanup, and Tesseract reads the
-    page as scanned: every change, even a harmless one, moves its layout analysis a little."""
+    """Whether a scan is already clean: bright, evenly lit paper, white or yellowed (not strongly coloured).
+    Such a page (if also upright, straight, borderless and of the right letter size) gains nothing from
+    cleanup, and Tesseract reads the page as scanned: every change, even a harmless one, moves its layout
+    analysis a little."""
     small, _ = downscale(image, ANALYSIS_SIDE)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
     threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -26,6 +26,7 @@ class Work:
     ocr_scale: float = 1.0  # ocr pixels per access pixel
     text_height: int | None = None  # most common letter height in the OCR image, px
     keep_grey: bool | None = None  # the photometric verdict (soft strokes: no threshold); None until measured
+    holes: int = 0  # punched holes filled in the OCR image
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:

@@ -1,0 +1,97 @@
+"""Punched holes: the round holes a binder or file punch leaves near one edge of a sheet.
+
+Scanned with a dark lid they show as dark discs in the margin, which Tesseract reads as "o", "@" or "•", or
+which make it see a column of marks beside the text. They are filled with the paper's colour in the OCR
+image only: the access image keeps them, as they are part of the document as it was scanned.
+
+A mark counts as a hole when it is as dark as a scanner bed, round (it fills most of its enclosing circle
+and is as wide as high), 4-10 mm across (ISO 838 holes are 6 mm, North American ones 1/4 to 5/16 inch),
+at least twice the page's letter height (dpi tags are often wrong; letters are measured), alone (no other
+ink around it: letters come in lines), and its centre lies in the outer band of the page. An "o" of 12 pt
+type is about 2 mm, round stamps far larger than 10 mm, so text is never taken for a hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ...profiles import CropBordersSettings
+from .measure import downscale, text_height
+from .work import Work
+
+ANALYSIS_SIDE = 1000  # px, longer side: an A4 page at ~85 dpi, a 6 mm hole ~20 px across
+HOLE_MM = (4.0, 10.0)  # diameter range
+EDGE_BAND = 0.18  # share of the page's width (height) from the left or right (top or bottom) edge
+MIN_FILL = 0.75  # area / area of the circle of the mark's mean diameter
+MIN_LETTER_RATIO = 1.8  # hole diameter / the page's letter height, at least
+MAX_NEIGHBOUR_INK = 0.2  # other dark pixels within a diameter around the hole, as a share of its area
+MAX_ELONGATION = 1.25  # width / height (or height / width), at most
+FILL_MARGIN = 1.2  # the filled disc is this much wider than the hole: its dark rim goes too
+MM_PER_INCH = 25.4
+
+
+def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None:
+    if not settings.punched_holes:
+        return None
+    height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
+    if height is None:
+        return None  # no text on the page: nothing for a hole to disturb
+    holes = find_punched_holes(work.ocr, 300 * work.dpi_scale, settings.bed_darkness, height)
+    if not holes:
+        return replace(work, text_height=height)  # measured once: the resolution step reuses it
+    ocr = work.ocr.copy()
+    for x, y, radius in holes:
+        ring = _ring(ocr, x, y, radius)
+        cv2.circle(ocr, (round(x), round(y)), round(radius * FILL_MARGIN), int(np.median(ring)), thickness=-1)
+    return replace(work, ocr=ocr, holes=len(holes), text_height=height)
+
+
+def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
+                       letter_height: float) -> list[tuple[float, float, float]]:
+    """Holes as (x, y, radius) in `grey`'s pixels; `dpi` is the image's resolution, `letter_height` the
+    page's typical letter height in its pixels."""
+    small, factor = downscale(grey, ANALYSIS_SIDE)
+    paper = float(np.percentile(small, 90))
+    dark = (small < darkness * paper).astype(np.uint8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    px_per_mm = dpi / factor / MM_PER_INCH
+    height, width = small.shape
+    holes = []
+    for i in range(1, count):
+        w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        diameter = (w + h) / 2
+        if not HOLE_MM[0] <= diameter / px_per_mm <= HOLE_MM[1] or diameter * factor < MIN_LETTER_RATIO * letter_height:
+            continue
+        if max(w, h) > MAX_ELONGATION * min(w, h) or area < MIN_FILL * np.pi * (diameter / 2) ** 2:
+            continue
+        x, y = centroids[i]
+        if _ink_around(dark, labels, i, stats[i]) > MAX_NEIGHBOUR_INK * area:
+            continue
+        near_side = x < EDGE_BAND * width or x > (1 - EDGE_BAND) * width
+        near_end = y < EDGE_BAND * height or y > (1 - EDGE_BAND) * height
+        if near_side or near_end:
+            holes.append((x * factor, y * factor, diameter / 2 * factor))
+    return holes
+
+
+def _ink_around(dark: np.ndarray, labels: np.ndarray, label: int, stat: np.ndarray) -> int:
+    """Dark pixels of other marks within one diameter of a mark's box."""
+    left, top, w, h = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP], stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    reach = max(w, h)
+    rows = slice(max(0, top - reach), top + h + reach)
+    cols = slice(max(0, left - reach), left + w + reach)
+    return int(np.count_nonzero(dark[rows, cols] & (labels[rows, cols] != label)))
+
+
+def _ring(grey: np.ndarray, x: float, y: float, radius: float) -> np.ndarray:
+    """Pixels in a ring just outside a hole: the paper around it."""
+    outer = round(radius * 2)
+    top, left = max(0, round(y) - outer), max(0, round(x) - outer)
+    patch = grey[top:round(y) + outer + 1, left:round(x) + outer + 1]
+    rows, cols = np.ogrid[top:top + patch.shape[0], left:left + patch.shape[1]]
+    distance = np.hypot(rows - y, cols - x)
+    ring = patch[(distance > radius * FILL_MARGIN) & (distance <= outer)]
+    return ring if ring.size else np.array([255], dtype=np.uint8)
