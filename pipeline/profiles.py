@@ -74,6 +74,14 @@ class NormalizeIlluminationSettings(_Step):
     )
 
 
+class ShowThroughSettings(_Step):
+    min_share: float = Field(
+        default=0.15, gt=0, le=1,
+        description="share of the page's non-paper pixels that must lie in faint marks without an ink core "
+                    "before they are taken for show-through and whitened",
+    )
+
+
 class DenoiseSettings(_Step):
     method: Literal["median", "none"] = "median"
     size: int = Field(default=3, ge=1, le=15, description="filter size, px at 300 dpi")
@@ -115,6 +123,7 @@ class CleanProfile(BaseModel):
     crop_borders: CropBordersSettings = CropBordersSettings()
     resolution: ResolutionSettings = ResolutionSettings()
     normalize_illumination: NormalizeIlluminationSettings = NormalizeIlluminationSettings()
+    show_through: ShowThroughSettings = ShowThroughSettings(enabled=False)
     denoise: DenoiseSettings = DenoiseSettings()
     binarize: BinarizeSettings = BinarizeSettings()
     quality: QualitySettings = QualitySettings()

@@ -14,11 +14,13 @@ from PIL import Image
 from pipeline.api import read_file, reocr_page
 from pipeline.evaluation import character_error_rate
 from pipeline.options import CONFIGS_DIR, Options
-from pipeline.profiles import CleanProfile, SplitSpreadsSettings, load_profile
+from pipeline.profiles import (CleanProfile, NormalizeIlluminationSettings, ShowThroughSettings, SplitSpreadsSettings,
+                               load_profile)
 from pipeline.stages.cleanup import clean_page, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
+from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.work import Work
 from pipeline.stages.cleanup.measure import text_height
 from pipeline.stages.language import languages_of
@@ -129,6 +131,30 @@ def test_letters_are_never_taken_for_punched_holes(name):
     page = _grey(PAGES / name)
     assert find_punched_holes(page, 300, 0.5, text_height(page)) == []
     assert find_punched_holes(page, 72, 0.5, text_height(page)) == []  # whatever the dpi tag says
+
+
+# --- show-through --------------------------------------------------------------------------------------------
+
+def test_show_through_is_whitened_and_the_page_s_own_ink_stays():
+    recto = _grey(PAGES / "EHRI-DR-19390519-US_03.jpg")
+    # The reverse side (another real page), mirrored and seen through the paper: its ink only a faint grey.
+    verso = cv2.resize(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg")[:, ::-1], recto.shape[::-1])
+    page = np.minimum(recto, (255 - (255 - verso.astype(np.float32)) * 0.3).astype(np.uint8))
+    flat = normalize_illumination(Work(access=page, ocr=page, dpi_scale=1.0), NormalizeIlluminationSettings())
+    cleaned = reduce_show_through(flat, ShowThroughSettings(enabled=True))
+
+    verso_only = (verso < 100) & (cv2.erode(recto, np.ones((5, 5), np.uint8)) > 200)
+    assert verso_only.sum() > 10_000 and np.mean(flat.ocr[verso_only] < 215) > 0.9  # visible before
+    # whitened after, but for marks that touch the page's own letters (a mark with an ink core stays whole)
+    assert np.mean(cleaned.ocr[verso_only] == 255) > 0.5
+    own_ink = recto < 100
+    assert np.mean(cleaned.ocr[own_ink] == flat.ocr[own_ink]) > 0.99  # the page's own text untouched
+
+
+def test_a_page_without_show_through_is_left_alone():
+    page = _grey(PAGES / "EHRI-DR-19390519-US_03.jpg")
+    flat = normalize_illumination(Work(access=page, ocr=page, dpi_scale=1.0), NormalizeIlluminationSettings())
+    assert reduce_show_through(flat, ShowThroughSettings(enabled=True)) is None
 
 
 # --- two-page spreads ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, fill punched holes,
-give the letters the size Tesseract reads best, flatten the lighting, denoise, binarize (or not: soft strokes
-stay grey).
+give the letters the size Tesseract reads best, flatten the lighting, whiten show-through (where the profile
+says so), denoise, binarize (or not: soft strokes stay grey).
 
 Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
 and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
@@ -25,7 +25,8 @@ from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upside_down
-from .photometric import already_clean, binarize, denoise, normalize_illumination, sauvola, soft_strokes
+from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
+                          soft_strokes)
 from .measure import forget_page, text_height
 from .resolution import ocr_factor, resample_for_ocr
 from .spreads import split_spread
@@ -156,6 +157,7 @@ _GEOMETRIC_STEPS = (
 )
 _PHOTOMETRIC_STEPS = (
     ("normalize_illumination", "normalize_illumination", normalize_illumination),
+    ("reduce_show_through", "show_through", reduce_show_through),
     ("assess", "binarize", _assess),
     ("resolution", "resolution", resample_for_ocr),
     ("denoise", "denoise", denoise),
