@@ -122,6 +122,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     if not as_scanned:
         ocr_image.unlink()
     quality = page_quality(result.page)
+    how_read = (("read_as_scanned",) if as_scanned else ()) + (("reread_as_one_block",) if reread else ())
     return PageResult(
         number=task.number,
         access_image=access,
@@ -129,7 +130,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         text_pdf=result.text_pdf,
         text=result.page,
         skew_angle=cleaned.skew_angle,
-        steps=cleaned.steps + (("read_as_scanned",) if as_scanned else ()) + (("reread_as_one_block",) if reread else ()),
+        steps=cleaned.steps + how_read,
         turn=cleaned.turn,
         languages=languages,
         quality=quality,
