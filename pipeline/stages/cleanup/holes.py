@@ -36,10 +36,11 @@ MM_PER_INCH = 25.4
 def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None:
     if not settings.punched_holes:
         return None
+    candidates = find_punched_holes(work.ocr, 300 * work.dpi_scale, settings.bed_darkness)
+    if not candidates:
+        return None  # most pages: the letters need not be measured here
     height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
-    if height is None:
-        return None  # no text on the page: nothing for a hole to disturb
-    holes = find_punched_holes(work.ocr, 300 * work.dpi_scale, settings.bed_darkness, height)
+    holes = [(x, y, radius) for x, y, radius in candidates if height and 2 * radius >= MIN_LETTER_RATIO * height]
     if not holes:
         return replace(work, text_height=height)  # measured once: the resolution step reuses it
     ocr = work.ocr.copy()
@@ -50,9 +51,9 @@ def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None
 
 
 def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
-                       letter_height: float) -> list[tuple[float, float, float]]:
+                       letter_height: float | None = None) -> list[tuple[float, float, float]]:
     """Holes as (x, y, radius) in `grey`'s pixels; `dpi` is the image's resolution, `letter_height` the
-    page's typical letter height in its pixels."""
+    page's typical letter height in its pixels (None: not checked, the caller does it)."""
     small, factor = downscale(grey, ANALYSIS_SIDE)
     paper = float(np.percentile(small, 90))
     dark = (small < darkness * paper).astype(np.uint8)
@@ -63,7 +64,9 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
     for i in range(1, count):
         w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
         diameter = (w + h) / 2
-        if not HOLE_MM[0] <= diameter / px_per_mm <= HOLE_MM[1] or diameter * factor < MIN_LETTER_RATIO * letter_height:
+        if not HOLE_MM[0] <= diameter / px_per_mm <= HOLE_MM[1]:
+            continue
+        if letter_height is not None and diameter * factor < MIN_LETTER_RATIO * letter_height:
             continue
         if max(w, h) > MAX_ELONGATION * min(w, h) or area < MIN_FILL * np.pi * (diameter / 2) ** 2:
             continue
