@@ -16,8 +16,12 @@ What it measures (one run, on the same N page images, all read as English):
                  page-parallel wrapper doing nothing but OCR could reach.
     size         bytes per page of retrodig's document PDFs and of OCRmyPDF's output (input size for scale).
 
-How to run (from the repository root; a few minutes on 2 cores):
-    .venv/bin/python bench/throughput.py [--corpus DIR] [--pages N] [--json FILE]
+    repeat       retrodig and the Tesseract loop run --repeat times (default 3), in turns; the table shows the
+                 median run of each, and the ratio is also given run by run (a run on these virtual machines
+                 varies by up to 10 %).
+
+How to run (from the repository root; about 9 minutes on 2 cores):
+    .venv/bin/python bench/throughput.py [--corpus DIR] [--pages N] [--repeat N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,6 +233,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (has MANIFEST.tsv)")
     parser.add_argument("--pages", type=int, default=24, help="how many pages (default 24)")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of retrodig and of the Tesseract loop, taken in turns (default 3): the median "
+                             "is reported, as one run on this kind of machine varies by up to 10 %%")
     return parser.parse_args()
 
 
@@ -242,18 +250,37 @@ def main() -> int:
         images = stage_pages(pages, tmp / "pages")
         input_bytes = sum(i.stat().st_size for i in images)
         progress = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-        progress("retrodig ingest ...")
-        first, _ = measure_foreign_load(run_retrodig, tmp / "pages", tmp / "archive", len(images), "retrodig")
+        firsts, limits = [], []
+        for run in range(1, args.repeat + 1):  # in turns, so that a slow spell of the machine hits both
+            progress(f"retrodig ingest (run {run} of {args.repeat}) ...")
+            firsts.append(measure_foreign_load(run_retrodig, tmp / "pages", tmp / f"archive-{run}", len(images),
+                                               "retrodig")[0])
+            progress(f"tesseract, page by page (run {run} of {args.repeat}) ...")
+            limits.append(measure_foreign_load(run_tesseract_limit, images)[0])
         progress("retrodig ingest again (rerun) ...")
-        rerun, _ = measure_foreign_load(run_retrodig, tmp / "pages", tmp / "archive", len(images), "retrodig rerun")
+        rerun, _ = measure_foreign_load(run_retrodig, tmp / "pages", tmp / f"archive-{args.repeat}", len(images),
+                                        "retrodig rerun")
         progress("img2pdf + ocrmypdf ...")
         ocrmypdf, _ = measure_foreign_load(run_ocrmypdf, images, tmp)
-        progress("tesseract, page by page ...")
-        limit, _ = measure_foreign_load(run_tesseract_limit, images)
+    first, limit = median_run(firsts), median_run(limits)
     print_report(pages, first, rerun, ocrmypdf, limit, input_bytes)
+    print_runs(firsts, limits)
     if args.json:
-        args.json.write_text(json.dumps(to_json(pages, [first, rerun, ocrmypdf, limit], input_bytes), indent=2))
+        args.json.write_text(json.dumps(to_json(pages, [*firsts, rerun, ocrmypdf, *limits], input_bytes), indent=2))
     return 0
+
+
+def median_run(runs: list[Measurement]) -> Measurement:
+    return sorted(runs, key=lambda m: m.seconds)[(len(runs) - 1) // 2]
+
+
+def print_runs(firsts: list[Measurement], limits: list[Measurement]) -> None:
+    """Every run, and the ratio of each retrodig run to the Tesseract loop run next to it."""
+    paired = [limit.seconds / first.seconds for first, limit in zip(firsts, limits)]
+    print(f"runs: retrodig {' / '.join(f'{m.seconds:.1f}' for m in firsts)} s; tesseract limit "
+          f"{' / '.join(f'{m.seconds:.1f}' for m in limits)} s; retrodig / limit run by run "
+          f"{' / '.join(f'{r:.2f}' for r in paired)} (median {statistics.median(paired):.2f}); the table shows "
+          f"the median run of each")
 
 
 if __name__ == "__main__":
