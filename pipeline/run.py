@@ -30,7 +30,7 @@ from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
 from .stages.metadata import load_doctype_rules
-from .stages.preflight import IMAGE_FORMATS, ScanFile, inspect_scan
+from .stages.preflight import IMAGE_FORMATS, ScanFile, inspect_scan, ocr_cost
 
 if TYPE_CHECKING:
     from .pagework import PageResult, PageTask
@@ -137,9 +137,11 @@ class _IndexBatch:
 
 def _longest_first(jobs: list[_DocumentJob]) -> list[_DocumentJob]:
     """Documents with the heaviest pages first, so that no long page is left running alone at the end of the
-    batch while the other workers idle. File bytes per page is the estimate: known from preflight without
-    decoding, and for compressed scans it follows how much there is to read."""
-    return sorted(jobs, key=lambda job: -sum(scan.size for scan in job.doc.files) / max(1, job.page_count))
+    batch while the other workers idle (see preflight.ocr_cost)."""
+    def cost(job: _DocumentJob) -> float:
+        return sum(ocr_cost(scan) * scan.page_count for scan in job.doc.files) / max(1, job.page_count)
+
+    return sorted(jobs, key=cost, reverse=True)
 
 
 def _plan(inputs, options, archive, search, report, events) -> list[_DocumentJob]:

@@ -176,3 +176,27 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
 
 def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+A4_LONG_SIDE_INCHES = 11.69
+LOW_DPI = 200  # below this, cleanup enlarges the page for OCR (stages.cleanup.resolution), which then costs more
+
+
+def ocr_cost(scan: ScanFile) -> float:
+    """A rough estimate of a scan's OCR work per page, from its first image's header: the pixels Tesseract
+    will read, a low-resolution scan counted as enlarged to ~300 dpi. Used only to start the heavy pages of a
+    batch first (a long page started last keeps one core busy while the others idle). PDFs, which would
+    need parsing, count by bytes per page, as unreadable headers do."""
+    if scan.format in IMAGE_FORMATS:
+        try:
+            with Image.open(scan.path) as img:
+                width, height = img.size
+                dpi = float((img.info.get("dpi") or (0, 0))[0] or 0)
+        except (OSError, ValueError, TypeError, IndexError):
+            return scan.size / max(1, scan.page_count)
+        long_side = max(width, height)
+        if not dpi or long_side / dpi > 17:  # no tag, or a camera's 72 dpi on a full page: an A4 page
+            dpi = long_side / A4_LONG_SIDE_INCHES
+        enlarge = min(300 / dpi, 4.0) if dpi < LOW_DPI else 1.0
+        return width * height * enlarge * enlarge
+    return scan.size / max(1, scan.page_count)

@@ -19,7 +19,7 @@ import numpy as np
 from ..model import Word
 from .cleanup.measure import downscale, ink_mask
 
-ANALYSIS_SIDE = 2000  # px, longer side: letters stay several pixels high
+ANALYSIS_SIDE = 1400  # px, longer side: letters of a 300 dpi A4 page stay ~10 px high
 MIN_LETTERS = 200  # fewer letter-sized marks: too little text to judge a reading by
 LETTER_RANGE = (0.6, 1.6)  # times the typical letter height
 BOX_MARGIN = 0.3  # word boxes are widened by this share of the letter height (touching marks, accents)
