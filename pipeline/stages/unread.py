@@ -43,7 +43,7 @@ def unread_share(ocr_image: np.ndarray, words: Sequence[Word]) -> float | None:
 
 def _letter_centres(small: np.ndarray) -> tuple[np.ndarray, float]:
     """Centres (x, y) of letter-sized marks and the typical letter height (ink-weighted median), in px."""
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(ink_mask(small), connectivity=8)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(ink_mask(small), connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
     plausible = (heights >= 4) & (heights <= small.shape[0] / 20) & (widths <= 4 * heights)

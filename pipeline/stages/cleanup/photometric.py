@@ -19,7 +19,12 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from ...profiles import BinarizeSettings, DenoiseSettings, NormalizeIlluminationSettings, ShowThroughSettings
+from ...profiles import (
+    BinarizeSettings,
+    DenoiseSettings,
+    NormalizeIlluminationSettings,
+    ShowThroughSettings,
+)
 from .measure import downscale
 from .work import Work
 
