@@ -118,6 +118,22 @@ def _error(request: Request, status: int, message: str, headers: dict | None = N
     return response
 
 
+# Errors answered with a fixed message: type -> (HTTP status, message, translated for the reader).
+_ANSWERS = {
+    Forbidden: (403, N_("Your role does not allow this.")),
+    CsrfRefused: (403, N_("The form had expired or came from elsewhere. Reload the page and try again.")),
+    LoginThrottled: (429, N_("Too many failed attempts. Try again later.")),
+    Throttled: (429, N_("Too many attempts from your address. Try again later.")),
+    Gone: (410, N_("This download link has expired or has been used as many times as allowed. "
+                   "Ask the archive for a new one.")),
+    DocumentNotFoundError: (404, N_("Not found.")),
+    CorrectionConflictError: (409, N_("Someone else changed this line meanwhile. "
+                                      "Reload the page to see their version.")),
+}
+# Errors answered with their own words (the most specific type of an error decides).
+_SAID = {UsageError: 400, MissingDependencyError: 503, RetrodigError: 503}
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     def gettext(request: Request, message: str) -> str:
         return translations(language_of(request)).gettext(message)
@@ -129,55 +145,30 @@ def _add_error_handlers(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden):
-        return _error(request, 403, gettext(request, N_("Your role does not allow this.")))
+    def answer(status: int, message: str):
+        """A handler answering every error of one type with the same status and (translated) message."""
+        async def handler(request: Request, exc: Exception):
+            retry = getattr(exc, "retry_after", None)
+            return _error(request, status, gettext(request, message),
+                          {"Retry-After": str(retry)} if retry is not None else None)
+        return handler
 
-    @app.exception_handler(CsrfRefused)
-    async def csrf_refused(request: Request, exc: CsrfRefused):
-        return _error(request, 403, gettext(request, N_("The form had expired or came from elsewhere. "
-                                                        "Reload the page and try again.")))
-
-    @app.exception_handler(LoginThrottled)
-    async def throttled(request: Request, exc: LoginThrottled):
-        return _error(request, 429, gettext(request, N_("Too many failed attempts. Try again later.")),
-                      {"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(Throttled)
-    async def too_many(request: Request, exc: Throttled):
-        return _error(request, 429, gettext(request, N_("Too many attempts from your address. Try again later.")),
-                      {"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(Gone)
-    async def gone(request: Request, exc: Gone):
-        return _error(request, 410, gettext(request, N_("This download link has expired or has been used as many "
-                                                        "times as allowed. Ask the archive for a new one.")))
+    for error, (status, message) in _ANSWERS.items():
+        app.add_exception_handler(error, answer(status, message))
 
     @app.exception_handler(ActionRefused)
     async def refused(request: Request, exc: ActionRefused):
         message = gettext(request, exc.message)
         return _error(request, 409, message % exc.values if exc.values else message)
 
-    @app.exception_handler(DocumentNotFoundError)
-    async def not_found(request: Request, exc: DocumentNotFoundError):
-        return _error(request, 404, gettext(request, N_("Not found.")))
+    def as_said(status: int):
+        """A handler answering with the error's own words."""
+        async def handler(request: Request, exc: Exception):
+            return _error(request, status, str(exc))
+        return handler
 
-    @app.exception_handler(CorrectionConflictError)
-    async def conflict(request: Request, exc: CorrectionConflictError):
-        return _error(request, 409, gettext(request, N_("Someone else changed this line meanwhile. "
-                                                        "Reload the page to see their version.")))
-
-    @app.exception_handler(UsageError)
-    async def bad_request(request: Request, exc: UsageError):
-        return _error(request, 400, str(exc))
-
-    @app.exception_handler(MissingDependencyError)
-    async def missing(request: Request, exc: MissingDependencyError):
-        return _error(request, 503, str(exc))
-
-    @app.exception_handler(RetrodigError)
-    async def unavailable(request: Request, exc: RetrodigError):
-        return _error(request, 503, str(exc))
+    for error, status in _SAID.items():
+        app.add_exception_handler(error, as_said(status))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
