@@ -115,5 +115,6 @@ def register(cli: click.Group) -> None:
     @click.argument("name")
     @click.pass_context
     def user_enable(ctx, name):
+        """Let a disabled account sign in again."""
         _accounts(ctx).set_active(name, True)
         click.echo(f"{name} enabled")
