@@ -179,24 +179,25 @@ def _short(exc: BaseException) -> str:
 
 
 A4_LONG_SIDE_INCHES = 11.69
+A4_PIXELS_AT_300_DPI = 8.7e6  # what a page is taken for when its header is not read (PDFs: not parsed again)
 LOW_DPI = 200  # below this, cleanup enlarges the page for OCR (stages.cleanup.resolution), which then costs more
 
 
 def ocr_cost(scan: ScanFile) -> float:
     """A rough estimate of a scan's OCR work per page, from its first image's header: the pixels Tesseract
     will read, a low-resolution scan counted as enlarged to ~300 dpi. Used only to start the heavy pages of a
-    batch first (a long page started last keeps one core busy while the others idle). PDFs, which would
-    need parsing, count by bytes per page, as unreadable headers do."""
+    batch first (a long page started last keeps one core busy while the others idle). A PDF page, which
+    would need parsing, counts as an A4 page at 300 dpi, as does an image whose header cannot be read."""
     if scan.format in IMAGE_FORMATS:
         try:
             with Image.open(scan.path) as img:
                 width, height = img.size
                 dpi = float((img.info.get("dpi") or (0, 0))[0] or 0)
         except (OSError, ValueError, TypeError, IndexError):
-            return scan.size / max(1, scan.page_count)
+            return A4_PIXELS_AT_300_DPI
         long_side = max(width, height)
         if not dpi or long_side / dpi > 17:  # no tag, or a camera's 72 dpi on a full page: an A4 page
             dpi = long_side / A4_LONG_SIDE_INCHES
         enlarge = min(300 / dpi, 4.0) if dpi < LOW_DPI else 1.0
         return width * height * enlarge * enlarge
-    return scan.size / max(1, scan.page_count)
+    return A4_PIXELS_AT_300_DPI
