@@ -17,7 +17,7 @@ from pipeline.errors import (
     TruncatedFileError,
     UnsupportedFormatError,
 )
-from pipeline.stages.preflight import inspect_scan
+from pipeline.stages.preflight import A4_PIXELS_AT_300_DPI, inspect_scan, ocr_cost
 
 from .conftest import DATA
 
@@ -130,3 +130,12 @@ def test_originals_are_only_read(tmp_path):
     before = copy.read_bytes(), copy.stat().st_mtime_ns
     inspect_scan(copy, LIMIT)
     assert (copy.read_bytes(), copy.stat().st_mtime_ns) == before
+
+
+def test_ocr_cost_counts_a_low_resolution_scan_as_enlarged_for_ocr():
+    """The heaviest pages of a batch start first; a 150 dpi scan is enlarged for OCR, so it weighs more."""
+    at_300 = inspect_scan(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg", LIMIT)  # 1494x2388, 300 dpi
+    at_150 = inspect_scan(DATA / "pages" / "EHRI-DR-19431002-DK_02.jpg", LIMIT)  # 1239x2019, 150 dpi
+    assert ocr_cost(at_300) == 1494 * 2388
+    assert ocr_cost(at_150) == pytest.approx(1239 * 2019 * 2 ** 2)
+    assert ocr_cost(inspect_scan(EDGE / "trivial.pdf", LIMIT)) == A4_PIXELS_AT_300_DPI
