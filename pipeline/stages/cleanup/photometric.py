@@ -61,9 +61,10 @@ def reduce_show_through(work: Work, settings: ShowThroughSettings) -> Work | Non
     are split in two, Otsu's way); show-through is only ever grey, so its marks have none. Acts only when
     such coreless marks are a real share of the page (`min_share`), not on a few faint specks.
     Measured (flattened, then median and Otsu as the default path does): DIBCO 2011 PR2 (Fraktur, strong
-    show-through) F-measure 0.795 -> 0.864 against its ground truth, PR1 0.939 -> 0.946. It is off in the default profile: on faint typescript (light strokes on
-    yellowed paper) the "typical ink" is light too and whole letters lost their core (one page of the dev
-    corpus: CER 0.10 -> 0.40); `printed-book`, whose print is dark, has it on.
+    show-through) F-measure 0.795 -> 0.864 against its ground truth, PR1 0.939 -> 0.946. It is off in the
+    default profile: on faint typescript (light strokes on yellowed paper) the "typical ink" is light too and
+    whole letters lost their core (one page of the dev corpus: CER 0.10 -> 0.40); `printed-book`, whose
+    print is dark, has it on.
     """
     flat = work.ocr
     marks = flat < PAPER_LEVEL
