@@ -61,11 +61,11 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                 img.seek(index)
                 dpi_x, dpi_y = _image_dpi(img)
                 full_width = img.width
-                plain = img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and not (
-                    img.format == "JPEG" and img.getexif().get(0x0112, 1) != 1)
+                orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
+                plain = img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
                 stored_size = img.size if plain else None
                 if img.format == "JPEG":
-                    frame = _decode_jpeg(path, img, budget)
+                    frame = _decode_jpeg(path, img, budget, orientation)
                 else:
                     img.load()
                     frame = _fit(img, budget)
@@ -89,7 +89,7 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
     return frame, _plausible_dpi(dpi_x * scale, frame.size, default_dpi), scale, as_stored
 
 
-def _decode_jpeg(path: Path, img: Image.Image, budget: int) -> Image.Image:
+def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
     """Decode once, and no more than needed: grey pages straight to grey (libjpeg skips the colour
     conversion), pages over the budget at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling)."""
     mode = img.mode
@@ -98,7 +98,6 @@ def _decode_jpeg(path: Path, img: Image.Image, budget: int) -> Image.Image:
     factor = (img.width * img.height / budget) ** 0.5
     if mode != img.mode or factor > 1:
         img.draft(mode, (int(img.width / max(factor, 1)), int(img.height / max(factor, 1))))
-    orientation = img.getexif().get(0x0112, 1)
     frame = ImageOps.exif_transpose(img) if orientation != 1 else img
     frame.load()
     return _fit(frame, budget)
