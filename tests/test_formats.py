@@ -71,3 +71,21 @@ def test_scanned_pdf_is_rasterized_and_searchable(run_cli, tmp_path, archive_dir
     (item,) = _ingest(run_cli, str(target))["items"]
     assert "sixteen offices" in _page_texts(archive_dir, item["document"])[0]
     assert check_pdfa(Path(item["pdf"])) == []
+
+
+def test_a_jpeg_turned_by_its_exif_tag_is_loaded_upright_and_never_handed_on_as_stored(tmp_path):
+    """A camera JPEG whose EXIF says "turn me" is worked on turned; Tesseract must then read our pixels, not
+    the file (which it would read unturned): such a page is not `as_stored` (see pagework's gentle path)."""
+    from pipeline.stages.load import load_page
+
+    scan = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    turned = tmp_path / "turned.jpg"
+    scan.save(turned, exif=exif, quality=95)
+    plain = tmp_path / "plain.jpg"
+    scan.save(plain, quality=95)
+
+    assert load_page(plain, "jpeg", 0, 10**9, 300).as_stored
+    page = load_page(turned, "jpeg", 0, 10**9, 300)
+    assert page.pixels.shape[:2] == (scan.width, scan.height) and not page.as_stored
