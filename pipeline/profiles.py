@@ -62,7 +62,7 @@ class ResolutionSettings(_Step):
     target_text_px: int = Field(default=25, ge=10, le=80, description="letter height Tesseract reads best, px")
     max_upscale: float = Field(default=4.0, ge=1, le=8, description="largest enlargement of the OCR image")
     max_text_ratio: float = Field(
-        default=2.5, ge=1.5, le=10, description="letters larger than target x this are reduced for OCR"
+        default=1.25, ge=1.05, le=10, description="letters larger than target x this are reduced to target"
     )
     max_ocr_megapixels: float = Field(default=60.0, ge=4, le=500, description="the OCR image is kept below this")
 

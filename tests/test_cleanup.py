@@ -231,6 +231,21 @@ def test_a_low_resolution_scan_is_enlarged_for_ocr_only(tmp_path):
     assert character_error_rate(text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
+def test_large_letters_are_reduced_for_ocr_only(tmp_path):
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    large = cv2.resize(page, None, fx=1.7, fy=1.7, interpolation=cv2.INTER_CUBIC)  # as scanned at ~500 dpi
+    assert text_height(large) >= 1.25 * 25 * 1.2
+    cleaned = clean_page(large, 500, CleanProfile(name="t"))
+    assert "resolution" in cleaned.steps and cleaned.ocr_scale < 0.75
+    assert cleaned.access.shape[:2] == large.shape[:2]  # the master's size is kept
+    assert 22 <= text_height(cleaned.ocr) <= 28
+
+    path = tmp_path / "large.png"
+    Image.fromarray(large).save(path, dpi=(500, 500))
+    text = read_file(path, _options(tmp_path))[0].text.text
+    assert character_error_rate(text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------
 
 def test_soft_typewritten_strokes_stay_grey_and_crisp_print_is_binarized():

@@ -2,8 +2,10 @@
 
 Tesseract's models are trained on text of roughly 20-30 px letter height. Letters of 8-14 px (a page
 scanned at 100-150 dpi, or a photo stamped "72 dpi") lose strokes when binarized at their own size and are
-misread; enlarging the grey image first with cubic interpolation keeps their shapes. Letters far above the
-ideal (600-1200 dpi scans) only make Tesseract slower, so such pages are reduced for OCR.
+misread; enlarging the grey image first with cubic interpolation keeps their shapes. Letters well above the
+ideal (a large typeface at 300 dpi, any page at 400-1200 dpi) are reduced to it: Tesseract then reads them as
+well or better (on the dev corpus two typescripts with 35-37 px letters: CER 0.146 -> 0.143, 0.234 -> 0.178)
+and a third to a half faster, since its layout analysis works on every pixel.
 The letter height is measured, not taken from the dpi tag, because dpi tags are so often wrong.
 """
 
@@ -17,7 +19,7 @@ from ...profiles import ResolutionSettings
 from .measure import text_height
 from .work import Work
 
-MIN_CHANGE = 1.25  # smaller corrections gain nothing and cost a resampling
+MIN_CHANGE = 1.25  # smaller enlargements gain nothing and cost a resampling
 
 
 def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
@@ -39,7 +41,7 @@ def ocr_factor(height: int | None, shape: tuple[int, ...], settings: ResolutionS
     if height and height < settings.target_text_px / MIN_CHANGE:
         factor = min(settings.target_text_px / height, settings.max_upscale)
     elif height and height > settings.target_text_px * settings.max_text_ratio:
-        factor = settings.target_text_px * settings.max_text_ratio / height
+        factor = settings.target_text_px / height
     megapixels = shape[0] * shape[1] * factor * factor / 1e6
     if megapixels > settings.max_ocr_megapixels:
         factor *= (settings.max_ocr_megapixels / megapixels) ** 0.5
