@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -76,6 +77,8 @@ class LocalExecutor:
         context = multiprocessing.get_context("forkserver")
         # The fork server imports the page code once; every worker forked from it starts with it loaded.
         context.set_forkserver_preload(["pipeline.pagework"])
+        # Started now rather than at the first task, it imports that code while the orchestrator gets ready.
+        multiprocessing.forkserver.ensure_running()
         return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
 
     def run(self, fn, tasks):
