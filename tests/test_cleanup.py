@@ -246,6 +246,19 @@ def test_large_letters_are_reduced_for_ocr_only(tmp_path):
     assert character_error_rate(text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
+def test_large_headings_over_small_print_are_not_reduced():
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    width = page.shape[1]
+    headings = cv2.resize(page[:700], None, fx=2.2, fy=2.2, interpolation=cv2.INTER_CUBIC)[:, :2 * width]
+    small_print = cv2.resize(page, None, fx=0.72, fy=0.72, interpolation=cv2.INTER_AREA)
+    sheet = np.full((headings.shape[0] + small_print.shape[0], headings.shape[1]), 255, np.uint8)
+    sheet[:headings.shape[0]] = headings
+    sheet[headings.shape[0]:, :small_print.shape[1]] = small_print
+    assert text_height(sheet) > 1.25 * 25  # the large letters hold most of the ink
+    cleaned = clean_page(sheet, 300, CleanProfile(name="t"))
+    assert "resolution" not in cleaned.steps and cleaned.ocr_scale == 1.0  # the small print keeps its size
+
+
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------
 
 def test_soft_typewritten_strokes_stay_grey_and_crisp_print_is_binarized():

@@ -28,7 +28,7 @@ from .orientation import is_sideways, osd_turn, turn_image, upside_down
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
                           soft_strokes)
 from .measure import forget_page, text_height
-from .resolution import ocr_factor, resample_for_ocr
+from .resolution import letter_factor, resample_for_ocr
 from .spreads import split_spread
 from .work import Work, effective_dpi, to_grey
 
@@ -117,7 +117,7 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
         return True, work
     if work.text_height is None:
         work = replace(work, text_height=text_height(work.ocr))
-    return ocr_factor(work.text_height, work.ocr.shape, profile.resolution) == 1.0, work
+    return letter_factor(work.ocr, work.text_height, profile.resolution) == 1.0, work
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:

@@ -85,12 +85,22 @@ def text_height(grey: np.ndarray) -> int | None:
     Heights are weighted by ink, so specks of dust and noise (many, but small) do not outvote the letters.
     It lies between the x-height and the height of capitals: ~22 px for 10-12 pt type at 300 dpi.
     Big pages are measured on a copy reduced to about 2000 px, where letters are still 10 px or more."""
+    return _ink_quantile_height(grey, 0.5)
+
+
+def small_text_height(grey: np.ndarray) -> int | None:
+    """The height of the page's small letters in px: the tenth of the ink in the smallest letters (footnotes,
+    stamps' small print, a form's filled-in lines beside its large printed headings)."""
+    return _ink_quantile_height(grey, 0.1)
+
+
+def _ink_quantile_height(grey: np.ndarray, share: float) -> int | None:
     small, factor = downscale(grey, TEXT_HEIGHT_SIDE)
-    height = _mode_height(small)
+    height = _ink_quantile(small, share)
     return round(height * factor) if height else None
 
 
-def _mode_height(grey: np.ndarray) -> int | None:
+def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
     ink = ink_mask(grey)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
@@ -98,8 +108,8 @@ def _mode_height(grey: np.ndarray) -> int | None:
     letters = (heights >= 3) & (heights <= max(grey.shape) / 20) & (widths >= 2) & (widths <= 4 * heights)
     if letters.sum() < 30:
         return None
-    # The ink-weighted median: steadier than the most common height, which jumps between the x-height
+    # Ink-weighted: the median is steadier than the most common height, which jumps between the x-height
     # and the height of capitals when a page is resampled or straightened.
     order = np.argsort(heights[letters])
     cumulative = np.cumsum(areas[letters][order])
-    return int(heights[letters][order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return int(heights[letters][order][np.searchsorted(cumulative, cumulative[-1] * share)])
