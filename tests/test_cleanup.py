@@ -4,6 +4,7 @@ per-page choice between grey and black and white, profiles, quality flags and la
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ from pipeline.stages.cleanup.geometry import estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.work import Work
-from pipeline.stages.cleanup.measure import text_height
+from pipeline.stages.cleanup.measure import downscale, forget_page, text_height
 from pipeline.stages.language import languages_of
 
 from .conftest import DATA, SAMPLES
@@ -257,6 +258,20 @@ def test_large_headings_over_small_print_are_not_reduced():
     assert text_height(sheet) > 1.25 * 25  # the large letters hold most of the ink
     cleaned = clean_page(sheet, 300, CleanProfile(name="t"))
     assert "resolution" not in cleaned.steps and cleaned.ocr_scale == 1.0  # the small print keeps its size
+
+
+def test_small_copies_are_shared_read_only_and_not_kept_past_their_page():
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    small, factor = downscale(page, 1000)
+    assert downscale(page, 1000)[0] is small and factor > 1  # a second step gets the same copy
+    assert downscale(page.copy(), 1000)[0] is not small  # equal pixels, another array: measured anew
+    with pytest.raises(ValueError):
+        small[0, 0] = 0  # no step may draw on a copy others use
+    forget_page()
+    assert downscale(page, 1000)[0] is not small
+    alive = weakref.ref(page)
+    del page
+    assert alive() is None  # remembering its copy keeps no page in memory
 
 
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------

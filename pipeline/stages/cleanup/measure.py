@@ -2,50 +2,70 @@
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 import cv2
 import numpy as np
 
 TEXT_HEIGHT_SIDE = 2000  # px, longer side of the copy letters are measured on
 MAX_LETTER_SAMPLES = 40_000  # enough pixels for a stable profile, few enough to be fast
+REMEMBER_MAX_SIDE = TEXT_HEIGHT_SIDE  # px: larger copies are not remembered (memory)
+
+
+class _Remembered:
+    """What was computed from the page's arrays, kept while those arrays live. Several steps measure the same
+    array the same way (orientation and deskew its letters; page outline, punched holes and background its
+    small copy), and on a big scan that costs more than their own work. Entries are found by the array's
+    identity (steps never change an array in place: see work.Work) through weak references, so they keep no
+    page in memory; `forget_page` drops them all."""
+
+    LIMIT = 8
+    entries: list[tuple[weakref.ref, tuple, Any]] = []
+
+    @classmethod
+    def get(cls, image: np.ndarray, key: tuple) -> Any:
+        return next((value for ref, k, value in cls.entries if k == key and ref() is image), None)
+
+    @classmethod
+    def put(cls, image: np.ndarray, key: tuple, value: Any) -> Any:
+        cls.entries.insert(0, (weakref.ref(image), key, value))
+        del cls.entries[cls.LIMIT:]
+        return value
+
+
+def forget_page() -> None:
+    _Remembered.entries.clear()
 
 
 def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
-    """A copy whose longer side is at most `long_side`, and the factor back to full size (>= 1)."""
+    """A copy whose longer side is at most `long_side`, and the factor back to full size (>= 1). The copy is
+    shared by every step that asks for it, so it is read-only."""
     factor = max(image.shape[:2]) / long_side
     if factor <= 1:
         return image, 1.0
+    if (remembered := _Remembered.get(image, ("downscale", long_side))) is not None:
+        return remembered
     size = (max(1, round(image.shape[1] / factor)), max(1, round(image.shape[0] / factor)))
     # Averaging every pixel of a 50 MP scan costs more than the measurement itself: skip rows and columns
     # down to about twice the target size first (a measurement needs no anti-aliasing beyond that).
     stride = int(factor // 2)
     source = image[::stride, ::stride] if stride > 1 else image
     small = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
-    return small, image.shape[1] / size[0]
-
-
-class _LastLetters:
-    """The letter pixels of the last image measured: orientation and deskew both measure the same page
-    before it changes, and finding letters is the costly part of either."""
-
-    image: np.ndarray | None = None
-    key: tuple = ()
-    result: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+    small.flags.writeable = False
+    if long_side > REMEMBER_MAX_SIDE:  # a near full-size copy: kept by nobody but its caller
+        return small, image.shape[1] / size[0]
+    return _Remembered.put(image, ("downscale", long_side), (small, image.shape[1] / size[0]))
 
 
 def letters_of_page(grey: np.ndarray, long_side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(small copy, ys, xs): `letter_mask` of `grey` downscaled to `long_side`, remembered for the next call
-    on the same array (the cache holds one page; `forget_page` lets it go)."""
-    key = (long_side, grey.shape)
-    if _LastLetters.image is grey and _LastLetters.key == key:
-        return _LastLetters.result
+    on the same array."""
+    if (remembered := _Remembered.get(grey, ("letters", long_side))) is not None:
+        return remembered
     small, _ = downscale(grey, long_side)
     ys, xs = letter_mask(small)
-    _LastLetters.image, _LastLetters.key, _LastLetters.result = grey, key, (small, ys, xs)
-    return small, ys, xs
-
-
-def forget_page() -> None:
-    _LastLetters.image, _LastLetters.result = None, (np.empty(0), np.empty(0))
+    return _Remembered.put(grey, ("letters", long_side), (small, ys, xs))
 
 
 def letter_mask(small: np.ndarray, stride_limit: int | None = MAX_LETTER_SAMPLES) -> tuple[np.ndarray, np.ndarray]:
