@@ -66,6 +66,22 @@ def init_worker() -> None:
     cv2.setNumThreads(1)  # parallelism comes from the pool; OpenCV's own threads would oversubscribe
 
 
+_FORKSERVER = multiprocessing.get_context("forkserver")
+
+
+def start_fork_server() -> None:
+    """Start the process that local workers are forked from (once; later calls do nothing). It imports the
+    page code, so every worker starts with it loaded; started early, it does so while the batch is planned."""
+    _FORKSERVER.set_forkserver_preload(["pipeline.pagework"])
+    multiprocessing.forkserver.ensure_running()
+
+
+def prepare_executor(jobs: int, cluster: str | None = None) -> None:
+    """What `make_executor(jobs, cluster)` will need, started ahead: the fork server of a local pool."""
+    if not cluster and jobs > 1:
+        start_fork_server()
+
+
 class LocalExecutor:
     """A process pool that keeps a bounded window of tasks in flight, so memory does not grow with the batch."""
 
@@ -74,12 +90,8 @@ class LocalExecutor:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        # The fork server imports the page code once; every worker forked from it starts with it loaded.
-        context.set_forkserver_preload(["pipeline.pagework"])
-        # Started now rather than at the first task, it imports that code while the orchestrator gets ready.
-        multiprocessing.forkserver.ensure_running()
-        return cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=init_worker)
+        start_fork_server()
+        return cf.ProcessPoolExecutor(self.jobs, mp_context=_FORKSERVER, initializer=init_worker)
 
     def run(self, fn, tasks):
         pending: dict[cf.Future, tuple[Any, cf.ProcessPoolExecutor]] = {}

@@ -21,7 +21,7 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .errors import InputError, RetrodigError, SiblingFailedError, UnexpectedPageError
-from .executor import Executor, make_executor
+from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
 from .profiles import load_profile
@@ -90,7 +90,9 @@ def ingest(inputs: list[str], options: Options, events: IngestEvents | None = No
         try:
             if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
                 search.rebuild(all_indexed_documents(archive))
-            jobs = _plan(inputs, options, archive, search, report, events)
+            # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
+            on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
+            jobs = _plan(inputs, options, archive, search, report, events, on_new_file)
             events.started(len(jobs), sum(j.page_count for j in jobs))
             if jobs:  # a rerun of a finished batch starts no workers
                 executor = executor or make_executor(options.jobs, options.cluster)
@@ -144,7 +146,12 @@ def _longest_first(jobs: list[_DocumentJob]) -> list[_DocumentJob]:
     return sorted(jobs, key=cost, reverse=True)
 
 
-def _plan(inputs, options, archive, search, report, events) -> list[_DocumentJob]:
+def _plan(inputs, options, archive, search, report, events, on_new_file=None) -> list[_DocumentJob]:
+    def inspect_new(path: Path, max_pixels: int) -> ScanFile:  # what the scan cache does not know yet
+        if on_new_file:
+            on_new_file()
+        return inspect_scan(path, max_pixels)
+
     files, others = find_scan_files(inputs, exclude=archive.root)
     for path in others:
         _add(report, events, ItemReport(str(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
@@ -153,7 +160,7 @@ def _plan(inputs, options, archive, search, report, events) -> list[_DocumentJob
     try:
         for path in files:
             try:
-                checked[path] = cache.inspect(path, options.max_pixels, inspect_scan, use_cached=not options.force)
+                checked[path] = cache.inspect(path, options.max_pixels, inspect_new, use_cached=not options.force)
             except InputError as exc:
                 checked[path] = exc
     finally:

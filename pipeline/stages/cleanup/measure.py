@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -21,7 +21,7 @@ class _Remembered:
     page in memory; `forget_page` drops them all."""
 
     LIMIT = 8
-    entries: list[tuple[weakref.ref, tuple, Any]] = []
+    entries: ClassVar[list[tuple[weakref.ref, tuple, Any]]] = []
 
     @classmethod
     def get(cls, image: np.ndarray, key: tuple) -> Any:
@@ -122,7 +122,7 @@ def _ink_quantile_height(grey: np.ndarray, share: float) -> int | None:
 
 def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
     ink = ink_mask(grey)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
     letters = (heights >= 3) & (heights <= max(grey.shape) / 20) & (widths >= 2) & (widths <= 4 * heights)
