@@ -21,9 +21,9 @@ from pipeline.stages.cleanup import clean_page, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
+from pipeline.stages.cleanup.measure import downscale, forget_page, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.work import Work
-from pipeline.stages.cleanup.measure import downscale, forget_page, text_height
 from pipeline.stages.language import languages_of
 
 from .conftest import DATA, SAMPLES
