@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..model import Word
-from .cleanup.measure import downscale, ink_mask
+from .cleanup.measure import downscale, ink_mask, ink_weighted_height
 
 ANALYSIS_SIDE = 1400  # px, longer side: letters of a 300 dpi A4 page stay ~10 px high
 MIN_LETTERS = 200  # fewer letter-sized marks: too little text to judge a reading by
@@ -49,9 +49,7 @@ def _letter_centres(small: np.ndarray) -> tuple[np.ndarray, float]:
     plausible = (heights >= 4) & (heights <= small.shape[0] / 20) & (widths <= 4 * heights)
     if plausible.sum() < MIN_LETTERS:
         return np.empty((0, 2)), 0.0
-    order = np.argsort(heights[plausible])
-    cumulative = np.cumsum(areas[plausible][order])
-    height = float(heights[plausible][order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    height = float(ink_weighted_height(heights[plausible], areas[plausible], 0.5))
     low, high = LETTER_RANGE
     letters = plausible & (heights >= low * height) & (heights <= high * height)
     return centroids[1:][letters], height

@@ -128,8 +128,13 @@ def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
     letters = (heights >= 3) & (heights <= max(grey.shape) / 20) & (widths >= 2) & (widths <= 4 * heights)
     if letters.sum() < 30:
         return None
-    # Ink-weighted: the median is steadier than the most common height, which jumps between the x-height
-    # and the height of capitals when a page is resampled or straightened.
-    order = np.argsort(heights[letters])
-    cumulative = np.cumsum(areas[letters][order])
-    return int(heights[letters][order][np.searchsorted(cumulative, cumulative[-1] * share)])
+    return int(ink_weighted_height(heights[letters], areas[letters], share))
+
+
+def ink_weighted_height(heights: np.ndarray, areas: np.ndarray, share: float) -> int:
+    """The height below which marks hold `share` of the ink (0.5: the ink-weighted median). Weighted by ink,
+    the median is steadier than the most common height, which jumps between the x-height and the height of
+    capitals when a page is resampled or straightened."""
+    order = np.argsort(heights)
+    cumulative = np.cumsum(areas[order])
+    return int(heights[order][np.searchsorted(cumulative, cumulative[-1] * share)])
