@@ -11,7 +11,8 @@ from pipeline.executor import WorkerDiedError
 
 from .conftest import DATA
 
-distributed = pytest.importorskip("distributed")
+distributed = pytest.importorskip(
+    "distributed", reason="the Dask executor needs the optional `dask` extra; `make test` installs it (with `test`)")
 
 
 @pytest.fixture(scope="module")
