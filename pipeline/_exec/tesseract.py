@@ -1,9 +1,10 @@
-"""Run the `tesseract` program.
+"""Tesseract: pages are read by its library, loaded once per process (`tesseract_library`); the installed
+languages, the version and orientation detection come from the `tesseract` program.
 
-Written by hand rather than through pytesseract because one run must leave three outputs (hOCR, plain text
-and the text-only PDF layer) as files in the page's work folder, under a controlled environment
-(OMP_THREAD_LIMIT=1) and with failures mapped to our typed errors; pytesseract returns outputs in memory
-from its own temporary files.
+By hand rather than through pytesseract because one reading must leave three outputs (hOCR, plain text and
+the text-only PDF layer) as files in the page's work folder, under a controlled environment
+(OMP_THREAD_LIMIT=1) and with failures mapped to our typed errors; pytesseract runs the program for every
+call (loading the models each time) and returns outputs in memory from its own temporary files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import MissingDependencyError, OcrFailedError
+from ..errors import MissingDependencyError
+from .tesseract_library import engine_for
 
 OUTPUTS = ("hocr", "txt", "pdf")
 
@@ -66,19 +68,7 @@ def run_page(image: Path, out_base: Path, languages: str, timeout: float, dpi: i
     """OCR one page image once; returns the paths of the hOCR, text and text-only PDF outputs.
     `dpi` is for images that carry no resolution of their own (PGM): Tesseract's `--dpi` is used only then.
     `psm`: Tesseract's page segmentation mode (default 3, full layout analysis)."""
-    cmd = [
-        _tesseract_binary(), str(image), str(out_base), "-l", languages, *(["--dpi", str(dpi)] if dpi else []),
-        *(["--psm", str(psm)] if psm else []), "-c", "textonly_pdf=1", *OUTPUTS,
-    ]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
-    except subprocess.TimeoutExpired as exc:
-        raise OcrFailedError(image, f"Tesseract took longer than {timeout:.0f} s") from exc
-    outputs = {ext: out_base.with_suffix(f".{ext}") for ext in OUTPUTS}
-    if proc.returncode != 0 or not all(p.exists() for p in outputs.values()):
-        message = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
-        raise OcrFailedError(image, f"Tesseract failed: {message}")
-    return outputs
+    return engine_for(languages).process(image, out_base, OUTPUTS, timeout, dpi, psm)
 
 
 def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None:
@@ -109,12 +99,8 @@ def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None
 
 def read_text(image: Path, languages: str, timeout: float, dpi: int | None = None) -> str:
     """Plain text of one image, nothing else (a quick reading, e.g. to find out the page's language)."""
-    cmd = [_tesseract_binary(), str(image), "-", "-l", languages, *(["--dpi", str(dpi)] if dpi else [])]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
-    except subprocess.TimeoutExpired as exc:
-        raise OcrFailedError(image, f"Tesseract took longer than {timeout:.0f} s") from exc
-    if proc.returncode != 0:
-        message = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
-        raise OcrFailedError(image, f"Tesseract failed: {message}")
-    return proc.stdout
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="retrodig-read-") as tmp:
+        files = engine_for(languages).process(image, Path(tmp) / "page", ("txt",), timeout, dpi)
+        return files["txt"].read_text(encoding="utf-8", errors="replace")

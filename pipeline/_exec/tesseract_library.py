@@ -1,0 +1,152 @@
+"""Tesseract's own library, called in-process, so a language model is loaded once per process, not per page.
+
+The `tesseract` program loads its models on every run: 0.12-0.2 s of CPU per page before it reads a word, about
+5 % of a batch. This module keeps one loaded `TessBaseAPI` per language set (a few per worker thread) and runs
+it exactly as the program does (`ProcessPages` with the hOCR, text and text-only PDF renderers), so the files it
+writes are the program's, byte for byte (tests/test_tesseract_library.py compares them).
+
+Why ctypes on Debian's `libtesseract.so.5` and not tesserocr: tesserocr's wheels bundle a Tesseract and a
+Leptonica of their own (5.5, where Debian ships 5.3 with its language packs and the `tesseract` program used for
+orientation and as the benchmarks' baseline), and building it against Debian's library needs a C++ toolchain and
+headers on every machine. The dozen functions used here are Tesseract's stable C API (`tesseract/capi.h`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import os
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from ..errors import MissingDependencyError, OcrFailedError
+
+OEM_DEFAULT = 3  # TessOcrEngineMode: what the traineddata holds (LSTM for Debian's packs)
+PSM_AUTO = 3  # TessPageSegMode: what the `tesseract` program uses unless told otherwise
+LEPTONICA_SILENT = 6  # L_SEVERITY_NONE: in-process, Leptonica would write on the user's terminal
+ENGINES_PER_THREAD = 3  # language sets kept loaded (`--lang auto` uses a first-reading set and the page's own)
+
+_RENDERERS = {"hocr": "TessHOcrRendererCreate", "txt": "TessTextRendererCreate"}
+
+
+@functools.cache
+def _library() -> ctypes.CDLL:
+    # Tesseract's OpenMP threads fight our own page parallelism (a page ran 5x slower on 2 cores); libgomp reads
+    # the limit once, when it is loaded, which is here.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("tesseract") or "libtesseract.so.5")
+    except OSError as exc:
+        raise MissingDependencyError(
+            f"Tesseract's library is not installed ({exc}; Debian: apt-get install tesseract-ocr)"
+        ) from exc
+    handle, text = ctypes.c_void_p, ctypes.c_char_p
+    signatures = {
+        "TessBaseAPICreate": ([], handle),
+        "TessBaseAPIDelete": ([handle], None),
+        "TessBaseAPIEnd": ([handle], None),
+        "TessBaseAPIInit1": ([handle, text, text, ctypes.c_int, ctypes.POINTER(text), ctypes.c_int], ctypes.c_int),
+        "TessBaseAPISetVariable": ([handle, text, text], ctypes.c_int),
+        "TessBaseAPISetPageSegMode": ([handle, ctypes.c_int], None),
+        "TessBaseAPIGetDatapath": ([handle], text),
+        "TessBaseAPIProcessPages": ([handle, text, text, ctypes.c_int, handle], ctypes.c_int),
+        "TessHOcrRendererCreate": ([text], handle),
+        "TessTextRendererCreate": ([text], handle),
+        "TessPDFRendererCreate": ([text, text, ctypes.c_int], handle),
+        "TessResultRendererInsert": ([handle, handle], None),
+        "TessDeleteResultRenderer": ([handle], None),
+    }
+    for name, (arguments, result) in signatures.items():
+        function = getattr(lib, name)
+        function.argtypes, function.restype = arguments, result
+    leptonica = ctypes.util.find_library("lept")
+    if leptonica:
+        ctypes.CDLL(leptonica).setMsgSeverity(LEPTONICA_SILENT)
+    return lib
+
+
+class Engine:
+    """One loaded Tesseract for one language set ("deu+eng"). Not thread-safe: use `engine_for`."""
+
+    def __init__(self, languages: str):
+        self.languages = languages
+        self._api = None
+        self._lib = _library()
+        self._api = self._lib.TessBaseAPICreate()
+        # Tesseract's progress notes ("Estimating resolution as ...") go nowhere, as the program's stderr did.
+        self._lib.TessBaseAPISetVariable(self._api, b"debug_file", b"/dev/null")
+        if self._lib.TessBaseAPIInit1(self._api, None, languages.encode(), OEM_DEFAULT, None, 0) != 0:
+            self.close()
+            raise MissingDependencyError(
+                f"Tesseract could not load the language data for {languages!r} (Debian: apt-get install "
+                "tesseract-ocr-<lang>)"
+            )
+        self._datapath = self._lib.TessBaseAPIGetDatapath(self._api)
+
+    def process(self, image: Path, out_base: Path, outputs: tuple[str, ...], timeout: float,
+                dpi: int | None = None, psm: int | None = None) -> dict[str, Path]:
+        """Read `image` once and write `out_base` + ".hocr" / ".txt" / ".pdf" (a text-only PDF layer) for each
+        of `outputs`, as `tesseract IMAGE OUT_BASE [--dpi D] [--psm P] -c textonly_pdf=1 hocr txt pdf` does.
+        `timeout` bounds recognition (Tesseract's own deadline)."""
+        if not image.is_file():
+            raise OcrFailedError(image, "the page image to read is missing")
+        lib, api = self._lib, self._api
+        # Settings are per engine and outlive a page: set every one each time.
+        lib.TessBaseAPISetVariable(api, b"user_defined_dpi", str(dpi or 0).encode())
+        lib.TessBaseAPISetPageSegMode(api, psm if psm is not None else PSM_AUTO)
+        renderer = self._renderers(out_base, outputs)
+        started = time.monotonic()
+        try:
+            done = lib.TessBaseAPIProcessPages(api, os.fsencode(image), None, int(timeout * 1000), renderer)
+        finally:
+            lib.TessDeleteResultRenderer(renderer)  # closes the output files
+        files = {kind: out_base.with_suffix(f".{kind}") for kind in outputs}
+        if not done or not all(path.exists() for path in files.values()):
+            if time.monotonic() - started >= timeout:
+                raise OcrFailedError(image, f"Tesseract took longer than {timeout:.0f} s")
+            raise OcrFailedError(image, "Tesseract could not read the page image")
+        return files
+
+    def _renderers(self, out_base: Path, outputs: tuple[str, ...]) -> int:
+        base = os.fsencode(out_base)
+        chain = []
+        for kind in outputs:
+            if kind == "pdf":
+                chain.append(self._lib.TessPDFRendererCreate(base, self._datapath, 1))
+            else:
+                chain.append(getattr(self._lib, _RENDERERS[kind])(base))
+        if not all(chain):
+            for renderer in filter(None, chain):
+                self._lib.TessDeleteResultRenderer(renderer)
+            raise OcrFailedError(out_base, "Tesseract could not create its output files")
+        for renderer in chain[1:]:
+            self._lib.TessResultRendererInsert(chain[0], renderer)  # the first one owns the rest
+        return chain[0]
+
+    def close(self) -> None:
+        if self._api:
+            self._lib.TessBaseAPIEnd(self._api)
+            self._lib.TessBaseAPIDelete(self._api)
+            self._api = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+_loaded = threading.local()
+
+
+def engine_for(languages: str) -> Engine:
+    """This thread's engine for `languages`, loaded on first use; the least recently used beyond
+    ENGINES_PER_THREAD is closed (each holds its models in memory, tens of MB per language)."""
+    engines: OrderedDict[str, Engine] = _loaded.__dict__.setdefault("engines", OrderedDict())
+    if languages in engines:
+        engines.move_to_end(languages)
+    else:
+        engines[languages] = Engine(languages)
+        while len(engines) > ENGINES_PER_THREAD:
+            engines.popitem(last=False)[1].close()
+    return engines[languages]

@@ -1,0 +1,86 @@
+"""Tesseract read through its library, loaded once per process: the same files as the `tesseract` program."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline._exec import tesseract_library
+from pipeline._exec.tesseract import OUTPUTS, run_page
+from pipeline._exec.tesseract_library import Engine, engine_for
+from pipeline.errors import MissingDependencyError, OcrFailedError
+
+from .conftest import DATA, REPO
+
+PAGE = DATA / "pages" / "EHRI-DR-19390519-US_04.jpg"
+
+
+def program_outputs(image: Path, out_base: Path, languages: str, dpi: int | None, psm: int | None) -> Path:
+    cmd = ["tesseract", str(image), str(out_base), "-l", languages, *(["--dpi", str(dpi)] if dpi else []),
+           *(["--psm", str(psm)] if psm else []), "-c", "textonly_pdf=1", *OUTPUTS]
+    subprocess.run(cmd, capture_output=True, check=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    return out_base
+
+
+@pytest.mark.parametrize("image", [PAGE, DATA / "pages" / "phototest.tif"], ids=["jpeg-typescript", "tiff"])
+def test_one_engine_reads_page_after_page_as_the_program_does(tmp_path, image):
+    """The same loaded engine reads with different settings in turn (layout analysis or one block, the image's
+    own dpi or a given one): every reading is the program's, byte for byte, so no setting leaks to the next."""
+    for number, (dpi, psm) in enumerate([(None, None), (150, 6), (None, None)]):
+        ours = run_page(image, tmp_path / f"ours{number}", "eng", 600, dpi, psm)
+        theirs = program_outputs(image, tmp_path / f"program{number}", "eng", dpi, psm)
+        for kind in ("hocr", "txt"):
+            assert ours[kind].read_bytes() == theirs.with_suffix(f".{kind}").read_bytes(), (number, kind)
+        assert ours["pdf"].read_bytes().startswith(b"%PDF-")
+        assert b"GlyphLessFont" in ours["pdf"].read_bytes()  # the invisible text layer, as `textonly_pdf=1`
+    assert "the" in ours["txt"].read_text(encoding="utf-8").lower()
+
+
+def test_the_engine_is_loaded_once_per_language_set_and_the_oldest_is_closed(monkeypatch):
+    monkeypatch.setattr(tesseract_library, "ENGINES_PER_THREAD", 2)
+    first = engine_for("eng")
+    assert engine_for("eng") is first
+    engine_for("deu")
+    engine_for("eng")  # used again: now the most recent
+    engine_for("ron")  # a third set: "deu", the least recently used, goes
+    assert engine_for("eng") is first
+    assert first._api is not None
+
+
+def test_a_missing_or_unreadable_image_is_an_ocr_error_naming_the_file(tmp_path):
+    missing = tmp_path / "gone.pgm"
+    with pytest.raises(OcrFailedError) as caught:
+        run_page(missing, tmp_path / "out", "eng", 600)
+    assert caught.value.path == missing and "missing" in str(caught.value)
+    broken = tmp_path / "broken.pgm"
+    broken.write_bytes(b"P5\n4000 3000\n255\n" + b"\x80" * 100)  # a header promising far more than is there
+    with pytest.raises(OcrFailedError) as caught:
+        run_page(broken, tmp_path / "out", "eng", 600)
+    assert caught.value.path == broken and "could not read" in str(caught.value)
+
+
+def test_recognition_past_the_time_limit_is_an_ocr_error(tmp_path):
+    with pytest.raises(OcrFailedError, match="took longer than"):
+        engine_for("eng").process(PAGE, tmp_path / "out", ("txt",), timeout=0.001)
+
+
+def test_language_data_that_is_not_installed_is_a_missing_dependency():
+    with pytest.raises(MissingDependencyError, match="xho"):
+        Engine("xho")
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="needs Debian's tesseract-ocr")
+def test_tesseract_in_process_runs_on_one_thread():
+    """Tesseract's OpenMP threads would fight the page workers: the limit is set before the library loads it,
+    whatever the caller's environment says."""
+    code = ("from pipeline._exec.tesseract_library import engine_for; import ctypes; engine_for('eng'); "
+            "print(ctypes.CDLL('libgomp.so.1').omp_get_thread_limit())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "1"
