@@ -103,7 +103,7 @@ class Engine:
             done = lib.TessBaseAPIProcessPages(api, os.fsencode(image), None, int(timeout * 1000), renderer)
         finally:
             lib.TessDeleteResultRenderer(renderer)  # closes the output files
-        files = {kind: out_base.with_suffix(f".{kind}") for kind in outputs}
+        files = {kind: out_base.with_name(f"{out_base.name}.{kind}") for kind in outputs}
         if not done or not all(path.exists() for path in files.values()):
             if time.monotonic() - started >= timeout:
                 raise OcrFailedError(image, f"Tesseract took longer than {timeout:.0f} s")
