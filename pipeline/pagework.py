@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ._exec import tesseract
 from .model import PageText
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, split_spread
@@ -107,10 +108,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         # file's own dpi tag included), so a clean scan is read no worse than by Tesseract alone.
         ocr_image = task.source
     else:
-        # PGM, not PNG: written and read without compression (PNG's, even at level 1, cost ~0.4 s on an
-        # A4 page at 300 dpi); PGM holds no dpi, so Tesseract is told it (`--dpi`).
-        ocr_image = stem.with_name(stem.name + "_ocr.pgm")
-        Image.fromarray(cleaned.ocr).save(ocr_image)
+        ocr_image = tesseract.write_image(cleaned.ocr, stem.with_name(stem.name + "_ocr"))  # Tesseract is told its dpi
     started = time.perf_counter()
     languages = task.languages
     if languages == AUTO_LANGUAGE:

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline._exec import tesseract_library
-from pipeline._exec.tesseract import OUTPUTS, run_page
+from pipeline._exec.tesseract import OUTPUTS, run_page, write_image
 from pipeline._exec.tesseract_library import Engine, engine_for
 from pipeline.errors import MissingDependencyError, OcrFailedError
 
@@ -39,6 +42,21 @@ def test_one_engine_reads_page_after_page_as_the_program_does(tmp_path, image):
         assert ours["pdf"].read_bytes().startswith(b"%PDF-")
         assert b"GlyphLessFont" in ours["pdf"].read_bytes()  # the invisible text layer, as `textonly_pdf=1`
     assert "the" in ours["txt"].read_text(encoding="utf-8").lower()
+
+
+def test_the_image_written_for_tesseract_holds_the_pixels_and_no_dpi(tmp_path):
+    """`write_image`: an uncompressed TIFF of exactly the pixels, recording no dpi, so the dpi Tesseract is told
+    is the one it uses: it reads the same text as from a PNG of the same pixels."""
+    pixels = cv2.imread(str(PAGE), cv2.IMREAD_GRAYSCALE)
+    written = write_image(pixels, tmp_path / "page")
+    assert written.name == "page.tif" and np.array_equal(cv2.imread(str(written), cv2.IMREAD_UNCHANGED), pixels)
+    with Image.open(written) as image:
+        assert image.info.get("compression") == "raw"
+        assert not {282, 283} & set(image.tag_v2)  # no XResolution, YResolution
+    png = tmp_path / "same.png"
+    cv2.imwrite(str(png), pixels)
+    ours, theirs = (run_page(path, tmp_path / path.stem, "eng", 600, dpi=200) for path in (written, png))
+    assert ours["txt"].read_bytes() == theirs["txt"].read_bytes()
 
 
 def test_the_engine_is_loaded_once_per_language_set_and_the_oldest_is_closed(monkeypatch):

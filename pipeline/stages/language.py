@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .._exec import tesseract
 
@@ -34,8 +33,7 @@ def detect_page_languages(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeo
 
 def first_reading(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeout: float) -> str:
     band = densest_band(ocr_image, FIRST_READING_SHARE)
-    path = work_dir / "language-probe.pgm"  # uncompressed (see pagework); Tesseract is told the dpi
-    Image.fromarray(band).save(path)
+    path = tesseract.write_image(band, work_dir / "language-probe")  # Tesseract is told its dpi
     usable = [code for code in FIRST_READING_LANGUAGES if code in tesseract.installed_languages()] or [FALLBACK]
     try:
         return tesseract.read_text(path, "+".join(usable), timeout, dpi)

@@ -51,8 +51,8 @@ def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: 
 
 def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi: int, timeout: float,
               psm: int | None = None, told_dpi: int | None = None) -> OcrOutput:
-    """Run Tesseract once on `image` and collect all it produced. `told_dpi` is passed to Tesseract (a PGM
-    carries no dpi of its own); `dpi` is what the page's text records."""
+    """Run Tesseract once on `image` and collect all it produced. `told_dpi` is passed to Tesseract (the image
+    written for it records no dpi); `dpi` is what the page's text records."""
     outputs = tesseract.run_page(image, out_base, languages, timeout, told_dpi, psm)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
     words, size = parse_hocr(outputs["hocr"])
