@@ -102,3 +102,9 @@ def test_tesseract_in_process_runs_on_one_thread():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_the_library_is_found_by_soname_or_by_short_name_and_a_missing_one_is_named():
+    assert tesseract_library._open("libnot-here.so.9", "tesseract")._name  # found by its short name
+    with pytest.raises(OSError, match="libnot-here.so.9, not-here"):
+        tesseract_library._open("libnot-here.so.9", "not-here")

@@ -32,13 +32,26 @@ ENGINES_PER_THREAD = 3  # language sets kept loaded (`--lang auto` uses a first-
 _RENDERERS = {"hocr": "TessHOcrRendererCreate", "txt": "TessTextRendererCreate"}
 
 
+def _open(*names: str) -> ctypes.CDLL:
+    """The first of `names` (sonames, then short names for `find_library`) that loads. Sonames first:
+    `find_library` runs `ldconfig -p`, one more process in every worker."""
+    for name in names:
+        path = name if ".so" in name else ctypes.util.find_library(name)
+        if path:
+            try:
+                return ctypes.CDLL(path)
+            except OSError:
+                continue
+    raise OSError(f"none of {', '.join(names)} found")
+
+
 @functools.cache
 def _library() -> ctypes.CDLL:
     # Tesseract's OpenMP threads fight our own page parallelism (a page ran 5x slower on 2 cores); libgomp reads
     # the limit once, when it is loaded, which is here.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     try:
-        lib = ctypes.CDLL(ctypes.util.find_library("tesseract") or "libtesseract.so.5")
+        lib = _open("libtesseract.so.5", "tesseract")
     except OSError as exc:
         raise MissingDependencyError(
             f"Tesseract's library is not installed ({exc}; Debian: apt-get install tesseract-ocr)"
@@ -62,9 +75,10 @@ def _library() -> ctypes.CDLL:
     for name, (arguments, result) in signatures.items():
         function = getattr(lib, name)
         function.argtypes, function.restype = arguments, result
-    leptonica = ctypes.util.find_library("lept")
-    if leptonica:
-        ctypes.CDLL(leptonica).setMsgSeverity(LEPTONICA_SILENT)
+    try:
+        _open("liblept.so.5", "libleptonica.so.6", "lept", "leptonica").setMsgSeverity(LEPTONICA_SILENT)
+    except OSError:
+        pass  # only its messages are not silenced
     return lib
 
 
