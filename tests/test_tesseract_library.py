@@ -82,9 +82,11 @@ def test_a_missing_or_unreadable_image_is_an_ocr_error_naming_the_file(tmp_path)
     assert caught.value.path == broken and "could not read" in str(caught.value)
 
 
-def test_recognition_past_the_time_limit_is_an_ocr_error(tmp_path):
+def test_recognition_past_the_time_limit_is_an_ocr_error_and_the_engine_reads_on(tmp_path):
     with pytest.raises(OcrFailedError, match="took longer than"):
-        engine_for("eng").process(PAGE, tmp_path / "out", ("txt",), timeout=0.001)
+        engine_for("eng").process(PAGE, tmp_path / "out", ("txt",), timeout=0.0001)
+    again = engine_for("eng").process(PAGE, tmp_path / "again", ("txt",), timeout=600)
+    assert "the" in again["txt"].read_text(encoding="utf-8").lower()
 
 
 def test_language_data_that_is_not_installed_is_a_missing_dependency():

@@ -114,7 +114,7 @@ class Engine:
         renderer = self._renderers(out_base, outputs)
         started = time.monotonic()
         try:
-            done = lib.TessBaseAPIProcessPages(api, os.fsencode(image), None, int(timeout * 1000), renderer)
+            done = lib.TessBaseAPIProcessPages(api, os.fsencode(image), None, _milliseconds(timeout), renderer)
         finally:
             lib.TessDeleteResultRenderer(renderer)  # closes the output files
         files = {kind: out_base.with_name(f"{out_base.name}.{kind}") for kind in outputs}
@@ -148,6 +148,10 @@ class Engine:
 
     def __del__(self) -> None:
         self.close()
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, min(round(seconds * 1000), 2**31 - 1))  # a C int; 0 would mean no limit at all
 
 
 _loaded = threading.local()
