@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,7 +93,6 @@ def test_language_data_that_is_not_installed_is_a_missing_dependency():
         Engine("xho")
 
 
-@pytest.mark.skipif(not shutil.which("tesseract"), reason="needs Debian's tesseract-ocr")
 def test_tesseract_in_process_runs_on_one_thread():
     """Tesseract's OpenMP threads would fight the page workers: the limit is set before the library loads it,
     whatever the caller's environment says."""
