@@ -40,7 +40,7 @@ def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None
     if not candidates:
         return None  # most pages: the letters need not be measured here
     height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
-    holes = [(x, y, radius) for x, y, radius in candidates if height and 2 * radius >= MIN_LETTER_RATIO * height]
+    holes = wider_than_letters(candidates, height)
     if not holes:
         return replace(work, text_height=height)  # measured once: the resolution step reuses it
     ocr = work.ocr.copy()
@@ -53,7 +53,8 @@ def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None
 def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
                        letter_height: float | None = None) -> list[tuple[float, float, float]]:
     """Holes as (x, y, radius) in `grey`'s pixels; `dpi` is the image's resolution, `letter_height` the
-    page's typical letter height in its pixels (None: not checked, the caller does it)."""
+    page's typical letter height in its pixels (None: every hole-like mark, for a caller that measures the
+    letters only when there is one and then applies `wider_than_letters` itself)."""
     small, factor = downscale(grey, ANALYSIS_SIDE)
     paper = float(np.percentile(small, 90))
     dark = (small < darkness * paper).astype(np.uint8)
@@ -66,8 +67,6 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
         diameter = (w + h) / 2
         if not HOLE_MM[0] <= diameter / px_per_mm <= HOLE_MM[1]:
             continue
-        if letter_height is not None and diameter * factor < MIN_LETTER_RATIO * letter_height:
-            continue
         if max(w, h) > MAX_ELONGATION * min(w, h) or area < MIN_FILL * np.pi * (diameter / 2) ** 2:
             continue
         x, y = centroids[i]
@@ -77,7 +76,13 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
         near_end = y < EDGE_BAND * height or y > (1 - EDGE_BAND) * height
         if near_side or near_end:
             holes.append((x * factor, y * factor, diameter / 2 * factor))
-    return holes
+    return holes if letter_height is None else wider_than_letters(holes, letter_height)
+
+
+def wider_than_letters(holes: list[tuple[float, float, float]], letter_height: float | None) -> list:
+    """The holes at least MIN_LETTER_RATIO times the page's letter height across: smaller round marks are
+    letters ("o" at a wrong dpi tag). No letters measured: no hole can be told from a letter, none is kept."""
+    return [hole for hole in holes if letter_height and 2 * hole[2] >= MIN_LETTER_RATIO * letter_height]
 
 
 def _ink_around(dark: np.ndarray, labels: np.ndarray, label: int, stat: np.ndarray) -> int:
