@@ -1,5 +1,5 @@
 """Tesseract: pages are read by its library, loaded once per process (`tesseract_library`); the installed
-languages, the version and orientation detection come from the `tesseract` program.
+languages and orientation detection come from the `tesseract` program.
 
 By hand rather than through pytesseract because one reading must leave three outputs (hOCR, plain text and
 the text-only PDF layer) as files in the page's work folder, under a controlled environment
@@ -44,13 +44,6 @@ def installed_languages() -> frozenset[str]:
     )
     lines = (proc.stdout + proc.stderr).splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
-
-
-@functools.cache
-def version() -> str:
-    proc = subprocess.run([_tesseract_binary(), "--version"], capture_output=True, text=True)
-    first = (proc.stdout or proc.stderr).splitlines()
-    return first[0].split()[-1] if first else "unknown"
 
 
 def require_languages(languages: tuple[str, ...]) -> None:
