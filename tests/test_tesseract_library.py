@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from pipeline._exec import tesseract_library
-from pipeline._exec.tesseract import OUTPUTS, run_page, write_image
+from pipeline._exec.tesseract import OUTPUTS, detect_orientation, run_page, write_image
 from pipeline._exec.tesseract_library import Engine, engine_for
 from pipeline.errors import MissingDependencyError, OcrFailedError
 
@@ -56,6 +56,38 @@ def test_the_image_written_for_tesseract_holds_the_pixels_and_no_dpi(tmp_path):
     cv2.imwrite(str(png), pixels)
     ours, theirs = (run_page(path, tmp_path / path.stem, "eng", 600, dpi=200) for path in (written, png))
     assert ours["txt"].read_bytes() == theirs["txt"].read_bytes()
+
+
+def program_orientation(image: Path) -> tuple[int, float] | None:
+    """What `tesseract IMAGE - --psm 0` reports, as (degrees counter-clockwise to turn upright, confidence)."""
+    done = subprocess.run(["tesseract", str(image), "-", "--psm", "0"], capture_output=True, text=True,
+                          env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    values = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    if "Orientation in degrees" not in values:
+        return None
+    return int(values["Orientation in degrees"]), float(values["Orientation confidence"])
+
+
+@pytest.mark.parametrize("image", [PAGE, DATA / "pages" / "phototest.tif"], ids=["jpeg-typescript", "tiff"])
+def test_orientation_is_detected_in_process_as_the_program_detects_it(tmp_path, image):
+    """The page in all four quarter turns, binarized as the cleanup hands it over: the same turn and confidence
+    as the program's `--psm 0`, each time from the same loaded engine."""
+    grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    found = {}
+    for quarter in range(4):
+        pixels = np.ascontiguousarray(np.rot90(binary, quarter))
+        found[quarter] = ours = detect_orientation(pixels)
+        theirs = program_orientation(write_image(pixels, tmp_path / f"turned{quarter}"))
+        assert ours is not None and theirs is not None
+        assert ours[0] == theirs[0] and ours[1] == pytest.approx(theirs[1], abs=0.01), quarter
+    if image.suffix == ".tif":  # clear print: every turn is found, and with confidence
+        assert {quarter: turn for quarter, (turn, _) in found.items()} == {0: 0, 1: 270, 2: 180, 3: 90}
+        assert min(confidence for _, confidence in found.values()) > 5
+
+
+def test_a_page_without_text_has_no_orientation():
+    assert detect_orientation(np.full((400, 300), 255, dtype=np.uint8)) is None
 
 
 def test_the_engine_is_loaded_once_per_language_set_and_the_oldest_is_closed(monkeypatch):

@@ -1,5 +1,5 @@
-"""Tesseract: pages are read by its library, loaded once per process (`tesseract_library`); the installed
-languages and orientation detection come from the `tesseract` program.
+"""Tesseract: pages are read, and their orientation detected, by its library, loaded once per process
+(`tesseract_library`); the installed languages come from the `tesseract` program.
 
 By hand rather than through pytesseract because one reading must leave three outputs (hOCR, plain text and
 the text-only PDF layer) as files in the page's work folder, under a controlled environment
@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import MissingDependencyError
-from .tesseract_library import engine_for
+from .tesseract_library import engine_for, orientation_engine
 
 OUTPUTS = ("hocr", "txt", "pdf")
 
@@ -76,27 +76,15 @@ def run_page(image: Path, out_base: Path, languages: str, timeout: float, dpi: i
     return engine_for(languages).process(image, out_base, OUTPUTS, timeout, dpi, psm)
 
 
-def detect_orientation(image, timeout: float = 60.0) -> tuple[int, float] | None:
-    """Tesseract's orientation and script detection (`--psm 0`) on a grey or black-and-white numpy image.
-
-    Returns (degrees counter-clockwise to turn the page upright, confidence), or None when Tesseract finds
-    too little text to tell (or lacks the `osd` data). Reads only the page's letter shapes, no words."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="retrodig-osd-") as tmp:
-        path = write_image(image, Path(tmp) / "page")
-        cmd = [_tesseract_binary(), str(path), "-", "--psm", "0"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=single_thread_env())
-        except subprocess.TimeoutExpired:
-            return None
-    values = dict(line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
+def detect_orientation(image) -> tuple[int, float] | None:
+    """Tesseract's orientation and script detection (what `--psm 0` reports) on a grey or black-and-white
+    numpy image: (degrees counter-clockwise to turn the page upright, confidence), or None when Tesseract
+    finds too little text to tell, or lacks its `osd` data. Reads only the page's letter shapes, no words."""
     try:
-        clockwise = int(values["Rotate"].strip())
-        confidence = float(values["Orientation confidence"].strip())
-    except (KeyError, ValueError):
-        return None
-    return (360 - clockwise) % 360, confidence
+        engine = orientation_engine()
+    except MissingDependencyError:
+        return None  # no `osd` data (tesseract-ocr-osd): the cheap cues decide alone
+    return engine.detect_orientation(image)
 
 
 def read_text(image: Path, languages: str, timeout: float, dpi: int | None = None) -> str:
