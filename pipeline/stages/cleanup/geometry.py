@@ -26,8 +26,16 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
         return None
     paper = paper_colour(work.access)
     access = rotate(work.access, -angle, paper)
-    ocr = rotate(work.ocr, -angle, paper if isinstance(paper, int) else _grey_level(paper))
+    if _same_pixels(work.access, work.ocr):  # a grey scan: its OCR image is still its copy, turn it once
+        ocr = access
+    else:
+        ocr = rotate(work.ocr, -angle, paper if isinstance(paper, int) else _grey_level(paper))
     return replace(work, access=access, ocr=ocr, skew_angle=angle)
+
+
+def _same_pixels(access: np.ndarray, ocr: np.ndarray) -> bool:
+    # Sharing one array is safe: steps never write into an image, they make a new one (see work.Work).
+    return access.shape == ocr.shape and (access is ocr or np.array_equal(access, ocr))
 
 
 def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
