@@ -122,13 +122,13 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
     """A page whose text runs vertically is turned the way Tesseract's detector says; when it is unsure, a
-    quarter counter-clockwise, and `_turn_over` puts the page on its feet if that made it stand on its head."""
+    quarter counter-clockwise, and `_turn_over` puts the page on its feet if that made it stand on its head.
+    The detector only chooses between the two quarter turns: an answer of 0 or 180 contradicts the measured
+    direction of the lines (which is the surer of the two) and counts as unsure."""
     if not is_sideways(work.ocr):
         return None
     turn = osd_turn(work.ocr, settings.osd_confidence)
-    if turn == 0:
-        return None
-    turn = 90 if turn is None else turn
+    turn = turn if turn in (90, 270) else 90
     return replace(work, access=turn_image(work.access, turn), ocr=turn_image(work.ocr, turn), turn=turn)
 
 
