@@ -68,7 +68,10 @@ def test_turned_archive_typescripts_come_out_upright(name, quarters):
     assert (cleaned.turn + 90 * quarters) % 360 == 0
 
 
-def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch):
+@pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_04.jpg", "EHRI-ET-JMP020_02.jpg"])
+def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch, name):
+    """Also a page of a few typed lines with handwriting, a signature and a stamp: the up-or-down cue is
+    taken from the lines of print only."""
     from pipeline.stages.cleanup import orientation
 
     def refuse(*args, **kwargs):
@@ -76,7 +79,7 @@ def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch):
 
     monkeypatch.setattr(orientation, "osd_turn", refuse)
     monkeypatch.setattr("pipeline.stages.cleanup.osd_turn", refuse)
-    page = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))
+    page = np.array(Image.open(PAGES / name))
     assert clean_page(page, 300, CleanProfile(name="t")).turn == 0
 
 

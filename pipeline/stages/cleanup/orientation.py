@@ -27,6 +27,7 @@ STRONG_ASCENDER_SCORE = 0.2  # ascender surplus that settles "upright" whatever 
 SURE_ASCENDER_SCORE = 0.08  # ascender surplus trusted when the margin cue does not contradict it
 SURE_MARGIN_SCORE = 0.02  # ragged-right surplus (share of the width) beyond which that cue is trusted
 MIN_LINES = 3
+MAX_LINE_HEIGHT_RATIO = 1.5  # a band this much taller than the median line is not one line of print
 SKEW_RANGE = 5  # degrees: the lines or columns are looked for at skews up to this
 OSD_LETTER_PX = 22  # letter height of the copy Tesseract's orientation detector reads (see osd_turn)
 OSD_SIDE = 1200  # px, longer side of that copy when no letter height can be measured
@@ -85,10 +86,15 @@ def ascender_score(grey: np.ndarray) -> tuple[float, float, int]:
     profile = mask.sum(axis=1).astype(np.float64)
     above = below = 0.0
     starts, ends = [], []
-    for top, bottom in _text_lines(profile):
+    lines = [(top, bottom) for top, bottom in _text_lines(profile) if bottom - top >= 4]
+    # Only lines of print: bands much taller than the typical line are handwriting, a signature, a stamp or
+    # lines run together, where "above the x-height" means nothing (a page of a few typed lines, a signature
+    # and a stamp measured 0.04 with them, 0.5 without).
+    tallest = MAX_LINE_HEIGHT_RATIO * float(np.median([bottom - top for top, bottom in lines])) if lines else 0
+    for top, bottom in lines:
         band = profile[top:bottom]
         dense = np.nonzero(band >= 0.5 * band.max())[0]
-        if bottom - top < 4 or len(dense) == 0:
+        if bottom - top > tallest or len(dense) == 0:
             continue
         above += band[: dense[0]].sum()
         below += band[dense[-1] + 1:].sum()
