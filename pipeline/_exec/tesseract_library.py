@@ -7,7 +7,7 @@ writes are the program's, byte for byte (tests/test_tesseract_library.py compare
 
 Why ctypes on Debian's `libtesseract.so.5` and not tesserocr: tesserocr's wheels bundle a Tesseract and a
 Leptonica of their own (5.5, where Debian ships 5.3 with its language packs and the `tesseract` program used for
-orientation and as the benchmarks' baseline), and building it against Debian's library needs a C++ toolchain and
+the language list and as the benchmarks' baseline), and building it against Debian's library needs a C++ toolchain and
 headers on every machine. The dozen functions used here are Tesseract's stable C API (`tesseract/capi.h`).
 Orientation detection runs here too (`Engine.detect_orientation`): the program spent ~0.5 s a call loading
 its "osd" data, more than the detection itself on the small copy it is given.
