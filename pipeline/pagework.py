@@ -23,6 +23,7 @@ from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import read_whole_page
 from .stages.quality import needs_review, page_quality
+from .stages.text_turn import turn_reading
 
 AUTO_LANGUAGE = "auto"
 NORMALIZED_DPI = 300
@@ -116,6 +117,8 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     result, reread = read_whole_page(ocr_image, cleaned.ocr, stem, languages, task.number, ocr_dpi,
                                      task.tesseract_timeout, profile.quality.reread_if_unread,
                                      tell_dpi=not as_scanned)
+    if cleaned.text_turn:
+        result = turn_reading(result, cleaned.text_turn)
     ocr_seconds = time.perf_counter() - started
     if not as_scanned:
         ocr_image.unlink()

@@ -17,7 +17,7 @@ from .unread import unread_share
 SINGLE_BLOCK = 6  # Tesseract's --psm for "one uniform block of text": no layout analysis to drop paragraphs
 MIN_REREAD_GAIN = 0.1  # the second reading must leave this much less of the page unread to be kept
 
-_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+HOCR_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _WCONF = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
 
 
@@ -73,11 +73,11 @@ def parse_hocr(path: Path) -> tuple[list[Word], tuple[int, int]]:
     for span in root.iter():
         cls = span.get("class", "")
         title = span.get("title", "")
-        if cls == "ocr_page" and (m := _BBOX.search(title)):
+        if cls == "ocr_page" and (m := HOCR_BBOX.search(title)):
             size = (int(m.group(3)), int(m.group(4)))
         elif cls == "ocrx_word":
             text = "".join(span.itertext()).strip()
-            box = _BBOX.search(title)
+            box = HOCR_BBOX.search(title)
             conf = _WCONF.search(title)
             if text and box:
                 bbox = (int(box.group(1)), int(box.group(2)), int(box.group(3)), int(box.group(4)))
