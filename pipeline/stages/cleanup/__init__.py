@@ -106,7 +106,7 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     """The gentle path's result: Tesseract reads the page as scanned. A skew under GENTLE_MAX_SKEW is left
     alone. A larger one under READ_SKEWED_BELOW straightens only the page people see: measured on six clean
     pages turned by known angles, straightening before reading lost on 10 of 12 readings at 0.5 degrees and
-    was even at 0.8, and paid from 1 degree (bench/RESULTS.md); the reading is turned onto the straightened
+    was even at 0.8, and paid from 1 degree (bench/clean_skew.py); the reading is turned onto the straightened
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too."""
     skew = abs(work.skew_angle)
     if skew >= READ_SKEWED_BELOW:
