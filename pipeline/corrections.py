@@ -26,11 +26,11 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import UsageError
+from .stages.ocr import HOCR_BBOX
 
 XHTML = "http://www.w3.org/1999/xhtml"
 LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
-_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
 
@@ -112,7 +112,7 @@ def read_lines(hocr: Path) -> list[Line]:
 
 def page_size(hocr: Path) -> tuple[int, int]:
     for element in ET.parse(hocr).getroot().iter():
-        if element.get("class") == "ocr_page" and (m := _BBOX.search(element.get("title", ""))):
+        if element.get("class") == "ocr_page" and (m := HOCR_BBOX.search(element.get("title", ""))):
             return int(m.group(3)), int(m.group(4))
     return 0, 0
 
@@ -134,7 +134,7 @@ def _line(element: ET.Element) -> Line:
 
 
 def _bbox(element: ET.Element) -> tuple[int, int, int, int]:
-    m = _BBOX.search(element.get("title", ""))
+    m = HOCR_BBOX.search(element.get("title", ""))
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))) if m else (0, 0, 0, 0)
 
 
