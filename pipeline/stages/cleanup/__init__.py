@@ -109,15 +109,14 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     was even at 0.8, and paid from 1 degree (bench/clean_skew.py); the reading is turned onto the straightened
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too."""
     skew = abs(work.skew_angle)
-    if skew >= READ_SKEWED_BELOW:
-        return CleanedPage(access=work.access, ocr=to_grey(work.access), skew_angle=work.skew_angle, crop_box=None,
-                           steps=("grey", "deskew", "already_clean"), timings=tuple(timings), keep_grey=True)
-    if skew >= GENTLE_MAX_SKEW:
-        return CleanedPage(access=work.access, ocr=to_grey(image), skew_angle=work.skew_angle, crop_box=None,
-                           steps=("grey", "deskew", "already_clean"), timings=tuple(timings), keep_grey=True,
-                           as_scanned=True, text_turn=-work.skew_angle)
-    return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
-                       steps=("grey", "already_clean"), timings=tuple(timings), keep_grey=True, as_scanned=True)
+    if skew < GENTLE_MAX_SKEW:
+        return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
+                           steps=("grey", "already_clean"), timings=tuple(timings), keep_grey=True, as_scanned=True)
+    read_as_scanned = skew < READ_SKEWED_BELOW
+    return CleanedPage(access=work.access, ocr=to_grey(image if read_as_scanned else work.access),
+                       skew_angle=work.skew_angle, crop_box=None, steps=("grey", "deskew", "already_clean"),
+                       timings=tuple(timings), keep_grey=True, as_scanned=read_as_scanned,
+                       text_turn=-work.skew_angle if read_as_scanned else 0.0)
 
 
 def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
