@@ -89,3 +89,23 @@ def test_a_jpeg_turned_by_its_exif_tag_is_loaded_upright_and_never_handed_on_as_
     assert load_page(plain, "jpeg", 0, 10**9, 300).as_stored
     page = load_page(turned, "jpeg", 0, 10**9, 300)
     assert page.pixels.shape[:2] == (scan.width, scan.height) and not page.as_stored
+
+
+def test_a_default_dpi_tag_is_not_taken_for_the_page_size(run_cli, archive_dir):
+    """NISKO_02 is a typewritten A4 page of 1200x1711 px tagged 72 dpi, the default many cameras and programs
+    write: believed, the page would be 24 inches long. It is taken for an A4 page, in the cleanup's settings
+    and in the PDF alike; a believable tag (300 dpi on US_04) is kept."""
+    from pipeline.stages.load import load_page
+
+    nisko = DATA / "pages" / "EHRI-NISKO-19391112_DE_02.jpg"
+    assert Image.open(nisko).info["dpi"] == (72, 72)
+    page = load_page(nisko, "jpeg", 0, 10**9, 300)
+    assert page.dpi == round(1711 / 11.69)
+    assert load_page(EHRI, "jpeg", 0, 10**9, 300).dpi == 300
+
+    result = run_cli("ingest", str(nisko), "--lang", "deu", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    (item,) = json.loads(result.stdout)["items"]
+    with pikepdf.open(item["pdf"]) as pdf:
+        _, _, width, height = (float(v) for v in pdf.pages[0].mediabox)
+    assert abs(height / 72 - 11.69) < 0.05 and abs(width / 72 - 1200 / 1711 * 11.69) < 0.05

@@ -20,6 +20,7 @@ from ..errors import (
     TruncatedFileError,
     UnsupportedFormatError,
 )
+from .load import plausible_dpi
 
 Image.MAX_IMAGE_PIXELS = None  # our own limit (--max-pixels) applies, per format: see _check_pixels
 
@@ -179,15 +180,14 @@ def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-A4_LONG_SIDE_INCHES = 11.69
 A4_PIXELS_AT_300_DPI = 8.7e6  # what a page is taken for when its header is not read (PDFs: not parsed again)
 LOW_DPI = 200  # below this, cleanup enlarges the page for OCR (stages.cleanup.resolution), which then costs more
 
 
 def ocr_cost(scan: ScanFile) -> float:
     """A rough estimate of a scan's OCR work per page, from its first image's header: the pixels Tesseract
-    will read, a low-resolution scan counted as enlarged to ~300 dpi. Used only to start the heavy pages of a
-    batch first (a long page started last keeps one core busy while the others idle). A PDF page, which
+    will read, a low-resolution scan counted as enlarged to ~300 dpi (its tag judged as load_page judges it).
+    Used only to start the heavy pages of a batch first (a long page started last keeps one core busy while the others idle). A PDF page, which
     would need parsing, counts as an A4 page at 300 dpi, as does an image whose header cannot be read."""
     if scan.format in IMAGE_FORMATS:
         try:
@@ -196,9 +196,7 @@ def ocr_cost(scan: ScanFile) -> float:
                 dpi = float((img.info.get("dpi") or (0, 0))[0] or 0)
         except (OSError, ValueError, TypeError, IndexError):
             return A4_PIXELS_AT_300_DPI
-        long_side = max(width, height)
-        if not dpi or long_side / dpi > 17:  # no tag, or a camera's 72 dpi on a full page: an A4 page
-            dpi = long_side / A4_LONG_SIDE_INCHES
+        dpi = plausible_dpi(dpi, max(width, height), 300)
         enlarge = min(300 / dpi, 4.0) if dpi < LOW_DPI else 1.0
         return width * height * enlarge * enlarge
     return A4_PIXELS_AT_300_DPI

@@ -32,7 +32,7 @@ from .photometric import (already_clean, binarize, denoise, normalize_illuminati
 from .measure import forget_page, text_height
 from .resolution import letter_factor, resample_for_ocr
 from .spreads import split_spread
-from .work import Work, effective_dpi, to_grey
+from .work import Work, to_grey
 
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
@@ -61,11 +61,12 @@ class CleanedPage:
 
 
 def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None) -> CleanedPage:
-    """Run the profile's cleanup steps on one decoded page (uint8, HxW grey or HxWx3 RGB)."""
+    """Run the profile's cleanup steps on one decoded page (uint8, HxW grey or HxWx3 RGB) of resolution `dpi`
+    (as stages.load.load_page gives it: a tag that cannot be right is already replaced there)."""
     if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
     started = time.perf_counter()
-    work = Work(access=image, ocr=to_grey(image), dpi_scale=effective_dpi(image.shape, dpi) / 300)
+    work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300)
     steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
     _write_debug(debug_dir, 1, "grey", work.ocr)
     try:

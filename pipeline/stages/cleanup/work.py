@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-A4_LONG_SIDE_INCHES = 11.69
-
 
 @dataclass(frozen=True)
 class Work:
@@ -33,11 +31,3 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     """A grey copy (the input is never changed: callers keep their pixels)."""
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image.copy()
 
-
-def effective_dpi(shape: tuple[int, ...], dpi: int) -> float:
-    """The dpi to scale settings by. Cameras and some software stamp 72 or 96 dpi on every image; when a low
-    dpi would make the page larger than A3, assume the scan is of an A4 page instead."""
-    long_side = max(shape[:2])
-    if dpi < 150 and long_side / dpi > 17:
-        return long_side / A4_LONG_SIDE_INCHES
-    return float(dpi)
