@@ -236,6 +236,15 @@ def test_single_pages_are_not_split():
         assert len(split_spread(_grey(PAGES / name), SplitSpreadsSettings())) == 1
 
 
+@pytest.mark.parametrize("quarter", [1, 3])
+def test_a_single_page_lying_on_its_side_is_not_a_spread(quarter):
+    """Landscape-shaped, and the gap between two paragraphs is an empty band down its middle: it was split
+    as a spread, and `--profile auto` took it for a printed book."""
+    sideways = np.ascontiguousarray(np.rot90(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), quarter))
+    assert len(split_spread(sideways, SplitSpreadsSettings())) == 1
+    assert kind_of_page(sideways) != "printed-book"
+
+
 # --- resolution ----------------------------------------------------------------------------------------------
 
 def test_a_low_resolution_scan_is_enlarged_for_ocr_only(tmp_path):
