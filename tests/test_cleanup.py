@@ -19,7 +19,7 @@ from pipeline.profiles import (CleanProfile, NormalizeIlluminationSettings, Show
                                load_profile)
 from pipeline.stages.cleanup import clean_page, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
-from pipeline.stages.cleanup.geometry import estimate_skew, rotate
+from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import downscale, forget_page, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
@@ -126,6 +126,26 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     plain = read_file(PAGES / "EHRI-DR-19390519-US_03.jpg", _options(tmp_path))[0].text.text
     truth = _truth("EHRI-DR-19390519-US_03.gt.txt")
     assert character_error_rate(text, truth) <= character_error_rate(plain, truth) + 0.01
+
+
+def test_a_strip_of_scanner_bed_beside_a_page_that_fills_the_scan_is_whitened_for_ocr():
+    """DK_02 fills its scan, but the dark bed shows in a strip down its right edge: there is nothing to cut,
+    and Tesseract would read the strip's edge as letters. Only the OCR image loses it, and only at the edges."""
+    page = np.array(Image.open(PAGES / "EHRI-DR-19431002-DK_02.jpg"))
+    grey = _grey(PAGES / "EHRI-DR-19431002-DK_02.jpg")
+    default = load_profile("default", CONFIGS_DIR)
+    assert np.mean(grey[:, -8:] < 128) > 0.8  # the strip
+
+    whitened = crop_borders(Work(access=page, ocr=grey, dpi_scale=150 / 300), default.crop_borders)
+    assert whitened.crop_box == (0, 0, grey.shape[1], grey.shape[0]) and whitened.access is page  # nothing cut
+    assert np.mean(whitened.ocr[:, -8:] < 128) < 0.01
+    height, width = grey.shape
+    inner = (slice(int(0.03 * height), int(0.97 * height)), slice(int(0.03 * width), int(0.97 * width)))
+    assert np.array_equal(whitened.ocr[inner], grey[inner])  # the page itself is untouched
+
+    for name in ("EHRI-DR-19390519-US_04.jpg", "EHRI-NISKO-19391112_DE_02.jpg"):  # no bed: nothing to do
+        clean = _grey(PAGES / name)
+        assert crop_borders(Work(access=clean, ocr=clean, dpi_scale=1.0), default.crop_borders) is None
 
 
 # --- punched holes -------------------------------------------------------------------------------------------

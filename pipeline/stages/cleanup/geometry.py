@@ -16,6 +16,9 @@ PAGE_ANALYSIS_SIDE = 1000  # px, longer side: the page outline needs less detail
 MIN_INK_PIXELS = 200  # fewer ink pixels than this: no text to measure a skew on
 MIN_SKEW_GAIN = 1.02  # a skew must sharpen the text lines by 2 % over "no skew", else it is noise
 MIN_PAPER_GREY = 60  # brightest part of the page darker than this: a dark page, not a dark border
+MIN_BED_SHARE = 0.003  # scanner bed showing beside a page that fills the scan, share of the image: less (about a
+# half-millimetre strip along a long side of A4) is left alone, so a scan without a bed reaches Tesseract unchanged;
+# 1 % and 0.3 % were measured on the dev corpus (bench/RESULTS.md), 0.3 % read better
 
 
 # --- 1. deskew ----------------------------------------------------------------------------------------------
@@ -110,7 +113,13 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
     left, top = max(0, int(x * factor - margin)), max(0, int(y * factor - margin))
     right, bottom = min(width, int((x + w) * factor + margin)), min(height, int((y + h) * factor + margin))
     if (left, top, right, bottom) == (0, 0, width, height):
-        return None
+        # Nothing to cut, but the bed may still show in strips and corners: a page photographed or fed a
+        # little askew, or not flat. Tesseract reads their edges as letters, so the OCR image loses them
+        # (the crop box, the whole image, then says the page is not as scanned: see clean_page's gentle path).
+        bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
+        if np.count_nonzero(bed) < MIN_BED_SHARE * page.size:
+            return None
+        return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)), crop_box=(0, 0, width, height))
     access = work.access[top:bottom, left:right]  # a view: written out once, by the caller
     ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
     return replace(work, access=access, ocr=ocr, crop_box=(left, top, right, bottom))
