@@ -21,11 +21,8 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageOps
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
+from .dpi import plausible_dpi
 
-A4_LONG_SIDE_INCHES = 11.69
-LOW_TAG_DPI = 150  # a tag below this that makes the page longer than LOW_TAG_MAX_INCHES is a default
-LOW_TAG_MAX_INCHES = 17  # a little over A3 (16.5 inches)
-MIN_DPI, MAX_DPI = 70, 1200
 MAX_PDF_DPI = 600  # rasterizing beyond this only makes OCR slower
 WORK_PIXELS = 100_000_000  # largest page worked on (see the module docstring)
 MIN_REDUCED_DPI = 50  # a PDF page that fits WORK_PIXELS only below this is refused: its letters would be dust
@@ -129,21 +126,6 @@ def _image_dpi(img: Image.Image) -> tuple[float, float]:
         return float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):
         return 0.0, 0.0
-
-
-def plausible_dpi(dpi: float, long_side: int, default_dpi: int) -> int:
-    """The resolution of a scan whose longer side is `long_side` px and whose tag says `dpi` (0: no tag).
-
-    The tag is often missing or wrong: cameras and much software write 72 or 96 dpi on every image. A tag is
-    believed when it makes the page 1 to 24 inches long (registers and maps are large), but not when a low
-    tag (under 150 dpi) makes it longer than A3: a typewritten page photographed is not a poster.
-    A page not believed, if it is large enough to be a scan of one, is taken for an A4 page."""
-    length = long_side / dpi if dpi else 0.0
-    if 1 <= length <= 24 and not (dpi < LOW_TAG_DPI and length > LOW_TAG_MAX_INCHES):
-        return int(round(min(max(dpi, MIN_DPI), MAX_DPI)))
-    if long_side >= 1500:
-        return int(round(min(max(long_side / A4_LONG_SIDE_INCHES, MIN_DPI), MAX_DPI)))
-    return default_dpi if long_side / default_dpi >= 1 else MIN_DPI
 
 
 def _rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) -> tuple[Image.Image, int, float]:

@@ -20,7 +20,7 @@ from ..errors import (
     TruncatedFileError,
     UnsupportedFormatError,
 )
-from .load import plausible_dpi
+from .dpi import plausible_dpi
 
 Image.MAX_IMAGE_PIXELS = None  # our own limit (--max-pixels) applies, per format: see _check_pixels
 
@@ -187,8 +187,9 @@ LOW_DPI = 200  # below this, cleanup enlarges the page for OCR (stages.cleanup.r
 def ocr_cost(scan: ScanFile) -> float:
     """A rough estimate of a scan's OCR work per page, from its first image's header: the pixels Tesseract
     will read, a low-resolution scan counted as enlarged to ~300 dpi (its tag judged as load_page judges it).
-    Used only to start the heavy pages of a batch first (a long page started last keeps one core busy while the others idle). A PDF page, which
-    would need parsing, counts as an A4 page at 300 dpi, as does an image whose header cannot be read."""
+    Used only to start the heavy pages of a batch first (a long page started last keeps one core busy while
+    the others idle). A PDF page, which would need parsing, counts as an A4 page at 300 dpi, as does an image
+    whose header cannot be read."""
     if scan.format in IMAGE_FORMATS:
         try:
             with Image.open(scan.path) as img:

@@ -63,7 +63,7 @@ class CleanedPage:
 
 def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None) -> CleanedPage:
     """Run the profile's cleanup steps on one decoded page (uint8, HxW grey or HxWx3 RGB) of resolution `dpi`
-    (as stages.load.load_page gives it: a tag that cannot be right is already replaced there)."""
+    (as load_page gives it: a tag that cannot be right is already replaced there, see stages.dpi)."""
     if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
     started = time.perf_counter()

@@ -119,7 +119,8 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
         if np.count_nonzero(bed) < MIN_BED_SHARE * page.size:
             return None
-        return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)), crop_box=(0, 0, width, height))
+        whole = (0, 0, width, height)
+        return replace(work, ocr=_whiten_outside(work.ocr, page, whole), crop_box=whole)
     access = work.access[top:bottom, left:right]  # a view: written out once, by the caller
     ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
     return replace(work, access=access, ocr=ocr, crop_box=(left, top, right, bottom))

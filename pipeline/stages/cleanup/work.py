@@ -30,4 +30,3 @@ class Work:
 def to_grey(image: np.ndarray) -> np.ndarray:
     """A grey copy (the input is never changed: callers keep their pixels)."""
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image.copy()
-
