@@ -396,6 +396,32 @@ def test_language_of_text_single_and_mixed():
     assert set(mixed) == {"ron", "hun"}
 
 
+def test_cyrillic_misreadings_on_a_latin_page_do_not_make_it_ukrainian():
+    # The first reading (English and Ukrainian models) of a real Slovak typescript, EHRI-BF-19380423_SK_02:
+    # the Cyrillic model turned some of its words into Cyrillic letters, and the page was read as pol+ukr.
+    first_reading = (
+        "ra Dria 28. пагса 1938 ргі51і до mojho obchodu traja\n"
+        "uniformovani muZi, 2 ktorych bol jeden od Gestapo,druhy od\n"
+        "NSKK.,iS51i so mnou do bytu,kde vSetko velmi dékladne рорге-\n"
+        "hliadali а vzali mi_oproti potvrdeniu 240 pengé у bankov -\n"
+        "касю, 190 8 у bankovkéch, 21 amer./USA/ doldrov, 130 S.strie-\n"
+        "bornych, 1 zlaté néramkové hodinky, 5 zlatych prstenov, 1 par\n"
+        "nausnic a 19 репеб striebornych,\n"
+        "качанів Podotykam,Ze uvedeného dna bez. potvrdenia mi vza-\n"
+        "li 1 revolver,zbrojny list,cestowmy pas eskos lovensky,m6\n"
+        "a mojej р шапіеїку а iné veci.Podotykam,%e ja i moja тапйеїка\n\n"
+        "sme mali cestovné pasy vystavené okresnym йгадот у Samorine\n"
+        "у г.1930 а posledne predi%ené у r.1935 cener4invm Копомідбот\n")
+    assert "ukr" not in languages_of(first_reading)
+    # Cyrillic languages are still found, alone or together.
+    ukrainian = ("Виконавчий комітет міської ради вирішив надати дозвіл на будівництво житлового будинку по "
+                 "вулиці Шевченка, відповідно до рішення сесії від 12 травня 1975 року.")
+    russian = ("Исполнительный комитет городского совета постановил выдать разрешение на строительство жилого "
+               "дома по улице Шевченко согласно решению сессии.")
+    assert languages_of(ukrainian) == ["ukr"]
+    assert set(languages_of(ukrainian + " " + russian)) == {"ukr", "rus"}
+
+
 def test_lang_auto_reads_a_romanian_page_with_romanian(tmp_path):
     page = read_file(SAMPLES / "Clujul.jpg", _options(tmp_path, languages="auto"))[0]
     assert page.languages.split("+")[0] == "ron"

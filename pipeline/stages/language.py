@@ -23,6 +23,7 @@ MIN_SHARE = 0.2  # a language must hold this share of the detected words to be r
 MIN_WORDS = 3
 MAX_LANGUAGES = 3
 FALLBACK = "eng"
+CYRILLIC_LANGUAGES = {"ukr", "rus", "bel", "bul", "mkd", "srp"}
 
 
 def detect_page_languages(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeout: float) -> str:
@@ -59,12 +60,26 @@ def languages_of(text: str) -> list[str]:
         return []
     words: Counter[str] = Counter()
     for section in detector.detect_multiple_languages_of(text):
-        words[section.language.iso_code_639_3.name.lower()] += section.word_count
+        code = section.language.iso_code_639_3.name.lower()
+        # Only the section's words written in the language's own alphabet count for it. The first reading's
+        # Cyrillic model turns some words of a Latin page into Cyrillic letters, and lingua then gave whole
+        # sections of Latin words to Ukrainian (a Slovak typescript came out as pol+ukr).
+        cyrillic = code in CYRILLIC_LANGUAGES
+        words[code] += sum(1 for word in text[section.start_index:section.end_index].split()
+                           if _is_cyrillic(word) == cyrillic)
     total = sum(words.values())
     if not total:
         return []
     kept = [code for code, count in words.most_common() if count >= MIN_SHARE * total and count >= MIN_WORDS]
     return kept[:MAX_LANGUAGES] or [words.most_common(1)[0][0]]
+
+
+def _is_cyrillic(word: str) -> bool | None:
+    """Whether a word is written mostly in Cyrillic letters; None for a word without letters."""
+    letters = [c for c in word if c.isalpha()]
+    if not letters:
+        return None
+    return sum(1 for c in letters if "\u0400" <= c <= "\u04ff") * 2 > len(letters)
 
 
 @functools.cache
