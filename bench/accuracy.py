@@ -33,10 +33,12 @@ Groups and goals reported:
 How to run (from the repository root; takes ~10 minutes for the 30 pages on 2 cores):
     .venv/bin/python bench/accuracy.py [--corpus DIR] [--limit N] [--only SUBSTRING] [--json FILE]
                                        [--save-text DIR] [--baselines-from JSON] [--retrodig-lang auto]
+                                       [--retrodig-profile auto]
     --baselines-from reuses raw Tesseract's and OCRmyPDF's numbers of an earlier --json run and only runs
     retrodig: for iterating on cleanup. Numbers for RESULTS.md come from one run without it.
     --retrodig-lang auto runs retrodig with `--lang auto` (its language detection) against the baselines read
-    with each page's language, and lists the languages it picked.
+    with each page's language, and lists the languages it picked; --retrodig-profile auto likewise measures
+    `--profile auto` and lists the profile picked for each page.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Page:
     language: str  # what every system is given
     zoned: bool
     retrodig_language: str = ""  # given to retrodig instead of `language` (--retrodig-lang, e.g. auto)
+    retrodig_profile: str = ""  # the cleanup profile retrodig is given (--retrodig-profile); "": its default
 
 
 @dataclass
@@ -89,6 +92,7 @@ class SystemResult:
     ocr_seconds: float = 0.0  # retrodig only: time in Tesseract (incl. a language probe with --lang auto)
     review: bool = False  # retrodig only: a page was flagged for review
     languages: str = ""  # retrodig only: the languages it read with (what --lang auto picked)
+    profiles: str = ""  # retrodig only: the cleanup profile of each page (what --profile auto picked)
 
 
 @dataclass
@@ -150,6 +154,8 @@ def failure(proc: subprocess.CompletedProcess) -> str:
 def run_retrodig(page: Page, work: Path) -> SystemResult:
     cmd = [str(BIN / "retrodig"), "--archive", str(work / "archive"), "ocr", str(page.image),
            "--lang", page.retrodig_language or page.language, "--json"]
+    if page.retrodig_profile:
+        cmd += ["--profile", page.retrodig_profile]
     proc, seconds = timed_run(cmd)
     if proc.returncode != 0:
         return SystemResult(seconds=seconds, error=failure(proc))
@@ -158,7 +164,8 @@ def run_retrodig(page: Page, work: Path) -> SystemResult:
                         cleanup_seconds=sum(p.get("cleanup_seconds", 0.0) for p in pages),
                         ocr_seconds=sum(p.get("ocr_seconds", 0.0) for p in pages),
                         review=any(p.get("needs_review") for p in pages),
-                        languages=" ".join(p.get("languages", "") for p in pages))
+                        languages=" ".join(p.get("languages", "") for p in pages),
+                        profiles=" ".join(p.get("profile", "") for p in pages))
 
 
 def run_tesseract(page: Page, work: Path) -> SystemResult:
@@ -312,7 +319,7 @@ def print_report(results: list[PageResult]) -> dict:
     summary["worst_clean"] = print_worst(clean)
     print_times(results)
     summary["cleanup_share"] = print_cleanup_share(results)
-    print_languages_picked(results)
+    print_choices(results)
     notes = ["z = zoned GT (UNLV, only the .uzn zones transcribed): not in any mean",
              "d = degraded page (manifest says so: the rendered pages); R = retrodig flagged the page for review",
              "r/t, r/o = retrodig's CER / raw Tesseract's, / OCRmyPDF's; share = cleanup s / OCR s of retrodig",
@@ -322,15 +329,17 @@ def print_report(results: list[PageResult]) -> dict:
     return summary
 
 
-def print_languages_picked(results: list[PageResult]) -> None:
-    """With --retrodig-lang auto: the languages retrodig chose, beside the manifest's."""
-    picked = [r for r in results if r.page.retrodig_language]
-    if not picked:
+def print_choices(results: list[PageResult]) -> None:
+    """With --retrodig-lang or --retrodig-profile: what retrodig was given and chose for each page."""
+    given = [r for r in results if r.page.retrodig_language or r.page.retrodig_profile]
+    if not given:
         return
-    print(f"retrodig was given --lang {picked[0].page.retrodig_language} (the baselines: each page's language)")
-    for r in picked:
+    page = given[0].page
+    print(f"retrodig was given --lang {page.retrodig_language or '(the page language)'} "
+          f"--profile {page.retrodig_profile or '(default)'}; the baselines read each page's language")
+    for r in given:
         print(f"  {r.page.name[:30]:30} manifest {r.page.manifest_language:4} read with "
-              f"{r.systems['retrodig'].languages}")
+              f"{r.systems['retrodig'].languages:12} profile {r.systems['retrodig'].profiles}")
 
 
 def to_json(results: list[PageResult], summary: dict) -> dict:
@@ -339,6 +348,7 @@ def to_json(results: list[PageResult], summary: dict) -> dict:
             "name": r.page.name, "image": str(r.page.image), "group": r.page.group,
             "manifest_language": r.page.manifest_language, "language": r.page.language, "zoned": r.page.zoned,
             "retrodig_language": r.page.retrodig_language, "retrodig_languages": r.systems["retrodig"].languages,
+            "retrodig_profile": r.page.retrodig_profile, "retrodig_profiles": r.systems["retrodig"].profiles,
             "cer": r.cer,
             "seconds": {s: round(o.seconds, 2) for s, o in r.systems.items()},
             "degraded": r.page.degraded,
@@ -361,7 +371,8 @@ def results_from_json(files: list[Path]) -> list[PageResult]:
                         group=saved["group"], degraded=saved.get("degraded", saved["group"] == "rendered"),
                         manifest_language=saved["manifest_language"],
                         language=saved["language"], zoned=saved["zoned"],
-                        retrodig_language=saved.get("retrodig_language", ""))
+                        retrodig_language=saved.get("retrodig_language", ""),
+                        retrodig_profile=saved.get("retrodig_profile", ""))
             systems = {s: SystemResult(seconds=saved["seconds"][s], error=saved["errors"].get(s, ""))
                        for s in SYSTEMS}
             stage = saved.get("retrodig_stages", {})
@@ -369,6 +380,7 @@ def results_from_json(files: list[Path]) -> list[PageResult]:
             systems["retrodig"].ocr_seconds = stage.get("ocr", 0.0)
             systems["retrodig"].review = stage.get("review", False)
             systems["retrodig"].languages = saved.get("retrodig_languages", "")
+            systems["retrodig"].profiles = saved.get("retrodig_profiles", "")
             by_image[saved["image"]] = PageResult(page=page, systems=systems, cer=saved["cer"])
     return sorted(by_image.values(), key=lambda r: str(r.page.image))
 
@@ -389,6 +401,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--retrodig-lang", metavar="LANG",
                         help="give retrodig this --lang instead of each page's language (e.g. auto, to measure "
                              "language detection); Tesseract and OCRmyPDF keep the page's language")
+    parser.add_argument("--retrodig-profile", metavar="NAME",
+                        help="give retrodig this cleanup profile (e.g. auto, to measure its choice of profile)")
     parser.add_argument("--report-from", type=Path, nargs="+", metavar="JSON",
                         help="run nothing: print the report of earlier --json files; a page in a later file "
                              "replaces the same page of an earlier one (to merge a rerun of a few pages)")
@@ -405,8 +419,9 @@ def main() -> int:
         pages = [p for p in pages if any(s in str(p.image) for s in args.only)]
     if args.limit:
         pages = pages[: args.limit]
-    if args.retrodig_lang:
-        pages = [replace(p, retrodig_language=args.retrodig_lang) for p in pages]
+    if args.retrodig_lang or args.retrodig_profile:
+        pages = [replace(p, retrodig_language=args.retrodig_lang or "", retrodig_profile=args.retrodig_profile or "")
+                 for p in pages]
     if not pages:
         sys.exit(f"no page with ground truth found in {args.corpus}")
     if args.save_text:
