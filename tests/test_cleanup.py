@@ -147,6 +147,12 @@ def test_a_strip_of_scanner_bed_beside_a_page_that_fills_the_scan_is_whitened_fo
         clean = _grey(PAGES / name)
         assert crop_borders(Work(access=clean, ocr=clean, dpi_scale=1.0), default.crop_borders) is None
 
+    # Mostly dark below a strip of paper (a dark photograph, a negative): too little paper to trust its outline.
+    dark = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg").copy()
+    height, width = dark.shape
+    dark[int(0.3 * height):, int(0.05 * width): int(0.95 * width)] = 40
+    assert crop_borders(Work(access=dark, ocr=dark, dpi_scale=1.0), default.crop_borders) is None
+
 
 # --- punched holes -------------------------------------------------------------------------------------------
 

@@ -117,8 +117,8 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         # little askew, or not flat. Tesseract reads their edges as letters, so the OCR image loses them
         # (the crop box, the whole image, then says the page is not as scanned: see clean_page's gentle path).
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
-        if np.count_nonzero(bed) < MIN_BED_SHARE * page.size:
-            return None
+        if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
+            return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
         whole = (0, 0, width, height)
         return replace(work, ocr=_whiten_outside(work.ocr, page, whole), crop_box=whole)
     access = work.access[top:bottom, left:right]  # a view: written out once, by the caller
