@@ -11,9 +11,11 @@ taken for spreads before this check, none after).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ...profiles import SplitSpreadsSettings
+from .geometry import find_page
 from .measure import downscale, ink_mask
 from .orientation import is_sideways
 from .work import to_grey
@@ -24,6 +26,9 @@ MAX_ASPECT = 2.0
 MIDDLE = (0.4, 0.6)  # the fold is looked for in this part of the width
 MIN_GUTTER = 0.025  # share of the width: an empty band narrower than this is a column gap, not a fold
 MIN_SIDE_INK = 0.02  # share of a half's pixels that must be ink: a page, not a blank flap
+BED_DARKNESS = 0.5  # darker than this share of the paper's brightness is table or scanner bed (as crop_borders)
+MIN_PAPER_SHARE = 0.4  # less of the image found to be paper: the outline is not trusted, the whole image is used
+PAPER_INSET = 0.015  # share of each side the pages' box is shrunk by, so the bed's edge stays outside
 
 
 def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
@@ -33,6 +38,9 @@ def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
         return None
     small, factor = downscale(to_grey(image), ANALYSIS_SIDE)
     if is_sideways(small):
+        return None
+    offset, small = _paper(small)
+    if not MIN_ASPECT <= small.shape[1] / small.shape[0] <= MAX_ASPECT:
         return None
     ink = ink_mask(small) > 0
     columns = ink.mean(axis=0)
@@ -52,7 +60,24 @@ def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
     left, right = ink[:, :x], ink[:, x:]
     if left.mean() < MIN_SIDE_INK * 0.5 or right.mean() < MIN_SIDE_INK * 0.5:
         return None
-    return int(round(x * factor))
+    return int(round((offset + x) * factor))
+
+
+def _paper(small: np.ndarray) -> tuple[int, np.ndarray]:
+    """(x offset, the part of the copy that is the pages). A spread photographed on a dark table or scanner
+    bed has bed above and below it, and the bed's edge looks like ink in every column: it filled the empty band
+    of the fold (no spread on a bed was found before this). The pages' box, a little inset, leaves it out."""
+    page, page_factor = find_page(small, 0.0, BED_DARKNESS)
+    if page is None or page.mean() < MIN_PAPER_SHARE:
+        return 0, small
+    x, y, w, h = cv2.boundingRect(page)
+    height, width = small.shape
+    dx, dy = int(PAPER_INSET * width), int(PAPER_INSET * height)
+    left, right = min(width, int(x * page_factor) + dx), max(0, int((x + w) * page_factor) - dx)
+    top, bottom = min(height, int(y * page_factor) + dy), max(0, int((y + h) * page_factor) - dy)
+    if right - left < width // 2 or bottom - top < height // 2:
+        return 0, small
+    return left, small[top:bottom, left:right]
 
 
 def _blank_beside(empty: np.ndarray, x: int, reach: int) -> bool:
