@@ -96,7 +96,8 @@ def measure_single_pages(corpus: Path) -> None:
         for quarter in (0, 1, 3):
             fold = find_fold(np.ascontiguousarray(np.rot90(pixels, quarter)), SplitSpreadsSettings())
             if path.stem in REAL_SPREADS:
-                print(f"  real spread {path.name} turned {90 * quarter}: {'split at ' + str(fold) if fold else 'NOT split'}")
+                outcome = f"split at {fold}" if fold else "NOT split"
+                print(f"  real spread {path.name} turned {90 * quarter}: {outcome}")
                 continue
             total += 1
             if fold is not None:
