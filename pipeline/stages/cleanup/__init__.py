@@ -45,8 +45,7 @@ class CleanedPage:
     access: np.ndarray  # uint8, grey or RGB like the input; may be the input array itself if untouched
     ocr: np.ndarray  # uint8 grey, or only 0 and 255 when binarized; ocr_scale times the access size
     skew_angle: float  # degrees the page was turned counter-clockwise and straightened by; 0 if left alone
-    crop_box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the straightened image; the whole
-    # image when nothing was cut but the scanner bed showing beside the page was whitened in the OCR image
+    crop_box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the straightened image
     steps: tuple[str, ...]  # the steps that changed the page, in order
     timings: tuple[tuple[str, float], ...] = ()  # (step, seconds), also for steps that found nothing to do
     turn: int = 0  # degrees counter-clockwise the page was turned to stand upright (0, 90, 180, 270)

@@ -114,13 +114,14 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
     right, bottom = min(width, int((x + w) * factor + margin)), min(height, int((y + h) * factor + margin))
     if (left, top, right, bottom) == (0, 0, width, height):
         # Nothing to cut, but the bed may still show in strips and corners: a page photographed or fed a
-        # little askew, or not flat. Tesseract reads their edges as letters, so the OCR image loses them
-        # (the crop box, the whole image, then says the page is not as scanned: see clean_page's gentle path).
+        # little askew, or not flat. Tesseract reads their edges as letters, so the OCR image loses them. An
+        # otherwise clean page still goes the gentle path and is read as scanned (its crop box stays None):
+        # raw Tesseract reads such pages as well with the strip as without, and the full cleanup read three
+        # of four clean pages with a strip worse than raw (bench/RESULTS.md).
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
-        whole = (0, 0, width, height)
-        return replace(work, ocr=_whiten_outside(work.ocr, page, whole), crop_box=whole)
+        return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)))
     access = work.access[top:bottom, left:right]  # a view: written out once, by the caller
     ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
     return replace(work, access=access, ocr=ocr, crop_box=(left, top, right, bottom))
