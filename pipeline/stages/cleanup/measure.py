@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import cv2
@@ -36,6 +37,13 @@ class _Remembered:
 
 def forget_page() -> None:
     _Remembered.entries.clear()
+
+
+def remembered(image: np.ndarray, key: tuple, compute: Callable[[], Any]) -> Any:
+    """`compute()`, or what it gave for the same `image` array and `key` before (None included)."""
+    if (kept := _Remembered.get(image, key)) is not None:
+        return kept[0]
+    return _Remembered.put(image, key, (compute(),))[0]
 
 
 def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:

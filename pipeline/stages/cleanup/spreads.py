@@ -16,7 +16,7 @@ import numpy as np
 
 from ...profiles import SplitSpreadsSettings
 from .geometry import find_page
-from .measure import downscale, ink_mask
+from .measure import downscale, ink_mask, remembered
 from .orientation import is_sideways
 from .work import to_grey
 
@@ -32,7 +32,12 @@ PAPER_INSET = 0.015  # share of each side the pages' box is shrunk by, so the be
 
 
 def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
-    """The x coordinate of the fold between two pages, or None when the image is not a spread."""
+    """The x coordinate of the fold between two pages, or None when the image is not a spread. Remembered for
+    the array: `--profile auto` asks it to choose the profile, then `split_spread` asks it again."""
+    return remembered(image, ("fold", settings.min_gutter_darkness), lambda: _find_fold(image, settings))
+
+
+def _find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
     height, width = image.shape[:2]
     if not MIN_ASPECT <= width / height <= MAX_ASPECT:
         return None
