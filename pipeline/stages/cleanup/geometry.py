@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import downscale, letters_of_page, line_sharpness
+from .measure import downscale, letters_of_page, line_sharpness, remember_copy
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
@@ -29,10 +29,16 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
         return None
     paper = paper_colour(work.access)
     access = rotate(work.access, -angle, paper)
+    grey_paper = paper if isinstance(paper, int) else _grey_level(paper)
     if _same_pixels(work.access, work.ocr):  # a grey scan: its OCR image is still its copy, turn it once
         ocr = access
     else:
-        ocr = rotate(work.ocr, -angle, paper if isinstance(paper, int) else _grey_level(paper))
+        ocr = rotate(work.ocr, -angle, grey_paper)
+    # The up-or-down test that follows measures the straightened page on a copy of this size; the copy the
+    # skew was measured on, turned too, serves it. Only that test reads it (the page outline and the letter
+    # sizes are measured on copies of their own sizes), and its cues do not hang on a pixel.
+    small, _ = downscale(work.ocr, SKEW_ANALYSIS_SIDE)
+    remember_copy(ocr, SKEW_ANALYSIS_SIDE, rotate(small, -angle, grey_paper))
     return replace(work, access=access, ocr=ocr, skew_angle=angle)
 
 
