@@ -17,7 +17,7 @@ from PIL import Image
 from ._exec import tesseract
 from .model import PageText
 from .profiles import CleanProfile
-from .stages.cleanup import CleanedPage, clean_page, split_spread
+from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from .stages.cleanup.choose import choose_profile
 from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
@@ -71,17 +71,20 @@ def process_page(task: PageTask) -> PageResult:
     task.work_dir.mkdir(parents=True, exist_ok=True)
     loaded = load_page(task.source, task.format, task.index, task.max_pixels, task.default_dpi)
     started = time.perf_counter()
-    profile = choose_profile(loaded.pixels, task.profile) if task.profile.candidates else task.profile
-    halves = [loaded.pixels]
+    scan, negative = make_positive(loaded.pixels)
+    profile = choose_profile(scan, task.profile) if task.profile.candidates else task.profile
+    halves = [scan]
     if task.split_spreads and profile.split_spreads.enabled:
-        halves = split_spread(loaded.pixels, profile.split_spreads)
-    split_seconds = time.perf_counter() - started
+        halves = split_spread(scan, profile.split_spreads)
+    whole_scan_seconds = time.perf_counter() - started
+    made_positive = ("invert_negative",) if negative else ()
     results = []
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         debug = task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
         result = _read_page(task, profile, cleaned, loaded, part)
-        results.append(replace(result, cleanup_seconds=result.cleanup_seconds + split_seconds / len(halves)))
+        results.append(replace(result, steps=made_positive + result.steps,
+                               cleanup_seconds=result.cleanup_seconds + whole_scan_seconds / len(halves)))
     results = [replace(result, scan_page=task.number) for result in results]
     return replace(results[0], more=tuple(results[1:]))
 

@@ -15,9 +15,10 @@ from PIL import Image
 from pipeline.api import read_file, reocr_page
 from pipeline.evaluation import character_error_rate
 from pipeline.options import CONFIGS_DIR, Options
+from pipeline.pagework import PageTask, process_page
 from pipeline.profiles import (CleanProfile, NormalizeIlluminationSettings, ShowThroughSettings, SplitSpreadsSettings,
                                load_profile)
-from pipeline.stages.cleanup import clean_page, split_spread
+from pipeline.stages.cleanup import clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
@@ -49,28 +50,31 @@ def _options(tmp_path: Path, **values) -> Options:
 def test_a_microfilm_negative_is_made_positive_and_read_like_the_page(tmp_path):
     """A negative scan (light letters on dark paper, clear film around the frame) becomes a positive for
     reading and for the access copy. Left negative, the cleanup measured its steps on the film, not the page
-    (CER 0.095; 0.052 made positive; the file as scanned stays untouched)."""
+    (CER 0.095; 0.052 made positive). The file as scanned stays untouched."""
     grey = _grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg")
     film = np.full((grey.shape[0] + 200, grey.shape[1] + 160), 235, np.uint8)  # clear film: bright
     film[100:-100, 80:-80] = 255 - grey
     scan = tmp_path / "microfilm-frame.png"
     Image.fromarray(film).save(scan, dpi=(300, 300))
     as_scanned = scan.read_bytes()
-    page = read_file(scan, Options(archive=tmp_path / "unused", languages=("deu",), jobs=1))[0]
-    assert page.steps[:2] == ("grey", "invert_negative")
+    task = PageTask(source=scan, format="png", index=0, number=1, work_dir=tmp_path / "work", languages="deu",
+                    profile=load_profile("default", CONFIGS_DIR), max_pixels=10**9, default_dpi=300,
+                    jpeg_quality=85, tesseract_timeout=300)
+    page = process_page(task)
+    assert page.steps[0] == "invert_negative"
     assert character_error_rate(page.text.text, _truth("EHRI-NISKO-19391112_DE_02.gt.txt")) <= 0.07
+    assert np.median(np.asarray(Image.open(page.access_image).convert("L"))) > 200  # seen positive: light paper
     assert scan.read_bytes() == as_scanned
-    cleaned = clean_page(film, 300, load_profile("default", CONFIGS_DIR))
-    assert np.median(cleaned.access) > 200  # people see the page positive: light paper
 
 
 @pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_04.jpg", "EHRI-DR-19431002-DK_02.jpg", "phototest.tif",
                                   "EHRI-ET-JMP020_02.jpg", "8071_093.3B.tif"])
 def test_positive_pages_are_never_inverted_and_their_negatives_always_are(name):
-    grey = _grey(PAGES / name)
-    profile = load_profile("default", CONFIGS_DIR)
-    assert "invert_negative" not in clean_page(grey, 300, profile).steps
-    assert "invert_negative" in clean_page(255 - grey, 300, profile).steps
+    page = np.asarray(Image.open(PAGES / name).convert("RGB"))
+    same, negative = make_positive(page)
+    assert same is page and not negative
+    positive, negative = make_positive(255 - page)
+    assert negative and np.array_equal(positive, page)
 
 
 # --- orientation ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Image cleanup before OCR: make a negative (microfilm) positive, turn the page upright, straighten it, crop
-the scanner bed, fill punched holes, give the letters the size Tesseract reads best, flatten the lighting,
-whiten show-through (where the profile says so), denoise, binarize (or not: soft strokes stay grey).
+"""Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, fill punched holes,
+give the letters the size Tesseract reads best, flatten the lighting, whiten show-through (where the profile
+says so), denoise, binarize (or not: soft strokes stay grey). Before it, a whole scan is made positive if it is
+a negative (`make_positive`) and split if it is a two-page spread (`split_spread`).
 
-Two images leave this stage: `access` (what people look at: the original colours, only made positive, turned,
-straightened and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
+Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
+and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
 access image's size and otherwise aligned with it: Tesseract's text layer, written at dpi x ocr_scale, has
 the access image's physical page size, so it lies exactly over it in the PDF. One exception: a clean page
 skewed a little is read as scanned while its access image is straightened; `text_turn` then says how to turn
@@ -27,8 +28,9 @@ from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upside_down
-from .photometric import (already_clean, binarize, denoise, is_negative, normalize_illumination, reduce_show_through,
-                          sauvola, soft_strokes)
+from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
+                          soft_strokes)
+from .tone import make_positive
 from .measure import forget_page, text_height
 from .resolution import letter_factor, resample_for_ocr
 from .spreads import split_spread
@@ -37,7 +39,7 @@ from .work import Work, to_grey
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
 
-__all__ = ["CleanedPage", "clean_page", "split_spread", "rotate", "paper_colour", "sauvola"]
+__all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "rotate", "paper_colour", "sauvola"]
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,9 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
     if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
     started = time.perf_counter()
-    grey = to_grey(image)
+    work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300)
     steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
-    _write_debug(debug_dir, 1, "grey", grey)
-    started = time.perf_counter()
-    if is_negative(grey):
-        # Every step after this one looks for dark letters on light paper; from here on the positive is the
-        # scan, and people see it too (the file as scanned stays in the archive, untouched).
-        image, grey = cv2.bitwise_not(image), cv2.bitwise_not(grey)
-        steps.append("invert_negative")
-        _write_debug(debug_dir, 2, "invert_negative", grey)
-    timings.append(("invert_negative", time.perf_counter() - started))
-    work = Work(access=image, ocr=grey, dpi_scale=dpi / 300)
+    _write_debug(debug_dir, 1, "grey", work.ocr)
     try:
         work = _run(_GEOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
         if profile.binarize.keep_clean_scans:
@@ -85,7 +78,7 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
             gentle, work = _needs_nothing(work, image, profile)
             timings.append(("already_clean", time.perf_counter() - started))
             if gentle:
-                return _as_scanned(work, image, steps, timings)
+                return _as_scanned(work, image, timings)
         work = _run(_PHOTOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
     finally:
         forget_page()
@@ -112,20 +105,19 @@ def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: lis
     return work
 
 
-def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list) -> CleanedPage:
+def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     """The gentle path's result: Tesseract reads the page as scanned. A skew under GENTLE_MAX_SKEW is left
     alone. A larger one under READ_SKEWED_BELOW straightens only the page people see: measured on six clean
     pages turned by known angles, straightening before reading lost on 10 of 12 readings at 0.5 degrees and
     was even at 0.8, and paid from 1 degree (bench/clean_skew.py); the reading is turned onto the straightened
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too."""
     skew = abs(work.skew_angle)
-    tone = tuple(step for step in steps if step in ("grey", "invert_negative"))
     if skew < GENTLE_MAX_SKEW:
         return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
-                           steps=tone + ("already_clean",), timings=tuple(timings), keep_grey=True, as_scanned=True)
+                           steps=("grey", "already_clean"), timings=tuple(timings), keep_grey=True, as_scanned=True)
     read_as_scanned = skew < READ_SKEWED_BELOW
     return CleanedPage(access=work.access, ocr=to_grey(image if read_as_scanned else work.access),
-                       skew_angle=work.skew_angle, crop_box=None, steps=tone + ("deskew", "already_clean"),
+                       skew_angle=work.skew_angle, crop_box=None, steps=("grey", "deskew", "already_clean"),
                        timings=tuple(timings), keep_grey=True, as_scanned=read_as_scanned,
                        text_turn=-work.skew_angle if read_as_scanned else 0.0)
 

@@ -39,9 +39,6 @@ CLEAN_MAX_TINT = 60  # median saturation of its paper, at most: yellowed paper r
 CLEAN_MAX_LIGHT_RANGE = 12  # spread of its background brightness across the page, at most
 PAPER_LEVEL = 215  # flattened paper is ~255; lighter than this is paper, bleed-through or stain
 INK_LEVEL = 110  # darker than this is the core of a stroke
-NEGATIVE_MAX_BRIGHT_SHARE = 0.4  # more of the scan bright than this: a positive (the dev corpus: 0.8-0.97;
-# its pages inverted: 0.03-0.2, a bright film border or scanner bed around a negative adds to it)
-MIN_NEGATIVE_LETTERS = 30  # bright letter-sized marks a negative page shows at least
 
 
 def normalize_illumination(work: Work, settings: NormalizeIlluminationSettings) -> Work:
@@ -89,30 +86,6 @@ def reduce_show_through(work: Work, settings: ShowThroughSettings) -> Work | Non
     cleaned = flat.copy()
     cleaned[faint] = 255
     return replace(work, ocr=cleaned)
-
-
-def is_negative(grey: np.ndarray) -> bool:
-    """Whether the page is a negative (light letters on dark paper, as microfilm is). Otsu's threshold splits
-    the page into two tones. Paper is most of a page: on a negative the bright tone is the minority. A small
-    sheet on a dark scanner bed is a bright minority too; what tells the two apart is which tone the letters
-    are: the other tone's letter-sized marks are only the letters' counters (the inside of o, e, a), which not
-    every letter has (on the dev corpus 1.3-1.6 letters per counter). Marks touching the image's edge (a film
-    border, the bed, paper running off the scan) are not counted."""
-    step = max(1, max(grey.shape) // ANALYSIS_SIDE)
-    sample = np.ascontiguousarray(grey[::step, ::step])  # every n-th pixel: the tones need no resampling
-    _, bright = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.count_nonzero(bright) > NEGATIVE_MAX_BRIGHT_SHARE * bright.size:
-        return False  # most pages
-    bright_letters = _letter_marks(bright)
-    return bright_letters >= MIN_NEGATIVE_LETTERS and bright_letters > _letter_marks(cv2.bitwise_not(bright))
-
-
-def _letter_marks(mask: np.ndarray) -> int:
-    """How many marks of `mask` (255) are letter-sized and clear of the image's edge."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    x, y, w, h, area = (stats[1:, i] for i in range(5))
-    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
-    return int(np.count_nonzero(inside & (h <= max(mask.shape) / 25) & (area >= 3)))
 
 
 def already_clean(image: np.ndarray) -> bool:
