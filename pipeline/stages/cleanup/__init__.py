@@ -30,10 +30,10 @@ from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upside_down
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
                           soft_strokes)
-from .tone import make_positive
 from .measure import forget_page, text_height
 from .resolution import letter_factor, resample_for_ocr
 from .spreads import split_spread
+from .tone import make_positive
 from .work import Work, to_grey
 
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned

@@ -37,8 +37,9 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
     # The up-or-down test that follows measures the straightened page on a copy of this size; the copy the
     # skew was measured on, turned too, serves it. Only that test reads it (the page outline and the letter
     # sizes are measured on copies of their own sizes), and its cues do not hang on a pixel.
-    small, _ = downscale(work.ocr, SKEW_ANALYSIS_SIDE)
-    remember_copy(ocr, SKEW_ANALYSIS_SIDE, rotate(small, -angle, grey_paper))
+    if max(ocr.shape) > SKEW_ANALYSIS_SIDE:
+        small, _ = downscale(work.ocr, SKEW_ANALYSIS_SIDE)
+        remember_copy(ocr, SKEW_ANALYSIS_SIDE, rotate(small, -angle, grey_paper))
     return replace(work, access=access, ocr=ocr, skew_angle=angle)
 
 
