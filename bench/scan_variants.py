@@ -1,8 +1,9 @@
 """Scan variants: the corpus's real pages as other archives would hand them over, retrodig against raw Tesseract.
 
 What it measures
-    Each real scan of the corpus (kind=ocr, not the rendered pages) is made into variants an archive's
-    scanner, microfilm reader or document system produces, none of which the accuracy benchmark holds:
+    Each real scan of the corpus (kind=ocr, not the rendered pages; the UNLV page included) is made into
+    variants an archive's scanner, microfilm reader or document system produces, which the accuracy benchmark
+    does not hold:
       bitonal            black and white (Otsu), CCITT G4 TIFF, the scan's size and dpi tag
       bitonal-200        the same at two thirds of the size, tagged two thirds of the dpi (a 200 dpi scanner)
       bitonal-untagged   black and white at half the size, no dpi tag (small letters, resolution unknown)
@@ -11,7 +12,7 @@ What it measures
     `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio; per
     variant: the mean CERs and how many pages retrodig reads more than 5 % worse than raw Tesseract.
 
-How to run (from the repository root; ~12 minutes for the 23 pages and 4 variants on 2 cores):
+How to run (from the repository root; ~15 minutes for the 24 pages and 4 variants on 2 cores):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING] [--variants NAME...]
 """
 
