@@ -75,6 +75,10 @@ def test_positive_pages_are_never_inverted_and_their_negatives_always_are(name):
     assert same is page and not negative
     positive, negative = make_positive(255 - page)
     assert negative and np.array_equal(positive, page)
+    # a small frame amid wide clear film: most of the scan is bright, the page itself is not
+    border = page.shape[0] // 5
+    film = np.pad(255 - page, ((border, border), (border, border), (0, 0)), constant_values=235)
+    assert make_positive(film)[1]
 
 
 # --- orientation ---------------------------------------------------------------------------------------------
