@@ -1,5 +1,6 @@
-"""Cleanup capabilities on real pages: orientation, deskew, scanner-bed borders, spreads, resolution, the
-per-page choice between grey and black and white, profiles, quality flags and language detection."""
+"""Cleanup capabilities on real pages: negatives, orientation, deskew, scanner-bed borders, spreads,
+resolution, the per-page choice between grey and black and white, profiles, quality flags and language
+detection."""
 
 from __future__ import annotations
 
