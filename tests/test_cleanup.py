@@ -28,7 +28,7 @@ from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_s
 from pipeline.stages.cleanup.work import Work
 from pipeline.stages.language import languages_of
 
-from .conftest import DATA, SAMPLES
+from .conftest import DATA, SAMPLES, _render_page
 
 PAGES = DATA / "pages"
 PHOTOTEST_TRUTH = (PAGES / "phototest.gt.txt").read_text(encoding="utf-8")
@@ -371,6 +371,23 @@ def test_large_letters_are_reduced_for_ocr_only(tmp_path):
     Image.fromarray(large).save(path, dpi=(500, 500))
     text = read_file(path, _options(tmp_path))[0].text.text
     assert character_error_rate(text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
+def test_the_median_follows_a_stated_dpi_and_the_letters_only_when_the_dpi_is_assumed(tmp_path):
+    """A blurred page speckled all over, tagged 300 dpi, whose letters measure too small among the specks: it
+    is enlarged 4x, and the median grown with the stated dpi removes the specks (with a 3 px one, Tesseract's
+    layout analysis ran for minutes over them). Without a believable tag the letters set the scale (see
+    test_accuracy: a small untagged bitonal page)."""
+    page = _render_page(tmp_path / "speckled.png", ["Registrul agricol al comunei Mihai Viteazu",
+                                                    "volumul 3, poziția 17, anul 1958"], size=30, blur=3.2,
+                        noise=160_000)
+    profile = load_profile("default", CONFIGS_DIR)
+    marks = {}
+    for dpi_known in (True, False):
+        cleaned = clean_page(_grey(page), 300, profile, dpi_known=dpi_known)
+        assert cleaned.ocr_scale == 4.0
+        marks[dpi_known] = cv2.connectedComponents((cleaned.ocr < 128).astype(np.uint8))[0]
+    assert marks[True] < 20_000 < marks[False]
 
 
 def test_large_headings_over_small_print_are_not_reduced():

@@ -29,7 +29,7 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
     factor = letter_factor(work.ocr, height, settings)
     if factor == 1.0:
-        scale = pixel_scale(work.dpi_scale, height, settings)
+        scale = pixel_scale(work.dpi_scale, height, settings, work.dpi_known)
         if height == work.text_height and scale == work.dpi_scale:
             return None
         return replace(work, text_height=height, dpi_scale=scale)
@@ -38,16 +38,21 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     ocr = cv2.resize(work.ocr, size, interpolation=method)
     height = round(height * factor) if height else None
     return replace(work, ocr=ocr, ocr_scale=work.ocr_scale * factor, text_height=height,
-                   dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings))
+                   dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings, work.dpi_known))
 
 
-def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettings) -> float:
+def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettings, dpi_known: bool) -> float:
     """The scale for the later steps' settings given in px at 300 dpi (the denoising median, binarization
-    windows): the dpi tag's, but never more than the letters say. A 300 dpi scan of ordinary type has letters
-    of about `target_text_px`. Tags are often wrong: a small image whose tag is not believed is taken for 300
-    dpi (stages.dpi), and a 200 dpi bitonal page so taken and then enlarged 2.5x for its 10 px letters got a
-    9 px median, which erased its strokes (CER 0.033 raw, 0.250 cleaned); with its letters' scale, 3 px."""
-    return min(dpi_scale, height / settings.target_text_px) if height else dpi_scale
+    windows). With a resolution the file states, the dpi's. With an assumed one (no tag, or a tag not
+    believed: stages.dpi), never more than the letters say: a 300 dpi scan of ordinary type has letters of
+    about `target_text_px`. A 200 dpi bitonal page so taken for 300 dpi and then enlarged 2.5x for its 10 px
+    letters got a 9 px median, which erased its strokes (CER 0.033 raw, 0.250 cleaned); with its letters'
+    scale, 3 px. The letters are not trusted over a stated resolution: on a blurred, speckled page they
+    measured 5 px, the page was enlarged 4x, and only the median grown with it removed the specks (with a
+    3 px one Tesseract's layout analysis ran for minutes on them)."""
+    if dpi_known or not height:
+        return dpi_scale
+    return min(dpi_scale, height / settings.target_text_px)
 
 
 def letter_factor(grey: np.ndarray, height: int | None, settings: ResolutionSettings) -> float:
