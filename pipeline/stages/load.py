@@ -88,8 +88,8 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         frame = _fit(frame, budget)  # the resampling to square pixels may have enlarged it again
         scale = frame.width / full_width
     as_stored = frame.size == stored_size
-    dpi = dpi_x * scale
-    return frame, plausible_dpi(dpi, max(frame.size), default_dpi), scale, as_stored, tag_believed(dpi, max(frame.size))
+    dpi, long_side = dpi_x * scale, max(frame.size)
+    return frame, plausible_dpi(dpi, long_side, default_dpi), scale, as_stored, tag_believed(dpi, long_side)
 
 
 def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
