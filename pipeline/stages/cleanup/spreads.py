@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...profiles import SplitSpreadsSettings
+from ...profiles import CropBordersSettings, SplitSpreadsSettings
 from .geometry import find_page
 from .measure import downscale, ink_mask, remembered
 from .orientation import is_sideways
@@ -26,8 +26,9 @@ MAX_ASPECT = 2.0
 MIDDLE = (0.4, 0.6)  # the fold is looked for in this part of the width
 MIN_GUTTER = 0.025  # share of the width: an empty band narrower than this is a column gap, not a fold
 MIN_SIDE_INK = 0.02  # share of a half's pixels that must be ink: a page, not a blank flap
-BED_DARKNESS = 0.5  # darker than this share of the paper's brightness is table or scanner bed (as crop_borders)
-MIN_PAPER_SHARE = 0.4  # less of the image found to be paper: the outline is not trusted, the whole image is used
+# The pages' outline is found as crop_borders finds a page, with its defaults: what counts as table or scanner
+# bed, and how little paper is too little to trust the outline (then the whole image is used).
+BED = CropBordersSettings()
 PAPER_INSET = 0.015  # share of each side the pages' box is shrunk by, so the bed's edge stays outside
 
 
@@ -72,8 +73,8 @@ def _paper(small: np.ndarray) -> tuple[int, np.ndarray]:
     """(x offset, the part of the copy that is the pages). A spread photographed on a dark table or scanner
     bed has bed above and below it, and the bed's edge looks like ink in every column: it filled the empty band
     of the fold (no spread on a bed was found before this). The pages' box, a little inset, leaves it out."""
-    page, page_factor = find_page(small, 0.0, BED_DARKNESS)
-    if page is None or page.mean() < MIN_PAPER_SHARE:
+    page, page_factor = find_page(small, 0.0, BED.bed_darkness)
+    if page is None or page.mean() < BED.min_page_fraction:
         return 0, small
     x, y, w, h = cv2.boundingRect(page)
     height, width = small.shape
