@@ -1,7 +1,7 @@
-"""Image cleanup before OCR: turn the page upright, straighten it, crop the scanner bed, fill punched holes,
-give the letters the size Tesseract reads best, flatten the lighting, whiten show-through (where the profile
-says so), denoise, binarize (or not: soft strokes stay grey). Before it, a whole scan is made positive if it is
-a negative (`make_positive`) and split if it is a two-page spread (`split_spread`).
+"""Image cleanup before OCR: remove salt-and-pepper specks, turn the page upright, straighten it, crop the
+scanner bed, fill punched holes, give the letters the size Tesseract reads best, flatten the lighting, whiten
+show-through (where the profile says so), denoise, binarize (or not: soft strokes stay grey). Before it, a whole
+scan is made positive if it is a negative (`make_positive`) and split if it is a two-page spread (`split_spread`).
 
 Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
 and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
@@ -32,6 +32,7 @@ from .photometric import (already_clean, binarize, denoise, normalize_illuminati
                           soft_strokes)
 from .measure import forget_page, text_height
 from .resolution import letter_factor, resample_for_ocr
+from .specks import despeckle
 from .spreads import split_spread
 from .tone import make_positive
 from .work import Work, to_grey
@@ -128,7 +129,7 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
     """The gentle path: an upright, borderless scan with letters of the right size on clean paper goes to
     Tesseract as it was scanned, only straightened if need be (see photometric.already_clean).
     Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
-    if work.turn or work.crop_box is not None or work.holes or not already_clean(image):
+    if work.turn or work.crop_box is not None or work.holes or work.despeckled or not already_clean(image):
         return False, work
     if not profile.resolution.enabled:
         return True, work
@@ -162,10 +163,12 @@ def _assess(work: Work, settings) -> Work:
     return replace(work, keep_grey=soft_strokes(work.ocr))
 
 
-# (step name, profile section, step). Orientation runs twice: sideways before deskew, upside down after it,
-# because telling up from down needs straight text lines. `assess` only measures (soft strokes or crisp),
-# before resolution: enlarging makes grey letter edges that are no softness of the scan.
+# (step name, profile section, step). Specks go first: every measurement after them counts marks. The denoise
+# section governs them too (method none: no filtering of any kind). Orientation runs twice: sideways before
+# deskew, upside down after it, because telling up from down needs straight text lines. `assess` only measures
+# (soft strokes or crisp), before resolution: enlarging makes grey letter edges that are no softness of the scan.
 _GEOMETRIC_STEPS = (
+    ("despeckle", "denoise", despeckle),
     ("turn_sideways", "orientation", _turn_sideways),
     ("deskew", "deskew", deskew),
     ("turn_over", "orientation", _turn_over),

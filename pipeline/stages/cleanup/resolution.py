@@ -49,7 +49,8 @@ def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettin
     letters got a 9 px median, which erased its strokes (CER 0.033 raw, 0.250 cleaned); with its letters'
     scale, 3 px. The letters are not trusted over a stated resolution: on a blurred, speckled page they
     measured 5 px, the page was enlarged 4x, and only the median grown with it removed the specks (with a
-    3 px one Tesseract's layout analysis ran for minutes on them)."""
+    3 px one Tesseract's layout analysis ran for minutes on them). Salt-and-pepper specks are now removed
+    first (specks.py) and no longer mislead the letters' measure; other noise still might, so the rule stays."""
     if dpi_known or not height:
         return dpi_scale
     return min(dpi_scale, height / settings.target_text_px)

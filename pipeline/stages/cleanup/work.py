@@ -26,6 +26,7 @@ class Work:
     text_height: int | None = None  # most common letter height in the OCR image, px
     keep_grey: bool | None = None  # the photometric verdict (soft strokes: no threshold); None until measured
     holes: int = 0  # punched holes filled in the OCR image
+    despeckled: bool = False  # salt-and-pepper specks were removed from the OCR image (specks.py)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:

@@ -1,0 +1,71 @@
+"""Salt-and-pepper noise: isolated specks of a pixel or two, dark on the paper and light in the strokes (dust on
+the scanner glass, a worn sensor, a photocopy of a photocopy). Tesseract reads the specks as letters and
+punctuation and its layout analysis finds image regions in them: with 3 % of a page's pixels so flipped, raw
+Tesseract's CER on the corpus's 24 real scans goes from 0.11 to 0.25, and with 10 % it reads nothing.
+
+A page counts as speckled by the share of high-contrast marks of one or two pixels on a full-resolution sample
+(a downscaled copy averages them away). The specks are then removed from the OCR image before anything is
+measured on it. A 3 px median removes them best, but it also removes strokes thinner than 2 px: on pages of
+9 px letters it tripled Tesseract's CER. Strokes are roughly a seventh of the letters' measured height, so below
+`MEDIAN_MIN_TEXT_PX` only the specks are replaced by their median: the marks of one or two pixels, dark or light
+(a switching median filter). On the 3 % variants of the corpus's scans raw Tesseract then reads 0.12 (median)
+and 0.14 (specks only), against 0.25; pages of 9 px letters read 0.09 (specks only) against 0.22 (median).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ...profiles import DenoiseSettings
+from .measure import text_height
+from .work import Work
+
+SAMPLE_SIDE = 512  # px: the full-resolution square the specks are counted in, at the page's centre
+SPECK_CONTRAST = 40  # grey levels darker than the local mean; paper grain and JPEG noise stay below it
+SPECKLED_PER_MP = 2000  # marks of 1-2 px per megapixel: clean corpus scans have at most ~650, 1 % noise ~3500
+MAX_SPECK_AREA = 2  # px
+MEDIAN_MIN_TEXT_PX = 14  # letters from this height have strokes of 2 px or more, which a 3 px median keeps
+
+
+def despeckle(work: Work, settings: DenoiseSettings) -> Work | None:
+    if settings.method == "none" or not is_speckled(work.ocr):
+        return None
+    # Measured through the specks (measure.text_height filters them) and kept for the later steps: specks the
+    # filter leaves in clusters would be measured as small letters, and the page enlarged for them.
+    height = text_height(work.ocr)
+    if height is None or height >= MEDIAN_MIN_TEXT_PX:  # no letters found: the stronger filter
+        return replace(work, ocr=cv2.medianBlur(work.ocr, 3), despeckled=True, text_height=height)
+    return replace(work, ocr=remove_specks(work.ocr), despeckled=True, text_height=height)
+
+
+def is_speckled(grey: np.ndarray) -> bool:
+    top, left = max(0, (grey.shape[0] - SAMPLE_SIDE) // 2), max(0, (grey.shape[1] - SAMPLE_SIDE) // 2)
+    sample = np.ascontiguousarray(grey[top:top + SAMPLE_SIDE, left:left + SAMPLE_SIDE])
+    areas = cv2.connectedComponentsWithStats(_darker(sample), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+    return int(np.count_nonzero(areas <= MAX_SPECK_AREA)) > SPECKLED_PER_MP * sample.size / 1e6
+
+
+def remove_specks(grey: np.ndarray) -> np.ndarray:
+    """`grey` with its dark and light marks of at most MAX_SPECK_AREA px set to their 3 px median."""
+    specks = _specks(_darker(grey)) | _specks(_darker(cv2.bitwise_not(grey)))
+    cleaned = grey.copy()
+    cleaned[specks] = cv2.medianBlur(grey, 3)[specks]
+    return cleaned
+
+
+def _darker(grey: np.ndarray) -> np.ndarray:
+    """255 where a pixel is SPECK_CONTRAST darker than the mean around it."""
+    block = max(15, max(grey.shape) // 40) | 1
+    return cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block,
+                                 SPECK_CONTRAST)
+
+
+def _specks(mask: np.ndarray) -> np.ndarray:
+    """True on the pixels of the marks of `mask` that have at most MAX_SPECK_AREA pixels."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= MAX_SPECK_AREA
+    small[0] = False  # the background
+    return small[labels]
