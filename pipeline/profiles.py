@@ -32,6 +32,10 @@ class OrientationSettings(_Step):
     )
 
 
+class DespeckleSettings(_Step):
+    """Salt-and-pepper specks, removed from the OCR image when a page has them (stages.cleanup.specks)."""
+
+
 class SplitSpreadsSettings(_Step):
     min_gutter_darkness: float = Field(
         default=0.12, gt=0, lt=1,
@@ -118,6 +122,7 @@ class CleanProfile(BaseModel):
     name: str
     description: str = ""
     split_spreads: SplitSpreadsSettings = SplitSpreadsSettings(enabled=False)
+    despeckle: DespeckleSettings = DespeckleSettings()
     orientation: OrientationSettings = OrientationSettings()
     deskew: DeskewSettings = DeskewSettings()
     crop_borders: CropBordersSettings = CropBordersSettings()

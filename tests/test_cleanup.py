@@ -17,7 +17,7 @@ from pipeline.api import read_file, reocr_page
 from pipeline.evaluation import character_error_rate
 from pipeline.options import CONFIGS_DIR, Options
 from pipeline.pagework import PageTask, process_page
-from pipeline.profiles import (CleanProfile, DenoiseSettings, NormalizeIlluminationSettings, ShowThroughSettings,
+from pipeline.profiles import (CleanProfile, DespeckleSettings, NormalizeIlluminationSettings, ShowThroughSettings,
                                SplitSpreadsSettings, load_profile)
 from pipeline.stages.cleanup import clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
@@ -408,7 +408,7 @@ def test_small_letters_keep_their_strokes_when_specks_are_removed():
     page = cv2.resize(_grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg"), None, fx=0.6, fy=0.6,
                       interpolation=cv2.INTER_AREA)
     assert text_height(page) < MEDIAN_MIN_TEXT_PX
-    cleaned = despeckle(Work(access=page, ocr=_speckled(page, 0.03), dpi_scale=0.6), DenoiseSettings())
+    cleaned = despeckle(Work(access=page, ocr=_speckled(page, 0.03), dpi_scale=0.6), DespeckleSettings())
     assert cleaned is not None and cleaned.despeckled
     ink = page < 128
     kept = np.count_nonzero(ink & (cleaned.ocr < 128)) / np.count_nonzero(ink)

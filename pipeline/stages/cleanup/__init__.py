@@ -163,12 +163,12 @@ def _assess(work: Work, settings) -> Work:
     return replace(work, keep_grey=soft_strokes(work.ocr))
 
 
-# (step name, profile section, step). Specks go first: every measurement after them counts marks. The denoise
-# section governs them too (method none: no filtering of any kind). Orientation runs twice: sideways before
-# deskew, upside down after it, because telling up from down needs straight text lines. `assess` only measures
-# (soft strokes or crisp), before resolution: enlarging makes grey letter edges that are no softness of the scan.
+# (step name, profile section, step). Specks go first: every measurement after them counts marks. Orientation
+# runs twice: sideways before deskew, upside down after it, because telling up from down needs straight text
+# lines. `assess` only measures (soft strokes or crisp), before resolution: enlarging makes grey letter edges
+# that are no softness of the scan.
 _GEOMETRIC_STEPS = (
-    ("despeckle", "denoise", despeckle),
+    ("despeckle", "despeckle", despeckle),
     ("turn_sideways", "orientation", _turn_sideways),
     ("deskew", "deskew", deskew),
     ("turn_over", "orientation", _turn_over),

@@ -19,7 +19,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from ...profiles import DenoiseSettings
+from ...profiles import DespeckleSettings
 from .measure import text_height
 from .work import Work
 
@@ -30,8 +30,8 @@ MAX_SPECK_AREA = 2  # px
 MEDIAN_MIN_TEXT_PX = 14  # letters from this height have strokes of 2 px or more, which a 3 px median keeps
 
 
-def despeckle(work: Work, settings: DenoiseSettings) -> Work | None:
-    if settings.method == "none" or not is_speckled(work.ocr):
+def despeckle(work: Work, settings: DespeckleSettings) -> Work | None:
+    if not is_speckled(work.ocr):
         return None
     # Measured through the specks (measure.text_height filters them) and kept for the later steps: specks the
     # filter leaves in clusters would be measured as small letters, and the page enlarged for them.
