@@ -397,6 +397,17 @@ def test_speckled_scans_are_told_from_clean_ones():
         assert is_speckled(_speckled(page, 0.01)), path.name
 
 
+def test_a_dithered_picture_is_no_speckled_page():
+    """A halftone or dithered picture is dots of a pixel or two as well, but in one place: specks cover a page."""
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    gradient = np.tile(np.linspace(60, 250, 900, dtype=np.float32), (900, 1)).astype(np.uint8)
+    dithered = np.asarray(Image.fromarray(gradient).convert("1"), dtype=np.uint8) * 255  # Floyd-Steinberg
+    top, left = (page.shape[0] - 900) // 2, (page.shape[1] - 900) // 2
+    page[top:top + 900, left:left + 900] = dithered
+    assert is_speckled(page[top:top + 900, left:left + 900])  # alone, the picture looks like noise
+    assert not is_speckled(page)
+
+
 def test_letters_are_measured_through_specks():
     page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
     assert text_height(page) == 25
