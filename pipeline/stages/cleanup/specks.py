@@ -4,12 +4,13 @@ punctuation and its layout analysis finds image regions in them: with 3 % of a p
 Tesseract's CER on the corpus's 24 real scans goes from 0.11 to 0.25, and with 10 % it reads nothing.
 
 A page counts as speckled by the share of high-contrast marks of one or two pixels in squares sampled at full
-resolution (a downscaled copy averages them away). The specks are then removed from the OCR image before anything is
-measured on it. A 3 px median removes them best, but it also removes strokes thinner than 2 px: on pages of
-9 px letters it tripled Tesseract's CER. Strokes are roughly a seventh of the letters' measured height, so below
-`MEDIAN_MIN_TEXT_PX` only the specks are replaced by their median: the marks of one or two pixels, dark or light
-(a switching median filter). On the 3 % variants of the corpus's scans raw Tesseract then reads 0.12 (median)
-and 0.14 (specks only), against 0.25; pages of 9 px letters read 0.09 (specks only) against 0.22 (median).
+resolution (a downscaled copy averages them away). The specks are then removed from the OCR image before
+anything is measured on it. A 3 px median removes them best, but it also removes strokes thinner than 2 px: on
+pages of 9 px letters it tripled Tesseract's CER. Strokes are roughly a seventh of the letters' measured height,
+so below `MEDIAN_MIN_TEXT_PX` only the specks are replaced by their median: the marks of one or two pixels,
+dark or light (a switching median filter). Raw Tesseract on the 3 % variants so filtered: 0.12 (median) and
+0.14 (specks only), against 0.25; on pages of 9 px letters 0.09 (specks only) against 0.22 (median). retrodig
+reads them at 0.09, and the 10 % variants at 0.19 (bench/scan_variants.py, bench/RESULTS.md).
 """
 
 from __future__ import annotations
