@@ -8,11 +8,19 @@ What it measures
       bitonal-200        the same at two thirds of the size, tagged two thirds of the dpi (a 200 dpi scanner)
       bitonal-untagged   black and white at half the size, no dpi tag (small letters, resolution unknown)
       negative           light letters on dark paper inside a clear film border (a microfilm negative)
+      speckled           3 % of the pixels turned black, mid grey or white at random (salt-and-pepper noise: a
+                         dusty glass, a worn sensor, a photocopy of a photocopy), the scan's size and dpi tag
+      speckled-heavy     the same with 10 % of the pixels
+      faded              ink and paper brought close together (ink keeps 35 % of its darkness: a faded ribbon,
+                         a weak carbon copy), the scan's size and dpi tag
+      blurred            out of focus (a Gaussian blur of 1.5 px at 300 dpi: a camera stand, a curled sheet)
+      jpeg-low           saved as a JPEG of quality 15 (a document system's thumbnails, e-mailed scans)
+      shadow             lit unevenly: brightness falling to 45 % towards one corner (a book cradle, a phone)
     retrodig reads each file as users run it (`retrodig ocr FILE --lang L --json`), raw Tesseract as
     `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio; per
     variant: the mean CERs and how many pages retrodig reads more than 5 % worse than raw Tesseract.
 
-How to run (from the repository root; ~15 minutes for the 24 pages and 4 variants on 2 cores):
+How to run (from the repository root; ~35 minutes for the 24 pages and 10 variants on 2 cores):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING] [--variants NAME...]
 """
 
@@ -22,6 +30,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +48,7 @@ from pipeline.evaluation import character_error_rate  # noqa: E402
 
 FILM_BORDER = 0.04  # share of the page's height: the clear film around a microfilm frame
 FILM_GREY = 235  # clear film, scanned
+SPECKS = (0, 90, 255)  # the tones salt-and-pepper noise sets pixels to
 
 
 def _scan(page: Page) -> tuple[np.ndarray, float | None]:
@@ -85,8 +95,59 @@ def negative(page: Page, folder: Path) -> Path:
     return path
 
 
+def _save_png(grey: np.ndarray, dpi: float | None, path: Path) -> Path:
+    Image.fromarray(grey).save(path, **({"dpi": (round(dpi), round(dpi))} if dpi else {}))
+    return path
+
+
+def _speckled(page: Page, folder: Path, share: float) -> Path:
+    grey, dpi = _scan(page)
+    rng = np.random.default_rng(zlib.crc32(page.name.encode()))  # the same specks on every run
+    count = int(share * grey.size)
+    noisy = grey.copy()
+    noisy[rng.integers(0, grey.shape[0], count), rng.integers(0, grey.shape[1], count)] = rng.choice(
+        np.array(SPECKS, np.uint8), count)
+    return _save_png(noisy, dpi, folder / "speckled.png")
+
+
+def speckled(page: Page, folder: Path) -> Path:
+    return _speckled(page, folder, 0.03)
+
+
+def speckled_heavy(page: Page, folder: Path) -> Path:
+    return _speckled(page, folder, 0.10)
+
+
+def faded(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    paper = float(np.percentile(grey, 90))
+    lighter = paper - (paper - grey.astype(np.float32)) * 0.35
+    return _save_png(np.clip(lighter, 0, 255).astype(np.uint8), dpi, folder / "faded.png")
+
+
+def blurred(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    return _save_png(cv2.GaussianBlur(grey, (0, 0), 1.5 * (dpi or 300) / 300), dpi, folder / "blurred.png")
+
+
+def jpeg_low(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    path = folder / "jpeg-low.jpg"
+    Image.fromarray(grey).save(path, quality=15, **({"dpi": (round(dpi), round(dpi))} if dpi else {}))
+    return path
+
+
+def shadow(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    ys, xs = np.mgrid[0:grey.shape[0], 0:grey.shape[1]].astype(np.float32)
+    distance = (ys / grey.shape[0] + xs / grey.shape[1]) / 2  # 0 at the top left, 1 at the bottom right
+    return _save_png((grey * (1 - 0.55 * distance)).astype(np.uint8), dpi, folder / "shadow.png")
+
+
 VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal": bitonal, "bitonal-200": bitonal_200, "bitonal-untagged": bitonal_untagged, "negative": negative,
+    "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
+    "jpeg-low": jpeg_low, "shadow": shadow,
 }
 
 
