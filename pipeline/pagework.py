@@ -81,7 +81,7 @@ def process_page(task: PageTask) -> PageResult:
     results = []
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         debug = task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
-        cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug, dpi_known=loaded.dpi_known)
+        cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
         result = _read_page(task, profile, cleaned, loaded, part)
         results.append(replace(result, steps=made_positive + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_seconds / len(halves)))

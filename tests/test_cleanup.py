@@ -377,15 +377,14 @@ def test_large_letters_are_reduced_for_ocr_only(tmp_path):
 def test_specks_are_removed_before_the_letters_are_measured(tmp_path):
     """A blurred page speckled all over (10 % of its pixels): its letters measured 5 px among the specks, it was
     enlarged 4x, and Tesseract's layout analysis ran for minutes over the enlarged specks. The specks now go
-    first, whatever the dpi, and the page keeps its size."""
+    first, and the page keeps its size."""
     page = _render_page(tmp_path / "speckled.png", ["Registrul agricol al comunei Mihai Viteazu",
                                                     "volumul 3, poziția 17, anul 1958"], size=30, blur=3.2,
                         noise=160_000)
     profile = load_profile("default", CONFIGS_DIR)
-    for dpi_known in (True, False):
-        cleaned = clean_page(_grey(page), 300, profile, dpi_known=dpi_known)
-        assert cleaned.steps[:2] == ("grey", "despeckle") and cleaned.ocr_scale == 1.0
-        assert cv2.connectedComponents((cleaned.ocr < 128).astype(np.uint8))[0] < 500
+    cleaned = clean_page(_grey(page), 300, profile)
+    assert cleaned.steps[:2] == ("grey", "despeckle") and cleaned.ocr_scale == 1.0
+    assert cv2.connectedComponents((cleaned.ocr < 128).astype(np.uint8))[0] < 500
 
 
 def test_speckled_scans_are_told_from_clean_ones():

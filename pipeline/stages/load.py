@@ -21,7 +21,7 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageOps
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
-from .dpi import plausible_dpi, tag_believed
+from .dpi import plausible_dpi
 
 MAX_PDF_DPI = 600  # rasterizing beyond this only makes OCR slower
 WORK_PIXELS = 100_000_000  # largest page worked on (see the module docstring)
@@ -39,9 +39,6 @@ class LoadedPage:
     # The file is this one JPEG or PNG image as it is (8-bit grey or colour, not reduced, not turned by its EXIF
     # orientation): a program given the file itself sees exactly these pixels (see pagework, the gentle path).
     as_stored: bool = False
-    # The resolution is the file's: a believed dpi tag, or a PDF page's size. False: it is an assumption
-    # (stages.dpi), and the cleanup goes by the letters' measured size instead (cleanup.resolution).
-    dpi_known: bool = True
 
 
 def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: int) -> LoadedPage:
@@ -50,12 +47,12 @@ def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: in
     if fmt == "pdf":
         image, dpi, scale = _rasterize_pdf_page(path, index, budget, default_dpi)
         return _to_pixels(image, dpi, scale)
-    image, dpi, scale, as_stored, dpi_known = _decode_image_frame(path, index, default_dpi, budget)
-    return replace(_to_pixels(image, dpi, scale), as_stored=as_stored, dpi_known=dpi_known)
+    image, dpi, scale, as_stored = _decode_image_frame(path, index, default_dpi, budget)
+    return replace(_to_pixels(image, dpi, scale), as_stored=as_stored)
 
 
 def _decode_image_frame(path: Path, index: int, default_dpi: int,
-                        budget: int) -> tuple[Image.Image, int, float, bool, bool]:
+                        budget: int) -> tuple[Image.Image, int, float, bool]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -88,8 +85,7 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         frame = _fit(frame, budget)  # the resampling to square pixels may have enlarged it again
         scale = frame.width / full_width
     as_stored = frame.size == stored_size
-    dpi, long_side = dpi_x * scale, max(frame.size)
-    return frame, plausible_dpi(dpi, long_side, default_dpi), scale, as_stored, tag_believed(dpi, long_side)
+    return frame, plausible_dpi(dpi_x * scale, max(frame.size), default_dpi), scale, as_stored
 
 
 def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:

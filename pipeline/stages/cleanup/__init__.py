@@ -63,15 +63,13 @@ class CleanedPage:
         return sum(seconds for _, seconds in self.timings)
 
 
-def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None,
-               dpi_known: bool = True) -> CleanedPage:
+def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None) -> CleanedPage:
     """Run the profile's cleanup steps on one decoded page (uint8, HxW grey or HxWx3 RGB) of resolution `dpi`
-    (as load_page gives it: a tag that cannot be right is already replaced there, see stages.dpi; `dpi_known`
-    False when `dpi` is such an assumption)."""
+    (as load_page gives it: a tag that cannot be right is already replaced there, see stages.dpi)."""
     if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
     started = time.perf_counter()
-    work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300, dpi_known=dpi_known)
+    work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300)
     steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
     _write_debug(debug_dir, 1, "grey", work.ocr)
     try:

@@ -29,7 +29,7 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
     factor = letter_factor(work.ocr, height, settings)
     if factor == 1.0:
-        scale = pixel_scale(work.dpi_scale, height, settings, work.dpi_known)
+        scale = pixel_scale(work.dpi_scale, height, settings)
         if height == work.text_height and scale == work.dpi_scale:
             return None
         return replace(work, text_height=height, dpi_scale=scale)
@@ -38,20 +38,19 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     ocr = cv2.resize(work.ocr, size, interpolation=method)
     height = round(height * factor) if height else None
     return replace(work, ocr=ocr, ocr_scale=work.ocr_scale * factor, text_height=height,
-                   dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings, work.dpi_known))
+                   dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings))
 
 
-def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettings, dpi_known: bool) -> float:
+def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettings) -> float:
     """The scale for the later steps' settings given in px at 300 dpi (the denoising median, binarization
-    windows). With a resolution the file states, the dpi's. With an assumed one (no tag, or a tag not
-    believed: stages.dpi), never more than the letters say: a 300 dpi scan of ordinary type has letters of
-    about `target_text_px`. A 200 dpi bitonal page so taken for 300 dpi and then enlarged 2.5x for its 10 px
-    letters got a 9 px median, which erased its strokes (CER 0.033 raw, 0.250 cleaned); with its letters'
-    scale, 3 px. The letters are not trusted over a stated resolution: on a blurred, speckled page they
-    measured 5 px, the page was enlarged 4x, and only the median grown with it removed the specks (with a
-    3 px one Tesseract's layout analysis ran for minutes on them). Salt-and-pepper specks are now removed
-    first (specks.py) and no longer mislead the letters' measure; other noise still might, so the rule stays."""
-    if dpi_known or not height:
+    windows): the dpi's, but never more than the letters say (a 300 dpi scan of ordinary type has letters of
+    about `target_text_px`). A dpi tag can be wrong and still believable: a page shrunk to half by a document
+    system keeps its "300 dpi", and a 200 dpi page without a tag is taken for 300. Its 7-10 px letters are
+    enlarged 2.5-3.5x, and the median grown with the dpi and the enlargement became 7-11 px and made blobs of
+    them (black-and-white corpus pages at half size tagged 300 dpi: CER 0.316, with the letters' scale 0.179;
+    raw Tesseract 0.378; bench/scan_variants.py). Letters measured too small among salt-and-pepper specks, for
+    which only a large median helped, are no longer measured so: the specks are removed first (specks.py)."""
+    if not height:
         return dpi_scale
     return min(dpi_scale, height / settings.target_text_px)
 

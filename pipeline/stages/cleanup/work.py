@@ -18,7 +18,6 @@ class Work:
     access: np.ndarray
     ocr: np.ndarray
     dpi_scale: float  # the OCR image's resolution / 300: settings given "at 300 dpi" are multiplied by it
-    dpi_known: bool = True  # the resolution is the file's; False: assumed (see resolution.pixel_scale)
     skew_angle: float = 0.0
     crop_box: tuple[int, int, int, int] | None = None
     turn: int = 0  # degrees counter-clockwise the page was turned to stand upright
