@@ -11,7 +11,9 @@ import numpy as np
 
 TEXT_HEIGHT_SIDE = 2000  # px, longer side of the copy letters are measured on
 MAX_LETTER_SAMPLES = 40_000  # enough pixels for a stable profile, few enough to be fast
-SPECKLED_PER_MP = 15_000  # marks of 1-2 px per megapixel; clean corpus scans have at most 8100
+# Marks of 1-2 px per megapixel of the measuring copy (its own ink mask) from which letters are measured through
+# a median; clean corpus scans have at most 8100. Whether a page is speckled enough to clean is specks.py's call.
+MEASURE_THROUGH_SPECKS_FROM = 15_000
 REMEMBER_MAX_SIDE = TEXT_HEIGHT_SIDE  # px: larger copies are not remembered (memory)
 
 
@@ -145,7 +147,7 @@ def _ink_quantile_height(grey: np.ndarray, share: float) -> int | None:
 
 def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
     stats = _mark_stats(grey)
-    if np.count_nonzero(stats[:, cv2.CC_STAT_AREA] <= 2) > SPECKLED_PER_MP * grey.size / 1e6:
+    if np.count_nonzero(stats[:, cv2.CC_STAT_AREA] <= 2) > MEASURE_THROUGH_SPECKS_FROM * grey.size / 1e6:
         # Salt-and-pepper noise: the specks merge into 3-5 px marks and break the letters into pieces, and
         # their ink outweighs the letters' (10 % of the pixels flipped: 60 px letters measured 18, 25 px 8;
         # a page so mismeasured was enlarged 4x and stalled Tesseract). Two 3 px medians remove the specks
