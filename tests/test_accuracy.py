@@ -72,7 +72,6 @@ def test_small_bitonal_scan_keeps_its_letters_when_enlarged(dpi_tag, tmp_path):
     enlargement: an 11 px median made blobs of the letters (CER 0.42; raw Tesseract reads it at 0.18 untagged,
     0.83 so tagged)."""
     import cv2
-    import numpy as np
     from PIL import Image
 
     grey = np.asarray(Image.open(PAGES / "EHRI-NISKO-19391112_DE_02.jpg").convert("L"))

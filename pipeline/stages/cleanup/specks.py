@@ -46,8 +46,8 @@ def despeckle(work: Work, settings: DespeckleSettings) -> Work | None:
 
 def is_speckled(grey: np.ndarray) -> bool:
     """Whether most of five squares spread over the page (its centre and the middles of its quarters) hold more
-    than SPECKLED_PER_MP specks: the noise covers the page, while a halftone picture or a dithered area (dots of
-    a pixel or two as well) is in one place."""
+    than SPECKLED_PER_MP specks a megapixel: the noise covers the page, while a halftone picture or a dithered
+    area (dots of a pixel or two as well) is in one place."""
     shares = sorted(_speck_count(square) / square.size for square in _squares(grey))
     return shares[len(shares) // 2] * 1e6 > SPECKLED_PER_MP
 
