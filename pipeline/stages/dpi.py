@@ -17,14 +17,9 @@ def plausible_dpi(dpi: float, long_side: int, default_dpi: int) -> int:
     believed when it makes the page 1 to 24 inches long (registers and maps are large), but not when a low
     tag (under 150 dpi) makes it longer than A3: a typewritten page photographed is not a poster.
     A page not believed, if it is large enough to be a scan of one, is taken for an A4 page."""
-    if tag_believed(dpi, long_side):
+    length = long_side / dpi if dpi else 0.0
+    if 1 <= length <= 24 and not (dpi < LOW_TAG_DPI and length > LOW_TAG_MAX_INCHES):
         return int(round(min(max(dpi, MIN_DPI), MAX_DPI)))
     if long_side >= 1500:
         return int(round(min(max(long_side / A4_LONG_SIDE_INCHES, MIN_DPI), MAX_DPI)))
     return default_dpi if long_side / default_dpi >= 1 else MIN_DPI
-
-
-def tag_believed(dpi: float, long_side: int) -> bool:
-    """Whether `plausible_dpi` takes the tag as it is (else the resolution it gives is an assumption)."""
-    length = long_side / dpi if dpi else 0.0
-    return 1 <= length <= 24 and not (dpi < LOW_TAG_DPI and length > LOW_TAG_MAX_INCHES)
