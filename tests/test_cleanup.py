@@ -23,7 +23,7 @@ from pipeline.stages.cleanup import clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import downscale, forget_page, text_height
+from pipeline.stages.cleanup.measure import downscale, forget_page, shrink_by, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work
@@ -452,6 +452,27 @@ def test_small_copies_are_shared_read_only_and_not_kept_past_their_page():
     alive = weakref.ref(page)
     del page
     assert alive() is None  # remembering its copy keeps no page in memory
+
+
+def test_small_copies_average_the_page_up_to_its_edges():
+    """Copies are made by whole blocks (fast); the blocks the page's edge cuts short are averaged over the pixels
+    they have, so a dark strip along the last columns stays as dark in the copy."""
+    rng = np.random.default_rng(3)
+    page = rng.integers(0, 256, (1001, 703), dtype=np.uint8)
+    page[:, -2:] = 0  # a dark strip narrower than a block
+    copy = shrink_by(page, 3)
+    assert copy.shape == (334, 235) and copy.dtype == np.uint8
+    assert abs(int(copy[5, 7]) - page[15:18, 21:24].mean()) <= 0.5
+    assert abs(int(copy[-1, 100]) - page[999:, 300:303].mean()) <= 0.5  # the short last row of blocks (2 rows)
+    assert np.all(copy[:-1, -1] == 0)  # the last column of blocks holds only the strip's 2 columns
+    colour = np.dstack([page, page, page])
+    assert np.array_equal(shrink_by(colour, 3)[:, :, 1], copy)
+
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    small, factor = downscale(page, 1000)
+    assert small.shape == (1000, 626) and factor == page.shape[1] / 626
+    exact = cv2.resize(page, (626, 1000), interpolation=cv2.INTER_AREA)
+    assert np.mean(np.abs(small.astype(int) - exact)) < 3  # as an exact average, but for a blurred stroke edge
 
 
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------

@@ -32,6 +32,13 @@ class _Remembered:
         return next((value for ref, k, value in cls.entries if k == key and ref() is image), None)
 
     @classmethod
+    def larger_copy(cls, image: np.ndarray, long_side: int) -> np.ndarray | None:
+        """The smallest remembered `downscale` copy of `image` longer than `long_side`, if any."""
+        copies = [(k[1], value[0]) for ref, k, value in cls.entries
+                  if k[0] == "downscale" and k[1] > long_side and ref() is image]
+        return min(copies, key=lambda copy: copy[0])[1] if copies else None
+
+    @classmethod
     def put(cls, image: np.ndarray, key: tuple, value: Any) -> Any:
         cls.entries.insert(0, (weakref.ref(image), key, value))
         del cls.entries[cls.LIMIT:]
@@ -57,22 +64,70 @@ def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
         return image, 1.0
     if (remembered := _Remembered.get(image, ("downscale", long_side))) is not None:
         return remembered
-    size = _copy_size(image, long_side)
-    # Averaging every pixel of a 50 MP scan costs more than the measurement itself: skip rows and columns
-    # down to about twice the target size first (a measurement needs no anti-aliasing beyond that).
-    stride = int(factor // 2)
-    source = image[::stride, ::stride] if stride > 1 else image
-    small = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
+    if (larger := _Remembered.larger_copy(image, long_side)) is not None:  # a 1000 px copy from a 1200 px one
+        small = cv2.resize(larger, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
+    else:
+        small = _averaged(image, factor, long_side)
     small.flags.writeable = False
+    copy = (small, image.shape[1] / small.shape[1])
     if long_side > REMEMBER_MAX_SIDE:  # a near full-size copy: kept by nobody but its caller
-        return small, image.shape[1] / size[0]
-    return _Remembered.put(image, ("downscale", long_side), (small, image.shape[1] / size[0]))
+        return copy
+    return _Remembered.put(image, ("downscale", long_side), copy)
+
+
+def _averaged(image: np.ndarray, factor: float, long_side: int) -> np.ndarray:
+    """`image` made `factor` times smaller by averaging. Averaging by a fraction costs 25-40 ms for an 8 MP page
+    on one core, more than most measurements: a page is averaged by the whole part of the factor first (2-5 ms)
+    and the small copy by what is left. From 1.5 to 2 the copy is simply half the page, a little smaller than
+    asked (enlarging it would grow the letters' measured height by a blurred pixel)."""
+    if factor < 1.5:  # a page barely larger than the copy
+        return cv2.resize(image, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
+    shrunk = shrink_by(image, int(factor) if factor >= 2 else 2)
+    if max(shrunk.shape[:2]) <= long_side:
+        return shrunk
+    return cv2.resize(shrunk, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
+
+
+def shrink_by(image: np.ndarray, factor: int) -> np.ndarray:
+    """`image` made `factor` (a whole number) times smaller by averaging blocks of factor x factor pixels, grey
+    or colour. On whole blocks OpenCV's area averaging takes its fast path: 2-5 ms for an 8 MP page on one
+    core, against 25-40 ms for a fractional factor (or for a strided view, which it first copies). The last
+    row and column of blocks, cut short by the page's edge, are averaged over the pixels they have: a scanner
+    bed's dark strip along the edge stays in the copy. No copy of the page is made."""
+    factor = min(factor, *image.shape[:2])
+    if factor <= 1:
+        return image
+    height, width = image.shape[:2]
+    rows, columns = height - height % factor, width - width % factor
+    small = cv2.resize(image[:rows, :columns], (columns // factor, rows // factor), interpolation=cv2.INTER_AREA)
+    if columns < width:
+        right = _block_means(image[:rows, columns:], factor, across=False)
+        small = np.concatenate([small, right[:, None]], axis=1)
+    if rows < height:
+        bottom = _block_means(image[rows:, :columns], factor, across=True)
+        if columns < width:
+            corner = np.rint(image[rows:, columns:].mean(axis=(0, 1), keepdims=True)[0]).astype(image.dtype)
+            bottom = np.concatenate([bottom, corner])
+        small = np.concatenate([small, bottom[None]], axis=0)
+    return small
+
+
+def _block_means(strip: np.ndarray, factor: int, across: bool) -> np.ndarray:
+    """The means of a strip's blocks of `factor` pixels along it (rows of a bottom strip when `across`, else
+    columns of a right-hand one), over the strip's whole width (its height), rounded to the image's type."""
+    if across:  # a bottom strip: (few rows, columns, ...) -> blocks along the columns
+        blocks = strip.reshape(strip.shape[0], strip.shape[1] // factor, factor, *strip.shape[2:])
+        means = blocks.mean(axis=(0, 2))
+    else:  # a right-hand strip: (rows, few columns, ...) -> blocks along the rows
+        blocks = strip.reshape(strip.shape[0] // factor, factor, strip.shape[1], *strip.shape[2:])
+        means = blocks.mean(axis=(1, 2))
+    return np.rint(means).astype(strip.dtype)
 
 
 def remember_copy(image: np.ndarray, long_side: int, small: np.ndarray) -> None:
     """Let `small` stand for `downscale(image, long_side)`: a step that made `image` by turning an array it
     already had a copy of can turn that copy instead (1 ms against 25-40 ms for a fresh copy of a 9 MP scan)."""
-    if max(image.shape[:2]) <= long_side or small.shape[:2] != _copy_size(image, long_side)[::-1]:
+    if max(image.shape[:2]) <= long_side or max(small.shape[:2]) > long_side:
         return
     small.flags.writeable = False
     _Remembered.put(image, ("downscale", long_side), (small, image.shape[1] / small.shape[1]))
@@ -146,6 +201,16 @@ def _ink_quantile_height(grey: np.ndarray, share: float) -> int | None:
 
 
 def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
+    # A page's letters and its small letters are measured on the same marks: found once.
+    letters = remembered(grey, ("letter marks",), lambda: _letter_marks(grey))
+    if letters is None:
+        return None
+    heights, areas = letters
+    return int(ink_weighted_height(heights, areas, share))
+
+
+def _letter_marks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(heights, areas) of the letter-sized marks of `grey`; None when there are too few to measure."""
     stats = _mark_stats(grey)
     if np.count_nonzero(stats[:, cv2.CC_STAT_AREA] <= 2) > MEASURE_THROUGH_SPECKS_FROM * grey.size / 1e6:
         # Salt-and-pepper noise: the specks merge into 3-5 px marks and break the letters into pieces, and
@@ -158,7 +223,7 @@ def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
     letters = (heights >= 3) & (heights <= max(grey.shape) / 20) & (widths >= 2) & (widths <= 4 * heights)
     if letters.sum() < 30:
         return None
-    return int(ink_weighted_height(heights[letters], areas[letters], share))
+    return heights[letters], areas[letters]
 
 
 def _mark_stats(grey: np.ndarray) -> np.ndarray:

