@@ -12,6 +12,7 @@ import numpy as np
 from .._exec import tesseract
 from ..errors import OcrFailedError
 from ..model import PageText, Word
+from .orthography import romanian_letters
 from .unread import unread_share
 
 SINGLE_BLOCK = 6  # Tesseract's --psm for "one uniform block of text": no layout analysis to drop paragraphs
@@ -32,9 +33,16 @@ def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: 
                     timeout: float, reread_if_unread: float | None, tell_dpi: bool = True) -> tuple[OcrOutput, bool]:
     """`recognize`, and when that reading left more than `reread_if_unread` of the page's letters outside
     every word (`pixels`: the image read), a second reading as one block of text, kept if it leaves clearly
-    less unread. Returns the reading and whether it is the second one. See pipeline.stages.unread.
+    less unread. Returns the reading (Romanian spelt as Romanian writes it: stages.orthography) and whether it
+    is the second one. See pipeline.stages.unread.
     `tell_dpi`: False for an image file whose own dpi tag Tesseract is to use."""
-    told = dpi if tell_dpi else None
+    reading, reread = _fullest_reading(image, pixels, out_base, languages, page_number, dpi, timeout,
+                                       reread_if_unread, dpi if tell_dpi else None)
+    return romanian_letters(reading, languages), reread
+
+
+def _fullest_reading(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
+                     timeout: float, reread_if_unread: float | None, told: int | None) -> tuple[OcrOutput, bool]:
     first = recognize(image, out_base, languages, page_number, dpi, timeout, told_dpi=told)
     if reread_if_unread is None:
         return first, False
