@@ -61,14 +61,16 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
     px_per_mm = dpi / factor / MM_PER_INCH
     height, width = small.shape
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    diameters = (widths + heights) / 2
+    # Size, roundness and fill first, for all marks at once: a page has thousands, a few are hole-sized.
+    round_marks = ((HOLE_MM[0] <= diameters / px_per_mm) & (diameters / px_per_mm <= HOLE_MM[1])
+                   & (np.maximum(widths, heights) <= MAX_ELONGATION * np.minimum(widths, heights))
+                   & (stats[:, cv2.CC_STAT_AREA] >= MIN_FILL * np.pi * (diameters / 2) ** 2))
+    round_marks[0] = False  # label 0 is the paper
     holes = []
-    for i in range(1, count):
-        w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
-        diameter = (w + h) / 2
-        if not HOLE_MM[0] <= diameter / px_per_mm <= HOLE_MM[1]:
-            continue
-        if max(w, h) > MAX_ELONGATION * min(w, h) or area < MIN_FILL * np.pi * (diameter / 2) ** 2:
-            continue
+    for i in np.flatnonzero(round_marks):
+        area, diameter = stats[i, cv2.CC_STAT_AREA], diameters[i]
         x, y = centroids[i]
         if _ink_around(dark, labels, i, stats[i]) > MAX_NEIGHBOUR_INK * area:
             continue
