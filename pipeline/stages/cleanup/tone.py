@@ -7,12 +7,14 @@ raw Tesseract 0.097, made positive 0.062; bench/scan_variants.py)."""
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
 from .work import to_grey
 
-SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on
+SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
 MIN_LETTERS = 30  # letter-sized marks (of either tone) a page must show to be judged at all
 SURELY_POSITIVE = 0.8  # a scan brighter than this share all over is a positive: nothing more is measured
 TEXT_AREA_PERCENTILES = (10, 90)  # the text area: where the middle 80 % of the letter-sized marks lie
@@ -35,7 +37,7 @@ def is_negative(image: np.ndarray) -> bool:
     has). A negative is both: dark paper and bright letters. The text area leaves out what lies around the
     page (a clear film border or a dark scanner bed, which are either tone), and marks touching the image's
     edge are not counted."""
-    step = max(1, max(image.shape[:2]) // SAMPLE_SIDE)
+    step = math.ceil(max(image.shape[:2]) / SAMPLE_SIDE)  # a 1653 px page too: 827 px (its letters 12 px)
     # Every n-th pixel (tones need no resampling); OpenCV's nearest-neighbour copy picks them ~10x faster than
     # numpy's strided copy of a colour scan.
     sample = to_grey(cv2.resize(image, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_NEAREST))
