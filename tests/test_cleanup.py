@@ -454,9 +454,9 @@ def test_small_copies_are_shared_read_only_and_not_kept_past_their_page():
     assert alive() is None  # remembering its copy keeps no page in memory
 
 
-def test_small_copies_average_the_page_up_to_its_edges():
-    """Copies are made by whole blocks (fast); the blocks the page's edge cuts short are averaged over the pixels
-    they have, so a dark strip along the last columns stays as dark in the copy."""
+def test_whole_block_copies_average_the_page_up_to_its_edges():
+    """`shrink_by` averages whole blocks (OpenCV's fast path); the blocks the page's edge cuts short are averaged
+    over the pixels they have, so a dark strip along the last columns stays as dark in the copy."""
     rng = np.random.default_rng(3)
     page = rng.integers(0, 256, (1001, 703), dtype=np.uint8)
     page[:, -2:] = 0  # a dark strip narrower than a block
@@ -467,12 +467,6 @@ def test_small_copies_average_the_page_up_to_its_edges():
     assert np.all(copy[:-1, -1] == 0)  # the last column of blocks holds only the strip's 2 columns
     colour = np.dstack([page, page, page])
     assert np.array_equal(shrink_by(colour, 3)[:, :, 1], copy)
-
-    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
-    small, factor = downscale(page, 1000)
-    assert small.shape == (1000, 626) and factor == page.shape[1] / 626
-    exact = cv2.resize(page, (626, 1000), interpolation=cv2.INTER_AREA)
-    assert np.mean(np.abs(small.astype(int) - exact)) < 3  # as an exact average, but for a blurred stroke edge
 
 
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------

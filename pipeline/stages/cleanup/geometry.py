@@ -32,11 +32,6 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
     grey_paper = paper if isinstance(paper, int) else _grey_level(paper)
     if _same_pixels(work.access, work.ocr):  # a grey scan: its OCR image is still its copy, turn it once
         ocr = access
-    elif _grey_of(work.access, work.ocr):
-        # A colour scan whose OCR image is still its grey copy: the grey of the turned page is the same
-        # (to a grey level at the odd pixel) and costs a tenth of turning the grey copy (3 ms, not 27 ms, for
-        # an 8 MP page on one core).
-        ocr = to_grey(access)
     else:
         ocr = rotate(work.ocr, -angle, grey_paper)
     # The up-or-down test that follows measures the straightened page on a copy of this size; the copy the
@@ -51,10 +46,6 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
 def _same_pixels(access: np.ndarray, ocr: np.ndarray) -> bool:
     # Sharing one array is safe: steps never write into an image, they make a new one (see work.Work).
     return access.shape == ocr.shape and (access is ocr or np.array_equal(access, ocr))
-
-
-def _grey_of(access: np.ndarray, ocr: np.ndarray) -> bool:
-    return access.ndim == 3 and access.shape[:2] == ocr.shape and np.array_equal(to_grey(access), ocr)
 
 
 def estimate_skew(grey: np.ndarray, max_angle: float) -> float:

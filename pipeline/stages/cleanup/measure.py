@@ -32,13 +32,6 @@ class _Remembered:
         return next((value for ref, k, value in cls.entries if k == key and ref() is image), None)
 
     @classmethod
-    def larger_copy(cls, image: np.ndarray, long_side: int) -> np.ndarray | None:
-        """The smallest remembered `downscale` copy of `image` longer than `long_side`, if any."""
-        copies = [(k[1], value[0]) for ref, k, value in cls.entries
-                  if k[0] == "downscale" and k[1] > long_side and ref() is image]
-        return min(copies, key=lambda copy: copy[0])[1] if copies else None
-
-    @classmethod
     def put(cls, image: np.ndarray, key: tuple, value: Any) -> Any:
         cls.entries.insert(0, (weakref.ref(image), key, value))
         del cls.entries[cls.LIMIT:]
@@ -58,34 +51,28 @@ def remembered(image: np.ndarray, key: tuple, compute: Callable[[], Any]) -> Any
 
 def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     """A copy whose longer side is at most `long_side`, and the factor back to full size (>= 1). The copy is
-    shared by every step that asks for it, so it is read-only."""
+    shared by every step that asks for it, so it is read-only.
+
+    The copy is an exact area average. Averaging by whole blocks first is 5-10 times faster (`shrink_by`), but
+    its copies differ a little, and Tesseract's readings move with every measurement taken on them: a Fraktur
+    page turned on its side no longer showed its lines running sideways when measured on half the page, and
+    the orientation detector turned an upside-down page the wrong way after its skew moved by 0.02° (both
+    bench/orientation.py; bench/RESULTS.md, ninth session)."""
     factor = max(image.shape[:2]) / long_side
     if factor <= 1:
         return image, 1.0
     if (remembered := _Remembered.get(image, ("downscale", long_side))) is not None:
         return remembered
-    if (larger := _Remembered.larger_copy(image, long_side)) is not None:  # a 1000 px copy from a 1200 px one
-        small = cv2.resize(larger, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
-    else:
-        small = _averaged(image, factor, long_side)
+    size = _copy_size(image, long_side)
+    # Averaging every pixel of a 50 MP scan costs more than the measurement itself: skip rows and columns
+    # down to about twice the target size first (a measurement needs no anti-aliasing beyond that).
+    stride = int(factor // 2)
+    source = image[::stride, ::stride] if stride > 1 else image
+    small = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
     small.flags.writeable = False
-    copy = (small, image.shape[1] / small.shape[1])
     if long_side > REMEMBER_MAX_SIDE:  # a near full-size copy: kept by nobody but its caller
-        return copy
-    return _Remembered.put(image, ("downscale", long_side), copy)
-
-
-def _averaged(image: np.ndarray, factor: float, long_side: int) -> np.ndarray:
-    """`image` made `factor` times smaller by averaging. Averaging by a fraction costs 25-40 ms for an 8 MP page
-    on one core, more than most measurements: a page is averaged by the whole part of the factor first (2-5 ms)
-    and the small copy by what is left. From 1.5 to 2 the copy is simply half the page, a little smaller than
-    asked (enlarging it would grow the letters' measured height by a blurred pixel)."""
-    if factor < 1.5:  # a page barely larger than the copy
-        return cv2.resize(image, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
-    shrunk = shrink_by(image, int(factor) if factor >= 2 else 2)
-    if max(shrunk.shape[:2]) <= long_side:
-        return shrunk
-    return cv2.resize(shrunk, _copy_size(image, long_side), interpolation=cv2.INTER_AREA)
+        return small, image.shape[1] / size[0]
+    return _Remembered.put(image, ("downscale", long_side), (small, image.shape[1] / size[0]))
 
 
 def shrink_by(image: np.ndarray, factor: int) -> np.ndarray:
@@ -127,7 +114,7 @@ def _block_means(strip: np.ndarray, factor: int, across: bool) -> np.ndarray:
 def remember_copy(image: np.ndarray, long_side: int, small: np.ndarray) -> None:
     """Let `small` stand for `downscale(image, long_side)`: a step that made `image` by turning an array it
     already had a copy of can turn that copy instead (1 ms against 25-40 ms for a fresh copy of a 9 MP scan)."""
-    if max(image.shape[:2]) <= long_side or max(small.shape[:2]) > long_side:
+    if max(image.shape[:2]) <= long_side or small.shape[:2] != _copy_size(image, long_side)[::-1]:
         return
     small.flags.writeable = False
     _Remembered.put(image, ("downscale", long_side), (small, image.shape[1] / small.shape[1]))
