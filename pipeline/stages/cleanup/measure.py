@@ -56,7 +56,7 @@ def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     The copy is an exact area average. Averaging by whole blocks first is 5-10 times faster (`shrink_by`), but
     its copies differ a little, and Tesseract's readings move with every measurement taken on them: a Fraktur
     page turned on its side no longer showed its lines running sideways when measured on half the page, and
-    the orientation detector turned an upside-down page the wrong way after its skew moved by 0.02° (both
+    the orientation detector left an upside-down page on its head after its skew moved by 0.02° (both
     bench/orientation.py; bench/RESULTS.md, ninth session)."""
     factor = max(image.shape[:2]) / long_side
     if factor <= 1:
