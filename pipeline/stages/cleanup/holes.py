@@ -58,7 +58,7 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
     small, factor = downscale(grey, ANALYSIS_SIDE)
     paper = float(np.percentile(small, 90))
     dark = (small < darkness * paper).astype(np.uint8)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    _, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
     px_per_mm = dpi / factor / MM_PER_INCH
     height, width = small.shape
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]

@@ -40,8 +40,10 @@ def despeckle(work: Work, settings: DespeckleSettings) -> Work | None:
     # filter leaves in clusters would be measured as small letters, and the page enlarged for them.
     height = text_height(work.ocr)
     if height is None or height >= MEDIAN_MIN_TEXT_PX:  # no letters found: the stronger filter
-        return replace(work, ocr=cv2.medianBlur(work.ocr, 3), despeckled=True, text_height=height)
-    return replace(work, ocr=remove_specks(work.ocr), despeckled=True, text_height=height)
+        ocr = cv2.medianBlur(work.ocr, 3)
+    else:
+        ocr = remove_specks(work.ocr)
+    return replace(work, ocr=ocr, despeckled=True, text_height=height)
 
 
 def is_speckled(grey: np.ndarray) -> bool:
