@@ -8,6 +8,7 @@ must then number the pages that follow one higher (`renumbered`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from .model import PageText
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from .stages.cleanup.choose import choose_profile
+from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
-from .stages.ocr import read_whole_page
+from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality
 from .stages.text_turn import turn_reading
 
@@ -117,16 +119,18 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     languages = task.languages
     if languages == AUTO_LANGUAGE:
         languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
-    result, reread = read_whole_page(ocr_image, cleaned.ocr, stem, languages, task.number, ocr_dpi,
-                                     task.tesseract_timeout, profile.quality.reread_if_unread,
-                                     tell_dpi=not as_scanned)
+
+    def read(with_languages: str, out_base: Path) -> tuple[OcrOutput, bool]:
+        return read_whole_page(ocr_image, cleaned.ocr, out_base, with_languages, task.number, ocr_dpi,
+                               task.tesseract_timeout, profile.quality.reread_if_unread, tell_dpi=not as_scanned)
+
+    result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned.ocr)
     if cleaned.text_turn:
         result = turn_reading(result, cleaned.text_turn)
     ocr_seconds = time.perf_counter() - started
     if not as_scanned:
         ocr_image.unlink()
-    quality = page_quality(result.page)
-    how_read = (("read_as_scanned",) if as_scanned else ()) + (("reread_as_one_block",) if reread else ())
+    how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
     return PageResult(
         number=task.number,
         access_image=access,
@@ -144,6 +148,25 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         cleanup_seconds=cleaned.seconds,
         ocr_seconds=ocr_seconds,
     )
+
+
+def _best_reading(read: Callable[[str, Path], tuple[OcrOutput, bool]], languages: str, stem: Path,
+                  profile: CleanProfile, page: np.ndarray) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
+    """`read` the page with `languages`, and once more in Fraktur when that reading was poor and the page is
+    set in Fraktur (stages.fraktur). Returns the reading kept, its languages, its quality and how it was read."""
+    result, reread = read(languages, stem)
+    quality = page_quality(result.page)
+    fraktur = fraktur_reading_languages(languages, quality, profile.quality.fraktur_check_below, page)
+    if fraktur:
+        second, second_reread = read(fraktur, stem.with_name(stem.name + "-fraktur"))
+        second_quality = page_quality(second.page)
+        if second_quality > quality:
+            return second, fraktur, second_quality, ("read_in_fraktur",) + _block(second_reread)
+    return result, languages, quality, _block(reread)
+
+
+def _block(reread: bool) -> tuple[str, ...]:
+    return ("reread_as_one_block",) if reread else ()
 
 
 def tesseract_dpi(cleaned: CleanedPage, dpi: int) -> int:

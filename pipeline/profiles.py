@@ -112,6 +112,12 @@ class QualitySettings(BaseModel):
         description="share of the page's letters left outside every word from which the page is read again "
                     "as one block of text (pipeline.stages.unread); null: never",
     )
+    fraktur_check_below: float | None = Field(
+        default=0.8, ge=0, le=1,
+        description="pages read with German whose quality score is below this are checked for Fraktur type and, "
+                    "when they are set in it, read again with the Fraktur model (pipeline.stages.fraktur); "
+                    "null: never",
+    )
 
 
 class CleanProfile(BaseModel):

@@ -47,7 +47,8 @@ LABELS = {
     },
     "language": {
         "ron": N_("Romanian"), "pol": N_("Polish"), "ukr": N_("Ukrainian"), "rus": N_("Russian"),
-        "hun": N_("Hungarian"), "deu": N_("German"), "eng": N_("English"),
+        "hun": N_("Hungarian"), "deu": N_("German"), "frk": N_("German (Fraktur)"),
+        "eng": N_("English"),
     },
 }
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-osd
   tesseract-ocr-ron tesseract-ocr-pol tesseract-ocr-ukr tesseract-ocr-rus
-  tesseract-ocr-hun tesseract-ocr-deu tesseract-ocr-eng
+  tesseract-ocr-hun tesseract-ocr-deu tesseract-ocr-frk tesseract-ocr-eng
   poppler-utils ghostscript qpdf unpaper pngquant fonts-dejavu-core
   python3-venv
 )

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from pipeline._exec import tesseract_library
-from pipeline._exec.tesseract import OUTPUTS, detect_orientation, run_page, write_image
+from pipeline._exec.tesseract import OUTPUTS, detect_orientation, detect_script, run_page, write_image
 from pipeline._exec.tesseract_library import Engine, engine_for
 from pipeline.errors import MissingDependencyError, OcrFailedError
 
@@ -84,6 +84,26 @@ def test_orientation_is_detected_in_process_as_the_program_detects_it(tmp_path, 
     if image.suffix == ".tif":  # clear print: every turn is found, and with confidence
         assert {quarter: turn for quarter, (turn, _) in found.items()} == {0: 0, 1: 270, 2: 180, 3: 90}
         assert min(confidence for _, confidence in found.values()) > 5
+
+
+def program_script(image: Path) -> tuple[str, float] | None:
+    """The script and its confidence as `tesseract IMAGE - --psm 0` reports them."""
+    done = subprocess.run(["tesseract", str(image), "-", "--psm", "0"], capture_output=True, text=True,
+                          env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    values = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    if "Script" not in values:
+        return None
+    return values["Script"].strip(), float(values["Script confidence"])
+
+
+@pytest.mark.parametrize("image", [PAGE, DATA / "pages" / "phototest.tif"], ids=["jpeg-typescript", "tiff"])
+def test_script_is_detected_in_process_as_the_program_detects_it(tmp_path, image):
+    grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ours = detect_script(binary)
+    theirs = program_script(write_image(binary, tmp_path / "page"))
+    assert ours is not None and theirs is not None
+    assert ours[0] == theirs[0] == "Latin" and ours[1] == pytest.approx(theirs[1], abs=0.01)
 
 
 def test_a_page_without_text_has_no_orientation():

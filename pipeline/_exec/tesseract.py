@@ -77,6 +77,16 @@ def detect_orientation(image) -> tuple[int, float] | None:
     return engine.detect_orientation(image)
 
 
+def detect_script(image) -> tuple[str, float] | None:
+    """The script the same detector sees on a grey or black-and-white numpy image ("Latin", "Fraktur",
+    "Cyrillic", ...) and its confidence; None when there is too little text to tell, or no `osd` data."""
+    try:
+        engine = orientation_engine()
+    except MissingDependencyError:
+        return None
+    return engine.detect_script(image)
+
+
 def read_text(image: Path, languages: str, timeout: float, dpi: int | None = None) -> str:
     """Plain text of one image, nothing else (a quick reading, e.g. to find out the page's language)."""
     import tempfile

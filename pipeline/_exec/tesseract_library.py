@@ -9,8 +9,8 @@ Why ctypes on Debian's `libtesseract.so.5` and not tesserocr: tesserocr's wheels
 Leptonica of their own (5.5, where Debian ships 5.3 with its language packs and the `tesseract` program used for
 the language list and as the benchmarks' baseline), and building it against Debian's library needs a C++ toolchain and
 headers on every machine. The dozen functions used here are Tesseract's stable C API (`tesseract/capi.h`).
-Orientation detection runs here too (`Engine.detect_orientation`): the program spent ~0.5 s a call loading
-its "osd" data, more than the detection itself on the small copy it is given.
+Orientation and script detection run here too (`Engine.detect_orientation`, `detect_script`): the program
+spent ~0.5 s a call loading its "osd" data, more than the detection itself on the small copy it is given.
 """
 
 from __future__ import annotations
@@ -138,6 +138,16 @@ class Engine:
         the same pixels: (degrees counter-clockwise to turn the page upright, confidence), or None when there
         is too little text. `pixels`: uint8 grey or black and white, HxW. No deadline: Tesseract has none for
         it, and it only reads letter shapes (under a second on the small copies it is given)."""
+        found = self._detect_orientation_script(pixels)
+        return (found[0], found[1]) if found else None
+
+    def detect_script(self, pixels: np.ndarray) -> tuple[str, float] | None:
+        """The script the same detector names ("Latin", "Fraktur", "Cyrillic", ...) and its confidence, as
+        `tesseract IMAGE - --psm 0` reports them; None when there is too little text."""
+        found = self._detect_orientation_script(pixels)
+        return (found[2], found[3]) if found else None
+
+    def _detect_orientation_script(self, pixels: np.ndarray) -> tuple[int, float, str, float] | None:
         pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
         if pixels.ndim != 2 or 0 in pixels.shape:
             raise ValueError(f"expected a grey HxW image, got shape {pixels.shape}")
@@ -149,9 +159,12 @@ class Engine:
         try:
             found = lib.TessBaseAPIDetectOrientationScript(api, ctypes.byref(degrees), ctypes.byref(confidence),
                                                            ctypes.byref(script), ctypes.byref(script_confidence))
+            name = (script.value or b"").decode("ascii", "replace")  # Tesseract's own static string
         finally:
             lib.TessBaseAPIClear(api)  # drop the image and what was found on it
-        return (degrees.value % 360, float(confidence.value)) if found else None
+        if not found:
+            return None
+        return degrees.value % 360, float(confidence.value), name, float(script_confidence.value)
 
     def _renderers(self, out_base: Path, outputs: tuple[str, ...]) -> int:
         base = os.fsencode(out_base)

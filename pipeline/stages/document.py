@@ -106,7 +106,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
 
 
 # Tesseract codes -> BCP 47 for the PDF's /Lang; unknown codes are left out rather than guessed.
-_BCP47 = {"ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "eng": "en",
+_BCP47 = {"ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "frk": "de", "eng": "en",
           "fra": "fr", "ces": "cs", "slk": "sk", "dan": "da", "nld": "nl", "ita": "it", "spa": "es"}
 
 
