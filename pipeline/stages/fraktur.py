@@ -7,7 +7,7 @@ model (`frk`, Debian: tesseract-ocr-frk) one in fifteen (0.068). The Fraktur mod
 it cannot simply be added to every German reading.
 
 Whether a page is in Fraktur shows in its letter shapes, which Tesseract's orientation and script detector
-classifies (Latin, Fraktur, Cyrillic, ...). Asking it costs 0.3-0.5 s a page, a fifth of a reading, so only a
+classifies (Latin, Fraktur, Cyrillic, ...). Asking it costs 0.3-0.5 s a page (a reading: 1-6 s), so only a
 page whose first reading came out poor (quality below the profile's `quality.fraktur_check_below`) is asked: a
 page that reads well as Latin type needs no second look, and a Fraktur page read as Latin type does not read
 well. A page the detector calls Fraktur is read again with the Fraktur model in German's place, and the reading
@@ -28,8 +28,9 @@ from .._exec import tesseract
 
 FRAKTUR_MODELS = {"deu": "frk"}  # a language -> its Fraktur model (Debian ships one: German)
 FRAKTUR_SCRIPT = "Fraktur"  # the detector's name for the script
-# Cleaned corpus pages: Fraktur named with confidence 13-17 where it was (Kant, two DIBCO 2011 strips), 1.6-2.2
-# where it was not. Scan variants: 3.8-29 on Kant's nine (eight over this bar), 0.1-7.9 on Latin type (three over).
+# Cleaned corpus pages: Fraktur named with confidence 13-17 where it was (Kant, two DIBCO 2011 strips), and once
+# where it was not (1.6). Scan variants: 3.8-29 on Kant's nine (eight over this bar), 0.1-7.9 on Latin type (three
+# over).
 MIN_SCRIPT_CONFIDENCE = 5.0
 
 
