@@ -58,11 +58,16 @@ def test_the_image_written_for_tesseract_holds_the_pixels_and_no_dpi(tmp_path):
     assert ours["txt"].read_bytes() == theirs["txt"].read_bytes()
 
 
-def program_orientation(image: Path) -> tuple[int, float] | None:
-    """What `tesseract IMAGE - --psm 0` reports, as (degrees counter-clockwise to turn upright, confidence)."""
+def program_osd(image: Path) -> dict[str, str]:
+    """What `tesseract IMAGE - --psm 0` reports ("Orientation in degrees", "Script", ...), by name."""
     done = subprocess.run(["tesseract", str(image), "-", "--psm", "0"], capture_output=True, text=True,
                           env={**os.environ, "OMP_THREAD_LIMIT": "1"})
-    values = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    return dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+
+
+def program_orientation(image: Path) -> tuple[int, float] | None:
+    """The program's (degrees counter-clockwise to turn upright, confidence)."""
+    values = program_osd(image)
     if "Orientation in degrees" not in values:
         return None
     return int(values["Orientation in degrees"]), float(values["Orientation confidence"])
@@ -87,10 +92,8 @@ def test_orientation_is_detected_in_process_as_the_program_detects_it(tmp_path, 
 
 
 def program_script(image: Path) -> tuple[str, float] | None:
-    """The script and its confidence as `tesseract IMAGE - --psm 0` reports them."""
-    done = subprocess.run(["tesseract", str(image), "-", "--psm", "0"], capture_output=True, text=True,
-                          env={**os.environ, "OMP_THREAD_LIMIT": "1"})
-    values = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    """The program's script and its confidence."""
+    values = program_osd(image)
     if "Script" not in values:
         return None
     return values["Script"].strip(), float(values["Script confidence"])
