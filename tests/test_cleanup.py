@@ -21,7 +21,7 @@ from pipeline.profiles import (CleanProfile, DespeckleSettings, NormalizeIllumin
                                SplitSpreadsSettings, load_profile)
 from pipeline.stages.cleanup import clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
-from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
+from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import downscale, forget_page, shrink_by, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
@@ -138,6 +138,17 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
         assert cleaned.as_scanned and cleaned.text_turn == -cleaned.skew_angle
     else:
         assert abs(estimate_skew(cleaned.ocr, 5.0)) <= 0.3
+
+
+def test_a_colour_page_and_its_grey_copy_turned_together_are_each_turned_exactly():
+    """The colour page and its grey OCR image turn in one four-channel call (`rotate_with_grey`); each must come
+    out pixel for pixel as its own turn, the paper colours filling the corners included."""
+    colour = np.array(Image.open(PAGES / "EHRI-ET-JMP020_02.jpg").convert("RGB"))
+    grey = cv2.medianBlur(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), 3)  # not the colour's own grey: no shortcut
+    turned_colour, turned_grey = rotate_with_grey(colour, grey, 2.7, (250, 240, 200), 17)
+    assert np.array_equal(turned_colour, rotate(colour, 2.7, (250, 240, 200)))
+    assert np.array_equal(turned_grey, rotate(grey, 2.7, 17))
+    assert tuple(turned_colour[0, -1]) == (250, 240, 200) and turned_grey[0, -1] == 17  # a filled corner
 
 
 # --- scanner-bed borders -------------------------------------------------------------------------------------
