@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..model import Word
-from .cleanup.measure import downscale, ink_mask, ink_weighted_height
+from .cleanup.measure import downscale, ink_mask, ink_weighted_height, marks_of
 
 ANALYSIS_SIDE = 1400  # px, longer side: letters of a 300 dpi A4 page stay ~10 px high
 MIN_LETTERS = 200  # fewer letter-sized marks: too little text to judge a reading by
@@ -43,7 +43,7 @@ def unread_share(ocr_image: np.ndarray, words: Sequence[Word]) -> float | None:
 
 def _letter_centres(small: np.ndarray) -> tuple[np.ndarray, float]:
     """Centres (x, y) of letter-sized marks and the typical letter height (ink-weighted median), in px."""
-    _, _, stats, centroids = cv2.connectedComponentsWithStats(ink_mask(small), connectivity=8)
+    _, _, stats, centroids = marks_of(ink_mask(small))
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
     plausible = (heights >= 4) & (heights <= small.shape[0] / 20) & (widths <= 4 * heights)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CleanProfile, SplitSpreadsSettings
-from .measure import downscale, ink_mask
+from .measure import downscale, ink_mask, marks_of
 from .spreads import find_fold
 from .work import to_grey
 
@@ -78,7 +78,7 @@ def _column_count(ink: np.ndarray) -> int:
 
 def _cursive_share(ink: np.ndarray) -> float:
     """Share of letter-height ink that sits in marks at least four times as wide as high (joined writing)."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, _, stats, _ = marks_of(ink)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
     letters = (heights >= 4) & (heights <= ink.shape[0] / 20)

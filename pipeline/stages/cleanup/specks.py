@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ...profiles import DespeckleSettings
-from .measure import text_height
+from .measure import marks_of, text_height
 from .work import Work
 
 SAMPLE_SIDE = 256  # px: the full-resolution squares the specks are counted in
@@ -64,7 +64,7 @@ def _squares(grey: np.ndarray) -> list[np.ndarray]:
 
 
 def _speck_count(grey: np.ndarray) -> int:
-    areas = cv2.connectedComponentsWithStats(_darker(grey), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+    areas = marks_of(_darker(grey))[2][1:, cv2.CC_STAT_AREA]
     return int(np.count_nonzero(areas <= MAX_SPECK_AREA))
 
 
@@ -85,7 +85,7 @@ def _darker(grey: np.ndarray) -> np.ndarray:
 
 def _specks(mask: np.ndarray) -> np.ndarray:
     """True on the pixels of the marks of `mask` that have at most MAX_SPECK_AREA pixels."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = marks_of(mask)
     small = stats[:, cv2.CC_STAT_AREA] <= MAX_SPECK_AREA
     small[0] = False  # the background
     return small[labels]

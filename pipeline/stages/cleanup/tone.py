@@ -12,6 +12,7 @@ import math
 import cv2
 import numpy as np
 
+from .measure import marks_of
 from .work import to_grey
 
 SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
@@ -55,7 +56,7 @@ def is_negative(image: np.ndarray) -> bool:
 
 def _letter_marks(mask: np.ndarray) -> np.ndarray:
     """Centres (x, y) of the marks of `mask` (255) that are letter-sized and clear of the image's edge."""
-    _, _, stats, centres = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, centres = marks_of(mask)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
     return centres[1:][inside & (h >= 3) & (h <= max(mask.shape) / 25) & (area >= 6)]
