@@ -23,7 +23,7 @@ from pipeline.stages.cleanup import clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import downscale, forget_page, shrink_by, text_height
+from pipeline.stages.cleanup.measure import downscale, forget_page, ink_mask, marks_of, shrink_by, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work
@@ -478,6 +478,17 @@ def test_whole_block_copies_average_the_page_up_to_its_edges():
     assert np.all(copy[:-1, -1] == 0)  # the last column of blocks holds only the strip's 2 columns
     colour = np.dstack([page, page, page])
     assert np.array_equal(shrink_by(colour, 3)[:, :, 1], copy)
+
+
+def test_marks_are_labelled_as_opencv_s_default_labelling_does():
+    """`marks_of` picks a faster labelling algorithm; the marks, their numbers, boxes and centres stay the same."""
+    page = _grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg")
+    ink = ink_mask(downscale(page, 2000)[0])
+    count, labels, stats, centres = marks_of(ink)
+    expected = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    assert count == expected[0] > 1000
+    assert np.array_equal(labels, expected[1]) and np.array_equal(stats, expected[2])
+    assert np.array_equal(centres, expected[3])
 
 
 # --- the grey or black-and-white choice, profiles --------------------------------------------------------------
