@@ -21,7 +21,8 @@ Corpus caveats handled here (see the corpus's SOURCES.md):
 
 Groups and goals reported:
     - degraded pages (`d`): the manifest calls them degraded (the rendered pages: aged paper, uneven light,
-      ink loss, bleed-through, skew, scanner-bed borders); goal: retrodig's mean CER <= half of Tesseract's.
+      ink loss, bleed-through, skew, scanner-bed borders), and any rendered or DIBCO page (`is_degraded`);
+      goal: retrodig's mean CER <= half of Tesseract's.
     - real scans: everything else; goal: no page worse than raw Tesseract by more than 5 % (the worst ratio
       and the pages over 1.05 are printed).
     - overall: retrodig's mean CER below OCRmyPDF's.
@@ -115,6 +116,14 @@ def language_to_use(manifest_language: str, installed: set[str]) -> str:
     return "+".join(usable) if usable else FALLBACK_LANGUAGE
 
 
+def is_degraded(row: dict[str, str], image: Path) -> bool:
+    """The issue's degraded pages: those the manifest calls degraded, the rendered ones, and DIBCO's (images of
+    the document image binarization contests, chosen for their stains, bleed-through and faded ink), wherever
+    the manifest puts them and whatever its notes say of them."""
+    described = " ".join((row.get("notes") or "", row.get("source_repo") or "", row["path"])).lower()
+    return "degraded" in described or "dibco" in described or image.parent.name == "rendered"
+
+
 def load_pages(corpus: Path, installed: set[str]) -> list[Page]:
     """Page images of kind=ocr with ground truth beside them, in manifest path order."""
     pages = []
@@ -127,7 +136,7 @@ def load_pages(corpus: Path, installed: set[str]) -> list[Page]:
             pages.append(Page(
                 name=image.stem, image=image, truth=truth,
                 group="rendered" if image.parent.name == "rendered" else "scanned",
-                degraded="degraded" in row["notes"],
+                degraded=is_degraded(row, image),
                 manifest_language=row["language"],
                 language=language_to_use(row["language"], installed),
                 zoned=image.stem in ZONED_GT,
@@ -311,7 +320,7 @@ def print_report(results: list[PageResult]) -> dict:
     clean = [r for r in scored if not r.page.degraded]
     summary = {
         "all": print_means("all (excl. zoned)", scored),
-        "degraded": print_means("degraded (rendered)", [r for r in scored if r.page.degraded]),
+        "degraded": print_means("degraded (rendered, DIBCO)", [r for r in scored if r.page.degraded]),
         "clean": print_means("real scans", clean),
     }
     print()
@@ -321,7 +330,8 @@ def print_report(results: list[PageResult]) -> dict:
     summary["cleanup_share"] = print_cleanup_share(results)
     print_choices(results)
     notes = ["z = zoned GT (UNLV, only the .uzn zones transcribed): not in any mean",
-             "d = degraded page (manifest says so: the rendered pages); R = retrodig flagged the page for review",
+             "d = degraded page (the manifest says so, or a rendered or DIBCO page)",
+             "R = retrodig flagged the page for review",
              "r/t, r/o = retrodig's CER / raw Tesseract's, / OCRmyPDF's; share = cleanup s / OCR s of retrodig",
              "! = the system failed on this page; scored as empty text (CER 1.0)",
              "lang eng(xxx) = xxx traineddata not installed, every system read the page with eng"]
