@@ -25,6 +25,7 @@ from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality
+from .stages.show_through import without_show_through
 from .stages.text_turn import turn_reading
 
 AUTO_LANGUAGE = "auto"
@@ -120,11 +121,19 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     if languages == AUTO_LANGUAGE:
         languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
 
-    def read(with_languages: str, out_base: Path) -> tuple[OcrOutput, bool]:
-        return read_whole_page(ocr_image, cleaned.ocr, out_base, with_languages, task.number, ocr_dpi,
-                               task.tesseract_timeout, profile.quality.reread_if_unread, tell_dpi=not as_scanned)
+    def read(with_languages: str, out_base: Path, pixels: np.ndarray | None = None) -> tuple[OcrOutput, bool]:
+        """Read the OCR image, or `pixels` in its place (written for Tesseract, then removed)."""
+        if pixels is None:
+            return read_whole_page(ocr_image, cleaned.ocr, out_base, with_languages, task.number, ocr_dpi,
+                                   task.tesseract_timeout, profile.quality.reread_if_unread, tell_dpi=not as_scanned)
+        image = tesseract.write_image(pixels, out_base.with_name(out_base.name + "_ocr"))
+        try:
+            return read_whole_page(image, pixels, out_base, with_languages, task.number, ocr_dpi,
+                                   task.tesseract_timeout, profile.quality.reread_if_unread)
+        finally:
+            image.unlink()
 
-    result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned.ocr)
+    result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned)
     if cleaned.text_turn:
         result = turn_reading(result, cleaned.text_turn)
     ocr_seconds = time.perf_counter() - started
@@ -150,19 +159,27 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     )
 
 
-def _best_reading(read: Callable[[str, Path], tuple[OcrOutput, bool]], languages: str, stem: Path,
-                  profile: CleanProfile, page: np.ndarray) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
-    """`read` the page with `languages`, and once more in Fraktur when that reading was poor and the page is
-    set in Fraktur (stages.fraktur). Returns the reading kept, its languages, its quality and how it was read."""
+def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, stem: Path, profile: CleanProfile,
+                  cleaned: CleanedPage) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
+    """`read` the page with `languages`; after a poor reading, once more in Fraktur when the page is set in
+    Fraktur (stages.fraktur), and once more with the reverse side's text whitened when it shows through
+    (stages.show_through). The reading with the highest quality is kept. Returns it, its languages, its
+    quality and how it was read."""
     result, reread = read(languages, stem)
-    quality = page_quality(result.page)
-    fraktur = fraktur_reading_languages(languages, quality, profile.quality.fraktur_check_below, page)
+    quality, steps = page_quality(result.page), ()
+    fraktur = fraktur_reading_languages(languages, quality, profile.quality.fraktur_check_below, cleaned.ocr)
     if fraktur:
         second, second_reread = read(fraktur, stem.with_name(stem.name + "-fraktur"))
-        second_quality = page_quality(second.page)
-        if second_quality > quality:
-            return second, fraktur, second_quality, ("read_in_fraktur",) + _block(second_reread)
-    return result, languages, quality, _block(reread)
+        if (second_quality := page_quality(second.page)) > quality:
+            result, reread, languages, quality, steps = second, second_reread, fraktur, second_quality, \
+                ("read_in_fraktur",)
+    clearer = without_show_through(cleaned.ocr, quality, profile, cleaned.text_height)
+    if clearer is not None:
+        third, third_reread = read(languages, stem.with_name(stem.name + "-clearer"), clearer)
+        if (third_quality := page_quality(third.page)) > quality:
+            result, reread, quality, steps = third, third_reread, third_quality, \
+                steps + ("read_without_show_through",)
+    return result, languages, quality, steps + _block(reread)
 
 
 def _block(reread: bool) -> tuple[str, ...]:

@@ -118,6 +118,12 @@ class QualitySettings(BaseModel):
                     "when they are set in it, read again with the Fraktur model (pipeline.stages.fraktur); "
                     "null: never",
     )
+    show_through_check_below: float | None = Field(
+        default=0.8, ge=0, le=1,
+        description="pages whose quality score is below this and that show the reverse side's text are read "
+                    "again with it whitened, and the better reading is kept (pipeline.stages.show_through); "
+                    "null: never",
+    )
 
 
 class CleanProfile(BaseModel):

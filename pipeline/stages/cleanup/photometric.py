@@ -39,6 +39,7 @@ CLEAN_MAX_TINT = 60  # median saturation of its paper, at most: yellowed paper r
 CLEAN_MAX_LIGHT_RANGE = 12  # spread of its background brightness across the page, at most
 PAPER_LEVEL = 215  # flattened paper is ~255; lighter than this is paper, bleed-through or stain
 INK_LEVEL = 110  # darker than this is the core of a stroke
+NEAR_CORE_PX = 3  # px at 300 dpi: a faint mark this close to ink is a piece of a letter
 
 
 def normalize_illumination(work: Work, settings: NormalizeIlluminationSettings) -> Work:
@@ -54,19 +55,26 @@ def normalize_illumination(work: Work, settings: NormalizeIlluminationSettings) 
 
 
 def reduce_show_through(work: Work, settings: ShowThroughSettings) -> Work | None:
-    """Whiten show-through (the reverse side's text seen through thin paper) on the flattened page.
-
-    Hysteresis: a mark (a connected run of pixels darker than paper) is kept when it has an ink core,
-    a pixel as dark as the page's typical ink (the mean of the darker class when the non-paper pixels
-    are split in two, Otsu's way); show-through is only ever grey, so its marks have none. Acts only when
-    such coreless marks are a real share of the page (`min_share`), not on a few faint specks.
-    Measured (flattened, then median and Otsu as the default path does): DIBCO 2011 PR2 (Fraktur, strong
-    show-through) F-measure 0.795 -> 0.864 against its ground truth, PR1 0.939 -> 0.946. It is off in the
-    default profile: on faint typescript (light strokes on yellowed paper) the "typical ink" is light too and
-    whole letters lost their core (one page of the dev corpus: CER 0.10 -> 0.40); `printed-book`, whose
-    print is dark, has it on.
+    """Whiten show-through (the reverse side's text seen through thin paper) on the flattened page
+    (`whiten_show_through`). Measured (flattened, then median and Otsu as the default path then did): DIBCO
+    2011 PR2 (Fraktur, strong show-through) F-measure 0.795 -> 0.864 against its ground truth, PR1 0.939 ->
+    0.946. As a step it is on in `printed-book` only: on faint or faded typescript the page's "typical ink" is
+    light too and whole letters lose their core (bench/RESULTS.md). The default profile whitens show-through
+    only for a second reading of a page that read poorly, and keeps the better reading (stages.show_through).
     """
-    flat = work.ocr
+    cleaned = whiten_show_through(work.ocr, settings.min_share, max(1, round(NEAR_CORE_PX * work.dpi_scale)))
+    return None if cleaned is None else replace(work, ocr=cleaned)
+
+
+def whiten_show_through(flat: np.ndarray, min_share: float, reach: int) -> np.ndarray | None:
+    """`flat` (a flattened grey page: paper ~255) with its show-through whitened; None when it shows none.
+
+    Hysteresis: a mark (a connected run of pixels darker than paper) is kept when it has an ink core, a pixel
+    as dark as the page's typical ink (the mean of the darker class when the non-paper pixels are split in
+    two, Otsu's way), or lies within `reach` px of one: a piece of a letter that lost ink stays with it.
+    Show-through is only ever grey, so its marks have no core. Acts only when such coreless marks are a
+    real share of the page's non-paper pixels (`min_share`), not on a few faint specks.
+    """
     marks = flat < PAPER_LEVEL
     values = flat[marks]
     if values.size < MIN_INK_PIXELS:
@@ -78,14 +86,15 @@ def reduce_show_through(work: Work, settings: ShowThroughSettings) -> Work | Non
     core_level = float(darker.mean())
     count, labels = cv2.connectedComponents(marks.astype(np.uint8), connectivity=8)
     cored = np.zeros(count, dtype=bool)
-    cored[np.unique(labels[flat <= core_level])] = True
+    near_core = cv2.dilate((flat <= core_level).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8))
+    cored[np.unique(labels[near_core > 0])] = True
     cored[0] = True  # the paper itself
     faint = ~cored[labels]
-    if np.count_nonzero(faint) < settings.min_share * values.size:
+    if np.count_nonzero(faint) < min_share * values.size:
         return None
     cleaned = flat.copy()
     cleaned[faint] = 255
-    return replace(work, ocr=cleaned)
+    return cleaned
 
 
 def already_clean(image: np.ndarray) -> bool:
