@@ -1,8 +1,10 @@
 """Accuracy benchmark: character error rate (CER) of retrodig, raw Tesseract and OCRmyPDF on the dev corpus.
 
 What it measures
-    For every page image of the corpus manifest with kind=ocr and a `<name>.gt.txt` beside it, the page is
-    read by three systems, always with the same Tesseract language(s) for all three:
+    For every page image of the corpus manifest with kind=ocr and a `<name>.gt.txt` beside it, and every image
+    of the manifest (of any kind) transcribed in `bench/transcriptions/<name>.gt.txt` (the two DIBCO 2011
+    strips, whose corpus entries have no text GT), the page is read by three systems, always with the same
+    Tesseract language(s) for all three:
       retrodig   `retrodig --archive TMP ocr PAGE --lang L --json` (cleanup + Tesseract, as users run it)
       tesseract  `tesseract PAGE - -l L` with OMP_THREAD_LIMIT=1 (no preprocessing at all)
       ocrmypdf   `ocrmypdf -j 1 --deskew --clean --rotate-pages -l L --image-dpi 300 --sidecar OUT.txt
@@ -63,6 +65,7 @@ from pipeline.evaluation import character_error_rate  # noqa: E402
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin/, where retrodig and ocrmypdf live
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+TRANSCRIPTIONS = Path(__file__).resolve().parent / "transcriptions"  # GT of corpus images that have none
 SYSTEMS = ("retrodig", "tesseract", "ocrmypdf")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".tif", ".tiff", ".png"}
 ZONED_GT = {"8071_093.3B"}  # GT covers only the zones of the .uzn file: shown, not averaged
@@ -124,14 +127,19 @@ def is_degraded(row: dict[str, str], image: Path) -> bool:
     return "degraded" in described or "dibco" in described or image.parent.name == "rendered"
 
 
-def load_pages(corpus: Path, installed: set[str]) -> list[Page]:
-    """Page images of kind=ocr with ground truth beside them, in manifest path order."""
+def load_pages(corpus: Path, installed: set[str], transcriptions: Path = TRANSCRIPTIONS) -> list[Page]:
+    """Page images of kind=ocr with ground truth beside them, and images of any kind transcribed in
+    `transcriptions`, in manifest path order."""
     pages = []
     with open(corpus / "MANIFEST.tsv", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             image = corpus / row["path"]
             truth = image.with_name(image.stem + ".gt.txt")
-            if row["kind"] != "ocr" or image.suffix.lower() not in IMAGE_SUFFIXES or not truth.exists():
+            if not truth.exists() and (transcriptions / truth.name).is_file():
+                truth = transcriptions / truth.name
+            elif row["kind"] != "ocr":
+                continue
+            if image.suffix.lower() not in IMAGE_SUFFIXES or not truth.exists():
                 continue
             pages.append(Page(
                 name=image.stem, image=image, truth=truth,
@@ -355,7 +363,7 @@ def print_choices(results: list[PageResult]) -> None:
 def to_json(results: list[PageResult], summary: dict) -> dict:
     return {
         "pages": [{
-            "name": r.page.name, "image": str(r.page.image), "group": r.page.group,
+            "name": r.page.name, "image": str(r.page.image), "truth": str(r.page.truth), "group": r.page.group,
             "manifest_language": r.page.manifest_language, "language": r.page.language, "zoned": r.page.zoned,
             "retrodig_language": r.page.retrodig_language, "retrodig_languages": r.systems["retrodig"].languages,
             "retrodig_profile": r.page.retrodig_profile, "retrodig_profiles": r.systems["retrodig"].profiles,
@@ -377,7 +385,8 @@ def results_from_json(files: list[Path]) -> list[PageResult]:
     for path in files:
         for saved in json.loads(path.read_text(encoding="utf-8"))["pages"]:
             image = Path(saved["image"])
-            page = Page(name=saved["name"], image=image, truth=image.with_name(image.stem + ".gt.txt"),
+            truth = Path(saved.get("truth") or image.with_name(image.stem + ".gt.txt"))
+            page = Page(name=saved["name"], image=image, truth=truth,
                         group=saved["group"], degraded=saved.get("degraded", saved["group"] == "rendered"),
                         manifest_language=saved["manifest_language"],
                         language=saved["language"], zoned=saved["zoned"],
