@@ -2,7 +2,7 @@
 
 Thin paper shows the print of its back as grey mirrored letters, which Tesseract reads as lines of gibberish
 or lets break up the real lines (the DIBCO 2011 Fraktur strips: CER 0.42 and 0.59 read as cleaned; with the
-show-through whitened 0.16 and 0.24). Whitening it (cleanup.photometric.whiten_show_through: grey marks without
+show-through whitened 0.17 and 0.23). Whitening it (cleanup.photometric.whiten_show_through: grey marks without
 an ink core) is not safe on every page: on a faded typescript the ink itself is grey and whole letters went
 (faded scan variants of the corpus: mean CER 0.087 -> 0.167, one page 0.106 -> 0.976). So the default profile
 does not whiten while cleaning. After a poor first reading (quality below the profile's
