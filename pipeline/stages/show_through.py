@@ -7,8 +7,9 @@ an ink core) is not safe on every page: on a faded typescript the ink itself is 
 (faded scan variants of the corpus: mean CER 0.087 -> 0.167, one page 0.106 -> 0.976). So the default profile
 does not whiten while cleaning. After a poor first reading (quality below the profile's
 `quality.show_through_check_below`) of a page that shows such marks, the page is read again with them
-whitened, and the reading with the higher quality score is kept: a wrong guess costs a second reading, never
-a worse text.
+whitened, and the reading with the higher quality score is kept. The score is not a sure judge: of the 216
+scan variants of the corpus's real pages two readings were replaced, one for the better (Kant as a low-quality
+JPEG: 0.078 -> 0.068) and one for the worse (Kant speckled: 0.057 -> 0.072, while its score rose 0.79 -> 0.85).
 """
 
 from __future__ import annotations
