@@ -163,23 +163,27 @@ def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, s
                   cleaned: CleanedPage) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
     """`read` the page with `languages`; after a poor reading, once more in Fraktur when the page is set in
     Fraktur (stages.fraktur), and once more with the reverse side's text whitened when it shows through
-    (stages.show_through). The reading with the highest quality is kept. Returns it, its languages, its
-    quality and how it was read."""
+    (stages.show_through). Each second look has its own bar in the profile (None: never). The reading with the
+    highest quality is kept. Returns it, its languages, its quality and how it was read."""
     result, reread = read(languages, stem)
     quality, steps = page_quality(result.page), ()
-    fraktur = fraktur_reading_languages(languages, quality, profile.quality.fraktur_check_below, cleaned.ocr)
-    if fraktur:
+    if _read_poorly(quality, profile.quality.fraktur_check_below) \
+            and (fraktur := fraktur_reading_languages(languages, cleaned.ocr)):
         second, second_reread = read(fraktur, stem.with_name(stem.name + "-fraktur"))
         if (second_quality := page_quality(second.page)) > quality:
             result, reread, languages, quality, steps = second, second_reread, fraktur, second_quality, \
                 ("read_in_fraktur",)
-    clearer = without_show_through(cleaned.ocr, quality, profile, cleaned.text_height)
-    if clearer is not None:
+    if _read_poorly(quality, profile.quality.show_through_check_below) \
+            and (clearer := without_show_through(cleaned.ocr, profile, cleaned.text_height)) is not None:
         third, third_reread = read(languages, stem.with_name(stem.name + "-clearer"), clearer)
         if (third_quality := page_quality(third.page)) > quality:
             result, reread, quality, steps = third, third_reread, third_quality, \
                 steps + ("read_without_show_through",)
     return result, languages, quality, steps + _block(reread)
+
+
+def _read_poorly(quality: float, check_below: float | None) -> bool:
+    return check_below is not None and quality < check_below
 
 
 def _block(reread: bool) -> tuple[str, ...]:

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.pagework import PageTask, process_page
+from pipeline.pagework import PageTask, _best_reading, process_page
 from pipeline.options import CONFIGS_DIR
 from pipeline.profiles import CleanProfile, NormalizeIlluminationSettings, QualitySettings, load_profile
+from pipeline.stages.cleanup import CleanedPage
 from pipeline.stages.cleanup.photometric import normalize_illumination, whiten_show_through
 from pipeline.stages.cleanup.work import Work
+from pipeline.stages.ocr import read_whole_page
 from pipeline.stages.show_through import without_show_through
 
 from .conftest import DATA, SHARED_CORPUS
@@ -61,15 +63,36 @@ def test_pieces_of_letters_that_lost_ink_stay_when_show_through_is_whitened():
     assert np.mean(whiten_show_through(flat, 0.15, reach=0)[faded] == 255) > 0.5
 
 
-def test_only_a_page_that_read_poorly_is_read_again_without_its_show_through():
+def test_show_through_is_found_only_where_the_reverse_side_shows():
+    page, _ = _seen_through(_grey(PAGES / "EHRI-DR-19390519-US_03.jpg"))
+    profile = CleanProfile(name="t")
+    assert without_show_through(_flat(page), profile, 25) is not None
+    assert without_show_through(_flat(_grey(PAGES / "EHRI-DR-19390519-US_03.jpg")), profile, 25) is None
+
+
+def test_only_a_page_that_read_poorly_is_read_again_without_its_show_through(tmp_path):
     page, _ = _seen_through(_grey(PAGES / "EHRI-DR-19390519-US_03.jpg"))
     flat = _flat(page)
-    profile = CleanProfile(name="t")
-    assert without_show_through(flat, 0.5, profile, 25) is not None
-    assert without_show_through(flat, profile.quality.show_through_check_below, profile, 25) is None  # read well
-    off = CleanProfile(name="t", quality=QualitySettings(show_through_check_below=None))
-    assert without_show_through(flat, 0.5, off, 25) is None
-    assert without_show_through(_flat(_grey(PAGES / "EHRI-DR-19390519-US_03.jpg")), 0.5, profile, 25) is None
+    cleaned = CleanedPage(access=page, ocr=flat, skew_angle=0.0, crop_box=None, steps=("grey",), text_height=25)
+    image = tmp_path / "page.png"
+    Image.fromarray(flat).save(image)
+    readings = []
+
+    def read(languages: str, out_base: Path, pixels: np.ndarray | None = None):
+        readings.append(pixels is not None)
+        return read_whole_page(image, flat if pixels is None else pixels, out_base, languages, 1, 300, 600, None)
+
+    def best_reading(check_below: float | None, name: str):
+        readings.clear()
+        profile = CleanProfile(name="t", quality=QualitySettings(show_through_check_below=check_below))
+        return _best_reading(read, "eng", tmp_path / name, profile, cleaned)
+
+    _, _, quality, _ = best_reading(0.8, "default")
+    assert quality >= 0.8 and readings == [False]  # it read well despite the reverse side: one reading
+    best_reading(1.0, "strict")  # the same reading now counts as poor: a second one without the show-through
+    assert readings == [False, True]
+    best_reading(None, "off")
+    assert readings == [False]
 
 
 def _read(image: Path, work_dir: Path, profile: CleanProfile):

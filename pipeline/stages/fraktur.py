@@ -51,12 +51,9 @@ def is_fraktur(page: np.ndarray) -> bool:
     return found is not None and found[0] == FRAKTUR_SCRIPT and found[1] >= MIN_SCRIPT_CONFIDENCE
 
 
-def fraktur_reading_languages(languages: str, quality: float, check_below: float | None,
-                              page: np.ndarray) -> str | None:
-    """The languages to read the page again with, in Fraktur, after a first reading of `quality` with
-    `languages`; None when the page needs no second look or is not in Fraktur."""
-    if check_below is None or quality >= check_below:
-        return None
+def fraktur_reading_languages(languages: str, page: np.ndarray) -> str | None:
+    """The languages to read the page again with, in Fraktur, after a poor first reading with `languages`;
+    None when none of them has a Fraktur model or the page is not in Fraktur."""
     fraktur = fraktur_languages(languages)
     if fraktur is None or not is_fraktur(page):
         return None

@@ -20,14 +20,9 @@ from ..profiles import CleanProfile
 from .cleanup.photometric import NEAR_CORE_PX, whiten_show_through
 
 
-def without_show_through(page: np.ndarray, quality: float, profile: CleanProfile,
-                         text_height: int | None) -> np.ndarray | None:
-    """The OCR image `page` (its letters `text_height` px high, if measured) with its show-through whitened,
-    to be read again after a reading of `quality`; None when the page needs no second look (it read well, or
-    the check is off) or shows no show-through."""
-    check_below = profile.quality.show_through_check_below
-    if check_below is None or quality >= check_below:
-        return None
+def without_show_through(page: np.ndarray, profile: CleanProfile, text_height: int | None) -> np.ndarray | None:
+    """The OCR image `page` (its letters `text_height` px high, if measured) with its show-through whitened, to
+    be read again; None when it shows no show-through. The caller asks only after a poor reading."""
     # The letters' size says the image's scale: NEAR_CORE_PX is at 300 dpi, where letters are about the
     # target size.
     scale = text_height / profile.resolution.target_text_px if text_height else 1.0
