@@ -31,6 +31,7 @@ def test_ingest_then_search_finds_a_word_from_the_page(run_cli, phototest, archi
         (image,) = opened.pages[0].get_images().values()
         assert image.get("/Filter") in (pikepdf.Name.CCITTFaxDecode, [pikepdf.Name.CCITTFaxDecode])
         assert image.BitsPerComponent == 1
+        assert opened.Root.Lang == "en"  # the main language, for screen readers
     doc_dir = archive_dir / "documents" / item["document"]
     assert (doc_dir / "pages" / "0001.hocr").is_file()
     assert "quick brown" in (doc_dir / "document.txt").read_text()

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..model import DocumentMetadata
 from ..pagework import PageResult
 from ..pdfa import PdfInfo
+from .language import TWO_LETTER_CODES
 from .metadata import DocTypeRules, extract_metadata
 from .preflight import ScanFile
 from .render import RenderPage, render_pdfa
@@ -105,10 +106,6 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
     }
 
 
-# Tesseract codes -> BCP 47 for the PDF's /Lang; unknown codes are left out rather than guessed.
-_BCP47 = {"ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "frk": "de", "eng": "en",
-          "fra": "fr", "ces": "cs", "slk": "sk", "dan": "da", "nld": "nl", "ita": "it", "spa": "es"}
-
-
 def _bcp47(code: str) -> str:
-    return _BCP47.get(code, "")
+    """The PDF's /Lang for a Tesseract language code; "" for a code not known (left out rather than guessed)."""
+    return TWO_LETTER_CODES.get(code, "")

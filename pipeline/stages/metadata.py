@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
 from ..model import DocumentMetadata, FoundDate, PageText
+from .language import TWO_LETTER_CODES
 
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
@@ -125,14 +126,6 @@ _EXTRA_FOLDS = str.maketrans({"ł": "l", "ґ": "г"})
 
 # ---------------------------------------------------------------- dates
 
-# Tesseract language codes -> dateparser's; codes dateparser does not know are left out.
-_DATEPARSER_LANGUAGES = {
-    "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "frk": "de", "eng": "en",
-    "fra": "fr", "ita": "it", "spa": "es", "ces": "cs", "slk": "sk", "nld": "nl", "bul": "bg", "srp": "sr",
-    "hrv": "hr", "slv": "sl", "bel": "be", "lit": "lt", "lav": "lv", "est": "et", "fin": "fi", "swe": "sv",
-    "dan": "da", "nor": "nb", "por": "pt", "tur": "tr", "heb": "he", "yid": "yi",
-}
-
 _DATEPARSER_SETTINGS = {
     "PARSERS": ["absolute-time"],  # no relative dates ("12 ani" = 12 years ago) and no timestamps
     "REQUIRE_PARTS": ["month", "year"],
@@ -143,7 +136,7 @@ _DATEPARSER_SETTINGS = {
 
 def _dateparser_languages(languages: Sequence[str]) -> tuple[str, ...]:
     codes = [part.split("_")[0] for lang in languages for part in lang.split("+")]
-    mapped = dict.fromkeys(_DATEPARSER_LANGUAGES[c] for c in codes if c in _DATEPARSER_LANGUAGES)
+    mapped = dict.fromkeys(TWO_LETTER_CODES[c] for c in codes if c in TWO_LETTER_CODES)  # dateparser's codes
     # Numeric dates need no language; English keeps the parser usable when none is known.
     return tuple(mapped) or ("en",)
 
