@@ -83,13 +83,17 @@ def process_page(task: PageTask) -> PageResult:
     made_positive = ("invert_negative",) if negative else ()
     results = []
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
-        debug = task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
-        cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=debug)
+        cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=_debug_dir(task, part))
         result = _read_page(task, profile, cleaned, loaded, part)
         results.append(replace(result, steps=made_positive + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_seconds / len(halves)))
     results = [replace(result, scan_page=task.number) for result in results]
     return replace(results[0], more=tuple(results[1:]))
+
+
+def _debug_dir(task: PageTask, part: int) -> Path | None:
+    """Where the page's cleanup images go (`retrodig ocr --debug-dir`): a folder per half of a split spread."""
+    return task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
 
 
 def all_pages(result: PageResult) -> list[PageResult]:
@@ -133,7 +137,8 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         finally:
             image.unlink()
 
-    result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned)
+    result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned,
+                                                         _debug_dir(task, part))
     if cleaned.text_turn:
         result = turn_reading(result, cleaned.text_turn)
     ocr_seconds = time.perf_counter() - started
@@ -160,11 +165,12 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
 
 
 def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, stem: Path, profile: CleanProfile,
-                  cleaned: CleanedPage) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
+                  cleaned: CleanedPage, debug_dir: Path | None = None) -> tuple[OcrOutput, str, float, tuple[str, ...]]:
     """`read` the page with `languages`; after a poor reading, once more in Fraktur when the page is set in
     Fraktur (stages.fraktur), and once more with the reverse side's text whitened when it shows through
     (stages.show_through). Each second look has its own bar in the profile (None: never). The reading with the
-    highest quality is kept. Returns it, its languages, its quality and how it was read."""
+    highest quality is kept. Returns it, its languages, its quality and how it was read. `debug_dir` gets the
+    image of a second reading that reads other pixels, numbered after the cleanup's images."""
     result, reread = read(languages, stem)
     quality, steps = page_quality(result.page), ()
     if _read_poorly(quality, profile.quality.fraktur_check_below) \
@@ -175,6 +181,9 @@ def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, s
                 ("read_in_fraktur",)
     if _read_poorly(quality, profile.quality.show_through_check_below) \
             and (clearer := without_show_through(cleaned.ocr, profile, cleaned.text_height)) is not None:
+        if debug_dir:
+            debug_dir.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(clearer).save(debug_dir / f"{len(cleaned.steps) + 1:02d}_without_show_through.png")
         third, third_reread = read(languages, stem.with_name(stem.name + "-clearer"), clearer)
         if (third_quality := page_quality(third.page)) > quality:
             result, reread, quality, steps = third, third_reread, third_quality, \

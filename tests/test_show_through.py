@@ -85,12 +85,16 @@ def test_only_a_page_that_read_poorly_is_read_again_without_its_show_through(tmp
     def best_reading(check_below: float | None, name: str):
         readings.clear()
         profile = CleanProfile(name="t", quality=QualitySettings(show_through_check_below=check_below))
-        return _best_reading(read, "eng", tmp_path / name, profile, cleaned)
+        return _best_reading(read, "eng", tmp_path / name, profile, cleaned, tmp_path / f"debug-{name}")
 
     _, _, quality, _ = best_reading(0.8, "default")
     assert quality >= 0.8 and readings == [False]  # it read well despite the reverse side: one reading
+    assert not (tmp_path / "debug-default").exists()
     best_reading(1.0, "strict")  # the same reading now counts as poor: a second one without the show-through
     assert readings == [False, True]
+    # --debug-dir shows what the second reading read, numbered after the cleanup's one image ("grey").
+    whitened = np.array(Image.open(tmp_path / "debug-strict" / "02_without_show_through.png"))
+    assert whitened.shape == flat.shape and np.count_nonzero(whitened != flat) > 1000
     best_reading(None, "off")
     assert readings == [False]
 
