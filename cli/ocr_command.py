@@ -32,14 +32,16 @@ def register(cli: click.Group) -> None:
             if len(results) > 1:
                 click.echo(f"--- page {page.number} (confidence {page.mean_confidence:.0f}) ---")
             if result.needs_review:
-                click.echo(f"(page {page.number}: quality {result.quality:.2f}, needs review)", err=True)
+                unsure = f", {len(result.unsure_lines)} lines read unsurely" if result.unsure_lines else ""
+                click.echo(f"(page {page.number}: quality {result.quality:.2f}{unsure}, needs review)", err=True)
             click.echo(page.text)
 
 
 def _page_json(result) -> dict:
     return {
         "page": result.number, "mean_confidence": round(result.text.mean_confidence, 1),
-        "quality": result.quality, "needs_review": result.needs_review, "languages": result.languages,
+        "quality": result.quality, "needs_review": result.needs_review, "unsure_lines": list(result.unsure_lines),
+        "languages": result.languages,
         "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
         "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),
         "text": result.text.text,

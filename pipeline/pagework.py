@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ._exec import tesseract
+from .corrections import read_lines
 from .model import PageText
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
@@ -24,7 +25,7 @@ from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
-from .stages.quality import needs_review, page_quality
+from .stages.quality import needs_review, page_quality, unsure_lines
 from .stages.show_through import without_show_through
 from .stages.text_turn import turn_reading
 
@@ -62,6 +63,7 @@ class PageResult:
     languages: str = ""  # what Tesseract read it with
     quality: float = 0.0  # 0..1, see stages.quality
     needs_review: bool = False
+    unsure_lines: tuple[str, ...] = ()  # hOCR ids of lines read too unsurely to be print (see stages.quality)
     profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
     scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
@@ -145,6 +147,8 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     if not as_scanned:
         ocr_image.unlink()
     how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
+    below = profile.quality.flag_lines_below
+    unsure = unsure_lines(read_lines(result.hocr), below) if below is not None else ()
     return PageResult(
         number=task.number,
         access_image=access,
@@ -156,7 +160,8 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         turn=cleaned.turn,
         languages=languages,
         quality=quality,
-        needs_review=needs_review(quality, profile.quality.review_below),
+        needs_review=needs_review(quality, profile.quality.review_below) or bool(unsure),
+        unsure_lines=unsure,
         profile=profile.name,
         part=part,
         cleanup_seconds=cleaned.seconds,

@@ -124,6 +124,12 @@ class QualitySettings(BaseModel):
                     "again with it whitened, and the better reading is kept (pipeline.stages.show_through); "
                     "null: never",
     )
+    flag_lines_below: float | None = Field(
+        default=None, ge=0, le=100,
+        description="text lines whose words Tesseract read with a mean confidence (0-100) below this are listed "
+                    "as read unsurely (handwriting, a signature, a stamp) and flag their page for review "
+                    "(pipeline.stages.quality.unsure_lines); null: never",
+    )
 
 
 class CleanProfile(BaseModel):

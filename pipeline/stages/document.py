@@ -85,7 +85,8 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
              "words": len(p.text.words), "mean_confidence": round(p.text.mean_confidence, 1),
              "skew_angle": round(p.skew_angle, 2), "turn": p.turn, "cleanup": list(p.steps),
              "profile": p.profile, "languages": p.languages, "quality": p.quality,
-             "needs_review": p.needs_review, "scan_page": p.scan_page or p.number, "part": p.part,
+             "needs_review": p.needs_review, "unsure_lines": list(p.unsure_lines),
+             "scan_page": p.scan_page or p.number, "part": p.part,
              "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
             for p in pages
         ],

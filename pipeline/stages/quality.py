@@ -8,10 +8,17 @@ photo) has many words in the 0-50 range or no words at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ..model import PageText
+
+if TYPE_CHECKING:
+    from ..corrections import Line
 
 CONFIDENT_WORD = 60.0  # a word this confident is most probably read right
 MIN_LETTERS = 20  # a page with fewer letters read is empty or unreadable: nothing to score it by
+MIN_LINE_LETTERS = 3  # fewer letters and digits (a speck read as "k", a rule as "|"): nothing to judge by
 
 
 def page_quality(page: PageText) -> float:
@@ -27,3 +34,22 @@ def page_quality(page: PageText) -> float:
 
 def needs_review(quality: float, threshold: float) -> bool:
     return quality < threshold
+
+
+def unsure_lines(lines: Sequence[Line], below: float) -> tuple[str, ...]:
+    """The ids of the text lines whose words Tesseract read with a mean confidence (weighted by their length,
+    0-100) below `below`. On a page of print they are what is not print: handwriting, signatures and stamps
+    are read as strings of low-confidence guesses. Two typescripts of the corpus with handwriting, read with
+    the handwritten-mixed profile (NISKO_DE_04: a dozen signatures; JMP020_02: notes, a signature, a stamp):
+    typed lines 63-97, handwritten ones 5-50. On three more typescripts, three lines of print came out under 50
+    as well (a badly scanned typed line, a line's last word alone, a letterhead's line), which a person checking
+    the page should see too. A page of such lines may still score well as a whole, since its print outweighs them."""
+    unsure = []
+    for line in lines:
+        words = [word for word in line.words if word.conf >= 0]
+        if sum(ch.isalnum() for word in words for ch in word.text) < MIN_LINE_LETTERS:
+            continue
+        mean = sum(len(word.text) * word.conf for word in words) / sum(len(word.text) for word in words)
+        if mean < below:
+            unsure.append(line.id)
+    return tuple(unsure)
