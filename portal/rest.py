@@ -64,6 +64,7 @@ class LineOut(BaseModel):
     id: str
     bbox: tuple[int, int, int, int]
     text: str
+    unsure: bool = Field(False, description="read too unsurely to be print: handwriting, a signature, a stamp")
 
 
 class PageOut(BaseModel):
@@ -149,7 +150,8 @@ def page(request: Request, doc_id: DocId, number: PageNumber, user: User = Depen
     return PageOut(document=doc_id, number=number, width=view.width, height=view.height,
                    text=service.page_text(doc_id, number), original_text=service.page_text(doc_id, number, True),
                    corrected=view.corrected, needs_review=view.needs_review, review_decision=view.review_decision,
-                   lines=[LineOut(id=line.id, bbox=line.bbox, text=line.text) for line in view.lines])
+                   lines=[LineOut(id=line.id, bbox=line.bbox, text=line.text, unsure=line.id in view.unsure_lines)
+                          for line in view.lines])
 
 
 @router.get("/documents/{doc_id}/pages/{number}/image", response_class=FileResponse)

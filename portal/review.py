@@ -21,6 +21,7 @@ class ReviewItem:
     title: str
     collection: str
     quality: float | None
+    unsure_lines: int = 0  # lines read too unsurely to be print (handwriting, signatures, stamps)
 
 
 class ReviewQueue:
@@ -59,11 +60,13 @@ class ReviewQueue:
         if stamp != self._seen:
             items = []
             for record in self.archive.iter_documents():
-                quality = {p["number"]: p.get("quality") for p in record.get("pages", [])}
+                pages = {p["number"]: p for p in record.get("pages", [])}
                 for number in record.get("review_pages", []):
+                    page = pages.get(number, {})
                     items.append(ReviewItem(record["id"], number, record.get("created", ""),
                                             record.get("metadata", {}).get("title", ""),
-                                            record.get("collection", ""), quality.get(number)))
+                                            record.get("collection", ""), page.get("quality"),
+                                            len(page.get("unsure_lines", []))))
             items.sort(key=lambda item: (item.created, item.document, item.page))
             self._flagged, self._seen = items, stamp
         return self._flagged

@@ -54,6 +54,9 @@ class PageView:
     corrected: bool  # the text differs from what the pipeline read
     needs_review: bool
     review_decision: str | None
+    # Lines the pipeline read too unsurely to be print (stages.quality.unsure_lines), until staff change the
+    # page: a corrected or re-read page's lines are no longer the reading they were found in.
+    unsure_lines: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,12 @@ class PortalService:
         hocr = page_hocr_path(self.archive, doc_id, number)
         lines = read_lines(hocr) if hocr.is_file() else []
         width, height = page_size(hocr) if hocr.is_file() else (entry.get("width", 0), entry.get("height", 0))
+        corrected = number in record["corrections"]["pages"]
         return PageView(
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,
-            corrected=number in record["corrections"]["pages"],
-            needs_review=number in record.get("review_pages", []),
+            corrected=corrected, needs_review=number in record.get("review_pages", []),
             review_decision=self.review.decision(doc_id, number),
+            unsure_lines=frozenset() if corrected else frozenset(entry.get("unsure_lines", [])),
         )
 
     def page_text(self, doc_id: str, number: int, original: bool = False) -> str:

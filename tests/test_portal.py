@@ -331,6 +331,39 @@ def test_review_re_ocr_with_another_profile_makes_a_new_version(client, portal_a
     assert client.get("/api/review").json()["total"] == 0
 
 
+def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(client, portal_archive, tmp_path):
+    import shutil
+
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    from .conftest import DATA
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(DATA / "pages" / "EHRI-NISKO-19391112_DE_04.jpg", scans)  # a typed letter signed by hand
+    ingest([str(scans)], Options(archive=portal_archive, languages="deu", profile="handwritten-mixed"))
+    letter = only_document(portal_archive, "EHRI-NISKO-19391112_DE_04.jpg")
+    unsure = json.loads((portal_archive / "documents" / letter / "document.json").read_text())["pages"][0][
+        "unsure_lines"]
+    assert len(unsure) >= 3
+    sign_in(client, "ana")
+    queue = client.get("/review").text
+    assert f"/documents/{letter}?page=1" in queue and f"{len(unsure)} lines read unsurely" in queue
+    page = client.get(f"/documents/{letter}?page=1").text
+    assert f"{len(unsure)} lines read unsurely" in page
+    assert all(f'<li id="{line_id}" class="unsure"' in page for line_id in unsure)
+    lines = client.get(f"/api/documents/{letter}/pages/1").json()["lines"]
+    assert sorted(line["id"] for line in lines if line["unsure"]) == sorted(unsure)
+    # Corrected by staff, the page's lines are no longer the reading they were found in: no marks.
+    csrf = client.get("/api/session").json()["csrf_token"]
+    corrected = client.put(f"/api/documents/{letter}/pages/1/lines/{unsure[0]}", json={"text": "Hislak Rafaela"},
+                           headers={"X-CSRF-Token": csrf})
+    assert corrected.status_code == 200, corrected.text
+    assert not any(line["unsure"] for line in client.get(f"/api/documents/{letter}/pages/1").json()["lines"])
+    assert 'class="unsure"' not in client.get(f"/documents/{letter}?page=1").text
+
+
 # --- ingest status ---------------------------------------------------------------------------------------
 
 def test_ingest_runs_show_finished_running_and_killed_batches(client, portal_archive):
