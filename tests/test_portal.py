@@ -353,6 +353,7 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
     page = client.get(f"/documents/{letter}?page=1").text
     assert f"{len(unsure)} lines read unsurely" in page
     assert all(f'<li id="{line_id}" class="unsure"' in page for line_id in unsure)
+    assert page.count('class="unsure-box"') == len(unsure)  # and outlined on the scan
     lines = client.get(f"/api/documents/{letter}/pages/1").json()["lines"]
     assert sorted(line["id"] for line in lines if line["unsure"]) == sorted(unsure)
     # Corrected by staff, the page's lines are no longer the reading they were found in: no marks.
@@ -361,7 +362,7 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
                            headers={"X-CSRF-Token": csrf})
     assert corrected.status_code == 200, corrected.text
     assert not any(line["unsure"] for line in client.get(f"/api/documents/{letter}/pages/1").json()["lines"])
-    assert 'class="unsure"' not in client.get(f"/documents/{letter}?page=1").text
+    assert 'class="unsure' not in client.get(f"/documents/{letter}?page=1").text
 
 
 # --- ingest status ---------------------------------------------------------------------------------------
