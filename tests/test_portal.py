@@ -350,6 +350,8 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
     sign_in(client, "ana")
     queue = client.get("/review").text
     assert f"/documents/{letter}?page=1" in queue and f"{len(unsure)} lines read unsurely" in queue
+    (item,) = [i for i in client.get("/api/review").json()["items"] if i["document"] == letter]
+    assert item["unsure_lines"] == len(unsure)
     page = client.get(f"/documents/{letter}?page=1").text
     assert f"{len(unsure)} lines read unsurely" in page
     assert all(f'<li id="{line_id}" class="unsure"' in page for line_id in unsure)
