@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pipeline import api
+from pipeline.pagework import unsure_lines_json
 
 from .common import build_options, echo_json, language_option, profile_option
 
@@ -40,7 +41,7 @@ def register(cli: click.Group) -> None:
 def _page_json(result) -> dict:
     return {
         "page": result.number, "mean_confidence": round(result.text.mean_confidence, 1),
-        "quality": result.quality, "needs_review": result.needs_review, "unsure_lines": list(result.unsure_lines),
+        "quality": result.quality, "needs_review": result.needs_review, "unsure_lines": unsure_lines_json(result),
         "languages": result.languages,
         "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
         "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ._exec import tesseract
-from .corrections import read_lines
+from .corrections import Line, read_lines
 from .model import PageText
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
@@ -63,7 +63,7 @@ class PageResult:
     languages: str = ""  # what Tesseract read it with
     quality: float = 0.0  # 0..1, see stages.quality
     needs_review: bool = False
-    unsure_lines: tuple[str, ...] = ()  # hOCR ids of lines read too unsurely to be print (see stages.quality)
+    unsure_lines: tuple[Line, ...] = ()  # lines read too unsurely to be print (see stages.quality)
     profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
     scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
@@ -96,6 +96,12 @@ def process_page(task: PageTask) -> PageResult:
 def _debug_dir(task: PageTask, part: int) -> Path | None:
     """Where the page's cleanup images go (`retrodig ocr --debug-dir`): a folder per half of a split spread."""
     return task.debug_dir / f"part-{part}" if task.debug_dir and part else task.debug_dir
+
+
+def unsure_lines_json(result: PageResult) -> list[dict]:
+    """The page's unsure lines as document.json and `retrodig ocr --json` give them: the hOCR line's id, its box
+    in the pixels of the image Tesseract read, and what Tesseract made of it."""
+    return [{"id": line.id, "bbox": list(line.bbox), "text": line.text} for line in result.unsure_lines]
 
 
 def all_pages(result: PageResult) -> list[PageResult]:

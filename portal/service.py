@@ -54,8 +54,8 @@ class PageView:
     corrected: bool  # the text differs from what the pipeline read
     needs_review: bool
     review_decision: str | None
-    # Lines the pipeline read too unsurely to be print (stages.quality.unsure_lines), until staff change the
-    # page: a corrected or re-read page's lines are no longer the reading they were found in.
+    # Ids of the lines the pipeline read too unsurely to be print (stages.quality.unsure_lines), until staff
+    # change the page: a corrected or re-read page's lines are no longer the reading they were found in.
     unsure_lines: frozenset[str] = frozenset()
 
 
@@ -115,7 +115,7 @@ class PortalService:
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,
             corrected=corrected, needs_review=number in record.get("review_pages", []),
             review_decision=self.review.decision(doc_id, number),
-            unsure_lines=frozenset() if corrected else frozenset(entry.get("unsure_lines", [])),
+            unsure_lines=frozenset(() if corrected else (line["id"] for line in entry.get("unsure_lines", []))),
         )
 
     def page_text(self, doc_id: str, number: int, original: bool = False) -> str:

@@ -29,16 +29,21 @@ def test_a_typed_letter_signed_by_hand_is_flagged_with_its_signature_lines(run_c
     # have let it pass.
     assert page["quality"] >= load_profile("handwritten-mixed", CONFIGS_DIR).quality.review_below
     lines = {line.id: line for line in read_lines(document / "pages" / "0001.hocr")}
-    unsure = [lines[line_id] for line_id in page["unsure_lines"]]
+    unsure = [lines[entry["id"]] for entry in page["unsure_lines"]]
     assert len(unsure) >= 3
+    assert page["unsure_lines"] == [{"id": line.id, "bbox": list(line.bbox), "text": line.text} for line in unsure]
     # Only the signatures: every unsure line lies below the typed text ("für die Reiseleitung", the last typed
     # line before them, reads surely).
     typed_end = next(line for line in lines.values() if "Reiseleitung" in line.text)
-    assert typed_end.id not in page["unsure_lines"]
+    assert typed_end not in unsure
     assert all(line.bbox[1] > typed_end.bbox[3] for line in unsure)
 
 
-def test_the_default_profile_lists_no_unsure_lines(run_cli):
+def test_the_ocr_command_shows_the_unsure_lines_and_the_default_profile_has_none(run_cli):
+    result = run_cli("ocr", str(SIGNED_LETTER), "--lang", "deu", "--profile", "handwritten-mixed", "--json")
+    (page,) = json.loads(result.stdout)["pages"]
+    assert page["needs_review"] and len(page["unsure_lines"]) >= 3
+    assert all(line["text"] in page["text"] and len(line["bbox"]) == 4 for line in page["unsure_lines"])
     result = run_cli("ocr", str(SIGNED_LETTER), "--lang", "deu", "--json")
     (page,) = json.loads(result.stdout)["pages"]
     assert page["unsure_lines"] == [] and not page["needs_review"]
@@ -55,4 +60,4 @@ def test_a_line_is_unsure_by_its_letters_mean_confidence_and_short_lines_tell_no
         line("speck", ("k", 28.0)),  # too short to judge
         line("unscored", ("Ya,", 40.0), ("—", -1.0)),  # 2 letters; a word without a confidence does not count
     ]
-    assert unsure_lines(lines, 50) == ("signature",)
+    assert unsure_lines(lines, 50) == (lines[1],)

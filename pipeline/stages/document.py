@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..model import DocumentMetadata
-from ..pagework import PageResult
+from ..pagework import PageResult, unsure_lines_json
 from ..pdfa import PdfInfo
 from .language import TWO_LETTER_CODES
 from .metadata import DocTypeRules, extract_metadata
@@ -85,7 +85,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
              "words": len(p.text.words), "mean_confidence": round(p.text.mean_confidence, 1),
              "skew_angle": round(p.skew_angle, 2), "turn": p.turn, "cleanup": list(p.steps),
              "profile": p.profile, "languages": p.languages, "quality": p.quality,
-             "needs_review": p.needs_review, "unsure_lines": list(p.unsure_lines),
+             "needs_review": p.needs_review, "unsure_lines": unsure_lines_json(p),
              "scan_page": p.scan_page or p.number, "part": p.part,
              "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
             for p in pages

@@ -36,8 +36,8 @@ def needs_review(quality: float, threshold: float) -> bool:
     return quality < threshold
 
 
-def unsure_lines(lines: Sequence[Line], below: float) -> tuple[str, ...]:
-    """The ids of the text lines whose words Tesseract read with a mean confidence (weighted by their length,
+def unsure_lines(lines: Sequence[Line], below: float) -> tuple[Line, ...]:
+    """The text lines whose words Tesseract read with a mean confidence (weighted by their length,
     0-100) below `below`. On a page of print they are what is not print: handwriting, signatures and stamps
     are read as strings of low-confidence guesses. Two typescripts of the corpus with handwriting, read with
     the handwritten-mixed profile (NISKO_DE_04: a dozen signatures; JMP020_02: notes, a signature, a stamp):
@@ -51,5 +51,5 @@ def unsure_lines(lines: Sequence[Line], below: float) -> tuple[str, ...]:
             continue
         mean = sum(len(word.text) * word.conf for word in words) / sum(len(word.text) for word in words)
         if mean < below:
-            unsure.append(line.id)
+            unsure.append(line)
     return tuple(unsure)
