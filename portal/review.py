@@ -22,6 +22,8 @@ class ReviewItem:
     collection: str
     quality: float | None
     unsure_lines: int = 0  # lines read too unsurely to be print (handwriting, signatures, stamps)
+    languages: str = ""  # what the page was read with (Tesseract's codes, ron+hun) ...
+    profile: str = ""  # ... and with which cleanup profile: a second reading starts from them
 
 
 class ReviewQueue:
@@ -66,7 +68,8 @@ class ReviewQueue:
                     items.append(ReviewItem(record["id"], number, record.get("created", ""),
                                             record.get("metadata", {}).get("title", ""),
                                             record.get("collection", ""), page.get("quality"),
-                                            len(page.get("unsure_lines", []))))
+                                            len(page.get("unsure_lines", [])), page.get("languages", ""),
+                                            page.get("profile", "")))
             items.sort(key=lambda item: (item.created, item.document, item.page))
             self._flagged, self._seen = items, stamp
         return self._flagged

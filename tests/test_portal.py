@@ -352,6 +352,10 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
     assert f"/documents/{letter}?page=1" in queue and f"{len(unsure)} lines read unsurely" in queue
     (item,) = [i for i in client.get("/api/review").json()["items"] if i["document"] == letter]
     assert item["unsure_lines"] == len(unsure)
+    # Reading it again starts from how it was read: German, handwritten-mixed (not the default profile).
+    (entry,) = [e for e in queue.split('<li class="review-item">') if f"/documents/{letter}?page=1" in e]
+    assert '<option value="deu" selected>' in entry and "<option selected>handwritten-mixed</option>" in entry
+    assert entry.count(" selected>") == 2  # German alone, and the profile
     page = client.get(f"/documents/{letter}?page=1").text
     assert f"{len(unsure)} lines read unsurely" in page
     assert all(f'<li id="{line_id}" class="unsure"' in page for line_id in unsure)
