@@ -153,8 +153,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     if not as_scanned:
         ocr_image.unlink()
     how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
-    below = profile.quality.flag_lines_below
-    unsure = unsure_lines(read_lines(result.hocr), below) if below is not None else ()
+    unsure = _lines_read_unsurely(result, profile)
     return PageResult(
         number=task.number,
         access_image=access,
@@ -200,6 +199,12 @@ def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, s
             result, reread, quality, steps = third, third_reread, third_quality, \
                 steps + ("read_without_show_through",)
     return result, languages, quality, steps + _block(reread)
+
+
+def _lines_read_unsurely(reading: OcrOutput, profile: CleanProfile) -> tuple[Line, ...]:
+    """The lines of `reading` too unsure to be print, where the profile asks (stages.quality.unsure_lines)."""
+    below = profile.quality.flag_lines_below
+    return unsure_lines(read_lines(reading.hocr), below) if below is not None else ()
 
 
 def _read_poorly(quality: float, check_below: float | None) -> bool:
