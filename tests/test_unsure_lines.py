@@ -58,6 +58,6 @@ def test_a_line_is_unsure_by_its_letters_mean_confidence_and_short_lines_tell_no
         line("signature", ("Hislak", 21.0), ("Kafacla", 22.0)),
         line("long_word_decides", ("Zimmerkommandanten", 80.0), ("u", 10.0)),  # 76.3 by letters, 45 by words
         line("speck", ("k", 28.0)),  # too short to judge
-        line("unscored", ("Ya,", 40.0), ("—", -1.0)),  # 2 letters; a word without a confidence does not count
+        line("unscored", ("Hislak", -1.0), ("ab", 20.0)),  # a word without a confidence does not count: 2 letters
     ]
     assert unsure_lines(lines, 50) == (lines[1],)
