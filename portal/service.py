@@ -54,8 +54,8 @@ class PageView:
     corrected: bool  # the text differs from what the pipeline read
     needs_review: bool
     review_decision: str | None
-    # Ids of the lines the pipeline read too unsurely to be print (stages.quality.unsure_lines), until staff
-    # change the page: a corrected or re-read page's lines are no longer the reading they were found in.
+    # Ids of the lines the pipeline read too unsurely to be print (stages.quality.unsure_lines) that still say
+    # what it read: a line staff corrected, or a page read again, is no longer that reading.
     unsure_lines: frozenset[str] = frozenset()
 
 
@@ -110,12 +110,15 @@ class PortalService:
         hocr = page_hocr_path(self.archive, doc_id, number)
         lines = read_lines(hocr) if hocr.is_file() else []
         width, height = page_size(hocr) if hocr.is_file() else (entry.get("width", 0), entry.get("height", 0))
-        corrected = number in record["corrections"]["pages"]
+        # A line stays marked while it still says what the pipeline read unsurely; corrected, or the page read
+        # again, it is no longer that reading.
+        unsure = {line["id"]: line["text"] for line in entry.get("unsure_lines", [])}
         return PageView(
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,
-            corrected=corrected, needs_review=number in record.get("review_pages", []),
+            corrected=number in record["corrections"]["pages"],
+            needs_review=number in record.get("review_pages", []),
             review_decision=self.review.decision(doc_id, number),
-            unsure_lines=frozenset(() if corrected else (line["id"] for line in entry.get("unsure_lines", []))),
+            unsure_lines=frozenset(line.id for line in lines if unsure.get(line.id) == line.text),
         )
 
     def page_text(self, doc_id: str, number: int, original: bool = False) -> str:
