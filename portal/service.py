@@ -110,9 +110,7 @@ class PortalService:
         hocr = page_hocr_path(self.archive, doc_id, number)
         lines = read_lines(hocr) if hocr.is_file() else []
         width, height = page_size(hocr) if hocr.is_file() else (entry.get("width", 0), entry.get("height", 0))
-        # A line stays marked while it still says what the pipeline read unsurely; corrected, or the page read
-        # again, it is no longer that reading.
-        unsure = {line["id"]: line["text"] for line in entry.get("unsure_lines", [])}
+        unsure = {line["id"]: line["text"] for line in entry.get("unsure_lines", [])}  # see PageView
         return PageView(
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,
             corrected=number in record["corrections"]["pages"],

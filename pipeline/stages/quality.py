@@ -37,8 +37,8 @@ def needs_review(quality: float, threshold: float) -> bool:
 
 
 def unsure_lines(lines: Sequence[Line], below: float) -> tuple[Line, ...]:
-    """The text lines whose words Tesseract read with a mean confidence (weighted by their length,
-    0-100) below `below`. On a page of print they are what is not print: handwriting, signatures and stamps
+    """The text lines whose words Tesseract read with a mean confidence (0-100, weighted by the words' length)
+    below `below`. On a page of print they are what is not print: handwriting, signatures and stamps
     are read as strings of low-confidence guesses. Two typescripts of the corpus with handwriting, read with
     the handwritten-mixed profile (NISKO_DE_04: a dozen signatures; JMP020_02: notes, a signature, a stamp):
     typed lines 63-97, handwritten ones 5-50. On three more typescripts, three lines of print came out under 50
