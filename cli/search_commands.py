@@ -91,6 +91,13 @@ def _print_results(results) -> None:
             click.echo(f"{name.replace('_', ' ')}: {shown}{' …' if len(counts) > 8 else ''}")
 
 
+def _pages_to_review(record: dict) -> str:
+    """The pages flagged for review, each with its count of lines read unsurely where it has any."""
+    unsure = {page["number"]: len(page.get("unsure_lines", [])) for page in record.get("pages", [])}
+    return ", ".join(f"{n} ({unsure[n]} lines read unsurely)" if unsure.get(n) else str(n)
+                     for n in record.get("review_pages", [])) or "-"
+
+
 def _print_record(record: dict) -> None:
     meta = record["metadata"]
     dates = ", ".join(d["iso"] for d in meta["dates"][:8]) or "-"
@@ -103,6 +110,7 @@ def _print_record(record: dict) -> None:
         ("pages", str(meta["page_count"])),
         ("languages", "+".join(meta["languages"])),
         ("confidence", f"{meta['mean_confidence']:.1f}"),
+        ("review", _pages_to_review(record)),
         ("dates", dates),
         ("pdf", f"{record['folder']}/{record['pdf']}"),
         ("ingested", record["created"]),

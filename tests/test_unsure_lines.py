@@ -37,6 +37,7 @@ def test_a_typed_letter_signed_by_hand_is_flagged_with_its_signature_lines(run_c
     typed_end = next(line for line in lines.values() if "Reiseleitung" in line.text)
     assert typed_end not in unsure
     assert all(line.bbox[1] > typed_end.bbox[3] for line in unsure)
+    assert f"review: 1 ({len(unsure)} lines read unsurely)" in run_cli("show", item["document"]).stdout
 
 
 def test_the_ocr_command_shows_the_unsure_lines_and_the_default_profile_has_none(run_cli):
