@@ -21,15 +21,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .archive import Archive
 from .errors import UsageError
-from .stages.ocr import HOCR_BBOX
+from .hocr import Line, line_elements, line_of
 
 XHTML = "http://www.w3.org/1999/xhtml"
-LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -37,24 +35,6 @@ _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
 
 class CorrectionConflictError(UsageError):
     """The line changed since the person editing it loaded it (someone else corrected it meanwhile)."""
-
-
-@dataclass(frozen=True)
-class LineWord:
-    text: str
-    bbox: tuple[int, int, int, int]
-    conf: float
-
-
-@dataclass(frozen=True)
-class Line:
-    id: str
-    bbox: tuple[int, int, int, int]
-    words: tuple[LineWord, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(word.text for word in self.words)
 
 
 # --- where the current version is ---------------------------------------------------------------
@@ -104,40 +84,6 @@ def field_value(record: dict, field: str):
     return record.get("collection", "") if field == "collection" else record.get("metadata", {}).get(field)
 
 
-# --- reading lines --------------------------------------------------------------------------------
-
-def read_lines(hocr: Path) -> list[Line]:
-    return [_line(element) for element in _line_elements(ET.parse(hocr).getroot())]
-
-
-def page_size(hocr: Path) -> tuple[int, int]:
-    for element in ET.parse(hocr).getroot().iter():
-        if element.get("class") == "ocr_page" and (m := HOCR_BBOX.search(element.get("title", ""))):
-            return int(m.group(3)), int(m.group(4))
-    return 0, 0
-
-
-def _line_elements(root: ET.Element) -> Iterator[ET.Element]:
-    return (e for e in root.iter() if e.get("class") in LINE_CLASSES and e.get("id"))
-
-
-def _line(element: ET.Element) -> Line:
-    words = []
-    for span in element:
-        if span.get("class") != "ocrx_word":
-            continue
-        text = "".join(span.itertext()).strip()
-        if text:
-            conf = re.search(r"x_wconf (-?\d+(?:\.\d+)?)", span.get("title", ""))
-            words.append(LineWord(text, _bbox(span), float(conf.group(1)) if conf else -1.0))
-    return Line(element.get("id", ""), _bbox(element), tuple(words))
-
-
-def _bbox(element: ET.Element) -> tuple[int, int, int, int]:
-    m = HOCR_BBOX.search(element.get("title", ""))
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))) if m else (0, 0, 0, 0)
-
-
 # --- writing corrections --------------------------------------------------------------------------
 
 def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text: str,
@@ -149,14 +95,14 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
     with _document_lock(archive, doc_id):
         source = _existing_hocr(archive, doc_id, number)
         tree = ET.parse(source)
-        element = next((e for e in _line_elements(tree.getroot()) if e.get("id") == line_id), None)
+        element = next((e for e in line_elements(tree.getroot()) if e.get("id") == line_id), None)
         if element is None:
             raise UsageError(f"page {number} of document {doc_id} has no line '{line_id}'")
-        before = _line(element).text
+        before = line_of(element).text
         if expected is not None and " ".join(expected.split()) != before:
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
         if before != text:
-            _replace_words(element, _line(element), text.split())
+            _replace_words(element, line_of(element), text.split())
             _save_page(archive, doc_id, number, tree)
     return before, text
 
@@ -252,7 +198,7 @@ def _page_text(root: ET.Element) -> str:
     """Lines one per line, paragraphs (and blocks) apart by an empty line, as Tesseract's text output."""
     paragraphs = []
     for par in (e for e in root.iter() if e.get("class") == "ocr_par"):
-        lines = [_line(e).text for e in _line_elements(par)]
+        lines = [line_of(e).text for e in line_elements(par)]
         text = "\n".join(line for line in lines if line)
         if text:
             paragraphs.append(text)

@@ -12,7 +12,7 @@ from .archive import Archive
 from .backends.search.folding import fold, word_matches
 from .backends.search.protocol import SearchHit, SearchResults, WordBox
 from .corrections import page_hocr_path
-from .stages.ocr import parse_hocr
+from .hocr import read_hocr
 
 
 def with_word_boxes(archive: Archive, results: SearchResults) -> SearchResults:
@@ -23,11 +23,11 @@ def _locate(archive: Archive, hit: SearchHit) -> SearchHit:
     hocr = page_hocr_path(archive, hit.document, hit.page)  # corrected words are where staff put them
     if not hit.matches or not hocr.is_file():
         return hit
-    words, (width, height) = parse_hocr(hocr)
+    page = read_hocr(hocr)
     wanted = {fold(word) for word in hit.matches}
     boxes = tuple(
-        WordBox(word.text, *word.bbox) for word in words
+        WordBox(word.text, *word.bbox) for word in page.words
         # An OCR word may carry punctuation ("Primăria,") or be two words joined by a hyphen.
         if any(fold(part.group()) in wanted for part in word_matches(word.text))
     )
-    return replace(hit, boxes=boxes, page_width=width, page_height=height)
+    return replace(hit, boxes=boxes, page_width=page.size[0], page_height=page.size[1])

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ._exec import tesseract
-from .corrections import Line, read_lines
+from .hocr import Line
 from .model import PageText
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
@@ -204,7 +204,7 @@ def _best_reading(read: Callable[..., tuple[OcrOutput, bool]], languages: str, s
 def _lines_read_unsurely(reading: OcrOutput, profile: CleanProfile) -> tuple[Line, ...]:
     """The lines of `reading` too unsure to be print, where the profile asks (stages.quality.unsure_lines)."""
     below = profile.quality.flag_lines_below
-    return unsure_lines(read_lines(reading.hocr), below) if below is not None else ()
+    return unsure_lines(reading.lines, below) if below is not None else ()
 
 
 def _read_poorly(quality: float, check_below: float | None) -> bool:

@@ -17,11 +17,12 @@ from pipeline.archive import Archive
 from pipeline.backends.search import open_search
 from pipeline.backends.search.protocol import SearchHit, SearchQuery, SearchResults
 from pipeline.corrections import (
-    EDITABLE_FIELDS, Line, correct_line, correct_metadata, current_record, field_value, original_text_path,
-    page_hocr_path, page_size, page_text_path, read_lines,
+    EDITABLE_FIELDS, correct_line, correct_metadata, current_record, field_value, original_text_path,
+    page_hocr_path, page_text_path,
 )
 from pipeline.errors import DocumentNotFoundError, UsageError
 from pipeline.hit_boxes import with_word_boxes
+from pipeline.hocr import Line, read_hocr
 from pipeline.indexing import indexed_document
 from pipeline.options import Options, load_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
@@ -108,8 +109,11 @@ class PortalService:
         record = self.document(doc_id)
         entry = _page_entry(record, number)
         hocr = page_hocr_path(self.archive, doc_id, number)
-        lines = read_lines(hocr) if hocr.is_file() else []
-        width, height = page_size(hocr) if hocr.is_file() else (entry.get("width", 0), entry.get("height", 0))
+        if hocr.is_file():
+            read = read_hocr(hocr)
+            lines, (width, height) = list(read.lines), read.size
+        else:
+            lines, width, height = [], entry.get("width", 0), entry.get("height", 0)
         unsure = {line["id"]: line["text"] for line in entry.get("unsure_lines", [])}  # see PageView
         return PageView(
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,

@@ -14,12 +14,12 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
-from stdnum.pl import pesel
 from stdnum.ro import cnp
 
 from pipeline.copies import PageBox, make_copy, propose_redactions, verify_copy, verify_copy_file
-from pipeline.corrections import Line, LineWord, read_lines
 from pipeline.errors import UsageError
+from pipeline.hocr import Line, read_lines
+from pipeline.model import Word
 from pipeline.options import Options
 from pipeline.pdfa import check_pdfa
 from pipeline.redaction.identifiers import ibans, national_numbers
@@ -125,7 +125,7 @@ def test_polish_page_proposals(civil_archive):
 
 
 def _line(*texts: str) -> LineText:
-    words = tuple(LineWord(t, (100 * k, 0, 100 * k + 90, 40), 90.0) for k, t in enumerate(texts))
+    words = tuple(Word(t, (100 * k, 0, 100 * k + 90, 40), 90.0) for k, t in enumerate(texts))
     return LineText.of(Line("line_1", (0, 0, 100 * len(texts), 40), words))
 
 
@@ -144,8 +144,8 @@ def test_iban_checked_by_mod_97_and_trimmed_to_the_account():
 def test_names_after_keywords_in_ukrainian_and_across_lines():
     from pipeline.redaction.names import names_after_keywords
 
-    def words(text: str) -> list[LineWord]:
-        return [LineWord(t, (0, 0, 10, 10), 90.0) for t in text.split()]
+    def words(text: str) -> list[Word]:
+        return [Word(t, (0, 0, 10, 10), 90.0) for t in text.split()]
 
     found = names_after_keywords(words("Петро Коваль, син Івана Коваля, народився 5 травня 1950"),
                                  ["народився", "син"])

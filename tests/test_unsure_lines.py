@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from pipeline.corrections import Line, LineWord, read_lines
+from pipeline.hocr import Line, read_lines
+from pipeline.model import Word
 from pipeline.options import CONFIGS_DIR
 from pipeline.profiles import load_profile
 from pipeline.stages.quality import unsure_lines
@@ -52,7 +53,7 @@ def test_the_ocr_command_shows_the_unsure_lines_and_the_default_profile_has_none
 
 def test_a_line_is_unsure_by_its_letters_mean_confidence_and_short_lines_tell_nothing():
     def line(line_id: str, *words: tuple[str, float]) -> Line:
-        return Line(line_id, (0, 0, 10, 10), tuple(LineWord(text, (0, 0, 1, 1), conf) for text, conf in words))
+        return Line(line_id, (0, 0, 10, 10), tuple(Word(text, (0, 0, 1, 1), conf) for text, conf in words))
 
     lines = [
         line("typed", ("Hochachtung", 92.0)),

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 from PIL import Image
 
-from ..corrections import Line
+from ..hocr import Line
 from ..errors import MissingDependencyError
 from .stamp import Stamp
 

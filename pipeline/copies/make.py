@@ -20,8 +20,9 @@ from typing import Protocol
 import pikepdf
 
 from ..archive import Archive
-from ..corrections import current_record, page_hocr_path, page_size
+from ..corrections import current_record, page_hocr_path
 from ..errors import UsageError
+from ..hocr import page_size
 from ..options import Options
 from ..pdfa import PdfInfo, make_pdfa
 from ..redaction.model import Box

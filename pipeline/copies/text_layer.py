@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..corrections import Line, LineWord, read_lines
+from ..hocr import Line, read_lines
+from ..model import Word
 from ..redaction.model import Box
 
 MIN_COVERED = 0.10  # of the word's area
@@ -23,7 +24,7 @@ def kept_lines(hocr: Path, boxes: list[Box]) -> tuple[list[Line], int]:
     return lines, dropped
 
 
-def _covered(word: LineWord, boxes: list[Box]) -> bool:
+def _covered(word: Word, boxes: list[Box]) -> bool:
     left, top, right, bottom = word.bbox
     area = max(1, (right - left) * (bottom - top))
     for b_left, b_top, b_right, b_bottom in boxes:

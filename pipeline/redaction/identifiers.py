@@ -17,14 +17,14 @@ from stdnum.pl import pesel
 from stdnum.ro import cnp
 from stdnum.ua import rntrc
 
-from ..corrections import LineWord
+from ..model import Word
 from .lines import LineText
 
 
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    words: tuple[LineWord, ...]
+    words: tuple[Word, ...]
     reason: str
 
 

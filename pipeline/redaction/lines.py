@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..corrections import Line, LineWord
+from ..hocr import Line
+from ..model import Word
 
 
 @dataclass(frozen=True)
 class LineText:
-    words: tuple[LineWord, ...]
+    words: tuple[Word, ...]
     text: str  # the words joined by single spaces
     starts: tuple[int, ...]  # where each word starts in `text`
 
@@ -22,7 +23,7 @@ class LineText:
             cursor += len(word.text) + 1
         return cls(line.words, " ".join(w.text for w in line.words), tuple(starts))
 
-    def words_in(self, start: int, end: int) -> tuple[LineWord, ...]:
+    def words_in(self, start: int, end: int) -> tuple[Word, ...]:
         """The words that share at least one character with text[start:end]."""
         return tuple(word for word, first in zip(self.words, self.starts)
                      if first < end and first + len(word.text) > start)

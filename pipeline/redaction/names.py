@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..corrections import LineWord
+from ..model import Word
 
 MAX_NAME_WORDS = 3
 _PUNCTUATION = ".,;:!?()[]\"'„”“«»"
@@ -19,7 +19,7 @@ _PUNCTUATION = ".,;:!?()[]\"'„”“«»"
 @dataclass(frozen=True)
 class NameFinding:
     keyword: str
-    words: tuple[LineWord, ...]
+    words: tuple[Word, ...]
 
 
 def fold(text: str) -> str:
@@ -28,11 +28,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ł", "l")
 
 
-def _token(word: LineWord) -> str:
+def _token(word: Word) -> str:
     return fold(word.text.strip(_PUNCTUATION))
 
 
-def names_after_keywords(words: list[LineWord], keywords: list[str]) -> Iterator[NameFinding]:
+def names_after_keywords(words: list[Word], keywords: list[str]) -> Iterator[NameFinding]:
     phrases = sorted(((k, fold(k).split()) for k in keywords), key=lambda kp: len(kp[1]), reverse=True)
     tokens = [_token(w) for w in words]
     for start in range(len(words)):
@@ -44,8 +44,8 @@ def names_after_keywords(words: list[LineWord], keywords: list[str]) -> Iterator
             yield NameFinding(keyword, name)
 
 
-def _capitalised_run(words: list[LineWord]) -> tuple[LineWord, ...]:
-    taken: list[LineWord] = []
+def _capitalised_run(words: list[Word]) -> tuple[Word, ...]:
+    taken: list[Word] = []
     for word in words[:MAX_NAME_WORDS]:
         core = word.text.strip(_PUNCTUATION)
         if not _looks_like_name(core):

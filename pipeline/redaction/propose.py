@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from ..corrections import LineWord, read_lines
+from ..hocr import read_lines
+from ..model import Word
 from . import identifiers
 from .lines import LineText
 from .model import Proposal, union
@@ -47,7 +48,7 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
     proposals: list[Proposal] = []
     covered: set[int] = set()  # ids of words already proposed: a number is one kind, not also a phone
 
-    def add(kind: str, words: tuple[LineWord, ...], reason: str) -> None:
+    def add(kind: str, words: tuple[Word, ...], reason: str) -> None:
         fresh = tuple(w for w in words if id(w) not in covered)
         if not fresh:
             return
@@ -67,7 +68,7 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
     return sorted(proposals, key=lambda p: (p.box[1], p.box[0]))
 
 
-def _by_line(words: tuple[LineWord, ...], lines: list[LineText]) -> list[tuple[LineWord, ...]]:
+def _by_line(words: tuple[Word, ...], lines: list[LineText]) -> list[tuple[Word, ...]]:
     """The words split where they change line: one box per line, not one box spanning two lines."""
     runs = []
     for line in lines:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .._exec import tesseract
 from ..errors import OcrFailedError
-from ..model import PageText, Word
+from ..hocr import HocrPage, Line, read_hocr
+from ..model import PageText
 from .orthography import romanian_letters
 from .unread import unread_share
 
 SINGLE_BLOCK = 6  # Tesseract's --psm for "one uniform block of text": no layout analysis to drop paragraphs
 MIN_REREAD_GAIN = 0.1  # the second reading must leave this much less of the page unread to be kept
-
-HOCR_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
-_WCONF = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
 
 
 @dataclass(frozen=True)
@@ -27,6 +25,12 @@ class OcrOutput:
     hocr: Path
     text_pdf: Path  # invisible text layer, same page geometry as the image
     page: PageText
+    lines: tuple[Line, ...] = ()  # the hOCR's text lines with their words (the page's words, by line)
+
+    def reloaded(self) -> OcrOutput:
+        """This reading with its words and lines as its hOCR file says now, after a step rewrote the file."""
+        hocr = parse_hocr(self.hocr)
+        return replace(self, page=replace(self.page, words=hocr.words), lines=hocr.lines)
 
 
 def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
@@ -63,34 +67,18 @@ def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi
     written for it records no dpi); `dpi` is what the page's text records."""
     outputs = tesseract.run_page(image, out_base, languages, timeout, told_dpi, psm)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
-    words, size = parse_hocr(outputs["hocr"])
-    page = PageText(
-        number=page_number, text=_tidy(text), words=tuple(words), width=size[0], height=size[1], dpi=dpi
-    )
-    return OcrOutput(hocr=outputs["hocr"], text_pdf=outputs["pdf"], page=page)
+    hocr = parse_hocr(outputs["hocr"])
+    page = PageText(number=page_number, text=_tidy(text), words=hocr.words, width=hocr.size[0],
+                    height=hocr.size[1], dpi=dpi)
+    return OcrOutput(hocr=outputs["hocr"], text_pdf=outputs["pdf"], page=page, lines=hocr.lines)
 
 
-def parse_hocr(path: Path) -> tuple[list[Word], tuple[int, int]]:
-    """Words with their boxes and confidences, and the page size, from a Tesseract hOCR file."""
+def parse_hocr(path: Path) -> HocrPage:
+    """The page Tesseract wrote to `path` (pipeline.hocr), or OcrFailedError when it is not well-formed."""
     try:
-        root = ET.parse(path).getroot()
+        return read_hocr(path)
     except ET.ParseError as exc:
         raise OcrFailedError(path, f"Tesseract wrote unreadable hOCR: {exc}") from exc
-    size = (0, 0)
-    words: list[Word] = []
-    for span in root.iter():
-        cls = span.get("class", "")
-        title = span.get("title", "")
-        if cls == "ocr_page" and (m := HOCR_BBOX.search(title)):
-            size = (int(m.group(3)), int(m.group(4)))
-        elif cls == "ocrx_word":
-            text = "".join(span.itertext()).strip()
-            box = HOCR_BBOX.search(title)
-            conf = _WCONF.search(title)
-            if text and box:
-                bbox = (int(box.group(1)), int(box.group(2)), int(box.group(3)), int(box.group(4)))
-                words.append(Word(text=text, bbox=bbox, conf=float(conf.group(1)) if conf else -1.0))
-    return words, size
 
 
 def _tidy(text: str) -> str:

@@ -34,11 +34,10 @@ def romanian_letters(reading: OcrOutput, languages: str) -> OcrOutput:
     text = page.text.translate(CEDILLA_TO_COMMA)
     if text == page.text:
         return reading
-    words = tuple(replace(word, text=word.text.translate(CEDILLA_TO_COMMA)) for word in page.words)
     hocr = reading.hocr.read_text(encoding="utf-8")
     reading.hocr.write_text(hocr.translate(CEDILLA_TO_COMMA), encoding="utf-8")
     _respell_text_layer(reading.text_pdf)
-    return replace(reading, page=replace(page, text=text, words=words))
+    return replace(reading, page=replace(page, text=text)).reloaded()
 
 
 def _respell_text_layer(path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..model import PageText
 
 if TYPE_CHECKING:
-    from ..corrections import Line
+    from ..hocr import Line
 
 CONFIDENT_WORD = 60.0  # a word this confident is most probably read right
 MIN_LETTERS = 20  # a page with fewer letters read is empty or unreadable: nothing to score it by

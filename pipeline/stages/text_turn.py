@@ -9,15 +9,14 @@ upright box around the turned one (at half a degree, a 300 px wide word grows by
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pikepdf
 
-from ..model import Word
-from .ocr import HOCR_BBOX, OcrOutput
+from ..hocr import BBOX
+from .ocr import OcrOutput
 
 
 def turn_reading(reading: OcrOutput, angle: float) -> OcrOutput:
@@ -30,11 +29,10 @@ def turn_reading(reading: OcrOutput, angle: float) -> OcrOutput:
         return turn_box(box, matrix, (width, height))
 
     hocr = reading.hocr.read_text(encoding="utf-8")
-    reading.hocr.write_text(HOCR_BBOX.sub(lambda m: "bbox %d %d %d %d" % turned(tuple(map(int, m.groups()))), hocr),
+    reading.hocr.write_text(BBOX.sub(lambda m: "bbox %d %d %d %d" % turned(tuple(map(int, m.groups()))), hocr),
                             encoding="utf-8")
     _turn_text_layer(reading.text_pdf, angle)
-    words = tuple(Word(text=w.text, bbox=turned(w.bbox), conf=w.conf) for w in reading.page.words)
-    return replace(reading, page=replace(reading.page, words=words))
+    return reading.reloaded()
 
 
 def turn_box(box: tuple[int, int, int, int], matrix: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:

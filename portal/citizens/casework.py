@@ -7,8 +7,9 @@ import time
 from datetime import timedelta
 
 from pipeline.archive import Archive
-from pipeline.corrections import current_record, page_hocr_path, page_size
+from pipeline.corrections import current_record, page_hocr_path
 from pipeline.errors import DocumentNotFoundError
+from pipeline.hocr import page_size
 
 from . import codes, deliveries
 from .desk import Context
