@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..language_codes import TWO_LETTER_CODES
 from ..model import DocumentMetadata
 from ..pagework import PageResult, unsure_lines_json
 from ..pdfa import PdfInfo
-from .language import TWO_LETTER_CODES
 from .metadata import DocTypeRules, extract_metadata
 from .preflight import ScanFile
 from .render import RenderPage, render_pdfa

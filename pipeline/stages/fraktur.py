@@ -25,8 +25,9 @@ import cv2
 import numpy as np
 
 from .._exec import tesseract
+from ..language_codes import FRAKTUR_MODELS
 
-FRAKTUR_MODELS = {"deu": "frk"}  # a language -> its Fraktur model (Debian ships one: German)
+_FRAKTUR_MODEL_OF = {language: model for model, language in FRAKTUR_MODELS.items()}  # deu -> frk
 FRAKTUR_SCRIPT = "Fraktur"  # the detector's name for the script
 # Cleaned corpus pages: Fraktur named with confidence 13-17 where it was (Kant, two DIBCO 2011 strips), and once
 # where it was not (1.6). Scan variants: 3.8-29 on Kant's nine (eight over this bar), 0.1-7.9 on Latin type (three
@@ -38,7 +39,7 @@ def fraktur_languages(languages: str) -> str | None:
     """`languages` (Tesseract's "ron+deu") with each language's Fraktur model in its place ("ron+frk"); None
     when none of them has one, or the model is not installed."""
     codes = languages.split("+")
-    swapped = [FRAKTUR_MODELS.get(code, code) for code in codes]
+    swapped = [_FRAKTUR_MODEL_OF.get(code, code) for code in codes]
     if swapped == codes or not set(swapped) <= tesseract.installed_languages():
         return None
     return "+".join(dict.fromkeys(swapped))

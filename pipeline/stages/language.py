@@ -24,15 +24,6 @@ MIN_WORDS = 3
 MAX_LANGUAGES = 3
 FALLBACK = "eng"
 CYRILLIC_LANGUAGES = {"ukr", "rus", "bel", "bul", "mkd", "srp"}
-# Tesseract's language codes -> two-letter ISO 639-1 codes, which a PDF's /Lang (BCP 47) and dateparser take.
-# Tesseract names its models by ISO 639-3 codes, except a few of its own (frk: German in Fraktur type), so the
-# short list of languages these archives hold is written out; a code not in it is left out rather than guessed.
-TWO_LETTER_CODES = {
-    "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "frk": "de", "eng": "en",
-    "fra": "fr", "ita": "it", "spa": "es", "ces": "cs", "slk": "sk", "nld": "nl", "bul": "bg", "srp": "sr",
-    "hrv": "hr", "slv": "sl", "bel": "be", "lit": "lt", "lav": "lv", "est": "et", "fin": "fi", "swe": "sv",
-    "dan": "da", "nor": "nb", "por": "pt", "tur": "tr", "heb": "he", "yid": "yi",
-}
 
 
 def detect_page_languages(ocr_image: np.ndarray, dpi: int, work_dir: Path, timeout: float) -> str:

@@ -19,8 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import UsageError
+from ..language_codes import TWO_LETTER_CODES
 from ..model import DocumentMetadata, FoundDate, PageText
-from .language import TWO_LETTER_CODES
 
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser

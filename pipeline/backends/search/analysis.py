@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import snowballstemmer
 
+from ...language_codes import language_of_model
 from .folding import fold
 
 # Tesseract language code -> Snowball algorithm.
@@ -29,8 +30,6 @@ SNOWBALL = {
     "est": "estonian", "cat": "catalan", "eus": "basque",
 }
 LEMMATIZED = {"ukr"}
-# Tesseract models named for a typeface rather than a language: their pages are analysed as the language.
-MODEL_LANGUAGE = {"frk": "deu"}  # German Fraktur (pipeline.stages.fraktur)
 # The languages of the archives retrodig is made for: query words are looked up under their keys.
 QUERY_LANGUAGES = ("ron", "pol", "ukr", "rus", "hun", "deu", "eng")
 CYRILLIC_LANGUAGES = {"ukr", "rus", "srp"}
@@ -45,7 +44,7 @@ def analysed_languages(languages: Iterable[str]) -> tuple[str, ...]:
     seen = []
     for code in languages:
         code = code.strip().lower()
-        code = MODEL_LANGUAGE.get(code, code)
+        code = language_of_model(code)  # a page read in Fraktur is analysed as German
         if (code in SNOWBALL or code in LEMMATIZED) and code not in seen:
             seen.append(code)
     return tuple(seen)

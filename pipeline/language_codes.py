@@ -1,0 +1,23 @@
+"""Tesseract's language codes and what they stand for elsewhere: one place for the pipeline's stages and the
+search backends (which do not import the stages).
+
+Tesseract names its models by ISO 639-3 codes, except a few named for a typeface rather than a language
+(`frk`: German in Fraktur type). A PDF's /Lang (BCP 47) and dateparser take two-letter ISO 639-1 codes; the
+short list of languages these archives hold is written out, and a code not in it is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+FRAKTUR_MODELS = {"frk": "deu"}  # a Fraktur model -> the language it reads (Debian ships one: German)
+TWO_LETTER_CODES = {
+    "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "eng": "en",
+    "fra": "fr", "ita": "it", "spa": "es", "ces": "cs", "slk": "sk", "nld": "nl", "bul": "bg", "srp": "sr",
+    "hrv": "hr", "slv": "sl", "bel": "be", "lit": "lt", "lav": "lv", "est": "et", "fin": "fi", "swe": "sv",
+    "dan": "da", "nor": "nb", "por": "pt", "tur": "tr", "heb": "he", "yid": "yi",
+}
+TWO_LETTER_CODES |= {model: TWO_LETTER_CODES[language] for model, language in FRAKTUR_MODELS.items()}
+
+
+def language_of_model(code: str) -> str:
+    """The language a Tesseract model reads: `deu` for `frk`, the code itself for a language's model."""
+    return FRAKTUR_MODELS.get(code, code)
