@@ -42,6 +42,15 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def what_to_check(unsure_lines: int, unread_places: int) -> list[str]:
+    """What a page flagged for review shows its reviewer: ["2 lines read unsurely", "1 place with writing left
+    unread"], or [] when neither was found."""
+    found = [f"{unsure_lines} line{'s' if unsure_lines != 1 else ''} read unsurely"] if unsure_lines else []
+    if unread_places:
+        found.append(f"{unread_places} place{'s' if unread_places != 1 else ''} with writing left unread")
+    return found
+
+
 language_option = click.option("--lang", "languages", default=None,
                                help="Tesseract languages, joined with +, e.g. ron+hun (default: eng).")
 profile_option = click.option("--profile", default=None,

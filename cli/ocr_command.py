@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from pipeline import api
-from pipeline.pagework import unsure_lines_json
+from pipeline.pagework import unread_writing_json, unsure_lines_json
 
-from .common import build_options, echo_json, language_option, profile_option
+from .common import build_options, echo_json, language_option, profile_option, what_to_check
 
 
 def register(cli: click.Group) -> None:
@@ -33,8 +33,9 @@ def register(cli: click.Group) -> None:
             if len(results) > 1:
                 click.echo(f"--- page {page.number} (confidence {page.mean_confidence:.0f}) ---")
             if result.needs_review:
-                unsure = f", {len(result.unsure_lines)} lines read unsurely" if result.unsure_lines else ""
-                click.echo(f"(page {page.number}: quality {result.quality:.2f}{unsure}, needs review)", err=True)
+                checks = "".join(", " + check for check in what_to_check(len(result.unsure_lines),
+                                                                          len(result.unread_writing)))
+                click.echo(f"(page {page.number}: quality {result.quality:.2f}{checks}, needs review)", err=True)
             click.echo(page.text)
 
 
@@ -42,6 +43,7 @@ def _page_json(result) -> dict:
     return {
         "page": result.number, "mean_confidence": round(result.text.mean_confidence, 1),
         "quality": result.quality, "needs_review": result.needs_review, "unsure_lines": unsure_lines_json(result),
+        "unread_writing": unread_writing_json(result),
         "languages": result.languages,
         "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
         "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),

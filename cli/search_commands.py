@@ -11,7 +11,7 @@ from pipeline import api
 from pipeline.backends.search.protocol import SearchQuery
 from pipeline.errors import UsageError
 
-from .common import build_options, echo_json
+from .common import build_options, echo_json, what_to_check
 
 _YEAR_RANGE = re.compile(r"^\s*(\d{3,4})?\s*(?:\.\.|-)\s*(\d{3,4})?\s*$|^\s*(\d{3,4})\s*$")
 
@@ -92,10 +92,15 @@ def _print_results(results) -> None:
 
 
 def _pages_to_review(record: dict) -> str:
-    """The pages flagged for review, each with its count of lines read unsurely where it has any."""
-    unsure = {page["number"]: len(page.get("unsure_lines", [])) for page in record.get("pages", [])}
-    return ", ".join(f"{n} ({unsure[n]} lines read unsurely)" if unsure.get(n) else str(n)
-                     for n in record.get("review_pages", [])) or "-"
+    """The pages flagged for review, each with what to check on it where something was found: its lines read
+    unsurely and its places with writing left unread."""
+    pages = {page["number"]: page for page in record.get("pages", [])}
+
+    def checks(number: int) -> str:
+        page = pages.get(number, {})
+        found = what_to_check(len(page.get("unsure_lines", [])), len(page.get("unread_writing", [])))
+        return f"{number} ({', '.join(found)})" if found else str(number)
+    return ", ".join(checks(n) for n in record.get("review_pages", [])) or "-"
 
 
 def _print_record(record: dict) -> None:

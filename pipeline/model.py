@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+PixelBox = tuple[int, int, int, int]  # (left, top, right, bottom) in page pixels
+
 
 @dataclass(frozen=True)
 class Word:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from ._exec import tesseract
 from .hocr import Line
-from .model import PageText
+from .model import PageText, PixelBox
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from .stages.cleanup.choose import choose_profile
@@ -27,7 +27,8 @@ from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality, unsure_lines
 from .stages.show_through import without_show_through
-from .stages.text_turn import turn_reading
+from .stages.text_turn import turn_boxes, turn_reading
+from .stages.unread import writing_left_unread
 
 AUTO_LANGUAGE = "auto"
 NORMALIZED_DPI = 300
@@ -64,6 +65,7 @@ class PageResult:
     quality: float = 0.0  # 0..1, see stages.quality
     needs_review: bool = False
     unsure_lines: tuple[Line, ...] = ()  # lines read too unsurely to be print (see stages.quality)
+    unread_writing: tuple[PixelBox, ...] = ()  # places with writing no word was read from (see stages.unread)
     profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
     scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
@@ -102,6 +104,12 @@ def unsure_lines_json(result: PageResult) -> list[dict]:
     """The page's unsure lines as document.json and `retrodig ocr --json` give them: the hOCR line's id, its box
     in the pixels of the image Tesseract read, and what Tesseract made of it."""
     return [{"id": line.id, "bbox": list(line.bbox), "text": line.text} for line in result.unsure_lines]
+
+
+def unread_writing_json(result: PageResult) -> list[list[int]]:
+    """The places with writing left unread as document.json and `retrodig ocr --json` give them: boxes (left,
+    top, right, bottom) in the pixels of the image Tesseract read, like the hOCR's."""
+    return [list(box) for box in result.unread_writing]
 
 
 def all_pages(result: PageResult) -> list[PageResult]:
@@ -147,8 +155,10 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
 
     result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned,
                                                          _debug_dir(task, part))
+    unread = writing_left_unread(cleaned.ocr, result.page.words) if profile.quality.flag_unread_writing else ()
     if cleaned.text_turn:
         result = turn_reading(result, cleaned.text_turn)
+        unread = turn_boxes(unread, cleaned.text_turn, (result.page.width, result.page.height))
     ocr_seconds = time.perf_counter() - started
     if not as_scanned:
         ocr_image.unlink()
@@ -165,8 +175,9 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         turn=cleaned.turn,
         languages=languages,
         quality=quality,
-        needs_review=needs_review(quality, profile.quality.review_below) or bool(unsure),
+        needs_review=needs_review(quality, profile.quality.review_below) or bool(unsure) or bool(unread),
         unsure_lines=unsure,
+        unread_writing=unread,
         profile=profile.name,
         part=part,
         cleanup_seconds=cleaned.seconds,

@@ -130,6 +130,12 @@ class QualitySettings(BaseModel):
                     "as read unsurely (handwriting, a signature, a stamp) and flag their page for review "
                     "(pipeline.stages.quality.unsure_lines); null: never",
     )
+    flag_unread_writing: bool = Field(
+        default=False,
+        description="places where writing was left unread (handwriting, signatures, stamps, print Tesseract "
+                    "skipped) are listed and flag their page for review "
+                    "(pipeline.stages.unread.writing_left_unread)",
+    )
 
 
 class CleanProfile(BaseModel):

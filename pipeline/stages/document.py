@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..language_codes import TWO_LETTER_CODES
 from ..model import DocumentMetadata
-from ..pagework import PageResult, unsure_lines_json
+from ..pagework import PageResult, unread_writing_json, unsure_lines_json
 from ..pdfa import PdfInfo
 from .metadata import DocTypeRules, extract_metadata
 from .preflight import ScanFile
@@ -86,6 +86,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
              "skew_angle": round(p.skew_angle, 2), "turn": p.turn, "cleanup": list(p.steps),
              "profile": p.profile, "languages": p.languages, "quality": p.quality,
              "needs_review": p.needs_review, "unsure_lines": unsure_lines_json(p),
+             "unread_writing": unread_writing_json(p),
              "scan_page": p.scan_page or p.number, "part": p.part,
              "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
             for p in pages

@@ -16,6 +16,7 @@ import numpy as np
 import pikepdf
 
 from ..hocr import BBOX
+from ..model import PixelBox
 from .ocr import OcrOutput
 
 
@@ -33,6 +34,12 @@ def turn_reading(reading: OcrOutput, angle: float) -> OcrOutput:
                             encoding="utf-8")
     _turn_text_layer(reading.text_pdf, angle)
     return reading.reloaded()
+
+
+def turn_boxes(boxes: tuple[PixelBox, ...], angle: float, size: tuple[int, int]) -> tuple[PixelBox, ...]:
+    """`boxes` on a page of `size` (width, height) turned as `turn_reading` turns its words."""
+    matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
+    return tuple(turn_box(box, matrix, size) for box in boxes)
 
 
 def turn_box(box: tuple[int, int, int, int], matrix: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
