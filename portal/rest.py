@@ -78,6 +78,9 @@ class PageOut(BaseModel):
     needs_review: bool
     review_decision: str | None
     lines: list[LineOut]
+    unread_writing: list[tuple[int, int, int, int]] = Field(
+        [], description="boxes (left, top, right, bottom, in the lines' pixels) around writing no word was read "
+                        "from: a signature, a handwritten note or a stamp Tesseract skipped, or print it missed")
 
 
 def _service(request: Request):
@@ -151,7 +154,8 @@ def page(request: Request, doc_id: DocId, number: PageNumber, user: User = Depen
                    text=service.page_text(doc_id, number), original_text=service.page_text(doc_id, number, True),
                    corrected=view.corrected, needs_review=view.needs_review, review_decision=view.review_decision,
                    lines=[LineOut(id=line.id, bbox=line.bbox, text=line.text, unsure=line.id in view.unsure_lines)
-                          for line in view.lines])
+                          for line in view.lines],
+                   unread_writing=list(view.unread_writing))
 
 
 @router.get("/documents/{doc_id}/pages/{number}/image", response_class=FileResponse)

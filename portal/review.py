@@ -22,6 +22,7 @@ class ReviewItem:
     collection: str
     quality: float | None
     unsure_lines: int = 0  # lines read too unsurely to be print (handwriting, signatures, stamps)
+    unread_places: int = 0  # places with writing no word was read from (a signature Tesseract skipped)
     languages: str = ""  # what the page was read with (Tesseract's codes, ron+hun) ...
     profile: str = ""  # ... and with which cleanup profile: a second reading starts from them
 
@@ -68,7 +69,8 @@ class ReviewQueue:
                     items.append(ReviewItem(record["id"], number, record.get("created", ""),
                                             record.get("metadata", {}).get("title", ""),
                                             record.get("collection", ""), page.get("quality"),
-                                            len(page.get("unsure_lines", [])), page.get("languages", ""),
+                                            len(page.get("unsure_lines", [])),
+                                            len(page.get("unread_writing", [])), page.get("languages", ""),
                                             page.get("profile", "")))
             items.sort(key=lambda item: (item.created, item.document, item.page))
             self._flagged, self._seen = items, stamp

@@ -22,8 +22,9 @@ from pipeline.corrections import (
 )
 from pipeline.errors import DocumentNotFoundError, UsageError
 from pipeline.hit_boxes import with_word_boxes
-from pipeline.hocr import Line, read_hocr
+from pipeline.hocr import HocrPage, Line, read_hocr
 from pipeline.indexing import indexed_document
+from pipeline.model import PixelBox
 from pipeline.options import Options, load_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
 from pipeline.progress import is_running, progress_files
@@ -58,6 +59,10 @@ class PageView:
     # Ids of the lines the pipeline read too unsurely to be print (stages.quality.unsure_lines) that still say
     # what it read: a line staff corrected, or a page read again, is no longer that reading.
     unsure_lines: frozenset[str] = frozenset()
+    # Places with writing the pipeline read no word from (stages.unread.writing_left_unread), in the boxes' pixels,
+    # while the words in each are still the ones it read: once staff correct a line there, or the page is read
+    # again with words there, the place is no longer unread.
+    unread_writing: tuple[PixelBox, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ class PortalService:
             read = read_hocr(hocr)
             lines, (width, height) = list(read.lines), read.size
         else:
-            lines, width, height = [], entry.get("width", 0), entry.get("height", 0)
+            read, lines, width, height = None, [], entry.get("width", 0), entry.get("height", 0)
         unsure = {line["id"]: line["text"] for line in entry.get("unsure_lines", [])}  # see PageView
         return PageView(
             document=record, number=number, entry=entry, lines=lines, width=width, height=height,
@@ -121,6 +126,7 @@ class PortalService:
             needs_review=number in record.get("review_pages", []),
             review_decision=self.review.decision(doc_id, number),
             unsure_lines=frozenset(line.id for line in lines if unsure.get(line.id) == line.text),
+            unread_writing=_still_unread(entry, read, self.archive.page_hocr(doc_id, number), hocr),
         )
 
     def page_text(self, doc_id: str, number: int, original: bool = False) -> str:
@@ -278,3 +284,20 @@ def _year(value: str | int | None) -> int | None:
     if not re.fullmatch(r"\d{3,4}", text):
         raise UsageError(f"'{text}' is not a year")
     return int(text)
+
+
+def _still_unread(entry: dict, now: HocrPage | None, original: Path, current: Path) -> tuple:
+    """The page's places with writing left unread (see PageView) whose words are still the ones the pipeline
+    read from its `original` hOCR (`now` is the `current` one, corrected or not)."""
+    places = tuple(tuple(box) for box in entry.get("unread_writing", []))
+    if not places or now is None or current == original or not original.is_file():
+        return places
+    then = read_hocr(original)
+    return tuple(box for box in places if _words_in(then, box) == _words_in(now, box))
+
+
+def _words_in(page: HocrPage, box) -> list:
+    """The words of `page` whose centre lies in `box` (left, top, right, bottom)."""
+    left, top, right, bottom = box
+    return [word for word in page.words if left <= (word.bbox[0] + word.bbox[2]) / 2 <= right
+            and top <= (word.bbox[1] + word.bbox[3]) / 2 <= bottom]

@@ -331,7 +331,8 @@ def test_review_re_ocr_with_another_profile_makes_a_new_version(client, portal_a
     assert client.get("/api/review").json()["total"] == 0
 
 
-def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(client, portal_archive, tmp_path):
+def test_writing_read_unsurely_or_not_at_all_is_counted_in_the_queue_and_marked_on_the_page(client, portal_archive,
+                                                                                           tmp_path):
     import shutil
 
     from pipeline.api import ingest
@@ -362,6 +363,12 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
     assert page.count('class="unsure-box"') == len(unsure)  # and outlined on the scan
     lines = client.get(f"/api/documents/{letter}/pages/1").json()["lines"]
     assert sorted(line["id"] for line in lines if line["unsure"]) == sorted(unsure)
+    # The places with writing no word was read from (the signatures Tesseract skipped) are counted and outlined.
+    unread = record["pages"][0]["unread_writing"]
+    assert len(unread) >= 3 and item["unread_places"] == len(unread)
+    assert f"{len(unread)} places with writing left unread" in entry
+    assert page.count('class="unread-box"') == len(unread)
+    assert client.get(f"/api/documents/{letter}/pages/1").json()["unread_writing"] == unread
     # A line staff transcribed is no longer the unsure reading; the others stay marked until they are.
     csrf = client.get("/api/session").json()["csrf_token"]
     corrected = client.put(f"/api/documents/{letter}/pages/1/lines/{unsure[0]}", json={"text": "Hislak Rafaela"},
@@ -370,6 +377,16 @@ def test_lines_read_unsurely_are_counted_in_the_queue_and_marked_on_the_page(cli
     lines = client.get(f"/api/documents/{letter}/pages/1").json()["lines"]
     assert sorted(line["id"] for line in lines if line["unsure"]) == sorted(unsure[1:])
     assert f'<li id="{unsure[0]}" class="unsure"' not in client.get(f"/documents/{letter}?page=1").text
+    # A place stays outlined until staff correct a line in it: "Hochachtung" lies in the signature beside it.
+    (closing,) = [line for line in lines if line["text"] == "Hochachtung"]
+    x, y = (closing["bbox"][0] + closing["bbox"][2]) / 2, (closing["bbox"][1] + closing["bbox"][3]) / 2
+    around = [box for box in unread if box[0] <= x <= box[2] and box[1] <= y <= box[3]]
+    assert around
+    corrected = client.put(f"/api/documents/{letter}/pages/1/lines/{closing['id']}", json={"text": "Hochachtungsvoll"},
+                           headers={"X-CSRF-Token": csrf})
+    assert corrected.status_code == 200, corrected.text
+    left_unread = client.get(f"/api/documents/{letter}/pages/1").json()["unread_writing"]
+    assert left_unread == [box for box in unread if box not in around]
 
 
 # --- ingest status ---------------------------------------------------------------------------------------
