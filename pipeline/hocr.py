@@ -22,7 +22,7 @@ BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _CONFIDENCE = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
 # Tesseract writes a line of text as one of these, depending on what its layout analysis took it for.
 LINE_CLASSES = frozenset({"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"})
-NO_CONFIDENCE = -1.0  # a word whose title gives none (a word staff typed in, see corrections)
+NO_CONFIDENCE = -1.0  # for a word whose title gives no x_wconf (Tesseract always does; other tools may not)
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,13 @@ def test_words_without_a_confidence_count_and_words_without_text_or_box_do_not(t
         "<div class='ocr_page' title='image \"p.png\"; bbox 0 0 800 600; ppageno 0'>"
         "<span class='ocr_line' id='line_1_1' title='bbox 10 10 400 40'>"
         "<span class='ocrx_word' id='w1' title='bbox 10 10 100 40; x_wconf 91'>Primăria</span>"
-        "<span class='ocrx_word' id='w2' title='bbox 110 10 200 40'>Cluj</span>"  # typed in by staff
+        "<span class='ocrx_word' id='w2' title='bbox 110 10 200 40'>Cluj</span>"  # no x_wconf
         "<span class='ocrx_word' id='w3' title='bbox 210 10 220 40; x_wconf 5'> </span>"
         "<span class='ocrx_word' id='w4' title='x_wconf 50'>nowhere</span></span>"
         "<span class='ocr_line' title='bbox 0 0 1 1'><span class='ocrx_word' title='bbox 0 0 1 1'>x</span></span>"
         "</div></body></html>", encoding="utf-8")
     page = read_hocr(hocr)
     assert page.size == (800, 600)
-    assert [(w.text, w.conf) for w in page.words] == [("Primăria", 91.0), ("Cluj", NO_CONFIDENCE), ("x", -1.0)]
+    assert [(w.text, w.conf) for w in page.words] == [("Primăria", 91.0), ("Cluj", NO_CONFIDENCE), ("x", NO_CONFIDENCE)]
     assert [(line.id, line.bbox, line.text) for line in page.lines] == [("line_1_1", (10, 10, 400, 40),
                                                                          "Primăria Cluj")]
