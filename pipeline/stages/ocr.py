@@ -29,8 +29,8 @@ class OcrOutput:
 
     def reloaded(self) -> OcrOutput:
         """This reading with its words and lines as its hOCR file says now, after a step rewrote the file."""
-        hocr = parse_hocr(self.hocr)
-        return replace(self, page=replace(self.page, words=hocr.words), lines=hocr.lines)
+        hocr_page = parse_hocr(self.hocr)
+        return replace(self, page=replace(self.page, words=hocr_page.words), lines=hocr_page.lines)
 
 
 def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
@@ -67,10 +67,11 @@ def recognize(image: Path, out_base: Path, languages: str, page_number: int, dpi
     written for it records no dpi); `dpi` is what the page's text records."""
     outputs = tesseract.run_page(image, out_base, languages, timeout, told_dpi, psm)
     text = outputs["txt"].read_text(encoding="utf-8", errors="replace")
-    hocr = parse_hocr(outputs["hocr"])
-    page = PageText(number=page_number, text=_tidy(text), words=hocr.words, width=hocr.size[0],
-                    height=hocr.size[1], dpi=dpi)
-    return OcrOutput(hocr=outputs["hocr"], text_pdf=outputs["pdf"], page=page, lines=hocr.lines)
+    hocr_page = parse_hocr(outputs["hocr"])
+    width, height = hocr_page.size
+    page = PageText(number=page_number, text=_tidy(text), words=hocr_page.words, width=width, height=height,
+                    dpi=dpi)
+    return OcrOutput(hocr=outputs["hocr"], text_pdf=outputs["pdf"], page=page, lines=hocr_page.lines)
 
 
 def parse_hocr(path: Path) -> HocrPage:
