@@ -84,7 +84,7 @@ def test_a_line_is_unsure_by_its_letters_mean_confidence_and_short_lines_tell_no
     assert unsure_lines(lines, 50) == (lines[1],)
 
 
-def test_writing_left_unread_is_told_from_holes_rules_dust_and_the_reverse_side(tmp_path):
+def test_writing_left_unread_is_told_from_blots_rules_dust_and_the_reverse_side(tmp_path):
     """A typed page (read as it is) with marks drawn under its text: of a scrawl in ink, the same scrawl as
     pale as show-through, blots, a ruled line and dust, only the inked scrawl is writing."""
     page = np.array(Image.open(TYPED_PAGE).convert("L"))
