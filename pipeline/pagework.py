@@ -17,7 +17,7 @@ from PIL import Image
 
 from ._exec import tesseract
 from .hocr import Line
-from .model import PageText, PixelBox
+from .model import PageText, PixelBox, Word
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from .stages.cleanup.choose import choose_profile
@@ -155,15 +155,15 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
 
     result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned,
                                                          _debug_dir(task, part))
-    unread = writing_left_unread(cleaned.ocr, result.page.words) if profile.quality.flag_unread_writing else ()
+    words_as_read = result.page.words  # where they lie on the image read, before a turn onto the access image
     if cleaned.text_turn:
         result = turn_reading(result, cleaned.text_turn)
-        unread = turn_boxes(unread, cleaned.text_turn, (result.page.width, result.page.height))
     ocr_seconds = time.perf_counter() - started
     if not as_scanned:
         ocr_image.unlink()
     how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
     unsure = _lines_read_unsurely(result, profile)
+    unread = _places_left_unread(cleaned, words_as_read, result, profile)
     return PageResult(
         number=task.number,
         access_image=access,
@@ -216,6 +216,18 @@ def _lines_read_unsurely(reading: OcrOutput, profile: CleanProfile) -> tuple[Lin
     """The lines of `reading` too unsure to be print, where the profile asks (stages.quality.unsure_lines)."""
     below = profile.quality.flag_lines_below
     return unsure_lines(reading.lines, below) if below is not None else ()
+
+
+def _places_left_unread(cleaned: CleanedPage, words: tuple[Word, ...], reading: OcrOutput,
+                        profile: CleanProfile) -> tuple[PixelBox, ...]:
+    """The places with writing no word of the reading covers, where the profile asks (stages.unread), found on
+    the image read with the `words` as read there and turned with the reading as `reading` was."""
+    if not profile.quality.flag_unread_writing:
+        return ()
+    places = writing_left_unread(cleaned.ocr, words)
+    if not cleaned.text_turn:
+        return places
+    return turn_boxes(places, cleaned.text_turn, (reading.page.width, reading.page.height))
 
 
 def _read_poorly(quality: float, check_below: float | None) -> bool:
