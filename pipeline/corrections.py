@@ -25,9 +25,8 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import UsageError
-from .hocr import Line, line_elements, line_of
+from .hocr import XHTML, Line, line_elements, line_of, serialized, text_of
 
-XHTML = "http://www.w3.org/1999/xhtml"
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -188,21 +187,8 @@ def _existing_hocr(archive: Archive, doc_id: str, number: int) -> Path:
 
 def _save_page(archive: Archive, doc_id: str, number: int, tree: ET.ElementTree) -> None:
     pages = corrections_dir(archive, doc_id) / "pages"
-    ET.register_namespace("", XHTML)
-    hocr = ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=False)
-    _write_atomically(pages / f"{number:04d}.hocr", '<?xml version="1.0" encoding="UTF-8"?>\n' + hocr)
-    _write_atomically(pages / f"{number:04d}.txt", _page_text(tree.getroot()) + "\n")
-
-
-def _page_text(root: ET.Element) -> str:
-    """Lines one per line, paragraphs (and blocks) apart by an empty line, as Tesseract's text output."""
-    paragraphs = []
-    for par in (e for e in root.iter() if e.get("class") == "ocr_par"):
-        lines = [line_of(e).text for e in line_elements(par)]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            paragraphs.append(text)
-    return "\n\n".join(paragraphs)
+    _write_atomically(pages / f"{number:04d}.hocr", serialized(tree.getroot()))
+    _write_atomically(pages / f"{number:04d}.txt", text_of(tree.getroot()) + "\n")
 
 
 def _write_atomically(path: Path, text: str) -> None:

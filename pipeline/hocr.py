@@ -1,6 +1,6 @@
 """Reading hOCR, the page format Tesseract writes (and staff corrections keep): the page's size, its text lines
-and their words with boxes and confidences. Everything that reads a page's hOCR reads it here: the OCR stage,
-corrections, hit boxes, certified copies and redaction, the portal.
+and their words with boxes and confidences, its text. Everything that reads a page's hOCR reads it here: the OCR
+stage, corrections, hit boxes, certified copies and redaction, the portal. `serialized` gives a changed page back as hOCR.
 
 The format is the hOCR specification's: elements whose `class` says what they are (`ocr_page`, `ocr_line`,
 `ocrx_word`, ...) and whose `title` holds properties such as `bbox x0 y0 x1 y1` and `x_wconf 93`. Written by
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .model import Word
 
+XHTML = "http://www.w3.org/1999/xhtml"
 BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _CONFIDENCE = re.compile(r"x_wconf (-?\d+(?:\.\d+)?)")
 # Tesseract writes a line of text as one of these, depending on what its layout analysis took it for.
@@ -72,6 +73,24 @@ def line_elements(root: ET.Element) -> Iterator[ET.Element]:
 def line_of(element: ET.Element) -> Line:
     words = (_word(span) for span in element if span.get("class") == "ocrx_word")
     return Line(element.get("id", ""), bbox(element), tuple(word for word in words if word))
+
+
+def text_of(root: ET.Element) -> str:
+    """The page's text as Tesseract's text output gives it: lines one per line, paragraphs (and blocks) apart by
+    an empty line."""
+    paragraphs = []
+    for par in (e for e in root.iter() if e.get("class") == "ocr_par"):
+        lines = [line_of(e).text for e in line_elements(par)]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def serialized(root: ET.Element) -> str:
+    """The page `root` (as parsed from an hOCR file, then changed) as the text of an hOCR file."""
+    ET.register_namespace("", XHTML)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode", xml_declaration=False)
 
 
 def read_lines(path: Path) -> list[Line]:
