@@ -44,12 +44,13 @@ def unsure_lines(lines: Sequence[Line], below: float) -> tuple[Line, ...]:
     typed lines 63-97, handwritten ones 5-50. On three more typescripts, three lines of print came out under 50
     as well (a badly scanned typed line, a line's last word alone, a letterhead's line), which a person checking
     the page should see too. A page of such lines may still score well as a whole, since its print outweighs them."""
-    unsure = []
-    for line in lines:
-        words = [word for word in line.words if word.conf >= 0]
-        if sum(ch.isalnum() for word in words for ch in word.text) < MIN_LINE_LETTERS:
-            continue
-        mean = sum(len(word.text) * word.conf for word in words) / sum(len(word.text) for word in words)
-        if mean < below:
-            unsure.append(line)
-    return tuple(unsure)
+    return tuple(line for line in lines if (confidence := line_confidence(line)) is not None and confidence < below)
+
+
+def line_confidence(line: Line) -> float | None:
+    """The mean confidence (0-100) of the line's words, weighted by their length; None when its words with a
+    confidence hold fewer than MIN_LINE_LETTERS letters and digits (nothing to judge by)."""
+    words = [word for word in line.words if word.conf >= 0]
+    if sum(ch.isalnum() for word in words for ch in word.text) < MIN_LINE_LETTERS:
+        return None
+    return sum(len(word.text) * word.conf for word in words) / sum(len(word.text) for word in words)
