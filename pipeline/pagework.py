@@ -17,7 +17,7 @@ from PIL import Image
 
 from ._exec import tesseract
 from .hocr import Line
-from .model import PageText, PixelBox, Word
+from .model import PageText, PixelBox
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from .stages.cleanup.choose import choose_profile
@@ -27,6 +27,7 @@ from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality, unsure_lines
 from .stages.show_through import without_show_through
+from .stages.skipped_print import SPARSE_TEXT, read_skipped_print
 from .stages.text_turn import turn_boxes, turn_reading
 from .stages.unread import writing_left_unread
 
@@ -141,29 +142,42 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     if languages == AUTO_LANGUAGE:
         languages = detect_page_languages(cleaned.ocr, ocr_dpi, task.work_dir, task.tesseract_timeout)
 
-    def read(with_languages: str, out_base: Path, pixels: np.ndarray | None = None) -> tuple[OcrOutput, bool]:
-        """Read the OCR image, or `pixels` in its place (written for Tesseract, then removed)."""
+    def read(with_languages: str, out_base: Path, pixels: np.ndarray | None = None,
+             psm: int | None = None) -> tuple[OcrOutput, bool]:
+        """Read the OCR image, or `pixels` in its place (written for Tesseract, then removed); with `psm`, in
+        that page segmentation mode and only once."""
+        reread_if_unread = profile.quality.reread_if_unread if psm is None else None
         if pixels is None:
             return read_whole_page(ocr_image, cleaned.ocr, out_base, with_languages, task.number, ocr_dpi,
-                                   task.tesseract_timeout, profile.quality.reread_if_unread, tell_dpi=not as_scanned)
+                                   task.tesseract_timeout, reread_if_unread, tell_dpi=not as_scanned, psm=psm)
         image = tesseract.write_image(pixels, out_base.with_name(out_base.name + "_ocr"))
         try:
             return read_whole_page(image, pixels, out_base, with_languages, task.number, ocr_dpi,
-                                   task.tesseract_timeout, profile.quality.reread_if_unread)
+                                   task.tesseract_timeout, reread_if_unread, psm=psm)
         finally:
             image.unlink()
 
     result, languages, quality, how_read = _best_reading(read, languages, stem, profile, cleaned,
                                                          _debug_dir(task, part))
-    words_as_read = result.page.words  # where they lie on the image read, before a turn onto the access image
-    if cleaned.text_turn:
-        result = turn_reading(result, cleaned.text_turn)
     ocr_seconds = time.perf_counter() - started
+    # Looking for writing left unread is a review check, not OCR time; reading the print found there is.
+    unread = _places_left_unread(cleaned, result, profile)
+    started = time.perf_counter()
+    joined = _with_skipped_print(read, languages, stem, cleaned, result, unread, profile)
+    ocr_seconds += time.perf_counter() - started
+    if joined is not None:
+        result, quality, how_read = joined, page_quality(joined.page), how_read + ("read_skipped_print",)
+        unread = _places_left_unread(cleaned, result, profile)
+    if cleaned.text_turn:
+        started = time.perf_counter()
+        unread = turn_boxes(unread, cleaned.text_turn, (result.page.width, result.page.height))
+        result = turn_reading(result, cleaned.text_turn)
+        ocr_seconds += time.perf_counter() - started
     if not as_scanned:
         ocr_image.unlink()
     how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
     unsure = _lines_read_unsurely(result, profile)
-    unread = _places_left_unread(cleaned, words_as_read, result, profile)
+    unread = unread if profile.quality.flag_unread_writing else ()
     return PageResult(
         number=task.number,
         access_image=access,
@@ -218,16 +232,27 @@ def _lines_read_unsurely(reading: OcrOutput, profile: CleanProfile) -> tuple[Lin
     return unsure_lines(reading.lines, below) if below is not None else ()
 
 
-def _places_left_unread(cleaned: CleanedPage, words: tuple[Word, ...], reading: OcrOutput,
-                        profile: CleanProfile) -> tuple[PixelBox, ...]:
-    """The places with writing no word of the reading covers, where the profile asks (stages.unread), found on
-    the image read with the `words` as read there and turned with the reading as `reading` was."""
-    if not profile.quality.flag_unread_writing:
+def _places_left_unread(cleaned: CleanedPage, reading: OcrOutput, profile: CleanProfile) -> tuple[PixelBox, ...]:
+    """The places with writing no word of `reading` (of the OCR image, not yet turned) covers, where the
+    profile flags them or reads the print among them (stages.unread, stages.skipped_print)."""
+    if not profile.quality.flag_unread_writing and profile.quality.read_skipped_print is None:
         return ()
-    places = writing_left_unread(cleaned.ocr, words)
-    if not cleaned.text_turn:
-        return places
-    return turn_boxes(places, cleaned.text_turn, (reading.page.width, reading.page.height))
+    return writing_left_unread(cleaned.ocr, reading.page.words)
+
+
+def _with_skipped_print(read: Callable[..., tuple[OcrOutput, bool]], languages: str, stem: Path,
+                        cleaned: CleanedPage, reading: OcrOutput, places: tuple[PixelBox, ...],
+                        profile: CleanProfile) -> OcrOutput | None:
+    """`reading` joined by the print read among the `places` with writing left unread, where the profile asks
+    (stages.skipped_print); None when it does not, or when they hold no print."""
+    surely = profile.quality.read_skipped_print
+    if surely is None or not places:
+        return None
+
+    def read_sparse(pixels: np.ndarray, suffix: str) -> OcrOutput:
+        return read(languages, stem.with_name(stem.name + suffix), pixels, SPARSE_TEXT)[0]
+
+    return read_skipped_print(reading, cleaned.ocr, places, read_sparse, surely)
 
 
 def _read_poorly(quality: float, check_below: float | None) -> bool:

@@ -34,20 +34,22 @@ class OcrOutput:
 
 
 def read_whole_page(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
-                    timeout: float, reread_if_unread: float | None, tell_dpi: bool = True) -> tuple[OcrOutput, bool]:
-    """`recognize`, and when that reading left more than `reread_if_unread` of the page's letters outside
-    every word (`pixels`: the image read), a second reading as one block of text, kept if it leaves clearly
-    less unread. Returns the reading (Romanian spelt as Romanian writes it: stages.orthography) and whether it
-    is the second one. See pipeline.stages.unread.
+                    timeout: float, reread_if_unread: float | None, tell_dpi: bool = True,
+                    psm: int | None = None) -> tuple[OcrOutput, bool]:
+    """`recognize` (with the page segmentation mode `psm`; None: Tesseract's own), and when that reading left
+    more than `reread_if_unread` of the page's letters outside every word (`pixels`: the image read), a second
+    reading as one block of text, kept if it leaves clearly less unread. Returns the reading (Romanian spelt as
+    Romanian writes it: stages.orthography) and whether it is the second one. See pipeline.stages.unread.
     `tell_dpi`: False for an image file whose own dpi tag Tesseract is to use."""
     reading, reread = _fullest_reading(image, pixels, out_base, languages, page_number, dpi, timeout,
-                                       reread_if_unread, dpi if tell_dpi else None)
+                                       reread_if_unread, dpi if tell_dpi else None, psm)
     return romanian_letters(reading, languages), reread
 
 
 def _fullest_reading(image: Path, pixels: np.ndarray, out_base: Path, languages: str, page_number: int, dpi: int,
-                     timeout: float, reread_if_unread: float | None, told: int | None) -> tuple[OcrOutput, bool]:
-    first = recognize(image, out_base, languages, page_number, dpi, timeout, told_dpi=told)
+                     timeout: float, reread_if_unread: float | None, told: int | None,
+                     psm: int | None) -> tuple[OcrOutput, bool]:
+    first = recognize(image, out_base, languages, page_number, dpi, timeout, psm=psm, told_dpi=told)
     if reread_if_unread is None:
         return first, False
     unread = unread_share(pixels, first.page.words)
