@@ -7,9 +7,12 @@ What it measures
     lines read unsurely (stages.quality.unsure_lines), and the time the search for unread writing took. There is
     no ground truth of where handwriting is: `--draw DIR` writes each page with its places outlined in red and
     its words in blue, to be looked at.
+    `--skipped-print` reads each page twice instead, without and with the print read from those places
+    (stages.skipped_print, the profile's `read_skipped_print`), and prints per page the places left, the CER
+    against the page's ground truth (none for zoned or extra pages) and the OCR seconds of both, and the means.
 
-How to run (from the repository root; about two minutes):
-    .venv/bin/python bench/unread_writing.py [--corpus DIR] [--image FILE:LANG ...] [--draw DIR]
+How to run (from the repository root; about two minutes, four with --skipped-print):
+    .venv/bin/python bench/unread_writing.py [--corpus DIR] [--image FILE:LANG ...] [--draw DIR] [--skipped-print]
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import DEFAULT_CORPUS, installed_languages, load_pages  # noqa: E402
+from accuracy import DEFAULT_CORPUS, installed_languages, load_pages, normalize_historic  # noqa: E402
 
+from pipeline.evaluation import character_error_rate  # noqa: E402
 from pipeline.options import CONFIGS_DIR  # noqa: E402
 from pipeline.pagework import PageTask, process_page  # noqa: E402
 from pipeline.profiles import load_profile  # noqa: E402
@@ -40,19 +44,21 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (has MANIFEST.tsv)")
     parser.add_argument("--image", action="append", default=[], help="another page, as FILE:LANG (e.g. a.jpg:eng)")
     parser.add_argument("--draw", type=Path, help="write each page with its places outlined here")
+    parser.add_argument("--skipped-print", action="store_true",
+                        help="read each page without and with the print read from the places, and compare")
     args = parser.parse_args()
-    pages = [(page.name, page.image, page.language) for page in load_pages(args.corpus, installed_languages())]
+    pages = [(page.name, page.image, page.language, None if page.zoned else page.truth)
+             for page in load_pages(args.corpus, installed_languages())]
     for given in args.image:
         path, _, language = given.rpartition(":")
-        pages.append((Path(path).stem, Path(path), language))
+        pages.append((Path(path).stem, Path(path), language, None))
     profile = load_profile("handwritten-mixed", CONFIGS_DIR)
+    if args.skipped_print:
+        return compare_skipped_print(pages, profile)
     flagged = 0
     with tempfile.TemporaryDirectory() as work:
-        for name, image, language in pages:
-            task = PageTask(source=image, format=FORMATS[image.suffix.lower()], index=0, number=1,
-                            work_dir=Path(work) / name, languages=language, profile=profile, max_pixels=10**9,
-                            default_dpi=300, jpeg_quality=90, tesseract_timeout=600)
-            result = process_page(task)
+        for name, image, language, _ in pages:
+            result = _read(image, language, profile, Path(work) / name)
             places = result.unread_writing
             flagged += bool(places)
             seconds = _search_time(result)
@@ -62,6 +68,46 @@ def main() -> int:
                 _draw(result, args.draw / f"{name}.png")
     print(f"\n{flagged} of {len(pages)} pages have writing left unread")
     return 0
+
+
+def compare_skipped_print(pages, profile) -> int:
+    """Each page read without and with the print read from its places left unread: places, CER, OCR seconds."""
+    without = profile.model_copy(update={"quality": profile.quality.model_copy(update={"read_skipped_print": None})})
+    print(f"{'page':32} {'places':>9} {'CER without':>12} {'with':>7} {'OCR s without':>14} {'with':>6}")
+    totals: dict[str, list[float]] = {"cer without": [], "cer with": [], "ocr without": [], "ocr with": []}
+    with tempfile.TemporaryDirectory() as work:
+        for name, image, language, truth in pages:
+            before = _read(image, language, without, Path(work) / name / "without")
+            after = _read(image, language, profile, Path(work) / name / "with")
+            cers = [_cer(result, truth) for result in (before, after)]
+            joined = "read_skipped_print" in after.steps
+            totals["ocr without"].append(before.ocr_seconds)
+            totals["ocr with"].append(after.ocr_seconds)
+            if truth:
+                totals["cer without"].append(cers[0])
+                totals["cer with"].append(cers[1])
+            shown = [f"{cer:.4f}" if truth else "-" for cer in cers]
+            print(f"{name[:32]:32} {len(before.unread_writing):>3} -> {len(after.unread_writing):<3} {shown[0]:>12} "
+                  f"{shown[1]:>7} {before.ocr_seconds:>14.2f} {after.ocr_seconds:>6.2f}"
+                  + ("  print read" if joined else ""), flush=True)
+    means = {key: sum(values) / len(values) for key, values in totals.items() if values}
+    print(f"\nmean CER over {len(totals['cer with'])} pages with ground truth: {means['cer without']:.4f} without, "
+          f"{means['cer with']:.4f} with; mean OCR s {means['ocr without']:.2f} without, {means['ocr with']:.2f} with")
+    return 0
+
+
+def _read(image: Path, language: str, profile, work: Path):
+    task = PageTask(source=image, format=FORMATS[image.suffix.lower()], index=0, number=1, work_dir=work,
+                    languages=language, profile=profile, max_pixels=10**9, default_dpi=300, jpeg_quality=90,
+                    tesseract_timeout=600)
+    return process_page(task)
+
+
+def _cer(result, truth: Path | None) -> float:
+    if truth is None:
+        return float("nan")
+    text = truth.read_text(encoding="utf-8")
+    return character_error_rate(normalize_historic(result.text.text), normalize_historic(text))
 
 
 def _search_time(result) -> float:
