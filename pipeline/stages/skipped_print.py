@@ -101,7 +101,7 @@ def _joined(reading: OcrOutput, more: OcrOutput, printed: Sequence[Line]) -> Ocr
         else:
             rows.append(line)
     for line in rows:
-        _join_line(page, line, _block_of(added, line))
+        _join_line(page, line, added)
     reading.hocr.write_text(serialized(page), encoding="utf-8")
     _overlay_text_layer(reading.text_pdf, more.text_pdf)
     return replace(reading, page=replace(reading.page, text=text_of(page))).reloaded()
@@ -130,8 +130,9 @@ def _renumber(root: ET.Element, after: dict[str, int]) -> None:
 
 def _block_of(root: ET.Element, line: ET.Element) -> ET.Element:
     """A copy of the block (ocr_carea) that holds `line` in `root`, with no other line: what joins a page where
-    no line of it stands in the same column."""
-    block = next(e for e in root.iter() if e.get("class") == "ocr_carea" and any(x is line for x in e.iter()))
+    no line of it stands in the same column. A copy of the line itself when it stands in no block."""
+    block = next((e for e in root.iter() if e.get("class") == "ocr_carea" and any(x is line for x in e.iter())),
+                 line)
     block = copy.deepcopy(block)
     for par in (e for e in block.iter() if e.get("class") == "ocr_par"):
         for other in [e for e in par if e.get("class") in LINE_CLASSES and e.get("id") != line.get("id")]:
@@ -139,10 +140,11 @@ def _block_of(root: ET.Element, line: ET.Element) -> ET.Element:
     return block
 
 
-def _join_line(page: ET.Element, line: ET.Element, block: ET.Element) -> None:
-    """Put `line` into `page` in reading order. A piece of a row beside a line read (its start or end) joins
-    the line whose middle is nearest to its own, word by word in their order across. Any other line goes after the lowest line above it in the
-    same column, or else before the highest line below it; on a page with neither, its `block` goes last."""
+def _join_line(page: ET.Element, line: ET.Element, reading: ET.Element) -> None:
+    """Put `line` of the page `reading` into `page` in reading order. A piece of a row beside a line read (its
+    start or its end) joins the one whose middle is nearest its own, word by word in their order across. Any
+    other line goes after the lowest line above it in the same column, or else before the highest line below
+    it; on a page with neither, its block goes last."""
     parents = {child: parent for parent in page.iter() for child in parent}
     box = bbox(line)
     lines = _lines(page)
@@ -164,7 +166,7 @@ def _join_line(page: ET.Element, line: ET.Element, block: ET.Element) -> None:
         siblings = parents[anchor]
         siblings.insert(list(siblings).index(anchor), line)
     else:
-        next(e for e in page.iter() if e.get("class") == "ocr_page").append(block)
+        next(e for e in page.iter() if e.get("class") == "ocr_page").append(_block_of(reading, line))
 
 
 def _beside(a: PixelBox, b: PixelBox) -> bool:
@@ -179,11 +181,10 @@ def _beside(a: PixelBox, b: PixelBox) -> bool:
 def _add_words(line: ET.Element, more: ET.Element) -> None:
     """The words of the line element `more` put into the line element `line` in their order across; the line's
     box grows to hold them."""
-    words = [e for e in line if e.get("class") == "ocrx_word"] + [e for e in more if e.get("class") == "ocrx_word"]
-    for word in words:
-        if word in list(line):
-            line.remove(word)
-    for word in sorted(words, key=lambda e: bbox(e)[0]):
+    own = [e for e in line if e.get("class") == "ocrx_word"]
+    for word in own:
+        line.remove(word)
+    for word in sorted(own + [e for e in more if e.get("class") == "ocrx_word"], key=lambda e: bbox(e)[0]):
         word.tail = " "
         line.append(word)
     left, top, right, bottom = (min(bbox(line)[0], bbox(more)[0]), min(bbox(line)[1], bbox(more)[1]),
