@@ -1,6 +1,7 @@
 """Reading hOCR, the page format Tesseract writes (and staff corrections keep): the page's size, its text lines
 and their words with boxes and confidences, its text. Everything that reads a page's hOCR reads it here: the OCR
-stage, corrections, hit boxes, certified copies and redaction, the portal. `serialized` gives a changed page back as hOCR.
+stage, corrections, hit boxes, certified copies and redaction, the portal. `serialized` gives a page changed
+after reading (a corrected line, lines joined from a second reading) back as hOCR.
 
 The format is the hOCR specification's: elements whose `class` says what they are (`ocr_page`, `ocr_line`,
 `ocrx_word`, ...) and whose `title` holds properties such as `bbox x0 y0 x1 y1` and `x_wconf 93`. Written by
