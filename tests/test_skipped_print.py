@@ -141,3 +141,38 @@ def test_lines_and_pieces_of_lines_read_from_the_places_join_where_they_stand(tm
 
 def _overlap(a, b) -> int:
     return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def test_a_line_read_from_its_place_joins_its_own_column_not_the_next_one_beside_it(tmp_path):
+    """A magazine page in four columns whose gutters are narrower than the gap between two pieces of one line:
+    a line of the third column, left out of the reading, comes back in that column, and the line of the fourth
+    column beside it keeps its words."""
+    page = DATA / "pages" / "8071_093.3B.tif"
+    whole = recognize(page, tmp_path / "whole", "eng", 1, 300, 600, told_dpi=300)
+    root = ET.parse(whole.hocr).getroot()
+    parents = {child: parent for parent in root.iter() for child in parent}
+    lines = list(line_elements(root))
+    was = [line_of(line) for line in lines]
+    k = next(k for k, line in enumerate(was) if line.text.startswith("in his family counseling"))
+    top, bottom = was[k].bbox[1], was[k].bbox[3]
+    neighbour = min((line for line in was if top < (line.bbox[1] + line.bbox[3]) / 2 < bottom
+                     and line.bbox[0] > was[k].bbox[2]), key=lambda line: line.bbox[0])  # the fourth column's
+    parents[lines[k]].remove(lines[k])
+    whole.hocr.write_text(serialized(root), encoding="utf-8")
+    reading = replace(whole, page=replace(whole.page, text=text_of(root))).reloaded()
+    pixels = np.array(Image.open(page).convert("L"))
+    places = writing_left_unread(pixels, reading.page.words)
+
+    def read_sparse(pixels: np.ndarray, suffix: str) -> OcrOutput:
+        image = tesseract.write_image(pixels, tmp_path / f"page{suffix}_ocr")
+        return recognize(image, tmp_path / f"page{suffix}", "eng", 1, 300, 600, psm=SPARSE_TEXT, told_dpi=300)
+
+    joined = read_skipped_print(reading, pixels, places, read_sparse, AS_SURELY_AS_PRINT)
+
+    assert joined is not None
+    after = {line.id: line for line in joined.lines}
+    assert after[neighbour.id].text == neighbour.text
+    (back,) = [line for line in joined.lines if "family counseling" in line.text]
+    assert character_error_rate(back.text, was[k].text) < 0.1
+    order = list(after)
+    assert order.index(was[k - 1].id) < order.index(back.id) < order.index(was[k + 1].id)

@@ -17,8 +17,9 @@ hOCR and its PDF text layer are both Tesseract's, and say the same. (A line too 
 as "r3", does not hold the print back; it stays out of the text and hOCR, though the text layer has it.)
 
 The lines found join the page's reading where they stand. A piece of a row beside a line read (the start of a
-line whose end was read) joins that line; any other line goes after the lowest line above it in the same
-column, or before the highest below it. So the page's text keeps its reading order.
+line whose end was read) joins that line, unless the two lie in blocks of the page that stand side by side (a
+gutter between columns can be narrower than a gap within a line); any other line goes after the lowest line
+above it in the same column, or before the highest below it. So the page's text keeps its reading order.
 """
 
 from __future__ import annotations
@@ -94,14 +95,15 @@ def _joined(reading: OcrOutput, more: OcrOutput, printed: Sequence[Line]) -> Ocr
     wanted = {line.id for line in printed}
     lines = [line for line in _lines(added) if line.get("id") in wanted]
     _renumber(added, _highest_numbers(page))
+    blocks = _blocks(page)
     rows: list[ET.Element] = []  # the lines read, pieces of one row made one line (a sparse reading splits rows)
     for line in sorted(lines, key=lambda element: (bbox(element)[1], bbox(element)[0])):
-        if row := next((row for row in rows if _beside(bbox(row), bbox(line))), None):
+        if row := next((row for row in rows if _one_row(blocks, bbox(row), bbox(line))), None):
             _add_words(row, line)
         else:
             rows.append(line)
     for line in rows:
-        _join_line(page, line, added)
+        _join_line(page, line, added, blocks)
     reading.hocr.write_text(serialized(page), encoding="utf-8")
     _overlay_text_layer(reading.text_pdf, more.text_pdf)
     return replace(reading, page=replace(reading.page, text=text_of(page))).reloaded()
@@ -140,15 +142,15 @@ def _block_of(root: ET.Element, line: ET.Element) -> ET.Element:
     return block
 
 
-def _join_line(page: ET.Element, line: ET.Element, reading: ET.Element) -> None:
+def _join_line(page: ET.Element, line: ET.Element, reading: ET.Element, blocks: Sequence[PixelBox]) -> None:
     """Put `line` of the page `reading` into `page` in reading order. A piece of a row beside a line read (its
-    start or its end) joins the one whose middle is nearest its own, word by word in their order across. Any
-    other line goes after the lowest line above it in the same column, or else before the highest line below
-    it; on a page with neither, its block goes last."""
+    start or its end), and not across a gutter between the page's `blocks`, joins the one whose middle is nearest
+    its own, word by word in their order across. Any other line goes after the lowest line above it in the same
+    column, or else before the highest line below it; on a page with neither, its block goes last."""
     parents = {child: parent for parent in page.iter() for child in parent}
     box = bbox(line)
     lines = _lines(page)
-    beside = [e for e in lines if _beside(bbox(e), box)]
+    beside = [e for e in lines if _one_row(blocks, bbox(e), box)]
     if beside:
         _add_words(min(beside, key=lambda e: abs(bbox(e)[1] + bbox(e)[3] - box[1] - box[3])), line)
         return
@@ -167,6 +169,27 @@ def _join_line(page: ET.Element, line: ET.Element, reading: ET.Element) -> None:
         siblings.insert(list(siblings).index(anchor), line)
     else:
         next(e for e in page.iter() if e.get("class") == "ocr_page").append(_block_of(reading, line))
+
+
+def _blocks(page: ET.Element) -> list[PixelBox]:
+    """The boxes of the page's blocks (ocr_carea), as Tesseract's layout analysis found them."""
+    return [bbox(element) for element in page.iter() if element.get("class") == "ocr_carea"]
+
+
+def _block_holding(blocks: Sequence[PixelBox], box: PixelBox) -> PixelBox | None:
+    """The first of `blocks` that holds the middle of `box`; None when none does."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return next((block for block in blocks if block[0] <= x <= block[2] and block[1] <= y <= block[3]), None)
+
+
+def _one_row(blocks: Sequence[PixelBox], a: PixelBox, b: PixelBox) -> bool:
+    """Whether `a` and `b` are pieces of one line: beside each other, and not in two blocks of the page that stand
+    side by side (columns: a gutter can be narrower than the gap `_beside` allows between the pieces of a line).
+    Blocks one over the other do not part them: on a curved page a line's end can reach into the block above."""
+    block_a, block_b = _block_holding(blocks, a), _block_holding(blocks, b)
+    side_by_side = (block_a is not None and block_b is not None
+                    and min(block_a[2], block_b[2]) <= max(block_a[0], block_b[0]))
+    return _beside(a, b) and not side_by_side
 
 
 def _beside(a: PixelBox, b: PixelBox) -> bool:
