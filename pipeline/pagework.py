@@ -27,7 +27,7 @@ from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality, unsure_lines
 from .stages.show_through import without_show_through
-from .stages.skipped_print import SPARSE_TEXT, read_skipped_print
+from .stages.skipped_print import read_skipped_print
 from .stages.text_turn import turn_boxes, turn_reading
 from .stages.unread import writing_left_unread
 
@@ -249,10 +249,10 @@ def _with_skipped_print(read: Callable[..., tuple[OcrOutput, bool]], languages: 
     if surely is None or not places:
         return None
 
-    def read_sparse(pixels: np.ndarray, suffix: str) -> OcrOutput:
-        return read(languages, stem.with_name(stem.name + suffix), pixels, SPARSE_TEXT)[0]
+    def read_places(pixels: np.ndarray, suffix: str, psm: int) -> OcrOutput:
+        return read(languages, stem.with_name(stem.name + suffix), pixels, psm)[0]
 
-    return read_skipped_print(reading, cleaned.ocr, places, read_sparse, surely)
+    return read_skipped_print(reading, cleaned.ocr, places, read_places, surely)
 
 
 def _read_poorly(quality: float, check_below: float | None) -> bool:

@@ -9,12 +9,16 @@ a block reading turns handwriting into lines of guesses among the print.
 The places with writing left unread (stages.unread.writing_left_unread) say where to look instead. Those places
 alone, on an otherwise empty page of the same size and without the words read already, are read as sparse text
 (`--psm 11`). The lines read as surely as print (the profile's `read_skipped_print`, a mean word confidence) are
-print that had been skipped; the others are handwriting, signatures or stamps, and stay unread (their places
-stay flagged). On the corpus (bench/unread_writing.py --skipped-print, bench/RESULTS.md) the print found there
-read at 60-96, handwriting and stamps at 0-51. When a look also read other lines, the print lines' words alone
-are read once more (at most three looks), so that the reading joined to the page holds nothing but print: its
-hOCR and its PDF text layer are both Tesseract's, and say the same. (A line too short to judge, a speck read
-as "r3", does not hold the print back; it stays out of the text and hOCR, though the text layer has it.)
+print that had been skipped; the others are handwriting, signatures or stamps, and stay unread (their places stay
+flagged). On the corpus (bench/unread_writing.py --skipped-print, bench/RESULTS.md) the print found there read at
+60-96, handwriting and stamps at 0-51. When a look also read other lines, the print is read once more without them
+(at most three looks), so that the reading joined to the page holds nothing but print: its hOCR and its PDF text
+layer are both Tesseract's, and say the same. The second look reads the rows of the print lines, across the places
+they lie in, as one block of text (`--psm 6`): sparse text finds where print is, but among the grain of show-through
+it can break a typed line into pieces and read some of them as junk (rendered ron_dev_a: "beneficiari" as "ben",
+"efici", "ari"), where a block reading reads the line whole. The third reads the words of the print lines alone. (A
+line too short to judge, a speck read as "r3", does not hold the print back; it stays out of the text and hOCR,
+though the text layer has it.)
 
 The lines found join the page's reading where they stand. A piece of a row beside a line read (the start of a
 line whose end was read) joins that line, unless the two lie in blocks of the page that stand side by side (a
@@ -36,38 +40,51 @@ import pikepdf
 
 from ..hocr import BBOX, LINE_CLASSES, Line, bbox, serialized, text_of
 from ..model import PixelBox
-from .ocr import OcrOutput
+from .ocr import SINGLE_BLOCK, OcrOutput
 from .quality import line_confidence
 
 SPARSE_TEXT = 11  # Tesseract's --psm for "as much text as possible, in no particular order"
-MAX_LOOKS = 3  # readings of the places: the first, and up to two of its print alone
+MAX_LOOKS = 3  # readings of the places: the first, its print's rows, and their print's words
 PLACE_MARGIN = 0.004  # of the page's longer side: paper kept around a place (the ink's box is tight)
 WORD_MARGIN = 0.001  # of the page's longer side: around a word's box (its accents, a stroke's grey rim)
 SAME_ROW = 0.5  # share of the shorter line's height: lines overlapping this much down (and not across) share a row
 ROW_GAP = 3  # line heights: a piece of a row this close beside a line read is the rest of that line
 _NUMBERED_ID = re.compile(r"^([a-z]+)_(\d+)_(\d+)$")  # Tesseract's ids: line_1_12 is line 12 of page 1
 
-ReadSparse = Callable[[np.ndarray, str], OcrOutput]  # (pixels, name suffix) -> a --psm 11 reading of them
+ReadPlaces = Callable[[np.ndarray, str, int], OcrOutput]  # (pixels, name suffix, --psm) -> a reading of them
 
 
 def read_skipped_print(reading: OcrOutput, ocr_image: np.ndarray, places: Sequence[PixelBox],
-                       read_sparse: ReadSparse, surely: float) -> OcrOutput | None:
+                       read_places: ReadPlaces, surely: float) -> OcrOutput | None:
     """`reading` of `ocr_image` joined by the print read in `places` (boxes in its pixels) with a mean word
-    confidence of at least `surely`; None when they hold no such print. `read_sparse` reads pixels like
-    `ocr_image` as sparse text. The reading's hOCR and text-layer files are rewritten in place."""
+    confidence of at least `surely`; None when they hold no such print. `read_places` reads pixels like
+    `ocr_image` with a page segmentation mode. The reading's hOCR and text-layer files are rewritten in place."""
     read = [word.bbox for word in reading.page.words]
-    boxes, margin = list(places), PLACE_MARGIN
+    boxes, margin, psm = list(places), PLACE_MARGIN, SPARSE_TEXT
     for look_number in range(1, MAX_LOOKS + 1):
         if not boxes:
             return None
-        look = read_sparse(_alone(ocr_image, boxes, margin, read), f"-places{look_number}")
+        look = read_places(_alone(ocr_image, boxes, margin, read), f"-places{look_number}", psm)
         judged = [(line, confidence) for line in look.lines if (confidence := line_confidence(line)) is not None]
         printed = [line for line, confidence in judged if confidence >= surely]
         if printed and len(printed) == len(judged):
             return _joined(reading, look, printed)
-        # Only the words of the print lines, for the next look: whatever else it read stays unread.
-        boxes, margin = [word.bbox for line in printed for word in line.words], WORD_MARGIN
+        # Only the print, for the next look: whatever else it read stays unread.
+        if look_number == 1:
+            boxes, psm = _rows_of(printed, boxes), SINGLE_BLOCK
+        else:
+            boxes, margin = [word.bbox for line in printed for word in line.words], WORD_MARGIN
     return None
+
+
+def _rows_of(lines: Sequence[Line], places: Sequence[PixelBox]) -> list[PixelBox]:
+    """Each line's row across the places it lies in: the parts of those places level with it."""
+    rows = set()
+    for line in lines:
+        left, top, right, bottom = line.bbox
+        rows |= {(x0, max(y0, top), x1, min(y1, bottom)) for x0, y0, x1, y1 in places
+                 if min(x1, right) > max(x0, left) and min(y1, bottom) > max(y0, top)}
+    return sorted(rows)
 
 
 def _alone(ocr_image: np.ndarray, boxes: Sequence[PixelBox], margin: float, read: Sequence[PixelBox]) -> np.ndarray:
