@@ -137,8 +137,8 @@ class QualitySettings(BaseModel):
                     "(pipeline.stages.unread.writing_left_unread)",
     )
     read_skipped_print: float | None = Field(
-        default=None, ge=0, le=100,
-        description="places where writing was left unread are read alone as sparse text, and the lines read there "
+        default=60, ge=0, le=100,
+        description="places where writing was left unread are read alone, and the lines read there "
                     "with a mean word confidence (0-100) of at least this join the page's reading: print Tesseract's "
                     "layout analysis skipped (pipeline.stages.skipped_print); null: never",
     )

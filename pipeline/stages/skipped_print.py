@@ -1,24 +1,25 @@
-"""Print Tesseract skipped, read from the places where writing was left unread (the handwritten-mixed profile).
+"""Print Tesseract skipped, read from the places where writing was left unread.
 
 Tesseract's page layout analysis sometimes leaves lines of print out of its reading: it takes them for a
-picture or for noise (lines among show-through, on a curved book page, at a page's cut edge). The default
-profile then reads the whole page again as one block of text (stages.unread). A profile for print mixed with
-handwriting cannot: the handwriting it means to leave unread would call for that second reading every time, and
-a block reading turns handwriting into lines of guesses among the print.
+picture or for noise (lines among show-through, on a curved book page, at a page's cut edge). When it leaves a
+fifth of the page's letters unread, the default profile reads the whole page again as one block of text
+(stages.unread); a line or two left out do not call for that. Nor can a profile for print mixed with handwriting
+read its pages as one block: the handwriting it means to leave unread would call for it every time, and a block
+reading turns handwriting into lines of guesses among the print.
 
-The places with writing left unread (stages.unread.writing_left_unread) say where to look instead. Those places
-alone, on an otherwise empty page of the same size and without the words read already, are read as sparse text
-(`--psm 11`). The lines read as surely as print (the profile's `read_skipped_print`, a mean word confidence) are
-print that had been skipped; the others are handwriting, signatures or stamps, and stay unread (their places stay
-flagged). On the corpus (bench/unread_writing.py --skipped-print, bench/RESULTS.md) the print found there read at
-60-96, handwriting and stamps at 0-51. When a look also read other lines, the print is read once more without them
-(at most three looks), so that the reading joined to the page holds nothing but print: its hOCR and its PDF text
-layer are both Tesseract's, and say the same. The second look reads the rows of the print lines, across the places
-they lie in, as one block of text (`--psm 6`): sparse text finds where print is, but among the grain of show-through
-it can break a typed line into pieces and read some of them as junk (rendered ron_dev_a: "beneficiari" as "ben",
-"efici", "ari"), where a block reading reads the line whole. The third reads the words of the print lines alone. (A
-line too short to judge, a speck read as "r3", does not hold the print back; it stays out of the text and hOCR,
-though the text layer has it.)
+The places with writing left unread (stages.unread.writing_left_unread) say where to look. Those places alone, on an
+otherwise empty page of the same size and without the words read already, are read as sparse text (`--psm 11`). The
+lines read as surely as print (the profile's `read_skipped_print`, a mean word confidence) are print that had been
+skipped; the others (handwriting, signatures, the rest of stamps) stay unread, and their places stay flagged where
+the profile flags them; a stamp's print read that surely joins as print. On the corpus (bench/unread_writing.py
+--skipped-print, bench/RESULTS.md) the print found there read at 60-96, handwriting and stamps at 0-51. When a look
+also read other lines, the print is read once more without them (at most three looks), so that the reading joined to
+the page holds nothing but print: its hOCR and its PDF text layer are both Tesseract's, and say the same. The second
+look reads the rows of the print lines, across the places they lie in, as one block of text (`--psm 6`): sparse text
+finds where print is, but among the grain of show-through it can break a typed line into pieces and read some of
+them as junk (rendered ron_dev_a: "beneficiari" as "ben", "efici", "ari"), where a block reading reads the line
+whole. The third reads the words of the print lines alone. (A line too short to judge, a speck read as "r3", does
+not hold the print back; it stays out of the text and hOCR, though the text layer has it.)
 
 The lines found join the page's reading where they stand. A piece of a row beside a line read (the start of a
 line whose end was read) joins that line, unless the two lie in blocks of the page that stand side by side (a
