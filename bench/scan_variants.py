@@ -24,6 +24,7 @@ What it measures
 
 How to run (from the repository root; ~38 minutes for the 24 pages and 11 variants on 2 cores):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING] [--variants NAME...]
+                                            [--retrodig-profile NAME_OR_YAML]
 """
 
 from __future__ import annotations
@@ -178,8 +179,10 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (has MANIFEST.tsv)")
     parser.add_argument("--only", help="only pages whose name contains this")
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--retrodig-profile", default="", metavar="NAME",
+                        help="give retrodig this cleanup profile (a name, or a .yaml file to compare a setting)")
     args = parser.parse_args()
-    pages = [p for p in load_pages(args.corpus, installed_languages())
+    pages = [replace(p, retrodig_profile=args.retrodig_profile) for p in load_pages(args.corpus, installed_languages())
              if p.group == "scanned" and (not args.only or args.only in p.name)]
     if not pages:
         print(f"no real scans with ground truth under {args.corpus}", file=sys.stderr)
