@@ -168,7 +168,10 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     ocr_seconds += time.perf_counter() - started
     if joined is not None:
         result, quality, how_read = joined, page_quality(joined.page), how_read + ("read_skipped_print",)
-        unread = _places_left_unread(cleaned, result, profile)
+    if not profile.quality.flag_unread_writing:
+        unread = ()  # looked for only to read the print among them
+    elif joined is not None:
+        unread = _places_left_unread(cleaned, result, profile)  # what the print joined left unread
     if cleaned.text_turn:
         started = time.perf_counter()
         unread = turn_boxes(unread, cleaned.text_turn, (result.page.width, result.page.height))
@@ -178,7 +181,6 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         ocr_image.unlink()
     how_read = (("read_as_scanned",) if as_scanned else ()) + how_read
     unsure = _lines_read_unsurely(result, profile)
-    unread = unread if profile.quality.flag_unread_writing else ()
     return PageResult(
         number=task.number,
         access_image=access,
