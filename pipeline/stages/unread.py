@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from ..model import PixelBox, Word
-from .cleanup.measure import downscale, ink_mask, ink_weighted_height, marks_of
+from .cleanup.measure import downscale, ink_mask, ink_weighted_height, marks_of, remembered
 
 ANALYSIS_SIDE = 1400  # px, longer side: letters of a 300 dpi A4 page stay ~10 px high
 MIN_LETTERS = 200  # fewer letter-sized marks: too little text to judge a reading by
@@ -52,18 +52,14 @@ def unread_share(ocr_image: np.ndarray, words: Sequence[Word]) -> float | None:
     centres, height = _letter_centres(small)
     if len(centres) < MIN_LETTERS:
         return None
-    covered = np.zeros(small.shape, dtype=np.uint8)
-    grow = BOX_MARGIN * height
-    for word in words:
-        left, top, right, bottom = (v / factor for v in word.bbox)
-        covered[max(0, int(top - grow)):int(bottom + grow) + 1, max(0, int(left - grow)):int(right + grow) + 1] = 1
+    covered = _word_mask(small.shape, words, factor, BOX_MARGIN * height)
     xs, ys = centres[:, 0].astype(np.int32), centres[:, 1].astype(np.int32)
     return float(1.0 - covered[ys, xs].mean())
 
 
 def _letter_centres(small: np.ndarray) -> tuple[np.ndarray, float]:
     """Centres (x, y) of letter-sized marks and the typical letter height (ink-weighted median), in px."""
-    _, _, stats, centroids = marks_of(ink_mask(small))
+    _, (_, _, stats, centroids) = _ink_marks(small)
     height, plausible = _letter_height(stats, small.shape[0], MIN_LETTERS)
     if not height:
         return np.empty((0, 2)), 0.0
@@ -71,6 +67,12 @@ def _letter_centres(small: np.ndarray) -> tuple[np.ndarray, float]:
     low, high = LETTER_RANGE
     letters = plausible & (heights >= low * height) & (heights <= high * height)
     return centroids[1:][letters], height
+
+
+def _ink_marks(small: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """The ink of the analysis copy and its marks (`marks_of`), found once: the share left unread and the places
+    left unread measure the same copy of a page (the copy itself is shared by `downscale`)."""
+    return remembered(small, ("unread ink",), lambda: (ink := ink_mask(small), marks_of(ink)))
 
 
 def _letter_height(stats: np.ndarray, page_height: int, at_least: int) -> tuple[float, np.ndarray]:
@@ -89,8 +91,7 @@ def writing_left_unread(ocr_image: np.ndarray, words: Sequence[Word]) -> tuple[P
     handwriting, signatures and stamps, or print Tesseract skipped. Empty on a page with too little print to
     measure letters by."""
     small, factor = downscale(ocr_image, ANALYSIS_SIDE)
-    ink = ink_mask(small)
-    _, _, stats, _ = marks_of(ink)
+    ink, (_, _, stats, _) = _ink_marks(small)
     height, _ = _letter_height(stats, small.shape[0], MIN_LETTERS // 4)
     if not height:
         return ()
