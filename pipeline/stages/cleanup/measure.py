@@ -14,6 +14,7 @@ MAX_LETTER_SAMPLES = 40_000  # enough pixels for a stable profile, few enough to
 # Marks of 1-2 px per megapixel of the measuring copy (its own ink mask) from which letters are measured through
 # a median; clean corpus scans have at most 8100. Whether a page is speckled enough to clean is specks.py's call.
 MEASURE_THROUGH_SPECKS_FROM = 15_000
+DARK_CORE = 0.5  # share of the page's strong ink contrast a pixel reaches to count as dark (not show-through)
 REMEMBER_MAX_SIDE = TEXT_HEIGHT_SIDE  # px: larger copies are not remembered (memory)
 
 
@@ -149,20 +150,48 @@ def letter_mask(small: np.ndarray, stride_limit: int | None = MAX_LETTER_SAMPLES
     dropping tall marks (page edges, vertical rules, stamps, photos) leaves the letters, whose rows
     carry the text lines. With `stride_limit`, a regular sample of at most about that many pixels.
     """
+    _, letters = _letters(small)
+    ys, xs = np.nonzero(letters)
+    stride = max(1, len(ys) // stride_limit) if stride_limit else 1
+    return ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
+
+
+def letter_pixels(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(letters, dark): where the pixels of letter-sized marks are (`letter_mask`'s, as a mask), and which of
+    them are dark (`_dark_pixels`), so not the reverse side's letters showing through."""
+    ink, letters = _letters(small)
+    return letters, letters & _dark_pixels(small, ink)
+
+
+def _letters(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(`ink_mask`, where its letter-sized marks are)."""
     ink = ink_mask(small)
     count, labels, stats, _ = marks_of(ink)
     heights, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     letter_like = (heights <= max(small.shape) / 25) & (areas >= 3)
     letter_like[0] = False  # label 0 is the background
-    ys, xs = np.nonzero(letter_like[labels])
-    stride = max(1, len(ys) // stride_limit) if stride_limit else 1
-    return ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
+    return ink, letter_like[labels]
 
 
 def ink_mask(small: np.ndarray) -> np.ndarray:
     """255 where a pixel is clearly darker than its surroundings (a local mean threshold), else 0."""
-    block = max(15, max(small.shape) // 40) | 1
-    return cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
+    return cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _block(small), 15)
+
+
+def _block(small: np.ndarray) -> int:
+    return max(15, max(small.shape) // 40) | 1
+
+
+def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Where a pixel stands out from its surroundings by at least DARK_CORE of the page's strong ink (the 90th
+    percentile of the contrast of `ink`'s pixels). The reverse side's letters seen through thin paper are grey
+    only, also where they touch the print's letters. So are a faded page's letters, but its strong ink is
+    faint as well."""
+    contrast = cv2.blur(small, (_block(small),) * 2).astype(np.int16) - small
+    inked = contrast[ink > 0]
+    if inked.size == 0:
+        return np.zeros(small.shape, dtype=bool)
+    return contrast >= DARK_CORE * np.percentile(inked, 90)
 
 
 def line_sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
