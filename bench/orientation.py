@@ -10,8 +10,12 @@ What it measures
     --psm 0`, as `ocrmypdf --rotate-pages` asks it), right when it names the turn with the confidence
     OCRmyPDF requires by default (14) or more, or is unsure on an upright page.
 
+    With --show-through, every page first gets its own mirror image showing faintly from the back, its lines
+    between the front's (scan_variants.py's "bleed" variant): the reverse side's letters are upside down and
+    back to front, and must not turn the page.
+
 How to run (from the repository root; ~3 minutes for the 30 pages on 2 cores, ~6 with --tesseract):
-    .venv/bin/python bench/orientation.py [--corpus DIR] [--only SUBSTRING] [--tesseract]
+    .venv/bin/python bench/orientation.py [--corpus DIR] [--only SUBSTRING] [--tesseract] [--show-through]
     .venv/bin/python bench/orientation.py --images PAGE... (upright page images of your own)
 """
 
@@ -31,12 +35,14 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from pipeline._exec import tesseract  # noqa: E402
 from pipeline.options import CONFIGS_DIR  # noqa: E402
 from pipeline.profiles import load_profile  # noqa: E402
 from pipeline.stages.cleanup import clean_page  # noqa: E402
 from pipeline.stages.load import load_page  # noqa: E402
+from scan_variants import with_show_through  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 IMAGE_FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff"}
@@ -84,6 +90,8 @@ def main() -> int:
     parser.add_argument("--only", help="only images whose name contains this")
     parser.add_argument("--images", type=Path, nargs="+", help="these upright page images instead of the corpus's")
     parser.add_argument("--tesseract", action="store_true", help="also run the baseline: Tesseract's detector alone")
+    parser.add_argument("--show-through", action="store_true",
+                        help="give every page its mirror image showing through from the back first")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     detector = CountedDetector()
@@ -98,9 +106,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="retrodig-orientation-") as tmp:
         for image in images:
             page = load_page(image, IMAGE_FORMATS[image.suffix.lower()], 0, 10**9, 300)
+            upright = page.pixels
+            if args.show_through:
+                upright = with_show_through(upright if upright.ndim == 2 else cv2.cvtColor(upright, cv2.COLOR_RGB2GRAY))
             cells, baseline_cells = [], []
             for quarters in range(4):
-                pixels = np.ascontiguousarray(np.rot90(page.pixels, quarters))
+                pixels = np.ascontiguousarray(np.rot90(upright, quarters))
                 before = detector.calls, detector.seconds
                 cleaned = clean_page(pixels, page.dpi, profile)
                 kind = "upright" if quarters == 0 else "turned"

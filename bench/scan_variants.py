@@ -18,12 +18,21 @@ What it measures
       blurred            out of focus (a Gaussian blur of 1.5 px at 300 dpi: a camera stand, a curled sheet)
       jpeg-low           saved as a JPEG of quality 15 (a document system's thumbnails, e-mailed scans)
       shadow             lit unevenly: brightness falling to 45 % towards one corner (a book cradle, a phone)
+      skewed             the sheet laid crooked on the glass: turned by 2.5 degrees (one way or the other, by
+                         page), the corners filled with the paper's tone
+      bed                the sheet on a dark scanner bed: a dark, slightly noisy margin of 6 % of the page on
+                         every side, the sheet turned by 1 degree within it
+      yellowed           aged paper in colour: paper and ink tinted towards brown, the paper 15 % darker
+      bleed              show-through: the page's own mirror image showing faintly from the back (25 % of the
+                         ink's darkness, its lines between the front's), as on thin paper written on both sides
+      low-res            a grey scan at half the size and half the dpi tag, saved as JPEG of quality 75 (a
+                         150 dpi scan from a document system)
     retrodig reads each file as users run it (`retrodig ocr FILE --lang L --json`), raw Tesseract as
     `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio; per
     variant: the mean CERs and how many pages retrodig reads more than 5 % worse than raw Tesseract.
 
 How to run (from the repository root; ~38 minutes for the 24 pages and 11 variants on 2 cores):
-    .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING] [--variants NAME...]
+    .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING...] [--variants NAME...]
                                             [--retrodig-profile NAME_OR_YAML]
 """
 
@@ -152,11 +161,70 @@ def shadow(page: Page, folder: Path) -> Path:
     return _save_png((grey * (1 - 0.55 * distance)).astype(np.uint8), dpi, folder / "shadow.png")
 
 
+def _turned(grey: np.ndarray, degrees: float, fill: int) -> np.ndarray:
+    height, width = grey.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(grey, matrix, (width, height), flags=cv2.INTER_CUBIC, borderValue=fill)
+
+
+def _paper(grey: np.ndarray) -> int:
+    return int(np.percentile(grey, 90))
+
+
+def skewed(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    sign = 1 if zlib.crc32(page.name.encode()) % 2 else -1
+    return _save_png(_turned(grey, sign * 2.5, _paper(grey)), dpi, folder / "skewed.png")
+
+
+def bed(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    margin = round(0.06 * max(grey.shape))
+    framed = cv2.copyMakeBorder(grey, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    sheet = cv2.copyMakeBorder(np.full_like(grey, 255), margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    framed, on_sheet = _turned(framed, 1.0, 0), _turned(sheet, 1.0, 0) > 127
+    rng = np.random.default_rng(zlib.crc32(page.name.encode()))
+    lid = np.clip(rng.normal(40, 8, framed.shape), 0, 255).astype(np.uint8)
+    return _save_png(np.where(on_sheet, framed, lid), dpi, folder / "bed.png")
+
+
+def yellowed(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    level = grey.astype(np.float32) * 0.85
+    tint = np.stack([level * 1.0, level * 0.88, level * 0.66], axis=2)
+    path = folder / "yellowed.png"
+    Image.fromarray(np.clip(tint, 0, 255).astype(np.uint8)).save(
+        path, **({"dpi": (round(dpi), round(dpi))} if dpi else {}))
+    return path
+
+
+def bleed(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    return _save_png(with_show_through(grey), dpi, folder / "bleed.png")
+
+
+def with_show_through(grey: np.ndarray) -> np.ndarray:
+    """`grey` with its own mirror image showing faintly from the back (a quarter of the ink's darkness), moved
+    down by 1 % of the page, so that the reverse side's lines fall between the front's, as they mostly do."""
+    back = np.clip(_paper(grey) - grey[:, ::-1].astype(np.float32), 0, 255) * 0.25
+    back = np.roll(back, round(0.01 * grey.shape[0]), axis=0)
+    return np.clip(grey - back, 0, 255).astype(np.uint8)
+
+
+def low_res(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    path = folder / "low-res.jpg"
+    Image.fromarray(half).save(path, quality=75, **({"dpi": (round(dpi / 2), round(dpi / 2))} if dpi else {}))
+    return path
+
+
 VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal": bitonal, "bitonal-200": bitonal_200, "bitonal-untagged": bitonal_untagged,
     "bitonal-mistagged": bitonal_mistagged, "negative": negative,
     "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
-    "jpeg-low": jpeg_low, "shadow": shadow,
+    "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "bed": bed, "yellowed": yellowed,
+    "bleed": bleed, "low-res": low_res,
 }
 
 
@@ -177,13 +245,14 @@ def measure(page: Page, variant: str) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (has MANIFEST.tsv)")
-    parser.add_argument("--only", help="only pages whose name contains this")
+    parser.add_argument("--only", nargs="+", default=[], metavar="SUBSTRING",
+                        help="only pages whose name contains one of these")
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--retrodig-profile", default="", metavar="NAME",
                         help="give retrodig this cleanup profile (a name, or a .yaml file to compare a setting)")
     args = parser.parse_args()
     pages = [replace(p, retrodig_profile=args.retrodig_profile) for p in load_pages(args.corpus, installed_languages())
-             if p.group == "scanned" and (not args.only or args.only in p.name)]
+             if p.group == "scanned" and (not args.only or any(part in p.name for part in args.only))]
     if not pages:
         print(f"no real scans with ground truth under {args.corpus}", file=sys.stderr)
         return 2
