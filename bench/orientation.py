@@ -11,8 +11,8 @@ What it measures
     OCRmyPDF requires by default (14) or more, or is unsure on an upright page.
 
     With --show-through, every page first gets its own mirror image showing faintly from the back, its lines
-    between the front's (scan_variants.py's "bleed" variant): the reverse side's letters are upside down and
-    back to front, and must not turn the page.
+    between the front's (scan_variants.py's "bleed" variant): the reverse side's letters, grey and back to
+    front, must not turn the page.
 
 How to run (from the repository root; ~3 minutes for the 30 pages on 2 cores, ~6 with --tesseract):
     .venv/bin/python bench/orientation.py [--corpus DIR] [--only SUBSTRING] [--tesseract] [--show-through]
@@ -108,7 +108,8 @@ def main() -> int:
             page = load_page(image, IMAGE_FORMATS[image.suffix.lower()], 0, 10**9, 300)
             upright = page.pixels
             if args.show_through:
-                upright = with_show_through(upright if upright.ndim == 2 else cv2.cvtColor(upright, cv2.COLOR_RGB2GRAY))
+                grey = upright if upright.ndim == 2 else cv2.cvtColor(upright, cv2.COLOR_RGB2GRAY)
+                upright = with_show_through(grey)
             cells, baseline_cells = [], []
             for quarters in range(4):
                 pixels = np.ascontiguousarray(np.rot90(upright, quarters))

@@ -31,7 +31,7 @@ What it measures
     `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio; per
     variant: the mean CERs and how many pages retrodig reads more than 5 % worse than raw Tesseract.
 
-How to run (from the repository root; ~38 minutes for the 24 pages and 11 variants on 2 cores):
+How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING...] [--variants NAME...]
                                             [--retrodig-profile NAME_OR_YAML]
 """

@@ -107,26 +107,20 @@ def test_turned_archive_typescripts_come_out_upright(name, quarters):
     assert (cleaned.turn + 90 * quarters) % 360 == 0
 
 
-def _showing_through(front: np.ndarray, back: np.ndarray, lower: float) -> np.ndarray:
-    """`front` (grey) typed on thin paper whose reverse side holds `back`, its lines `lower` (a share of the
-    page's height) than the front's: the back's ink shows through, back to front and at a quarter of its
-    darkness."""
-    seen = np.full_like(front, 255)
-    height, width = min(front.shape[0], back.shape[0]), min(front.shape[1], back.shape[1])
-    seen[:height, :width] = back[:height, ::-1][:, back.shape[1] - width:]
-    seen = np.roll(seen, round(lower * front.shape[0]), axis=0)
-    return np.clip(front - (255 - seen.astype(np.float32)) / 4, 0, 255).astype(np.uint8)
+def _typed_on_both_sides(page: np.ndarray, lower: float) -> np.ndarray:
+    """`page` (grey) on thin paper with the same text typed on its back, whose lines lie `lower` (a share of the
+    page's height) than the front's: the back's ink shows through, back to front, at a quarter of its darkness."""
+    back = np.roll(page[:, ::-1], round(lower * page.shape[0]), axis=0)
+    return np.clip(page - (255 - back.astype(np.float32)) / 4, 0, 255).astype(np.uint8)
 
 
 @pytest.mark.parametrize("lower", [0.0025, 0.005, 0.01])
 @pytest.mark.parametrize("quarters", [0, 2])
 def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
-    """Thin paper typed on both sides (here the page's own text on its back): the back's letters show through,
-    grey and back to front, between the front's lines. Their ink below and above the lines outweighed the
-    front's ascenders, and the page turned upside down was left on its head (each of these, before the dark
-    pixels were measured too)."""
-    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
-    sheet = _showing_through(page, page, lower)
+    """Thin paper typed on both sides: the back's letters show through, grey and back to front, between the
+    front's lines. Their ink below and above the lines outweighed the front's ascenders: turned upside down,
+    the page was left on its head at each of these offsets before its dark pixels were measured too."""
+    sheet = _typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower)
     cleaned = clean_page(np.ascontiguousarray(np.rot90(sheet, quarters)), 300, CleanProfile(name="t"))
     assert (cleaned.turn + 90 * quarters) % 360 == 0
 
