@@ -9,7 +9,7 @@ from pipeline.api import ocr_file
 from pipeline.evaluation import character_error_rate
 from pipeline.options import Options
 
-from .conftest import DATA, SHARED_CORPUS, _speckled
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS, _speckled
 
 PAGES = DATA / "pages"
 
@@ -35,7 +35,7 @@ def test_cer_metric_counts_edits_per_truth_character():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED_CORPUS / "ocr" / "ehri").is_dir(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not (SHARED_CORPUS / "ocr" / "ehri").is_dir(), reason=NEEDS_CORPUS)
 @pytest.mark.parametrize("name", ["EHRI-BF-19380111_DE_01.jpg", "EHRI-NISKO-19391112_DE_02.jpg",
                                   "EHRI-BF-19380802_EN_01.jpg", "EHRI-ET-WL16560044_07.jpg"])
 def test_cer_on_development_corpus_pages(name, tmp_path):

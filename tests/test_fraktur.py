@@ -14,7 +14,7 @@ from pipeline.pagework import PageTask, process_page
 from pipeline.profiles import CleanProfile, QualitySettings
 from pipeline.stages.fraktur import fraktur_languages
 
-from .conftest import DATA, SHARED_CORPUS
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS
 
 KANT = SHARED_CORPUS / "ocr" / "ocrd-kant" / "kant_aufklaerung_1784_0017.tif"
 
@@ -26,7 +26,7 @@ def _read(image: Path, work_dir: Path, profile: CleanProfile | None = None):
     return process_page(task)
 
 
-@pytest.mark.skipif(not KANT.is_file(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not KANT.is_file(), reason=NEEDS_CORPUS)
 def test_a_fraktur_page_read_with_german_is_read_with_the_fraktur_model(tmp_path):
     # Berlinische Monatsschrift, 1784 (Kant). The German model alone misreads it: CER 0.139 here.
     page = _read(KANT, tmp_path)
@@ -39,7 +39,7 @@ def test_a_fraktur_page_read_with_german_is_read_with_the_fraktur_model(tmp_path
     assert "Aufklärung" in page.text.text and "ſ" in page.text.text
 
 
-@pytest.mark.skipif(not KANT.is_file(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not KANT.is_file(), reason=NEEDS_CORPUS)
 def test_the_fraktur_check_can_be_turned_off_in_the_profile(tmp_path):
     page = _read(KANT, tmp_path, CleanProfile(name="t", quality=QualitySettings(fraktur_check_below=None)))
     assert page.languages == "deu" and "read_in_fraktur" not in page.steps

@@ -12,7 +12,7 @@ import pytest
 from pipeline.errors import ExitCode
 from pipeline.pdfa import check_pdfa
 
-from .conftest import DATA, SHARED_CORPUS, sha256, tree_hashes
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS, sha256, tree_hashes
 from .test_preflight import forged_png
 
 
@@ -186,7 +186,7 @@ def test_every_file_of_a_document_fails_together(run_cli, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED_CORPUS / "edge").is_dir(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not (SHARED_CORPUS / "edge").is_dir(), reason=NEEDS_CORPUS)
 def test_whole_edge_corpus_in_one_batch(run_cli, tmp_path):
     """Every hard input of the development corpus is processed or refused with a named reason."""
     batch = tmp_path / "edge"

@@ -19,7 +19,7 @@ from pipeline.stages.cleanup.work import Work
 from pipeline.stages.ocr import read_whole_page
 from pipeline.stages.show_through import without_show_through
 
-from .conftest import DATA, SHARED_CORPUS
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS
 
 PAGES = DATA / "pages"
 # DIBCO 2011 PR1: four lines of 17th-century Fraktur with the reverse side's print showing through. It has no
@@ -105,7 +105,7 @@ def _read(image: Path, work_dir: Path, profile: CleanProfile):
     return process_page(task)
 
 
-@pytest.mark.skipif(not DIBCO_PR1.is_file(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not DIBCO_PR1.is_file(), reason=NEEDS_CORPUS)
 def test_a_poor_page_with_show_through_is_read_again_without_it(tmp_path):
     default = load_profile("default", CONFIGS_DIR)  # the grey page goes to Tesseract, show-through and all
     page = _read(DIBCO_PR1, tmp_path / "on", default)

@@ -24,7 +24,7 @@ from pipeline.stages.render import RenderPage, render_pdfa
 from pipeline.stages.skipped_print import read_skipped_print
 from pipeline.stages.unread import writing_left_unread
 
-from .conftest import DATA, SHARED_CORPUS
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS
 
 # A typescript tagged 72 dpi: read as it is, Tesseract's layout analysis skips a third of it (CER 0.38).
 TYPED_PAGE = DATA / "pages" / "EHRI-NISKO-19391112_DE_02.jpg"
@@ -184,7 +184,7 @@ def test_a_line_read_from_its_place_joins_its_own_column_not_the_next_one_beside
     assert order.index(was[k - 1].id) < order.index(back.id) < order.index(was[k + 1].id)
 
 
-@pytest.mark.skipif(not SEEN_THROUGH.is_file(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not SEEN_THROUGH.is_file(), reason=NEEDS_CORPUS)
 @pytest.mark.parametrize("profile", ["default", "handwritten-mixed"])
 def test_print_that_sparse_text_breaks_into_pieces_is_read_whole_from_its_rows(run_cli, profile):
     """Among the grain of the reverse side, sparse text reads "beneficiari" as "ben", "efici" and "ari" beside

@@ -22,7 +22,7 @@ from pipeline.stages.ocr import SINGLE_BLOCK, recognize
 from pipeline.stages.quality import unsure_lines
 from pipeline.stages.unread import writing_left_unread
 
-from .conftest import DATA, SHARED_CORPUS
+from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS
 
 # The last page of a typed letter of 1939, with a dozen handwritten signatures in its lowest third.
 SIGNED_LETTER = DATA / "pages" / "EHRI-NISKO-19391112_DE_04.jpg"
@@ -76,7 +76,7 @@ def test_the_ocr_command_shows_what_was_read_unsurely_or_not_at_all_and_the_defa
     assert page["unsure_lines"] == [] and page["unread_writing"] == [] and not page["needs_review"]
 
 
-@pytest.mark.skipif(not SEEN_THROUGH.is_file(), reason="needs ../shared/corpus beside the clone")
+@pytest.mark.skipif(not SEEN_THROUGH.is_file(), reason=NEEDS_CORPUS)
 def test_print_among_show_through_is_read_as_the_default_profile_reads_it(run_cli):
     """The profile keeps pen strokes from a threshold, not print from a median: without one, the grain of the
     reverse side around typed lines made Tesseract read a paragraph letter by letter (CER 0.09)."""
