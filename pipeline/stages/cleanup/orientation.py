@@ -158,8 +158,8 @@ def _upright_by_cues(ascender: float, margin: float, lines: int) -> bool:
         return True
     if ascender >= SURE_ASCENDER_SCORE and margin > -SURE_MARGIN_SCORE:
         return True
-    return margin >= SURE_MARGIN_SCORE and ascender > -STRONG_ASCENDER_SCORE  # ragged right, and not a clear
-    # ascender deficit (Cyrillic has few)
+    # Ragged right, and not a clear ascender deficit (Cyrillic has few).
+    return margin >= SURE_MARGIN_SCORE and ascender > -STRONG_ASCENDER_SCORE
 
 
 def _upside_down_by_cues(ascender: float, margin: float, lines: int) -> bool:
