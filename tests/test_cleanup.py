@@ -26,7 +26,7 @@ from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import downscale, forget_page, ink_mask, marks_of, shrink_by, text_height
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
-from pipeline.stages.cleanup.work import Work
+from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
 
 from .conftest import DATA, SAMPLES, _render_page, _speckled
@@ -189,6 +189,10 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     edge = np.concatenate([cleaned.ocr[:, :5].ravel(), cleaned.ocr[:, -5:].ravel(),
                            cleaned.ocr[:5].ravel(), cleaned.ocr[-5:].ravel()])
     assert np.mean(edge < 128) < 0.01  # no dark band left for Tesseract to read as letters
+    # The sheet itself is clean: it is read as its crop shows it, not flattened or made black and white.
+    assert cleaned.steps[-2:] == ("crop_borders", "already_clean") and cleaned.keep_grey
+    sheet = (slice(140 - top + 20, 140 - top + height - 20), slice(120 - left + 20, 120 - left + width - 20))
+    assert np.array_equal(cleaned.ocr[sheet], to_grey(cleaned.access)[sheet])
 
     text = read_file(scan, _options(tmp_path))[0].text.text
     plain = read_file(PAGES / "EHRI-DR-19390519-US_03.jpg", _options(tmp_path))[0].text.text

@@ -111,7 +111,13 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     alone. A larger one under READ_SKEWED_BELOW straightens only the page people see: measured on six clean
     pages turned by known angles, straightening before reading lost on 10 of 12 readings at 0.5 degrees and
     was even at 0.8, and paid from 1 degree (bench/clean_skew.py); the reading is turned onto the straightened
-    page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too."""
+    page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too.
+    A clean sheet on a scanner bed is read as its crop shows it: straightened as measured (the crop box lies
+    in the straightened image), the bed left beside it whitened (crop_borders), nothing else changed."""
+    if work.crop_box is not None:
+        steps = ("grey",) + (("deskew",) if work.skew_angle else ()) + ("crop_borders", "already_clean")
+        return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
+                           steps=steps, timings=tuple(timings), keep_grey=True)
     skew = abs(work.skew_angle)
     if skew < GENTLE_MAX_SKEW:
         return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
@@ -124,10 +130,12 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
 
 
 def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
-    """The gentle path: an upright, borderless scan with letters of the right size on clean paper goes to
-    Tesseract as it was scanned, only straightened if need be (see photometric.already_clean).
+    """The gentle path: an upright scan with letters of the right size on clean paper goes to Tesseract as it
+    was scanned, only straightened and cut from the scanner bed if need be (see photometric.already_clean).
+    A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
-    if work.turn or work.crop_box is not None or work.holes or work.despeckled or not already_clean(image):
+    sheet = image if work.crop_box is None else work.access
+    if work.turn or work.holes or work.despeckled or not already_clean(sheet):
         return False, work
     if not profile.resolution.enabled:
         return True, work
