@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from pipeline.api import read_file, reocr_page
 from pipeline.evaluation import character_error_rate
@@ -24,12 +24,13 @@ from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import downscale, forget_page, ink_mask, marks_of, shrink_by, text_height
+from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
 
-from .conftest import DATA, SAMPLES, _render_page, _speckled
+from .conftest import DATA, NEEDS_CORPUS, SAMPLES, SHARED_CORPUS, _render_page, _speckled
 
 PAGES = DATA / "pages"
 PHOTOTEST_TRUTH = (PAGES / "phototest.gt.txt").read_text(encoding="utf-8")
@@ -123,6 +124,23 @@ def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
     sheet = _typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower)
     cleaned = clean_page(np.ascontiguousarray(np.rot90(sheet, quarters)), 300, CleanProfile(name="t"))
     assert (cleaned.turn + 90 * quarters) % 360 == 0
+
+
+BOSTON = SHARED_CORPUS / "edge" / "ocrd-assets" / "boston_cooking_a.jpg"
+
+
+@pytest.mark.skipif(not BOSTON.is_file(), reason=NEEDS_CORPUS)
+@pytest.mark.parametrize("quarters", [0, 2])
+def test_a_photographed_curved_book_page_comes_out_upright(quarters):
+    """A camera photo of an open book: its lines bulge. Projected across the whole page, the curves outweighed
+    the letters, and the up-or-down cue said upright of the page on its head (and upside down of it upright),
+    so turned over it was left so. Measured in strips of the page, the cue points the right way."""
+    photo = np.array(ImageOps.exif_transpose(Image.open(BOSTON)).convert("L"))  # stored lying on its side
+    page = np.ascontiguousarray(np.rot90(photo, quarters))
+    cleaned = clean_page(page, 300, CleanProfile(name="t"))
+    assert (cleaned.turn + 90 * quarters) % 360 == 0
+    ascender, _, _ = up_down_cues(rotate(page, -cleaned.skew_angle, 255))[0]
+    assert (ascender > 0) == (quarters == 0)
 
 
 @pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_04.jpg", "EHRI-ET-JMP020_02.jpg"])
