@@ -126,6 +126,27 @@ def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
     assert (cleaned.turn + 90 * quarters) % 360 == 0
 
 
+KANT = SHARED_CORPUS / "ocr" / "ocrd-kant" / "kant_aufklaerung_1784_0017.tif"
+
+
+@pytest.mark.skipif(not KANT.is_file(), reason=NEEDS_CORPUS)
+@pytest.mark.parametrize("quarters", [1, 3])
+def test_a_book_page_on_a_scanner_bed_turned_a_quarter_comes_out_upright(quarters):
+    """The Kant page shows the stacked edges of the book's other pages along one side: long straight lines.
+    On a dark scanner bed they moved into the inner part of the scan, where lines and columns are compared,
+    and the page turned a quarter was taken for upright. They are measured within the sheet now."""
+    page = _grey(KANT)
+    margin = round(0.06 * max(page.shape))
+    framed = np.pad(page, margin)
+    height, width = framed.shape
+    askew = cv2.getRotationMatrix2D((width / 2, height / 2), 1.0, 1.0)  # the sheet laid 1 degree askew
+    on_sheet = cv2.warpAffine(np.pad(np.full_like(page, 255), margin), askew, (width, height)) > 127
+    lid = np.random.default_rng(3).normal(40, 8, framed.shape).clip(0, 255).astype(np.uint8)
+    bed = np.where(on_sheet, cv2.warpAffine(framed, askew, (width, height), flags=cv2.INTER_CUBIC), lid)
+    cleaned = clean_page(np.ascontiguousarray(np.rot90(bed, quarters)), 300, CleanProfile(name="t"))
+    assert (cleaned.turn + 90 * quarters) % 360 == 0
+
+
 BOSTON = SHARED_CORPUS / "edge" / "ocrd-assets" / "boston_cooking_a.jpg"
 
 
