@@ -64,7 +64,7 @@ def test_a_citizen_asks_in_polish_and_downloads_the_certified_copy(browser, port
                                                                     tmp_path):
     from playwright.sync_api import expect
 
-    permit = only_document(requests_archive, "pozwolenie-12-1978.png")
+    only_document(requests_archive, "pozwolenie-12-1978.png")  # the permit asked for is in the archive
     identity = tmp_path / "dowod.jpg"
     identity.write_bytes(identity_jpeg())
 
