@@ -19,7 +19,7 @@ from pipeline.options import CONFIGS_DIR, Options
 from pipeline.pagework import PageTask, process_page
 from pipeline.profiles import (CleanProfile, DespeckleSettings, NormalizeIlluminationSettings, ShowThroughSettings,
                                SplitSpreadsSettings, load_profile)
-from pipeline.stages.cleanup import clean_page, make_positive, split_spread
+from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
@@ -96,6 +96,13 @@ def test_turned_pages_come_out_upright_and_read_well(name, turn, tmp_path):
     assert character_error_rate(pages[0].text.text, PHOTOTEST_TRUTH) <= 0.03
 
 
+def _cleaned_upright(page: np.ndarray, quarters: int) -> CleanedPage:
+    """`page` turned `quarters` quarter turns counter-clockwise, then cleaned: the cleanup must turn it back."""
+    cleaned = clean_page(np.ascontiguousarray(np.rot90(page, quarters)), 300, CleanProfile(name="t"))
+    assert (cleaned.turn + 90 * quarters) % 360 == 0
+    return cleaned
+
+
 @pytest.mark.parametrize("name", ["EHRI-DR-19431002-DK_02.jpg", "EHRI-NISKO-19391112_DE_02.jpg"])
 @pytest.mark.parametrize("quarters", [1, 2, 3])
 def test_turned_archive_typescripts_come_out_upright(name, quarters):
@@ -103,9 +110,7 @@ def test_turned_archive_typescripts_come_out_upright(name, quarters):
     quarters: the turn found puts each upright. A typewriter's letter grid makes columns nearly as sharp as
     its lines, and Tesseract's orientation detector answers wrongly, and sure of it, on copies whose
     letters are too small."""
-    page = np.ascontiguousarray(np.rot90(np.array(Image.open(PAGES / name)), quarters))
-    cleaned = clean_page(page, 300, CleanProfile(name="t"))
-    assert (cleaned.turn + 90 * quarters) % 360 == 0
+    _cleaned_upright(np.array(Image.open(PAGES / name)), quarters)
 
 
 def _typed_on_both_sides(page: np.ndarray, lower: float) -> np.ndarray:
@@ -121,9 +126,7 @@ def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
     """Thin paper typed on both sides: the back's letters show through, grey and back to front, between the
     front's lines. Their ink below and above the lines outweighed the front's ascenders: turned upside down,
     the page was left on its head at each of these offsets before its dark pixels were measured too."""
-    sheet = _typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower)
-    cleaned = clean_page(np.ascontiguousarray(np.rot90(sheet, quarters)), 300, CleanProfile(name="t"))
-    assert (cleaned.turn + 90 * quarters) % 360 == 0
+    _cleaned_upright(_typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower), quarters)
 
 
 KANT = SHARED_CORPUS / "ocr" / "ocrd-kant" / "kant_aufklaerung_1784_0017.tif"
@@ -142,9 +145,8 @@ def test_a_book_page_on_a_scanner_bed_turned_a_quarter_comes_out_upright(quarter
     askew = cv2.getRotationMatrix2D((width / 2, height / 2), 1.0, 1.0)  # the sheet laid 1 degree askew
     on_sheet = cv2.warpAffine(np.pad(np.full_like(page, 255), margin), askew, (width, height)) > 127
     lid = np.random.default_rng(3).normal(40, 8, framed.shape).clip(0, 255).astype(np.uint8)
-    bed = np.where(on_sheet, cv2.warpAffine(framed, askew, (width, height), flags=cv2.INTER_CUBIC), lid)
-    cleaned = clean_page(np.ascontiguousarray(np.rot90(bed, quarters)), 300, CleanProfile(name="t"))
-    assert (cleaned.turn + 90 * quarters) % 360 == 0
+    _cleaned_upright(np.where(on_sheet, cv2.warpAffine(framed, askew, (width, height), flags=cv2.INTER_CUBIC), lid),
+                     quarters)
 
 
 BOSTON = SHARED_CORPUS / "edge" / "ocrd-assets" / "boston_cooking_a.jpg"
@@ -157,10 +159,8 @@ def test_a_photographed_curved_book_page_comes_out_upright(quarters):
     the letters, and the up-or-down cue said upright of the page on its head (and upside down of it upright),
     so turned over it was left so. Measured in strips of the page, the cue points the right way."""
     photo = np.array(ImageOps.exif_transpose(Image.open(BOSTON)).convert("L"))  # stored lying on its side
-    page = np.ascontiguousarray(np.rot90(photo, quarters))
-    cleaned = clean_page(page, 300, CleanProfile(name="t"))
-    assert (cleaned.turn + 90 * quarters) % 360 == 0
-    ascender, _, _ = up_down_cues(rotate(page, -cleaned.skew_angle, 255))[0]
+    cleaned = _cleaned_upright(photo, quarters)
+    ascender, _, _ = up_down_cues(rotate(np.rot90(photo, quarters), -cleaned.skew_angle, 255))[0]
     assert (ascender > 0) == (quarters == 0)
 
 
