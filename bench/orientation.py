@@ -41,6 +41,7 @@ from pipeline._exec import tesseract  # noqa: E402
 from pipeline.options import CONFIGS_DIR  # noqa: E402
 from pipeline.profiles import load_profile  # noqa: E402
 from pipeline.stages.cleanup import clean_page  # noqa: E402
+from pipeline.stages.cleanup.work import to_grey  # noqa: E402
 from pipeline.stages.load import load_page  # noqa: E402
 from scan_variants import with_show_through  # noqa: E402
 
@@ -108,8 +109,7 @@ def main() -> int:
             page = load_page(image, IMAGE_FORMATS[image.suffix.lower()], 0, 10**9, 300)
             upright = page.pixels
             if args.show_through:
-                grey = upright if upright.ndim == 2 else cv2.cvtColor(upright, cv2.COLOR_RGB2GRAY)
-                upright = with_show_through(grey)
+                upright = with_show_through(to_grey(upright))
             cells, baseline_cells = [], []
             for quarters in range(4):
                 pixels = np.ascontiguousarray(np.rot90(upright, quarters))
