@@ -31,6 +31,7 @@ from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
 
 from .conftest import DATA, NEEDS_CORPUS, SAMPLES, SHARED_CORPUS, _render_page, _speckled
+from .test_fraktur import KANT
 
 PAGES = DATA / "pages"
 PHOTOTEST_TRUTH = (PAGES / "phototest.gt.txt").read_text(encoding="utf-8")
@@ -127,9 +128,6 @@ def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
     front's lines. Their ink below and above the lines outweighed the front's ascenders: turned upside down,
     the page was left on its head at each of these offsets before its dark pixels were measured too."""
     _cleaned_upright(_typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower), quarters)
-
-
-KANT = SHARED_CORPUS / "ocr" / "ocrd-kant" / "kant_aufklaerung_1784_0017.tif"
 
 
 @pytest.mark.skipif(not KANT.is_file(), reason=NEEDS_CORPUS)
