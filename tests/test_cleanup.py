@@ -23,7 +23,8 @@ from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, spli
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import downscale, forget_page, ink_mask, marks_of, shrink_by, text_height
+from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
+                                             text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
@@ -537,6 +538,23 @@ def test_whole_block_copies_average_the_page_up_to_its_edges():
     assert np.all(copy[:-1, -1] == 0)  # the last column of blocks holds only the strip's 2 columns
     colour = np.dstack([page, page, page])
     assert np.array_equal(shrink_by(colour, 3)[:, :, 1], copy)
+
+
+def test_percentiles_of_bytes_are_numpy_s_to_the_last_bit():
+    """The histogram's percentile stands in for np.percentile on measuring copies: every verdict taken on it
+    must be the one NumPy's would give, so the value must be the same float, not only a close one."""
+    page = downscale(_grey(PAGES / "EHRI-BF-19380810_EN_01.jpg"), 1000)[0]
+    rng = np.random.default_rng(5)
+    samples = [page, page[::3, 1::2], page[page > 128], rng.integers(0, 256, 7, dtype=np.uint8),
+               rng.integers(200, 203, 1000, dtype=np.uint8), np.array([17], dtype=np.uint8)]
+    # Few values far apart: the two values mixed differ, where NumPy's two ways of mixing differ in the last bit.
+    samples += [rng.integers(0, 256, size, dtype=np.uint8) for size in rng.integers(2, 40, 50)]
+    for values in samples:
+        for q in (0, 5, 10, 33.3, 50, 90, 95, 99.9, 100, *rng.uniform(0, 100, 20)):
+            assert percentile_of_bytes(values, q).hex() == float(np.percentile(values, q)).hex(), (values.shape, q)
+        assert percentile_of_bytes(values, 50) == np.median(values)
+    with pytest.raises(ValueError):
+        percentile_of_bytes(np.array([], dtype=np.uint8), 50)
 
 
 def test_marks_are_labelled_as_opencv_s_default_labelling_does():

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import downscale, letters_of_page, line_sharpness, remember_copy
+from .measure import downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
@@ -110,8 +110,8 @@ def paper_colour(image: np.ndarray) -> tuple[int, int, int] | int:
     _, bright = cv2.threshold(to_grey(sample), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper = sample[bright > 0]
     if image.ndim == 2:
-        return int(np.median(paper)) if paper.size else 255
-    return tuple(int(v) for v in np.median(paper, axis=0)) if paper.size else (255, 255, 255)
+        return int(percentile_of_bytes(paper, 50)) if paper.size else 255
+    return tuple(int(percentile_of_bytes(paper[:, c], 50)) for c in range(3)) if paper.size else (255, 255, 255)
 
 
 def _grey_level(rgb: tuple[int, int, int]) -> int:
@@ -152,7 +152,7 @@ def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple
     small, factor = downscale(grey, PAGE_ANALYSIS_SIDE)
     small = cv2.medianBlur(small, 5)  # letters are not scanner bed
     scanned = _scanned_area(small.shape, skew_angle)
-    paper = float(np.percentile(small[scanned], 90))
+    paper = percentile_of_bytes(small[scanned], 90)
     if paper < MIN_PAPER_GREY:
         return None, factor
     bright = ((small >= paper * bed_darkness) & scanned).astype(np.uint8)

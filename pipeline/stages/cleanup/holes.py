@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings
-from .measure import downscale, marks_of, text_height
+from .measure import downscale, marks_of, percentile_of_bytes, text_height
 from .work import Work
 
 ANALYSIS_SIDE = 1000  # px, longer side: an A4 page at ~85 dpi, a 6 mm hole ~20 px across
@@ -56,7 +56,7 @@ def find_punched_holes(grey: np.ndarray, dpi: float, darkness: float,
     page's typical letter height in its pixels (None: every hole-like mark, for a caller that measures the
     letters only when there is one and then applies `wider_than_letters` itself)."""
     small, factor = downscale(grey, ANALYSIS_SIDE)
-    paper = float(np.percentile(small, 90))
+    paper = percentile_of_bytes(small, 90)
     dark = (small < darkness * paper).astype(np.uint8)
     _, labels, stats, centroids = marks_of(dark)
     px_per_mm = dpi / factor / MM_PER_INCH

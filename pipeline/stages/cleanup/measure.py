@@ -112,6 +112,27 @@ def _block_means(strip: np.ndarray, factor: int, across: bool) -> np.ndarray:
     return np.rint(means).astype(strip.dtype)
 
 
+def percentile_of_bytes(values: np.ndarray, q: float) -> float:
+    """`np.percentile(values, q)` of uint8 values (or `np.median` for q=50), to the last bit, from their
+    histogram. NumPy sorts a copy first (partitions it): 40-60 ms for a 1200 px measuring copy on one core,
+    against 2 ms for OpenCV's histogram. NumPy's "linear" method, restated: the values at ranks floor and
+    ceil of (n - 1) q / 100, mixed as its `_lerp` mixes them."""
+    if values.dtype != np.uint8 or values.size == 0:
+        raise ValueError(f"expected a non-empty uint8 array, got {values.dtype} {values.shape}")
+    flat = np.ascontiguousarray(values).reshape(-1, 1)
+    if flat.shape[0] < 2**24:  # OpenCV counts in float32: exact below 2**24
+        counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    else:
+        counts = np.bincount(flat.ravel(), minlength=256)
+    cumulative = np.cumsum(counts)
+    rank = (flat.shape[0] - 1) * (q / 100)
+    below = int(np.floor(rank))
+    low = int(np.searchsorted(cumulative, below, side="right"))
+    high = int(np.searchsorted(cumulative, min(below + 1, flat.shape[0] - 1), side="right"))
+    share, step = rank - below, high - low
+    return float(high - step * (1 - share)) if share >= 0.5 else float(low + step * share)
+
+
 def remember_copy(image: np.ndarray, long_side: int, small: np.ndarray) -> None:
     """Let `small` stand for `downscale(image, long_side)`: a step that made `image` by turning an array it
     already had a copy of can turn that copy instead (1 ms against 25-40 ms for a fresh copy of a 9 MP scan)."""

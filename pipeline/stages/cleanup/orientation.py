@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..._exec import tesseract
-from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, text_height
+from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, percentile_of_bytes, text_height
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -72,7 +72,7 @@ def is_sideways(grey: np.ndarray) -> bool | None:
 def _sheet_box(small: np.ndarray) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) of the sheet in a page image: the rows and columns mostly brighter than half
     the paper's brightness (as crop_borders tells the page from a dark bed). The whole image when none is."""
-    bright = small >= 0.5 * np.percentile(small, 90)
+    bright = small >= 0.5 * percentile_of_bytes(small, 90)
     rows, columns = np.nonzero(bright.mean(axis=1) > 0.5)[0], np.nonzero(bright.mean(axis=0) > 0.5)[0]
     if not len(rows) or not len(columns):
         return 0, small.shape[0], 0, small.shape[1]

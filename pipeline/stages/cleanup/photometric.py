@@ -25,7 +25,7 @@ from ...profiles import (
     NormalizeIlluminationSettings,
     ShowThroughSettings,
 )
-from .measure import downscale, shrink_by
+from .measure import downscale, percentile_of_bytes, shrink_by
 from .work import Work
 
 ANALYSIS_SIDE = 1000  # px, longer side: the background needs little detail
@@ -106,16 +106,16 @@ def already_clean(image: np.ndarray) -> bool:
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
     threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper = grey[grey > threshold]
-    if paper.size == 0 or np.median(paper) < CLEAN_PAPER_LEVEL:
+    if paper.size == 0 or percentile_of_bytes(paper, 50) < CLEAN_PAPER_LEVEL:
         return False
     if small.ndim == 3:
         saturation = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[:, :, 1]
-        if np.median(saturation[grey > threshold]) > CLEAN_MAX_TINT:
+        if percentile_of_bytes(saturation[grey > threshold], 50) > CLEAN_MAX_TINT:
             return False
     size = max(3, max(grey.shape) // 40) | 1
     background = cv2.blur(cv2.morphologyEx(grey, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8)), (size, size))
     inner = background[size:-size, size:-size]
-    return inner.size > 0 and np.percentile(inner, 95) - np.percentile(inner, 5) <= CLEAN_MAX_LIGHT_RANGE
+    return inner.size > 0 and percentile_of_bytes(inner, 95) - percentile_of_bytes(inner, 5) <= CLEAN_MAX_LIGHT_RANGE
 
 
 def _sample(image: np.ndarray, long_side: int) -> np.ndarray:
