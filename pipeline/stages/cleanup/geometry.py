@@ -164,6 +164,18 @@ def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple
     return page, factor
 
 
+def page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the sheet on a measuring copy, found as `crop_borders` finds it with its
+    default darkness of a scanner bed; None when too little of the copy is paper to trust the outline (a dark
+    photograph, a page with no bed around it that `find_page` cannot tell from its own dark parts)."""
+    bed = CropBordersSettings()
+    page, factor = find_page(small, 0.0, bed.bed_darkness)
+    if page is None or page.mean() < bed.min_page_fraction:
+        return None
+    x, y, w, h = cv2.boundingRect(page)
+    return int(x * factor), int(y * factor), int((x + w) * factor), int((y + h) * factor)
+
+
 def _scanned_area(shape: tuple[int, int], skew_angle: float) -> np.ndarray:
     """Where the straightened image shows the scan rather than the corners filled in by the rotation."""
     if skew_angle == 0:

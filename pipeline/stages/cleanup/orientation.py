@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from ..._exec import tesseract
-from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, percentile_of_bytes, text_height
+from .geometry import page_box
+from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, text_height
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -50,10 +51,11 @@ def is_sideways(grey: np.ndarray) -> bool | None:
 
     Only the inner part of the sheet is measured: the edges of a dark scanner bed, a book's fold or the stacked
     edges of its other pages run in straight lines too, and would pass for columns or lines. The sheet is
-    found first, so that a scanner bed around it does not push those edges into the inner part of the scan
-    (the Kant page on a bed, turned a quarter: 1.56, taken for upright; within its sheet 3.85)."""
+    found first, as `crop_borders` finds it (`page_box`), so that a scanner bed around it does not push those
+    edges into the inner part of the scan (the Kant page on a bed, turned a quarter: 1.56, taken for upright;
+    within its sheet 3.80)."""
     small, ys, xs = letters_of_page(grey, ANALYSIS_SIDE)
-    top, bottom, left, right = _sheet_box(small)
+    left, top, right, bottom = page_box(small) or (0, 0, small.shape[1], small.shape[0])
     height, width = bottom - top, right - left
     inner = ((ys >= top + height // 10) & (ys < bottom - height // 10)
              & (xs >= left + width // 10) & (xs < right - width // 10))
@@ -67,16 +69,6 @@ def is_sideways(grey: np.ndarray) -> bool | None:
     # measure at most 1.45 upright (a camera photo of a curved book page; the rest at most 0.95) and at
     # least 1.79 sideways: SIDEWAYS_RATIO lies between the two.
     return _sharpest(xs, ys) > SIDEWAYS_RATIO * _sharpest(ys, xs)
-
-
-def _sheet_box(small: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the sheet in a page image: the rows and columns mostly brighter than half
-    the paper's brightness (as crop_borders tells the page from a dark bed). The whole image when none is."""
-    bright = small >= 0.5 * percentile_of_bytes(small, 90)
-    rows, columns = np.nonzero(bright.mean(axis=1) > 0.5)[0], np.nonzero(bright.mean(axis=0) > 0.5)[0]
-    if not len(rows) or not len(columns):
-        return 0, small.shape[0], 0, small.shape[1]
-    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
 
 
 def _sharpest(ys: np.ndarray, xs: np.ndarray) -> float:

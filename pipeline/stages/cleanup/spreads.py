@@ -11,11 +11,10 @@ taken for spreads before this check, none after).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from ...profiles import CropBordersSettings, SplitSpreadsSettings
-from .geometry import find_page
+from ...profiles import SplitSpreadsSettings
+from .geometry import page_box
 from .measure import downscale, ink_mask, remembered
 from .orientation import is_sideways
 from .work import to_grey
@@ -26,9 +25,6 @@ MAX_ASPECT = 2.0
 MIDDLE = (0.4, 0.6)  # the fold is looked for in this part of the width
 MIN_GUTTER = 0.025  # share of the width: an empty band narrower than this is a column gap, not a fold
 MIN_SIDE_INK = 0.02  # share of a half's pixels that must be ink: a page, not a blank flap
-# The pages' outline is found as crop_borders finds a page, with its defaults: what counts as table or scanner
-# bed, and how little paper is too little to trust the outline (then the whole image is used).
-BED = CropBordersSettings()
 PAPER_INSET = 0.015  # share of each side the pages' box is shrunk by, so the bed's edge stays outside
 
 
@@ -73,14 +69,13 @@ def _paper(small: np.ndarray) -> tuple[int, np.ndarray]:
     """(x offset, the part of the copy that is the pages). A spread photographed on a dark table or scanner
     bed has bed above and below it, and the bed's edge looks like ink in every column: it filled the empty band
     of the fold (no spread on a bed was found before this). The pages' box, a little inset, leaves it out."""
-    page, page_factor = find_page(small, 0.0, BED.bed_darkness)
-    if page is None or page.mean() < BED.min_page_fraction:
+    box = page_box(small)
+    if box is None:
         return 0, small
-    x, y, w, h = cv2.boundingRect(page)
     height, width = small.shape
     dx, dy = int(PAPER_INSET * width), int(PAPER_INSET * height)
-    left, right = min(width, int(x * page_factor) + dx), max(0, int((x + w) * page_factor) - dx)
-    top, bottom = min(height, int(y * page_factor) + dy), max(0, int((y + h) * page_factor) - dy)
+    left, right = min(width, box[0] + dx), max(0, box[2] - dx)
+    top, bottom = min(height, box[1] + dy), max(0, box[3] - dy)
     if right - left < width // 2 or bottom - top < height // 2:
         return 0, small
     return left, small[top:bottom, left:right]
