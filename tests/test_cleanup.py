@@ -137,15 +137,31 @@ def test_a_book_page_on_a_scanner_bed_turned_a_quarter_comes_out_upright(quarter
     """The Kant page shows the stacked edges of the book's other pages along one side: long straight lines.
     On a dark scanner bed they moved into the inner part of the scan, where lines and columns are compared,
     and the page turned a quarter was taken for upright. They are measured within the sheet now."""
-    page = _grey(KANT)
+    _cleaned_upright(_on_a_bed(_grey(KANT)), quarters)
+
+
+def _on_a_bed(page: np.ndarray) -> np.ndarray:
+    """`page` (grey) laid 1 degree askew on a dark, noisy scanner bed that shows 6 % of its longer side all round
+    (bench/scan_variants.py's "bed")."""
     margin = round(0.06 * max(page.shape))
     framed = np.pad(page, margin)
     height, width = framed.shape
-    askew = cv2.getRotationMatrix2D((width / 2, height / 2), 1.0, 1.0)  # the sheet laid 1 degree askew
+    askew = cv2.getRotationMatrix2D((width / 2, height / 2), 1.0, 1.0)
     on_sheet = cv2.warpAffine(np.pad(np.full_like(page, 255), margin), askew, (width, height)) > 127
     lid = np.random.default_rng(3).normal(40, 8, framed.shape).clip(0, 255).astype(np.uint8)
-    _cleaned_upright(np.where(on_sheet, cv2.warpAffine(framed, askew, (width, height), flags=cv2.INTER_CUBIC), lid),
-                     quarters)
+    return np.where(on_sheet, cv2.warpAffine(framed, askew, (width, height), flags=cv2.INTER_CUBIC), lid)
+
+
+JMP020_01 = SHARED_CORPUS / "ocr" / "ehri" / "EHRI-ET-JMP020_01.jpg"
+
+
+@pytest.mark.skipif(not JMP020_01.is_file(), reason=NEEDS_CORPUS)
+@pytest.mark.parametrize("quarters", [1, 2, 3])
+def test_a_typescript_on_a_scanner_bed_comes_out_upright_whichever_way_it_lay(quarters):
+    """Tesseract's orientation detector, asked when the cheap cues cannot settle a turn, took the bed's edges
+    for ink: this typescript on a bed was answered the wrong way up, sure of it, turned a quarter or turned
+    over. It is shown the sheet alone now."""
+    _cleaned_upright(_on_a_bed(_grey(JMP020_01)), quarters)
 
 
 BOSTON = SHARED_CORPUS / "edge" / "ocrd-assets" / "boston_cooking_a.jpg"

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..._exec import tesseract
-from .geometry import page_box
+from .geometry import MIN_BED_SHARE, page_box
 from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, text_height
 
 ANALYSIS_SIDE = 1200  # px, longer side
@@ -195,8 +195,9 @@ def _upside_down_by_cues(ascender: float, margin: float, lines: int) -> bool:
 
 
 def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
-    """Tesseract's orientation detector on a binarized copy whose letters are OSD_LETTER_PX high; None when
-    it is not sure.
+    """Tesseract's orientation detector on a binarized copy whose letters are OSD_LETTER_PX high; None when it
+    is not sure. A scan with a dark scanner bed around the sheet is shown to it twice, whole and as the sheet
+    alone (`_sheet`), and its answer counts only when both agree.
 
     The letters' size decides whether the detector can be trusted, not the page's: on the 30 pages of the
     development corpus, each in four quarter turns, copies of 1200 px (letters of 6-15 px) were answered
@@ -204,10 +205,25 @@ def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
     16 px letters: 7 wrong, 30 px: 2 wrong and 20 % slower. Enlarging does not help letters the scan
     itself made too small (Tesseract's documentation: below an x-height of about 10 px there is little
     chance of accurate results): the wrong answers left came from pages with 9 px letters, so a page whose
-    letters are smaller than OSD_MIN_LETTER_PX is not shown to the detector at all."""
+    letters are smaller than OSD_MIN_LETTER_PX is not shown to the detector at all.
+
+    The bed's edges are ink to the detector. JMP020_01 on a bed (bench/scan_variants.py's "bed"), in four
+    turns: the whole scan was answered wrongly each time (confidence 0.4-2.2: turned over, sure of it), the
+    sheet alone rightly each time (2.5-8.3). But the sheet alone is no surer answer: BF-19380810_EN_01 (a dark
+    band above the page) was answered wrongly, and just sure of it, on its sheet turned over and upright, where
+    the whole scan left it unsure."""
     height = text_height(grey)
     if height is not None and height < OSD_MIN_LETTER_PX:
         return None
+    turn = _detected_turn(grey, height, min_confidence)
+    sheet = _sheet(grey)
+    if turn is None or sheet.shape == grey.shape:
+        return turn
+    return turn if _detected_turn(sheet, height, min_confidence) == turn else None
+
+
+def _detected_turn(grey: np.ndarray, height: int | None, min_confidence: float) -> int | None:
+    """The detector's turn for `grey`, whose letters are `height` px high; None when it is not sure."""
     factor = OSD_LETTER_PX / height if height else OSD_SIDE / max(grey.shape)
     factor = min(factor, (OSD_MAX_PIXELS / grey.size) ** 0.5)
     if abs(factor - 1) < 0.05:
@@ -221,6 +237,20 @@ def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
     if found is None or found[1] < min_confidence:
         return None
     return found[0]
+
+
+def _sheet(grey: np.ndarray) -> np.ndarray:
+    """The sheet of a scan without the dark scanner bed around it (`page_box`); the whole scan when no bed is
+    found, or less of it than `crop_borders` whitens (MIN_BED_SHARE: most scans' outlines miss a row or a
+    column of the image, and would cost a second detector run)."""
+    small, factor = downscale(grey, ANALYSIS_SIDE)
+    box = page_box(small)
+    if box is None:
+        return grey
+    left, top, right, bottom = box
+    if (right - left) * (bottom - top) > (1 - MIN_BED_SHARE) * small.size:
+        return grey
+    return grey[round(top * factor):round(bottom * factor), round(left * factor):round(right * factor)]
 
 
 def turn_image(image: np.ndarray, turn: int) -> np.ndarray:
