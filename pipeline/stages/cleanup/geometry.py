@@ -167,7 +167,7 @@ def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple
 def page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the sheet on a measuring copy, found as `crop_borders` finds it with its
     default darkness of a scanner bed; None when too little of the copy is paper to trust the outline (a dark
-    photograph, a page with no bed around it that `find_page` cannot tell from its own dark parts)."""
+    photograph, a negative)."""
     bed = CropBordersSettings()
     page, factor = find_page(small, 0.0, bed.bed_darkness)
     if page is None or page.mean() < bed.min_page_fraction:

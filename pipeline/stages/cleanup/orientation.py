@@ -208,10 +208,10 @@ def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
     letters are smaller than OSD_MIN_LETTER_PX is not shown to the detector at all.
 
     The bed's edges are ink to the detector. JMP020_01 on a bed (bench/scan_variants.py's "bed"), in four
-    turns: the whole scan was answered wrongly each time (confidence 0.4-2.2: turned over, sure of it), the
-    sheet alone rightly each time (2.5-8.3). But the sheet alone is no surer answer: BF-19380810_EN_01 (a dark
-    band above the page) was answered wrongly, and just sure of it, on its sheet turned over and upright, where
-    the whole scan left it unsure."""
+    turns: the whole scan was answered the wrong way up each time, with confidences of 0.4-2.2 (turned over,
+    above the default 2.0: left on its head), the sheet alone rightly each time (2.5-8.3). But the sheet alone
+    is no surer: BF-19380810_EN_01 (a dark band above the page), upright and turned over, was answered wrongly
+    on its sheet with 2.1-2.2, where the whole scan left it unsure."""
     height = text_height(grey)
     if height is not None and height < OSD_MIN_LETTER_PX:
         return None

@@ -129,7 +129,7 @@ def soft_strokes(flat: np.ndarray) -> bool:
     """Whether the strokes of a flattened page are soft: their grey rim (pixels between ink and paper next
     to ink) outnumbers their dark core. A page without ink counts as soft: nothing to gain by a threshold."""
     small, _ = downscale(flat, SOFTNESS_ANALYSIS_SIDE)
-    # OpenCV's masks and counts, not NumPy's comparisons: the same counts, a fifth of the time at full size.
+    # OpenCV's masks and counts, not NumPy's comparisons: the same counts, a third of the time at full size.
     _, core = cv2.threshold(small, INK_LEVEL, 1, cv2.THRESH_BINARY_INV)  # 1 where small <= INK_LEVEL
     inked = cv2.countNonZero(core)
     if inked < MIN_INK_PIXELS:
