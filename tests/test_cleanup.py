@@ -160,7 +160,7 @@ JMP020_01 = SHARED_CORPUS / "ocr" / "ehri" / "EHRI-ET-JMP020_01.jpg"
 def test_a_typescript_on_a_scanner_bed_comes_out_upright_whichever_way_it_lay(quarters):
     """Tesseract's orientation detector, asked when the cheap cues cannot settle a turn, took the bed's edges
     for ink: this typescript on a bed was answered the wrong way up, sure of it, turned a quarter or turned
-    over. It is shown the sheet alone now."""
+    over. Its answer counts now only when the sheet alone gets the same one."""
     _cleaned_upright(_on_a_bed(_grey(JMP020_01)), quarters)
 
 
