@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy
+from .measure import downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy, remembered
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
@@ -167,7 +167,12 @@ def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple
 def page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the sheet on a measuring copy, found as `crop_borders` finds it with its
     default darkness of a scanner bed; None when too little of the copy is paper to trust the outline (a dark
-    photograph, a negative)."""
+    photograph, a negative). Remembered for the copy: lines against columns, the orientation detector's sheet
+    and a spread's pages all ask it of the same one."""
+    return remembered(small, ("page box",), lambda: _page_box(small))
+
+
+def _page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
     bed = CropBordersSettings()
     page, factor = find_page(small, 0.0, bed.bed_darkness)
     if page is None or page.mean() < bed.min_page_fraction:
