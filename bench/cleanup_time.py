@@ -2,8 +2,9 @@
 
 What it measures
     Each page image of the accuracy benchmark's corpus (kind=ocr in MANIFEST.tsv) is decoded once, then made
-    positive, checked for a spread and cleaned with the default profile (`clean_page`), as a pool worker does:
-    OpenCV on one thread (`--threads` to change), in one warm process. Each page is cleaned `--repeat` times
+    positive and cleaned with the default profile (`clean_page`), as a pool worker does (a spread is looked for
+    only under a profile that splits them; the default does not): OpenCV on one thread (`--threads` to
+    change), in one warm process. Each page is cleaned `--repeat` times
     and its fastest run is kept, with the time of each step in that run. Printed: per page the total ms and the
     steps over 4 ms, then the total per step over all pages.
     To compare two versions, run it in both checkouts in turns (the machine's speed drifts by 10-20 % between
@@ -44,7 +45,7 @@ def time_page(pixels, dpi: int, profile, repeat: int) -> dict[str, float]:
         scan, _ = make_positive(pixels)
         positive = time.perf_counter() - started
         started = time.perf_counter()
-        halves = split_spread(scan, profile.split_spreads)
+        halves = split_spread(scan, profile.split_spreads) if profile.split_spreads.enabled else [scan]
         spread = time.perf_counter() - started
         steps = {"make_positive": positive, "split_spread": spread}
         for half in halves:
