@@ -380,6 +380,7 @@ def print_report(results: list[PageResult]) -> dict:
              "d = degraded page (the manifest says so, or a rendered or DIBCO page)",
              "R = retrodig flagged the page for review",
              "r/t, r/o = retrodig's CER / raw Tesseract's, / OCRmyPDF's; share = cleanup s / OCR s of retrodig",
+             "warm = the page's cleanup timed in one warm process (as a batch's worker) / the same OCR s",
              "! = the system failed on this page; scored as empty text (CER 1.0)",
              "lang eng(xxx) = xxx traineddata not installed, every system read the page with eng"]
     print("\n".join("note: " + n for n in notes))
