@@ -216,8 +216,10 @@ def osd_turn(grey: np.ndarray, min_confidence: float) -> int | None:
     if height is not None and height < OSD_MIN_LETTER_PX:
         return None
     turn = _detected_turn(grey, height, min_confidence)
-    sheet = _sheet(grey)
-    if turn is None or sheet.shape == grey.shape:
+    if turn is None:
+        return None
+    sheet = _sheet(grey)  # looked for only when there is an answer to check
+    if sheet.shape == grey.shape:
         return turn
     return turn if _detected_turn(sheet, height, min_confidence) == turn else None
 
