@@ -26,7 +26,8 @@ from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
                                              text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
-from pipeline.stages.cleanup.photometric import normalize_illumination, reduce_show_through
+from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, normalize_illumination, reduce_show_through,
+                                                 stroke_softness)
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
@@ -595,6 +596,17 @@ def test_soft_typewritten_strokes_stay_grey_and_crisp_print_is_binarized():
     always_clean = CleanProfile(name="t", binarize={"keep_clean_scans": False})
     binarized = clean_page(crisp, 300, always_clean)
     assert binarized.keep_grey is False and set(np.unique(binarized.ocr)) <= {0, 255}
+
+
+def test_stroke_softness_is_rim_pixels_per_core_pixel():
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    soft = cv2.GaussianBlur(cv2.resize(page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (0, 0), 1.0)
+    assert stroke_softness(soft) > SOFT_RIM_RATIO > stroke_softness(_grey(PAGES / "phototest.tif"))
+    strokes = np.full((400, 400), 255, np.uint8)
+    strokes[100:300, 100:110] = 0  # a bar of 2000 core pixels
+    strokes[100:300, [99, 110]] = 160  # with a grey rim of 400 pixels along its long sides
+    assert stroke_softness(strokes) == pytest.approx(400 / 2000)
+    assert stroke_softness(np.full((400, 400), 250, np.uint8)) == float("inf")  # no ink: soft, nothing to threshold
 
 
 def test_an_already_clean_scan_goes_to_tesseract_as_scanned():

@@ -14,6 +14,7 @@ threshold wins on crisp but noisy print by up to 10x.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import cv2
@@ -127,17 +128,22 @@ def _sample(image: np.ndarray, long_side: int) -> np.ndarray:
 
 def soft_strokes(flat: np.ndarray) -> bool:
     """Whether the strokes of a flattened page are soft: their grey rim (pixels between ink and paper next
-    to ink) outnumbers their dark core. A page without ink counts as soft: nothing to gain by a threshold."""
+    to ink) outnumbers their dark core (`stroke_softness`)."""
+    return stroke_softness(flat) >= SOFT_RIM_RATIO
+
+
+def stroke_softness(flat: np.ndarray) -> float:
+    """Rim pixels (between ink and paper, next to ink) per core pixel (ink) of a flattened page; infinite for a
+    page without ink, which counts as soft: nothing to gain by a threshold."""
     small, _ = downscale(flat, SOFTNESS_ANALYSIS_SIDE)
     # OpenCV's masks and counts, not NumPy's comparisons: the same counts, a third of the time at full size.
     _, core = cv2.threshold(small, INK_LEVEL, 1, cv2.THRESH_BINARY_INV)  # 1 where small <= INK_LEVEL
     inked = cv2.countNonZero(core)
     if inked < MIN_INK_PIXELS:
-        return True
+        return math.inf
     near_ink = cv2.dilate(core, np.ones((3, 3), np.uint8))
     between = cv2.inRange(small, INK_LEVEL + 1, PAPER_LEVEL - 1)  # INK_LEVEL < small < PAPER_LEVEL
-    rim = cv2.countNonZero(cv2.bitwise_and(between, near_ink))
-    return bool(rim / inked >= SOFT_RIM_RATIO)
+    return cv2.countNonZero(cv2.bitwise_and(between, near_ink)) / inked
 
 
 def denoise(work: Work, settings: DenoiseSettings) -> Work | None:
