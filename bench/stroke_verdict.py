@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import tempfile
 from dataclasses import replace
@@ -117,16 +118,16 @@ def main() -> int:
             with skew_turned_by(degrees), verdict_watched(measured):
                 clean_page(scan, loaded.dpi, profile)
             turned.append(measured[0] if measured else None)  # None: read as scanned when straightened so
-        moves = [abs(value / softness - 1) for value in turned if value is not None]
-        line = (f"{page.name[:30]:30} {softness:6.3f} {' '.join(f'{v:6.3f}' if v else '     -' for v in turned)}"
+        moves = [abs(value / softness - 1) for value in turned if value is not None and math.isfinite(softness)]
+        line = (f"{page.name[:30]:30} {softness:6.3f} "
+                f"{' '.join(f'{v:6.3f}' if v is not None else '     -' for v in turned)}"
                 f"  moved {max(moves, default=0):5.1%}  {'soft' if cleaned.keep_grey else 'crisp'}")
         if args.read:
             truth = normalize_historic(page.truth.read_text(encoding="utf-8"))
             with verdict_watched([], turned=True):
                 other = clean_page(scan, loaded.dpi, profile)
-            sides = [read_page(c, loaded.dpi, page.language, profile, truth) for c in (cleaned, other)]
-            if np.array_equal(cleaned.ocr, other.ocr):
-                sides = sides[:1]  # the verdict changes nothing on this page
+            both = (cleaned,) if np.array_equal(cleaned.ocr, other.ocr) else (cleaned, other)  # one: no difference
+            sides = [read_page(side, loaded.dpi, page.language, profile, truth) for side in both]
             line += "  " + "  ".join(f"q {quality:.2f} CER {cer:.4f}" for quality, cer in sides)
             if len(sides) == 2:
                 line += f"  lead {sides[1][0] - sides[0][0]:+.2f} CER {sides[1][1] - sides[0][1]:+.4f}"
