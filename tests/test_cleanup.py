@@ -26,8 +26,8 @@ from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
                                              text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
-from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, normalize_illumination, reduce_show_through,
-                                                 stroke_softness)
+from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, normalize_illumination,
+                                                 reduce_show_through, stroke_softness)
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
@@ -607,6 +607,17 @@ def test_stroke_softness_is_rim_pixels_per_core_pixel():
     strokes[100:300, [99, 110]] = 160  # with a grey rim of 400 pixels along its long sides
     assert stroke_softness(strokes) == pytest.approx(400 / 2000)
     assert stroke_softness(np.full((400, 400), 250, np.uint8)) == float("inf")  # no ink: soft, nothing to threshold
+
+
+def test_stroke_softness_counts_rims_across_the_seams_of_its_row_bands():
+    # A bar of 10 core rows ending on the last row of the first band, its grey rim on the first row of the next:
+    # the rim is near ink only if the bands see across the seam.
+    page = np.full((3 * SOFTNESS_BAND_ROWS, 400), 255, np.uint8)
+    seam = SOFTNESS_BAND_ROWS
+    page[seam - 10:seam, 100:150] = 0  # 500 core pixels
+    page[seam, 100:150] = 160  # 50 rim pixels, below the seam
+    page[seam - 11, 100:150] = 160  # 50 more above the bar, inside the first band
+    assert stroke_softness(page) == pytest.approx(100 / 500)
 
 
 def test_an_already_clean_scan_goes_to_tesseract_as_scanned():
