@@ -252,10 +252,12 @@ def time_warm_cleanup(results: list[PageResult]) -> None:
     import cv2
 
     from pipeline.options import CONFIGS_DIR
+    from pipeline.process_memory import keep_freed_memory
     from pipeline.profiles import load_profile
     from pipeline.stages.load import load_page
 
     cv2.setNumThreads(1)  # as a pool worker
+    keep_freed_memory()  # as a pool worker, too
     profile = load_profile("default", CONFIGS_DIR)
     print("timing the cleanup in a warm process", file=sys.stderr, flush=True)
     for result in results:

@@ -8,6 +8,7 @@ import click
 from tqdm import tqdm
 
 from pipeline import run
+from pipeline.process_memory import keep_freed_memory
 
 from pipeline.report import FAILED, IngestReport, ItemReport
 
@@ -58,6 +59,7 @@ def register(cli: click.Group) -> None:
     def ingest(ctx, inputs, as_json, **values):
         """Ingest scans (files, folders or globs) into the archive."""
         options = build_options(ctx, **values)
+        keep_freed_memory()  # a short-lived process that cleans pages with -j 1 (pipeline/process_memory.py)
         progress = ProgressBar(enabled=sys.stderr.isatty())
         try:
             report = run.ingest(list(inputs), options, events=progress)

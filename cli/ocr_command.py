@@ -8,6 +8,7 @@ import click
 
 from pipeline import api
 from pipeline.pagework import unread_writing_json, unsure_lines_json
+from pipeline.process_memory import keep_freed_memory
 
 from .common import build_options, echo_json, language_option, profile_option, what_to_check
 
@@ -24,6 +25,7 @@ def register(cli: click.Group) -> None:
     def ocr(ctx, file, debug_dir, as_json, **values):
         """Clean and OCR one file, print its text."""
         options = build_options(ctx, **values)
+        keep_freed_memory()  # a short-lived process that cleans pages (pipeline/process_memory.py)
         results = api.read_file(file, options, debug_dir=debug_dir)
         if as_json:
             echo_json({"file": str(file), "pages": [_page_json(r) for r in results]})

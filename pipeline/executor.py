@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from .errors import RetrodigError
+from .process_memory import keep_freed_memory
 
 T = TypeVar("T")
 
@@ -64,6 +65,7 @@ def init_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)  # parallelism comes from the pool; OpenCV's own threads would oversubscribe
+    keep_freed_memory()  # the page arrays a worker frees serve its next page (process_memory.py)
 
 
 _FORKSERVER = multiprocessing.get_context("forkserver")
