@@ -28,6 +28,7 @@ from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, m
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, normalize_illumination,
                                                  reduce_show_through, stroke_softness)
+from pipeline.stages.cleanup.resolution import reduce
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
@@ -513,6 +514,20 @@ def test_small_letters_keep_their_strokes_when_specks_are_removed():
     median = np.count_nonzero(ink & (cv2.medianBlur(page, 3) < 128)) / np.count_nonzero(ink)
     assert kept > 0.97 and median < kept - 0.05  # the letters' ink stays
     assert not is_speckled(cleaned.ocr)
+
+
+def test_a_page_reduced_to_half_or_less_is_averaged_in_two_steps_as_in_one():
+    scan = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    page = cv2.resize(scan, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # as at 600 dpi: 50 px letters
+    for factor in (0.4, 0.7):
+        size = (round(page.shape[1] * factor), round(page.shape[0] * factor))
+        once = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        reduced = reduce(page, size)
+        assert reduced.shape == once.shape
+        if factor > 0.5:
+            assert np.array_equal(reduced, once)  # reduced by less than half: one area average, as before
+        else:
+            assert np.abs(reduced.astype(int) - once).mean() < 1 and text_height(reduced) == text_height(once)
 
 
 def test_large_headings_over_small_print_are_not_reduced():
