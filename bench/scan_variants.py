@@ -27,11 +27,16 @@ What it measures
                          ink's darkness, its lines between the front's), as on thin paper written on both sides
       low-res            a grey scan at half the size and half the dpi tag, saved as JPEG of quality 75 (a
                          150 dpi scan from a document system)
+      hi-res             twice the size and twice the dpi tag (cubic), colour kept, as PNG: a 600 dpi scan, as
+                         archives scanning for preservation make them
     retrodig reads each file as users run it (`retrodig ocr FILE --lang L --json`), raw Tesseract as
-    `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio; per
-    variant: the mean CERs and how many pages retrodig reads more than 5 % worse than raw Tesseract.
+    `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio, and
+    retrodig's cleanup time as a share of its OCR time (as `retrodig ocr` reports both: a fresh process per
+    page); per variant: the mean CERs, how many pages retrodig reads more than 5 % worse than raw Tesseract,
+    and on how many its cleanup took more than 15 % of its OCR time.
 
-How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores):
+How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores, hi-res
+another ~25):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING...] [--variants NAME...]
                                             [--retrodig-profile NAME_OR_YAML]
 """
@@ -211,6 +216,16 @@ def with_show_through(grey: np.ndarray) -> np.ndarray:
     return np.clip(grey - back, 0, 255).astype(np.uint8)
 
 
+def hi_res(page: Page, folder: Path) -> Path:
+    with Image.open(page.image) as image:
+        dpi = image.info.get("dpi")
+        pixels = np.asarray(image.convert("RGB" if image.mode in ("RGB", "RGBA", "P", "CMYK") else "L"))
+    double = cv2.resize(pixels, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    path = folder / "hi-res.png"
+    Image.fromarray(double).save(path, **({"dpi": (round(dpi[0] * 2), round(dpi[0] * 2))} if dpi else {}))
+    return path
+
+
 def low_res(page: Page, folder: Path) -> Path:
     grey, dpi = _scan(page)
     half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
@@ -224,12 +239,14 @@ VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal-mistagged": bitonal_mistagged, "negative": negative,
     "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
     "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "bed": bed, "yellowed": yellowed,
-    "bleed": bleed, "low-res": low_res,
+    "bleed": bleed, "low-res": low_res, "hi-res": hi_res,
 }
+CLEANUP_SHARE_GOAL = 0.15  # cleanup time / OCR time per page, at most (issue #3)
 
 
-def measure(page: Page, variant: str) -> tuple[float, float]:
-    """(retrodig's CER, raw Tesseract's CER) on the page made into `variant`."""
+def measure(page: Page, variant: str) -> tuple[float, float, float]:
+    """(retrodig's CER, raw Tesseract's CER, retrodig's cleanup time / OCR time) on the page made into
+    `variant`."""
     truth = normalize_historic(page.truth.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="bench-variants-") as tmp:
         folder = Path(tmp)
@@ -239,7 +256,8 @@ def measure(page: Page, variant: str) -> tuple[float, float]:
         if result.error:
             print(f"  {page.name} {variant}: {system} failed: {result.error}", file=sys.stderr)
     return (character_error_rate(normalize_historic(ours.text), truth),
-            character_error_rate(normalize_historic(raw.text), truth))
+            character_error_rate(normalize_historic(raw.text), truth),
+            ours.cleanup_seconds / ours.ocr_seconds if ours.ocr_seconds else 0.0)
 
 
 def main() -> int:
@@ -256,20 +274,21 @@ def main() -> int:
     if not pages:
         print(f"no real scans with ground truth under {args.corpus}", file=sys.stderr)
         return 2
-    scores: dict[str, list[tuple[float, float]]] = {v: [] for v in args.variants}
-    print(f"{'page':30} {'variant':17} {'retrodig':>8} {'tesseract':>9} {'r/t':>5}")
+    scores: dict[str, list[tuple[float, float, float]]] = {v: [] for v in args.variants}
+    print(f"{'page':30} {'variant':17} {'retrodig':>8} {'tesseract':>9} {'r/t':>5} {'clean/ocr':>9}")
     for page in pages:
         for variant in args.variants:
-            ours, raw = measure(page, variant)
-            scores[variant].append((ours, raw))
-            print(f"{page.name[:30]:30} {variant:17} {ours:8.3f} {raw:9.3f} {ours / raw if raw else 0:5.2f}",
-                  flush=True)
+            ours, raw, share = measure(page, variant)
+            scores[variant].append((ours, raw, share))
+            print(f"{page.name[:30]:30} {variant:17} {ours:8.3f} {raw:9.3f} {ours / raw if raw else 0:5.2f} "
+                  f"{share:9.3f}", flush=True)
     print()
-    for variant, pairs in scores.items():
-        ours, raw = statistics.mean(p[0] for p in pairs), statistics.mean(p[1] for p in pairs)
-        over = [i for i, (o, r) in enumerate(pairs) if o > 1.05 * r]
-        print(f"{variant:17} n={len(pairs)}  mean CER retrodig {ours:.3f}  tesseract {raw:.3f}  "
-              f"ratio {ours / raw:.2f}  pages over 1.05x raw: {len(over)}")
+    for variant, rows in scores.items():
+        ours, raw = statistics.mean(r[0] for r in rows), statistics.mean(r[1] for r in rows)
+        over = [r for r in rows if r[0] > 1.05 * r[1]]
+        slow = [r for r in rows if r[2] > CLEANUP_SHARE_GOAL]
+        print(f"{variant:17} n={len(rows)}  mean CER retrodig {ours:.3f}  tesseract {raw:.3f}  "
+              f"ratio {ours / raw:.2f}  pages over 1.05x raw: {len(over)}  cleanup over 15 % of OCR: {len(slow)}")
     return 0
 
 
