@@ -59,7 +59,8 @@ def register(cli: click.Group) -> None:
     def ingest(ctx, inputs, as_json, **values):
         """Ingest scans (files, folders or globs) into the archive."""
         options = build_options(ctx, **values)
-        keep_freed_memory()  # a short-lived process that cleans pages with -j 1 (pipeline/process_memory.py)
+        if options.jobs <= 1 and not options.cluster:  # pages are cleaned in this process (SerialExecutor)
+            keep_freed_memory()  # see pipeline/process_memory.py; pool and Dask workers do it themselves
         progress = ProgressBar(enabled=sys.stderr.isatty())
         try:
             report = run.ingest(list(inputs), options, events=progress)
