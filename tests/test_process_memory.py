@@ -8,7 +8,8 @@ import pytest
 
 from .conftest import REPO
 
-pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="sets glibc's allocator")
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason=(
+    "keep_freed_memory sets glibc's allocator; with another C library it changes nothing to test"))
 
 # Frees a page-sized array in a fresh process (a pool worker after `init_worker`, or a plain one) and prints how
 # many MB of resident memory the process gave back.
