@@ -133,6 +133,36 @@ def test_the_reverse_side_showing_through_does_not_turn_a_page(lower, quarters):
     _cleaned_upright(_typed_on_both_sides(_grey(PAGES / "EHRI-DR-19390519-US_04.jpg"), lower), quarters)
 
 
+def _faded(page: np.ndarray) -> np.ndarray:
+    """`page` (grey) with its ink faded to 35 % of its darkness against the paper (bench/scan_variants.py's
+    "faded")."""
+    paper = float(np.percentile(page, 90))
+    return np.clip(paper - (paper - page.astype(np.float32)) * 0.35, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("quarters", [0, 1, 2, 3])
+def test_a_faded_snippet_of_a_few_typed_lines_comes_out_upright(quarters):
+    """A strip cut from a page (four typed lines, 845 x 279 px), faded, the back's lines showing through. Its
+    letters were measured against its length, not its height: too tall to count as letters, they were left
+    out, and what was left of them could not tell lines from columns. Turned a quarter, it stayed so."""
+    page = _typed_on_both_sides(_grey(PAGES / "EHRI-ET-JMP020_02.jpg"), 0.005)
+    height, width = page.shape
+    strip = page[int(0.4 * height):int(0.48 * height), int(0.1 * width):int(0.45 * width)]
+    _cleaned_upright(_faded(strip), quarters)
+
+
+DIBCO_PR1 = SHARED_CORPUS / "edge" / "dibco11" / "DIBCO11_PR1.png"
+
+
+@pytest.mark.skipif(not DIBCO_PR1.is_file(), reason=NEEDS_CORPUS)
+@pytest.mark.parametrize("quarters", [0, 2])
+def test_a_faded_printed_snippet_is_not_turned_on_its_side(quarters):
+    """DIBCO 2011's PR1: four lines of Fraktur on 1381 x 368 px, the back's print showing through. Faded, its
+    letters' fragments and the specks of the back lined up in columns: it was turned on its side and read as
+    nothing (CER 0.99)."""
+    _cleaned_upright(_faded(_grey(DIBCO_PR1)), quarters)
+
+
 @pytest.mark.skipif(not KANT.is_file(), reason=NEEDS_CORPUS)
 @pytest.mark.parametrize("quarters", [1, 3])
 def test_a_book_page_on_a_scanner_bed_turned_a_quarter_comes_out_upright(quarters):

@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from .measure import marks_of
+from .measure import marks_of, tallest_letter
 from .work import to_grey
 
 SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
@@ -59,4 +59,4 @@ def _letter_marks(mask: np.ndarray) -> np.ndarray:
     _, _, stats, centres = marks_of(mask)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
-    return centres[1:][inside & (h >= 3) & (h <= max(mask.shape) / 25) & (area >= 6)]
+    return centres[1:][inside & (h >= 3) & (h <= tallest_letter(mask.shape)) & (area >= 6)]
