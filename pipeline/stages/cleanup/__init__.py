@@ -27,7 +27,7 @@ import numpy as np
 from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
-from .orientation import is_sideways, osd_turn, turn_image, upside_down
+from .orientation import is_sideways, osd_turn, turn_image, upright_turn
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
                           soft_strokes)
 from .measure import forget_page, text_height
@@ -157,11 +157,13 @@ def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
 
 
 def _turn_over(work: Work, settings: OrientationSettings) -> Work | None:
-    flipped, _ = upside_down(work.ocr, settings.osd_confidence)
-    if not flipped:
+    """A page standing on its head is turned over; one that `_turn_sideways` could not tell lies on its side
+    is turned a quarter when Tesseract's detector says so (see orientation.upright_turn)."""
+    turn, _ = upright_turn(work.ocr, settings.osd_confidence)
+    if not turn:
         return None
-    return replace(work, access=turn_image(work.access, 180), ocr=turn_image(work.ocr, 180),
-                   turn=(work.turn + 180) % 360)
+    return replace(work, access=turn_image(work.access, turn), ocr=turn_image(work.ocr, turn),
+                   turn=(work.turn + turn) % 360)
 
 
 def _assess(work: Work, settings) -> Work:

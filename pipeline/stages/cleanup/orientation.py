@@ -16,6 +16,7 @@ page costs no extra Tesseract run.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +28,7 @@ from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, 
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
+ALIKE_RATIO = 0.7  # columns at least this sharp against lines: the measure cannot tell (see quarter_turn_unsure)
 STRONG_ASCENDER_SCORE = 0.2  # ascender surplus that settles "upright" whatever the margins show
 SURE_ASCENDER_SCORE = 0.08  # ascender surplus trusted when the margin cue does not contradict it
 SURE_MARGIN_SCORE = 0.02  # ragged-right surplus (share of the width) beyond which that cue is trusted
@@ -47,7 +49,14 @@ class Orientation:
 
 
 def is_sideways(grey: np.ndarray) -> bool | None:
-    """True when text runs vertically, False when horizontally, None when there is too little text.
+    """True when text runs vertically, False when horizontally, None when there is too little text
+    (`columns_to_lines` over SIDEWAYS_RATIO)."""
+    ratio = columns_to_lines(grey)
+    return None if ratio is None else ratio > SIDEWAYS_RATIO
+
+
+def columns_to_lines(grey: np.ndarray) -> float | None:
+    """How much sharper the page's marks line up in columns than in lines; None when there is too little text.
 
     Only the inner part of the sheet is measured: the edges of a dark scanner bed, a book's fold or the stacked
     edges of its other pages run in straight lines too, and would pass for columns or lines. The sheet is
@@ -68,7 +77,8 @@ def is_sideways(grey: np.ndarray) -> bool | None:
     # and 1.25 turned sideways. Found finely, the 30 pages of the development corpus and 6 other pages
     # measure at most 1.45 upright (a camera photo of a curved book page; the rest at most 0.95) and at
     # least 1.79 sideways: SIDEWAYS_RATIO lies between the two.
-    return _sharpest(xs, ys) > SIDEWAYS_RATIO * _sharpest(ys, xs)
+    lines, columns = _sharpest(ys, xs), _sharpest(xs, ys)
+    return columns / lines if lines else (math.inf if columns else None)
 
 
 def _sharpest(ys: np.ndarray, xs: np.ndarray) -> float:
@@ -82,7 +92,7 @@ def _sharpest(ys: np.ndarray, xs: np.ndarray) -> float:
 def up_down_cues(grey: np.ndarray) -> tuple[tuple[float, float, int], tuple[float, float, int]]:
     """Two cues for up and down, each positive on an upright page and negative on one upside down; the page
     must already be straight. Returns them as (ascender cue, margin cue, number of text lines measured), once
-    measured on the page's letters and once on their dark pixels only (see upside_down).
+    measured on the page's letters and once on their dark pixels only (see upright_turn).
 
     ascender cue: surplus of ink above the x-height band over ink below it, in -1..1.
     margin cue: lines start at one left margin and end raggedly (typescript, most letters); turned over,
@@ -154,8 +164,9 @@ def _text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts, stops))
 
 
-def upside_down(grey: np.ndarray, osd_confidence: float) -> tuple[bool, str]:
-    """Whether a straight page stands on its head, and how that was decided.
+def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
+    """How far a straight page taken for not lying on its side must be turned to stand upright (0 or 180, or
+    90 or 270, see below), and how that was decided.
 
     Cues that agree on "upright" settle it at no cost. Anything else asks Tesseract's detector too,
     because turning a page wrongly ruins it: a form with few text lines or a page in another script
@@ -168,15 +179,24 @@ def upside_down(grey: np.ndarray, osd_confidence: float) -> tuple[bool, str]:
     them out, but measure some pages wrongly (print that is grey where its strokes are thin, next to dark
     handwriting or stamps). So they only stop a decision: a page counts as upright at no cost when its letters
     say so and their dark pixels do not say the opposite, and it is turned on the cues alone (the detector
-    unsure) when its letters say it stands on its head and their dark pixels do not contradict them."""
+    unsure) when its letters say it stands on its head and their dark pixels do not contradict them.
+
+    When the detector says the page lies on its side, it is believed only where lines and columns measured
+    alike (`columns_to_lines` at ALIKE_RATIO or more); elsewhere the lines' direction is the surer of the
+    two (see cleanup._turn_sideways). A strip of a few lines whose back shows through between them (DIBCO
+    2011 PR1: 1.03 upright, 0.95 turned a quarter, 0.76 turned and faded) cannot be told apart by the
+    measure, and turned a quarter it stayed so; the detector answers each of its turns rightly."""
     letters, dark = up_down_cues(grey)
     if _upright_by_cues(*letters) and not _upside_down_by_cues(*dark):
-        return False, "projection"
+        return 0, "projection"
     turn = osd_turn(grey, osd_confidence)
+    if turn in (90, 270) and (columns_to_lines(grey) or 0.0) < ALIKE_RATIO:
+        return 0, "osd"
     if turn is not None:
-        return turn == 180, "osd"
+        return turn, "osd"
     ascender, _, lines = letters
-    return (lines >= MIN_LINES and ascender <= -SURE_ASCENDER_SCORE and not _upright_by_cues(*dark)), "projection"
+    flipped = lines >= MIN_LINES and ascender <= -SURE_ASCENDER_SCORE and not _upright_by_cues(*dark)
+    return (180 if flipped else 0), "projection"
 
 
 def _upright_by_cues(ascender: float, margin: float, lines: int) -> bool:
