@@ -143,8 +143,9 @@ def _faded(page: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("quarters", [0, 1, 2, 3])
 def test_a_faded_snippet_of_a_few_typed_lines_comes_out_upright(quarters):
     """A strip cut from a page (four typed lines, 845 x 279 px), faded, the back's lines showing through. Its
-    letters were measured against its length, not its height: too tall to count as letters, they were left
-    out, and what was left of them could not tell lines from columns. Turned a quarter, it stayed so."""
+    letters (28 px, capitals taller) were measured against its length, not its height: marks over a 25th of
+    845 px did not count as letters, and what was left of them could not tell lines from columns. Turned a
+    quarter, it stayed so."""
     page = _typed_on_both_sides(_grey(PAGES / "EHRI-ET-JMP020_02.jpg"), 0.005)
     height, width = page.shape
     strip = page[int(0.4 * height):int(0.48 * height), int(0.1 * width):int(0.45 * width)]
