@@ -267,6 +267,10 @@ def test_a_colour_page_and_its_grey_copy_turned_together_are_each_turned_exactly
     assert np.array_equal(turned_colour, rotate(colour, 2.7, (250, 240, 200)))
     assert np.array_equal(turned_grey, rotate(grey, 2.7, 17))
     assert tuple(turned_colour[0, -1]) == (250, 240, 200) and turned_grey[0, -1] == 17  # a filled corner
+    matrix = cv2.getRotationMatrix2D((colour.shape[1] / 2, colour.shape[0] / 2), 2.7, 1.0)
+    three_channels = cv2.warpAffine(colour, matrix, colour.shape[1::-1], flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=(250, 240, 200))
+    assert np.array_equal(rotate(colour, 2.7, (250, 240, 200)), three_channels)  # turned on four, as on three
 
 
 # --- scanner-bed borders -------------------------------------------------------------------------------------

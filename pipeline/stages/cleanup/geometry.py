@@ -86,6 +86,9 @@ def rotate(image: np.ndarray, angle: float, fill: tuple[int, ...] | int) -> np.n
     degrees) the corners move by less than a typical page margin, so no text is cut; the uncovered corners
     are filled with the paper's colour.
     """
+    if image.ndim == 3 and image.shape[2] == 3:  # the same pixels, faster on four channels (rotate_with_grey)
+        turned = rotate(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), angle, (*fill, 255))
+        return cv2.cvtColor(turned, cv2.COLOR_RGBA2RGB)
     height, width = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
