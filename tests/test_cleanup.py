@@ -501,7 +501,7 @@ def test_large_letters_are_reduced_for_ocr_only(tmp_path):
     large = cv2.resize(page, None, fx=1.7, fy=1.7, interpolation=cv2.INTER_CUBIC)  # as scanned at ~500 dpi
     assert text_height(large) >= 1.25 * 25 * 1.2
     cleaned = clean_page(large, 500, CleanProfile(name="t"))
-    assert "resolution" in cleaned.steps and cleaned.ocr_scale < 0.75
+    assert cleaned.ocr_scale < 0.75  # 4060 px: reduced before the other steps (reduce_large_page)
     assert cleaned.access.shape[:2] == large.shape[:2]  # the master's size is kept
     assert 22 <= text_height(cleaned.ocr) <= 28
 
@@ -576,6 +576,39 @@ def test_a_page_reduced_to_half_or_less_is_averaged_in_two_steps_as_in_one():
             assert np.array_equal(reduced, once)  # reduced by less than half: one area average, as before
         else:
             assert np.abs(reduced.astype(int) - once).mean() < 1 and text_height(reduced) == text_height(once)
+
+
+def test_a_600_dpi_page_is_reduced_before_it_is_straightened():
+    """A 600 dpi scan is read at about half its size: its OCR image is reduced first, so straightening,
+    flattening and measuring work on a quarter of the pixels. People still see the page at full size."""
+    colour = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg").convert("RGB"))
+    big = cv2.resize(colour, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # 4776 px, 50 px letters
+    skewed = rotate(big, 1.2, (255, 255, 255))
+    cleaned = clean_page(skewed, 600, CleanProfile(name="t"))
+    assert cleaned.steps[:3] == ("grey", "reduce_large_page", "deskew")
+    assert abs(cleaned.skew_angle - (1.2 + estimate_skew(to_grey(colour), 5.0))) <= 0.3  # the scan's own skew too
+    assert cleaned.access.shape == skewed.shape  # turned straight, not reduced
+    assert 0.45 <= cleaned.ocr_scale <= 0.55 and 22 <= text_height(cleaned.ocr) <= 28
+    assert all(abs(o - a * cleaned.ocr_scale) <= 1 for o, a in zip(cleaned.ocr.shape, cleaned.access.shape[:2]))
+
+
+def test_a_600_dpi_page_on_a_scanner_bed_is_cut_alike_in_both_images():
+    """The bed is found on the reduced OCR image, and the access image is cut by the same box at its own size."""
+    page = cv2.resize(_grey(PAGES / "EHRI-DR-19390519-US_03.jpg"), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    height, width = page.shape
+    bed = np.random.default_rng(7).normal(35, 8, (height + 600, width + 520)).clip(0, 255).astype(np.uint8)
+    bed[280:280 + height, 240:240 + width] = page  # off-centre on a dark, noisy bed
+    cleaned = clean_page(bed, 600, CleanProfile(name="t"))
+    assert "reduce_large_page" in cleaned.steps and cleaned.ocr_scale < 0.6
+    left, top, right, bottom = cleaned.crop_box
+    margin = 80  # about 2 mm at 600 dpi, and a pixel of the reduced image
+    assert 240 - margin <= left <= 240 and 280 - margin <= top <= 280
+    assert 240 + width <= right <= 240 + width + margin and 280 + height <= bottom <= 280 + height + margin
+    assert cleaned.access.shape == (bottom - top, right - left)
+    assert all(abs(o - a * cleaned.ocr_scale) <= 2 for o, a in zip(cleaned.ocr.shape, cleaned.access.shape))
+    edge = np.concatenate([cleaned.ocr[:, :5].ravel(), cleaned.ocr[:, -5:].ravel(),
+                           cleaned.ocr[:5].ravel(), cleaned.ocr[-5:].ravel()])
+    assert np.mean(edge < 128) < 0.01  # what is left of the bed is white for Tesseract
 
 
 def test_large_headings_over_small_print_are_not_reduced():

@@ -31,7 +31,7 @@ from .orientation import is_sideways, osd_turn, turn_image, upright_turn
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
                           soft_strokes)
 from .measure import forget_page, text_height
-from .resolution import letter_factor, resample_for_ocr
+from .resolution import letter_factor, reduce_large_page, resample_for_ocr
 from .specks import despeckle
 from .spreads import split_spread
 from .tone import make_positive
@@ -135,7 +135,7 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
     sheet = image if work.crop_box is None else work.access
-    if work.turn or work.holes or work.despeckled or not already_clean(sheet):
+    if work.turn or work.holes or work.despeckled or work.ocr_scale != 1.0 or not already_clean(sheet):
         return False, work
     if not profile.resolution.enabled:
         return True, work
@@ -173,11 +173,13 @@ def _assess(work: Work, settings) -> Work:
 
 # (step name, profile section, step). Specks go first: every measurement after them counts marks. Orientation
 # runs twice: sideways before deskew, upside down after it, because telling up from down needs straight text
-# lines. `assess` only measures (soft strokes or crisp), before resolution: enlarging makes grey letter edges
-# that are no softness of the scan.
+# lines. A big page with large letters is reduced (resolution.reduce_large_page) once its letters stand upright
+# to be measured, and before the steps that would work on all its pixels. `assess` only measures (soft strokes
+# or crisp), before resolution: enlarging makes grey letter edges that are no softness of the scan.
 _GEOMETRIC_STEPS = (
     ("despeckle", "despeckle", despeckle),
     ("turn_sideways", "orientation", _turn_sideways),
+    ("reduce_large_page", "resolution", reduce_large_page),
     ("deskew", "deskew", deskew),
     ("turn_over", "orientation", _turn_over),
     ("crop_borders", "crop_borders", crop_borders),

@@ -144,9 +144,21 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
         return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)))
-    access = work.access[top:bottom, left:right]  # a view: written out once, by the caller
+    box = _in_access((left, top, right, bottom), work)
+    access = work.access[box[1]:box[3], box[0]:box[2]]  # a view: written out once, by the caller
     ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
-    return replace(work, access=access, ocr=ocr, crop_box=(left, top, right, bottom))
+    return replace(work, access=access, ocr=ocr, crop_box=box)
+
+
+def _in_access(box: tuple[int, int, int, int], work: Work) -> tuple[int, int, int, int]:
+    """A box of the OCR image in the access image's pixels: the same box, unless the OCR image was reduced
+    before the crop (resolution.reduce_large_page). A side on the OCR image's edge stays on the page's edge."""
+    if work.ocr_scale == 1.0:
+        return box
+    (height, width), (ocr_height, ocr_width) = work.access.shape[:2], work.ocr.shape
+    left, top, right, bottom = (round(side / work.ocr_scale) for side in box)
+    return (max(0, left), max(0, top), width if box[2] >= ocr_width else min(width, right),
+            height if box[3] >= ocr_height else min(height, bottom))
 
 
 def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple[np.ndarray | None, float]:

@@ -8,6 +8,9 @@ well or better, and faster (two typescripts of the dev corpus with 35-37 px lett
 0.234 -> 0.178, OCR 5.5 -> 3.8 s and 3.5 -> 3.0 s). A page's small letters limit the reduction: they are not
 made smaller than the size below which they would be enlarged (large headings over small print stay as they
 are). Letter heights are measured, not taken from the dpi tag, because dpi tags are so often wrong.
+
+A big page whose letters are clearly too large (a 400-600 dpi scan) is reduced first, before it is straightened,
+cropped and measured (`reduce_large_page`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,46 @@ import cv2
 import numpy as np
 
 from ...profiles import ResolutionSettings
-from .measure import shrink_by, small_text_height, text_height
+from .measure import TEXT_HEIGHT_SIDE, shrink_by, small_text_height, text_height
 from .work import Work
 
 MIN_CHANGE = 1.25  # smaller enlargements gain nothing and cost a resampling
+# px, longer side: bigger pages (A4 over 340 dpi) whose letters are clearly too large are reduced before the other
+# steps. Every page of the development corpus is smaller.
+REDUCE_FIRST_FROM = 4000
+# Reduced first only to this factor or less (letters of 36 px or more at the default target of 25): a page nearer
+# the reduction bar (31 px) is measured at full size once it is straightened and cropped, as smaller pages are.
+REDUCE_FIRST_MAX_FACTOR = 0.7
+
+
+def reduce_large_page(work: Work, settings: ResolutionSettings) -> Work | None:
+    """The OCR image of a page over REDUCE_FIRST_FROM px whose letters are clearly larger than Tesseract reads
+    best (a 400-600 dpi scan), reduced before anything else is done to it. The access image keeps its size.
+
+    At 600 dpi a page has four times the pixels of a 300 dpi one, and Tesseract reads it reduced to about the
+    same size. Straightened, cropped, flattened and measured at full size, its cleanup took 18-41 % of the OCR
+    time on 9 of the corpus's 26 real scans enlarged to 600 dpi (bench/RESULTS.md, twenty-first session).
+    Reduced first, every later step works on the pixels Tesseract will read. The letters are measured here on a
+    copy of at most TEXT_HEIGHT_SIDE px averaged by whole blocks (a few ms; on a 1200 px copy, where 600 dpi
+    letters are 5-10 px, they measured too large); after the other steps `resample_for_ocr` measures them
+    again, on the page as cleaned, and resamples only if they are still off by more than its margins."""
+    longer = max(work.ocr.shape)
+    if longer <= REDUCE_FIRST_FROM:
+        return None
+    copy = shrink_by(work.ocr, -(-longer // TEXT_HEIGHT_SIDE))  # at most TEXT_HEIGHT_SIDE px, by whole blocks
+    scale = longer / max(copy.shape)
+    height = _times(text_height(copy), scale)
+    large = bool(height) and height > settings.target_text_px * settings.max_text_ratio
+    factor = ocr_factor(height, work.ocr.shape, settings, _times(small_text_height(copy), scale) if large else None)
+    if factor > REDUCE_FIRST_MAX_FACTOR:
+        return None
+    size = (max(1, round(work.ocr.shape[1] * factor)), max(1, round(work.ocr.shape[0] * factor)))
+    return replace(work, ocr=reduce(work.ocr, size), ocr_scale=work.ocr_scale * factor,
+                   dpi_scale=work.dpi_scale * factor)
+
+
+def _times(height: int | None, scale: float) -> int | None:
+    return round(height * scale) if height else None
 
 
 def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
