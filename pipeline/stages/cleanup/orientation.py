@@ -24,7 +24,7 @@ import numpy as np
 
 from ..._exec import tesseract
 from .geometry import MIN_BED_SHARE, page_box
-from .measure import downscale, letter_pixels, letters_of_page, line_sharpness, text_height
+from .measure import STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness, text_height
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -172,9 +172,10 @@ def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
     """How far a straight page taken for not lying on its side must be turned to stand upright (0 or 180, or
     90 or 270, see below), and how that was decided.
 
-    Cues that agree on "upright" settle it at no cost. Anything else asks Tesseract's detector too,
-    because turning a page wrongly ruins it: a form with few text lines or a page in another script
-    can show weak or contrary cues while standing upright.
+    Cues that agree on "upright" settle it at no cost, except on a strip standing on its end whose lines and
+    columns measure alike (`_standing_strip`). Anything else asks Tesseract's detector too, because turning a
+    page wrongly ruins it: a form with few text lines or a page in another script can show weak or contrary
+    cues while standing upright.
 
     The cues are measured twice: on all letters, and on their dark pixels only. On thin paper the reverse
     side's letters show through, grey, back to front, between the lines; their ink below or above a line's
@@ -189,9 +190,9 @@ def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
     alike (`columns_to_lines` at ALIKE_RATIO or more); elsewhere the lines' direction is the surer of the
     two (see cleanup._turn_sideways). A strip of a few lines whose back shows through between them (DIBCO
     2011 PR1: 1.03 upright, 0.95 turned a quarter, 0.76 turned and faded) cannot be told apart by the
-    measure, and turned a quarter it stayed so; the detector answers each of its turns rightly."""
+    measure; the detector answers each of its turns rightly."""
     letters, dark = up_down_cues(grey)
-    if _upright_by_cues(*letters) and not _upside_down_by_cues(*dark):
+    if _upright_by_cues(*letters) and not _upside_down_by_cues(*dark) and not _standing_strip(grey):
         return 0, "projection"
     turn = osd_turn(grey, osd_confidence)
     if turn in (90, 270) and (columns_to_lines(grey) or 0.0) < ALIKE_RATIO:
@@ -201,6 +202,15 @@ def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
     ascender, _, lines = letters
     flipped = lines >= MIN_LINES and ascender <= -SURE_ASCENDER_SCORE and not _upright_by_cues(*dark)
     return (180 if flipped else 0), "projection"
+
+
+def _standing_strip(grey: np.ndarray) -> bool:
+    """Whether `grey` is a strip standing on its end (over STRIP_ASPECT times as tall as wide) whose lines and
+    columns measure alike. A snippet of a few lines is cut along its lines, so it is wide; standing, it has
+    most likely been turned a quarter. Its up-and-down cues can still say "upright" (DIBCO 2011 PR1 turned 90:
+    ascender cue 0.20), so the detector is asked. A column of print standing so has sharp lines."""
+    height, width = grey.shape[:2]
+    return height > STRIP_ASPECT * width and (columns_to_lines(grey) or 0.0) >= ALIKE_RATIO
 
 
 def _upright_by_cues(ascender: float, margin: float, lines: int) -> bool:
