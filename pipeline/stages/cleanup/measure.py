@@ -168,7 +168,7 @@ def marks_of(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
 
 
 def letter_mask(small: np.ndarray, stride_limit: int | None = MAX_LETTER_SAMPLES) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates (ys, xs as float32) of pixels that belong to letter-sized marks.
+    """Coordinates (ys, xs as float64, as `line_sharpness` projects them) of pixels of letter-sized marks.
 
     A local threshold ignores uneven lighting and keeps only the edges of large dark areas (scanner bed);
     dropping tall marks (page edges, vertical rules, stamps, photos) leaves the letters, whose rows
@@ -180,7 +180,7 @@ def letter_mask(small: np.ndarray, stride_limit: int | None = MAX_LETTER_SAMPLES
     points = found.reshape(-1, 2) if found is not None else np.zeros((0, 2), np.int32)
     ys, xs = points[:, 1], points[:, 0]
     stride = max(1, len(ys) // stride_limit) if stride_limit else 1
-    return ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
+    return ys[::stride].astype(np.float64), xs[::stride].astype(np.float64)
 
 
 def letter_pixels(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,9 +238,12 @@ def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
 def line_sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     """How crisp the horizontal projection is after undoing `angle`: squared jumps between adjacent rows."""
     theta = np.deg2rad(angle)
-    rows = ys * np.cos(theta) + xs * np.sin(theta)
-    profile = np.bincount((rows - rows.min()).astype(np.int32)).astype(np.float64)
-    return float(np.sum(np.diff(profile) ** 2))
+    rows = ys * np.cos(theta)  # float64, as the pixels' coordinates are (letter_mask): no copies per angle
+    rows += xs * np.sin(theta)
+    rows -= rows.min()
+    # Counted in whole numbers: the same sum as in floats (every partial sum is an integer far below 2**53).
+    jumps = np.diff(np.bincount(rows.astype(np.intp)))
+    return float(np.dot(jumps, jumps))
 
 
 def text_height(grey: np.ndarray) -> int | None:
