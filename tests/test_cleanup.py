@@ -535,7 +535,7 @@ def test_specks_are_removed_before_the_letters_are_measured(tmp_path):
 
 def test_speckled_scans_are_told_from_clean_ones():
     """Salt-and-pepper noise on 1 % of the pixels is found on every real page; none of the clean pages, grain,
-    JPEG noise and all, counts as speckled (the noisiest of the corpus's 47 images has 70 % of the threshold)."""
+    JPEG noise and all, counts as speckled (the noisiest of the corpus's images has a quarter of the threshold)."""
     for path in sorted(PAGES.glob("*.[jtp][pin][gf]")):
         page = _grey(path)
         assert not is_speckled(page), path.name

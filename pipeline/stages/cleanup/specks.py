@@ -26,8 +26,8 @@ from .work import Work
 
 SAMPLE_SIDE = 256  # px: the full-resolution squares the specks are counted in
 SPECK_CONTRAST = 40  # grey levels darker than the local mean; paper grain and JPEG noise stay below it
-# Marks of 1-2 px per megapixel in the median square. The corpus's 47 images: at most 1400 (a typescript with a
-# few real specks); the same with 1 % of their pixels flipped: 3700 or more.
+# Specks (_speck_count) per megapixel in the median square. The 59 images of the corpus and the test pages: at
+# most 519 (BF-19380802_EN_01, a typescript); the same with 1 % of their pixels flipped: 3281 or more.
 SPECKLED_PER_MP = 2000
 MAX_SPECK_AREA = 2  # px
 # A faint stroke (faded ink) falls apart into marks of 1-2 px at SPECK_CONTRAST, but holds together at this
