@@ -15,6 +15,7 @@ cropped and measured (`reduce_large_page`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -50,8 +51,7 @@ def reduce_large_page(work: Work, settings: ResolutionSettings) -> Work | None:
     copy = shrink_by(work.ocr, -(-longer // TEXT_HEIGHT_SIDE))  # at most TEXT_HEIGHT_SIDE px, by whole blocks
     scale = longer / max(copy.shape)
     height = _times(text_height(copy), scale)
-    large = bool(height) and height > settings.target_text_px * settings.max_text_ratio
-    factor = ocr_factor(height, work.ocr.shape, settings, _times(small_text_height(copy), scale) if large else None)
+    factor = _factor_for(height, work.ocr.shape, settings, lambda: _times(small_text_height(copy), scale))
     if factor > REDUCE_FIRST_MAX_FACTOR:
         return None
     size = (max(1, round(work.ocr.shape[1] * factor)), max(1, round(work.ocr.shape[0] * factor)))
@@ -107,8 +107,15 @@ def pixel_scale(dpi_scale: float, height: int | None, settings: ResolutionSettin
 def letter_factor(grey: np.ndarray, height: int | None, settings: ResolutionSettings) -> float:
     """`ocr_factor` for a page whose typical letter height is `height`; its small letters are measured only
     when the page would be reduced."""
+    return _factor_for(height, grey.shape, settings, lambda: small_text_height(grey))
+
+
+def _factor_for(height: int | None, shape: tuple[int, ...], settings: ResolutionSettings,
+                small_height: Callable[[], int | None]) -> float:
+    """`ocr_factor` for letters of `height` on a page of `shape`; `small_height()` is asked only when the
+    letters are large enough to be reduced."""
     large = bool(height) and height > settings.target_text_px * settings.max_text_ratio
-    return ocr_factor(height, grey.shape, settings, small_text_height(grey) if large else None)
+    return ocr_factor(height, shape, settings, small_height() if large else None)
 
 
 def ocr_factor(height: int | None, shape: tuple[int, ...], settings: ResolutionSettings,
