@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from ..errors import ArchiveError, MissingDependencyError
 from ..redaction.model import Box
+from ..stages.render import points_per_scan_pixel
 
 PAD_FRACTION = 0.12  # of the box height, around each box: OCR boxes are tight on the ink, anti-aliasing is not
 
@@ -26,7 +27,7 @@ PAD_FRACTION = 0.12  # of the box height, around each box: OCR boxes are tight o
 class PageGeometry:
     width_pt: float
     height_pt: float
-    pixels: tuple[int, int]  # the embedded scan's size: the copy is rendered at it
+    pixels: tuple[int, int]  # the page's size in the embedded scan's pixels: the copy is rendered at it
     grey: bool
 
 
@@ -42,12 +43,15 @@ def _geometry(page: pikepdf.Page) -> PageGeometry:
     box = page.mediabox
     width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
     xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
-    images = [pikepdf.PdfImage(x) for x in xobjects.values() if x.get("/Subtype") == pikepdf.Name.Image]
+    images = {str(name): pikepdf.PdfImage(x) for name, x in xobjects.items() if x.get("/Subtype") == pikepdf.Name.Image}
     if not images:  # not one of ours: render at 300 dpi
         return PageGeometry(width, height, (round(width / 72 * 300), round(height / 72 * 300)), False)
-    scan = max(images, key=lambda image: image.width * image.height)
+    name, scan = max(images.items(), key=lambda item: item[1].width * item[1].height)
     grey = scan.bits_per_component == 1 or scan.colorspace in ("/DeviceGray", "/CalGray")
-    return PageGeometry(width, height, (scan.width, scan.height), grey)
+    # The page may show the scan straightened and cut to the sheet (stages.render): as many pixels as it shows.
+    pixel = points_per_scan_pixel(page, name, scan.width)
+    pixels = (round(width / pixel), round(height / pixel)) if pixel else (scan.width, scan.height)
+    return PageGeometry(width, height, pixels, grey)
 
 
 def render_page(pdf_path: Path, number: int, geometry: PageGeometry) -> Image.Image:
