@@ -26,6 +26,7 @@ from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality, unsure_lines
+from .stages.render import Placement
 from .stages.show_through import without_show_through
 from .stages.skipped_print import read_skipped_print
 from .stages.text_turn import turn_boxes, turn_reading
@@ -62,6 +63,7 @@ class PageResult:
     skew_angle: float
     steps: tuple[str, ...]
     turn: int = 0  # degrees the page was turned counter-clockwise to stand upright
+    placement: Placement = Placement()  # how the page shows its access image: straightened, cut to the sheet
     languages: str = ""  # what Tesseract read it with
     quality: float = 0.0  # 0..1, see stages.quality
     needs_review: bool = False
@@ -188,6 +190,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         text_pdf=result.text_pdf,
         text=result.page,
         skew_angle=cleaned.skew_angle,
+        placement=Placement(cleaned.skew_angle, cleaned.crop_box, cleaned.paper),
         steps=cleaned.steps + how_read,
         turn=cleaned.turn,
         languages=languages,
@@ -285,7 +288,7 @@ def write_access_image(pixels: np.ndarray, dpi: int, bilevel: bool, stem: Path, 
     about a third smaller than the same page as PNG (Flate), and no re-encoding."""
     if bilevel:
         path = stem.with_name(stem.name + "_access.tif")
-        # Deskewing interpolates grey edges: threshold them back rather than let Pillow dither.
+        # The scan's own 0s and 255s (it is never resampled): made sure of, so that Pillow never dithers.
         black_white = np.where(pixels >= 128, 255, 0).astype(np.uint8)
         Image.fromarray(black_white).convert("1", dither=Image.Dither.NONE).save(
             path, dpi=(dpi, dpi), compression="group4")

@@ -21,7 +21,7 @@ from pipeline.profiles import (CleanProfile, DespeckleSettings, NormalizeIllumin
                                SplitSpreadsSettings, load_profile)
 from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
-from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate, rotate_with_grey
+from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
                                              text_height)
@@ -258,7 +258,8 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
     skewed = rotate(page, angle, 255)
     cleaned = clean_page(skewed, 300, CleanProfile(name="t"))
     assert abs(cleaned.skew_angle - (angle + original_skew)) <= 0.3
-    assert abs(estimate_skew(cleaned.access, 5.0)) <= 0.3  # the page people see
+    assert cleaned.access is skewed  # the scan keeps its pixels: the page shows it turned (stages.render)
+    assert abs(estimate_skew(cleaned.page_image(), 5.0)) <= 0.3  # the page people see
     # What Tesseract reads is straight too, unless it is a clean page skewed so little that it is read as
     # scanned (here -0.8 + 0.38 degrees): then its reading is turned onto the straight page (test_text_turn).
     if cleaned.text_turn:
@@ -267,19 +268,16 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
         assert abs(estimate_skew(cleaned.ocr, 5.0)) <= 0.3
 
 
-def test_a_colour_page_and_its_grey_copy_turned_together_are_each_turned_exactly():
-    """The colour page and its grey OCR image turn in one four-channel call (`rotate_with_grey`); each must come
-    out pixel for pixel as its own turn, the paper colours filling the corners included."""
+def test_a_colour_page_turned_on_four_channels_is_turned_exactly():
+    """`rotate` turns a colour page as RGBA (faster in OpenCV); it must come out pixel for pixel as turned on
+    its three channels, the paper colour filling the corners included."""
     colour = np.array(Image.open(PAGES / "EHRI-ET-JMP020_02.jpg").convert("RGB"))
-    grey = cv2.medianBlur(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), 3)  # not the colour's own grey: no shortcut
-    turned_colour, turned_grey = rotate_with_grey(colour, grey, 2.7, (250, 240, 200), 17)
-    assert np.array_equal(turned_colour, rotate(colour, 2.7, (250, 240, 200)))
-    assert np.array_equal(turned_grey, rotate(grey, 2.7, 17))
-    assert tuple(turned_colour[0, -1]) == (250, 240, 200) and turned_grey[0, -1] == 17  # a filled corner
+    turned = rotate(colour, 2.7, (250, 240, 200))
+    assert tuple(turned[0, -1]) == (250, 240, 200)  # a filled corner
     matrix = cv2.getRotationMatrix2D((colour.shape[1] / 2, colour.shape[0] / 2), 2.7, 1.0)
     three_channels = cv2.warpAffine(colour, matrix, colour.shape[1::-1], flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=(250, 240, 200))
-    assert np.array_equal(rotate(colour, 2.7, (250, 240, 200)), three_channels)  # turned on four, as on three
+    assert np.array_equal(turned, three_channels)
 
 
 # --- scanner-bed borders -------------------------------------------------------------------------------------
@@ -305,7 +303,7 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     # The sheet itself is clean: it is read as its crop shows it, not flattened or made black and white.
     assert cleaned.steps[-2:] == ("crop_borders", "already_clean") and cleaned.keep_grey
     sheet = (slice(140 - top + 20, 140 - top + height - 20), slice(120 - left + 20, 120 - left + width - 20))
-    assert np.array_equal(cleaned.ocr[sheet], to_grey(cleaned.access)[sheet])
+    assert np.array_equal(cleaned.ocr[sheet], to_grey(cleaned.page_image())[sheet])
 
     text = read_file(scan, _options(tmp_path))[0].text.text
     plain = read_file(PAGES / "EHRI-DR-19390519-US_03.jpg", _options(tmp_path))[0].text.text
@@ -605,9 +603,9 @@ def test_a_600_dpi_page_is_reduced_before_it_is_straightened():
     cleaned = clean_page(skewed, 600, CleanProfile(name="t"))
     assert cleaned.steps[:3] == ("grey", "reduce_large_page", "deskew")
     assert abs(cleaned.skew_angle - (1.2 + estimate_skew(to_grey(colour), 5.0))) <= 0.3  # the scan's own skew too
-    assert cleaned.access.shape == skewed.shape  # turned straight, not reduced
+    assert cleaned.access is skewed and cleaned.page_image().shape == skewed.shape  # turned straight, not reduced
     assert 0.45 <= cleaned.ocr_scale <= 0.55 and 22 <= text_height(cleaned.ocr) <= 28
-    assert all(abs(o - a * cleaned.ocr_scale) <= 1 for o, a in zip(cleaned.ocr.shape, cleaned.access.shape[:2]))
+    assert all(abs(o - a * cleaned.ocr_scale) <= 1 for o, a in zip(cleaned.ocr.shape, skewed.shape[:2]))
 
 
 def test_a_600_dpi_page_on_a_scanner_bed_is_cut_alike_in_both_images():
@@ -622,8 +620,8 @@ def test_a_600_dpi_page_on_a_scanner_bed_is_cut_alike_in_both_images():
     margin = 80  # about 2 mm at 600 dpi, and a pixel of the reduced image
     assert 240 - margin <= left <= 240 and 280 - margin <= top <= 280
     assert 240 + width <= right <= 240 + width + margin and 280 + height <= bottom <= 280 + height + margin
-    assert cleaned.access.shape == (bottom - top, right - left)
-    assert all(abs(o - a * cleaned.ocr_scale) <= 2 for o, a in zip(cleaned.ocr.shape, cleaned.access.shape))
+    assert cleaned.page_image().shape == (bottom - top, right - left)
+    assert all(abs(o - a * cleaned.ocr_scale) <= 2 for o, a in zip(cleaned.ocr.shape, (bottom - top, right - left)))
     edge = np.concatenate([cleaned.ocr[:, :5].ravel(), cleaned.ocr[:, -5:].ravel(),
                            cleaned.ocr[:5].ravel(), cleaned.ocr[-5:].ravel()])
     assert np.mean(edge < 128) < 0.01  # what is left of the bed is white for Tesseract

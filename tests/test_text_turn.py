@@ -12,9 +12,11 @@ import numpy as np
 from PIL import Image
 
 from pipeline.pagework import PageTask, process_page
+from pipeline.pdfa import PdfInfo
 from pipeline.profiles import CleanProfile
-from pipeline.stages.cleanup.geometry import estimate_skew
+from pipeline.stages.cleanup.geometry import estimate_skew, rotate
 from pipeline.stages.ocr import recognize
+from pipeline.stages.render import RenderPage, render_pdfa
 
 from .conftest import DATA
 
@@ -50,8 +52,16 @@ def test_a_slightly_skewed_clean_page_is_read_as_scanned_and_its_reading_lies_on
                     tesseract_timeout=600)
     page = process_page(task)
     assert {"deskew", "read_as_scanned"} <= set(page.steps) and abs(page.skew_angle - 0.38) <= 0.1
+    # The page people see: the PDF draws the scan straightened (stages.render), rendered here as poppler shows it.
+    pdf = render_pdfa([RenderPage(page.access_image, page.text_pdf, page.placement)], tmp_path / "page.pdf",
+                      PdfInfo(title="t"))
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", "-singlefile", str(pdf), str(tmp_path / "shown")],
+                   check=True)
+    assert abs(estimate_skew(np.array(Image.open(tmp_path / "shown.png").convert("L")), 5.0)) <= 0.3  # it is straight
+    # The same page in pixels, as the cleanup straightens it (test_render: the PDF shows it so, to the pixel).
+    straightened = tmp_path / "straightened.png"
     access = np.array(Image.open(page.access_image).convert("L"))
-    assert abs(estimate_skew(access, 5.0)) <= 0.3  # the page people see is straight
+    Image.fromarray(rotate(access, -page.placement.angle, 255)).save(straightened, dpi=(DPI, DPI))
 
     # Read as scanned: exactly what Tesseract alone reads from the file.
     alone = subprocess.run(["tesseract", str(PAGE), "-", "-l", "eng"], capture_output=True, text=True,
@@ -60,7 +70,7 @@ def test_a_slightly_skewed_clean_page_is_read_as_scanned_and_its_reading_lies_on
 
     # The word boxes lie on the straight page: Tesseract reading the straightened image itself puts each word
     # within a pixel of them (the boxes as read would be up to ~8 px off at the corners).
-    straight = recognize(page.access_image, tmp_path / "straight", "eng", 1, DPI, 600)
+    straight = recognize(straightened, tmp_path / "straight", "eng", 1, DPI, 600)
     ours = _centres((w.text, w.bbox) for w in page.text.words)
     assert _distances(ours, _centres((w.text, w.bbox) for w in straight.page.words)).max() <= 2
     hocr_words = re.findall(r"bbox (\d+) (\d+) (\d+) (\d+); x_wconf \d+'>([^<]+)<", page.hocr.read_text())

@@ -47,7 +47,7 @@ def assemble_document(doc: DocumentInput, pages: list[PageResult], rules: DocTyp
     main_language = metadata.languages[0] if metadata.languages else ""
     info = PdfInfo(title=metadata.title or doc.source, language=_bcp47(main_language),
                    subject=doc.collection, keywords=metadata.doc_type)
-    render_pdfa([RenderPage(p.access_image, p.text_pdf) for p in pages], staging / "document.pdf", info)
+    render_pdfa([RenderPage(p.access_image, p.text_pdf, p.placement) for p in pages], staging / "document.pdf", info)
     record = _record(doc, pages, metadata, archive_root)
     (staging / "document.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record

@@ -3,12 +3,13 @@ scanner bed, fill punched holes, give the letters the size Tesseract reads best,
 show-through (where the profile says so), denoise, binarize (or not: soft strokes stay grey). Before it, a whole
 scan is made positive if it is a negative (`make_positive`) and split if it is a two-page spread (`split_spread`).
 
-Two images leave this stage: `access` (what people look at: the original colours, only turned, straightened
-and cropped) and `ocr` (what Tesseract reads, every step applied). The OCR image is `ocr_scale` times the
-access image's size and otherwise aligned with it: Tesseract's text layer, written at dpi x ocr_scale, has
-the access image's physical page size, so it lies exactly over it in the PDF. One exception: a clean page
-skewed a little is read as scanned while its access image is straightened; `text_turn` then says how to turn
-the reading onto it (stages.text_turn).
+Two images leave this stage: `access` (what people look at: the scan's own pixels, only turned by quarter turns)
+and `ocr` (what Tesseract reads, every step applied). The page shows the access image straightened by
+`skew_angle` and cut to `crop_box` (`page_image`; the PDF does both as it draws the scan, stages.render), so the
+scan is never resampled for people to see it. The OCR image is `ocr_scale` times that page's size and otherwise
+aligned with it: Tesseract's text layer, written at dpi x ocr_scale, has the page's physical size, so it lies
+exactly over it in the PDF. One exception: a clean page skewed a little is read as scanned while the page is
+shown straightened; `text_turn` then says how to turn the reading onto it (stages.text_turn).
 
 Measurements (orientation, skew, page outline, letter size, background) are taken on downscaled copies: a
 9000x9000 scan then costs little more memory than a few copies of itself, and cleanup stays a small
@@ -28,9 +29,10 @@ from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
+from .photometric import ANALYSIS_SIDE as CLEAN_SAMPLE_SIDE
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
                           soft_strokes)
-from .measure import forget_page, text_height
+from .measure import forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr
 from .specks import despeckle
 from .spreads import split_spread
@@ -45,10 +47,10 @@ __all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "rotate
 
 @dataclass(frozen=True)
 class CleanedPage:
-    access: np.ndarray  # uint8, grey or RGB like the input; may be the input array itself if untouched
-    ocr: np.ndarray  # uint8 grey, or only 0 and 255 when binarized; ocr_scale times the access size
-    skew_angle: float  # degrees the page was turned counter-clockwise and straightened by; 0 if left alone
-    crop_box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the straightened image
+    access: np.ndarray  # uint8, grey or RGB like the input, turned by `turn`; the input array itself if not turned
+    ocr: np.ndarray  # uint8 grey, or only 0 and 255 when binarized; ocr_scale times the page's size
+    skew_angle: float  # the page's skew, degrees counter-clockwise, undone by turning it back; 0 if left alone
+    crop_box: tuple[int, int, int, int] | None  # (left, top, right, bottom) in the straightened access image
     steps: tuple[str, ...]  # the steps that changed the page, in order
     timings: tuple[tuple[str, float], ...] = ()  # (step, seconds), also for steps that found nothing to do
     turn: int = 0  # degrees counter-clockwise the page was turned to stand upright (0, 90, 180, 270)
@@ -56,11 +58,17 @@ class CleanedPage:
     keep_grey: bool | None = None  # soft strokes: Tesseract gets the flattened grey image, not black and white
     text_height: int | None = None  # most common letter height in the OCR image, px (None: not measured)
     as_scanned: bool = False  # the gentle path left the page exactly as scanned (`ocr` is its grey copy)
-    text_turn: float = 0.0  # degrees counter-clockwise a reading of `ocr` must be turned to lie on `access`
+    text_turn: float = 0.0  # degrees counter-clockwise a reading of `ocr` must be turned to lie on the page
+    paper: tuple[int, int, int] | int = 255  # fills the corners straightening uncovers (RGB or grey, as `access`)
 
     @property
     def seconds(self) -> float:
         return sum(seconds for _, seconds in self.timings)
+
+    def page_image(self) -> np.ndarray:
+        """The page as people see it, in pixels: the access image straightened and cropped. For callers that
+        need the pixels (tests, the Python API); the PDF draws the scan so instead (stages.render)."""
+        return _shown(self.access, self.skew_angle, self.crop_box, self.paper)
 
 
 def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Path | None = None) -> CleanedPage:
@@ -85,7 +93,16 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
         forget_page()
     return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
                        steps=tuple(steps), timings=tuple(timings), turn=work.turn, ocr_scale=work.ocr_scale,
-                       keep_grey=work.keep_grey, text_height=work.text_height)
+                       keep_grey=work.keep_grey, text_height=work.text_height, paper=work.paper)
+
+
+def _shown(access: np.ndarray, skew_angle: float, crop_box: tuple[int, int, int, int] | None,
+           paper: tuple[int, int, int] | int) -> np.ndarray:
+    shown = rotate(access, -skew_angle, paper) if skew_angle else access
+    if crop_box is not None:
+        left, top, right, bottom = crop_box
+        shown = shown[top:bottom, left:right]
+    return shown
 
 
 def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: list, debug_dir: Path | None) -> Work:
@@ -117,16 +134,16 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
     if work.crop_box is not None:
         steps = ("grey",) + (("deskew",) if work.skew_angle else ()) + ("crop_borders", "already_clean")
         return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
-                           steps=steps, timings=tuple(timings), keep_grey=True)
+                           steps=steps, timings=tuple(timings), keep_grey=True, paper=work.paper)
     skew = abs(work.skew_angle)
     if skew < GENTLE_MAX_SKEW:
         return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
                            steps=("grey", "already_clean"), timings=tuple(timings), keep_grey=True, as_scanned=True)
     read_as_scanned = skew < READ_SKEWED_BELOW
-    return CleanedPage(access=work.access, ocr=to_grey(image if read_as_scanned else work.access),
+    return CleanedPage(access=work.access, ocr=to_grey(image) if read_as_scanned else work.ocr,
                        skew_angle=work.skew_angle, crop_box=None, steps=("grey", "deskew", "already_clean"),
                        timings=tuple(timings), keep_grey=True, as_scanned=read_as_scanned,
-                       text_turn=-work.skew_angle if read_as_scanned else 0.0)
+                       text_turn=-work.skew_angle if read_as_scanned else 0.0, paper=work.paper)
 
 
 def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
@@ -134,14 +151,24 @@ def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tupl
     was scanned, only straightened and cut from the scanner bed if need be (see photometric.already_clean).
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
-    sheet = image if work.crop_box is None else work.access
-    if work.turn or work.holes or work.despeckled or work.ocr_scale != 1.0 or not already_clean(sheet):
+    if work.turn or work.holes or work.despeckled or work.ocr_scale != 1.0:
+        return False, work
+    if not already_clean(image if work.crop_box is None else _sheet_sample(image, work)):
         return False, work
     if not profile.resolution.enabled:
         return True, work
     if work.text_height is None:
         work = replace(work, text_height=text_height(work.ocr))
     return letter_factor(work.ocr, work.text_height, profile.resolution) == 1.0, work
+
+
+def _sheet_sample(image: np.ndarray, work: Work) -> np.ndarray:
+    """The sheet on a scanner bed, straightened and cut as the page shows it, on a copy of the size `already_clean`
+    judges (an average by a whole factor): turning the whole scan for it took 25-90 ms. Not turned, the page's
+    access image is still `image`."""
+    factor = max(1, round(max(image.shape[:2]) / CLEAN_SAMPLE_SIDE))
+    box = tuple(round(side / factor) for side in work.crop_box)
+    return _shown(shrink_by(image, factor), work.skew_angle, box, work.paper)
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:

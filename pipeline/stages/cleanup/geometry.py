@@ -1,4 +1,5 @@
-"""Geometric cleanup: straighten the page and crop the scanner bed. Applied to the access and the OCR image alike."""
+"""Geometric cleanup: straighten the page and crop the scanner bed. Done to the OCR image; the access image keeps its
+pixels, and the angle and the box say how to show it (CleanedPage.page_image)."""
 
 from __future__ import annotations
 
@@ -24,29 +25,23 @@ MIN_BED_SHARE = 0.003  # scanner bed showing beside a page that fills the scan, 
 # --- 1. deskew ----------------------------------------------------------------------------------------------
 
 def deskew(work: Work, settings: DeskewSettings) -> Work | None:
+    """Straighten the OCR image. The access image is not resampled: it keeps the scan's pixels, and the page
+    shows it turned by `skew_angle` (CleanedPage.page_image; the PDF turns it as it draws it, stages.render).
+    Turning a colour scan's pixels took more of the cleanup than any other step: 20-60 ms for an 8-10 MP page
+    on one core, the most at the largest angles (bench/RESULTS.md, twenty-fourth session)."""
     angle = estimate_skew(work.ocr, settings.max_angle)
     if abs(angle) < settings.min_angle:
         return None
     paper = paper_colour(work.access)
     grey_paper = paper if isinstance(paper, int) else _grey_level(paper)
-    if _same_pixels(work.access, work.ocr):  # a grey scan: its OCR image is still its copy, turn it once
-        access = ocr = rotate(work.access, -angle, paper)
-    elif work.access.ndim == 3 and work.access.shape[:2] == work.ocr.shape:
-        access, ocr = rotate_with_grey(work.access, work.ocr, -angle, paper, grey_paper)
-    else:
-        access, ocr = rotate(work.access, -angle, paper), rotate(work.ocr, -angle, grey_paper)
+    ocr = rotate(work.ocr, -angle, grey_paper)
     # The up-or-down test that follows measures the straightened page on a copy of this size; the copy the
     # skew was measured on, turned too, serves it. Only that test reads it (the page outline and the letter
     # sizes are measured on copies of their own sizes), and its cues do not hang on a pixel.
     if max(ocr.shape) > SKEW_ANALYSIS_SIDE:
         small, _ = downscale(work.ocr, SKEW_ANALYSIS_SIDE)
         remember_copy(ocr, SKEW_ANALYSIS_SIDE, rotate(small, -angle, grey_paper))
-    return replace(work, access=access, ocr=ocr, skew_angle=angle)
-
-
-def _same_pixels(access: np.ndarray, ocr: np.ndarray) -> bool:
-    # Sharing one array is safe: steps never write into an image, they make a new one (see work.Work).
-    return access.shape == ocr.shape and (access is ocr or np.array_equal(access, ocr))
+    return replace(work, ocr=ocr, skew_angle=angle, paper=paper)
 
 
 def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
@@ -86,24 +81,13 @@ def rotate(image: np.ndarray, angle: float, fill: tuple[int, ...] | int) -> np.n
     degrees) the corners move by less than a typical page margin, so no text is cut; the uncovered corners
     are filled with the paper's colour.
     """
-    if image.ndim == 3 and image.shape[2] == 3:  # the same pixels, faster on four channels (rotate_with_grey)
+    if image.ndim == 3 and image.shape[2] == 3:  # the same pixels, faster on four channels (14 MP: 98 -> 88 ms)
         turned = rotate(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), angle, (*fill, 255))
         return cv2.cvtColor(turned, cv2.COLOR_RGBA2RGB)
     height, width = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     return cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
-
-
-def rotate_with_grey(colour: np.ndarray, grey: np.ndarray, angle: float, colour_fill: tuple[int, int, int],
-                     grey_fill: int) -> tuple[np.ndarray, np.ndarray]:
-    """`rotate` of a colour image and of a grey one of its size, pixel for pixel the same as turning each, in
-    about half the time. OpenCV's warpAffine is fast on four channels and slow on three: the grey image rides
-    as the fourth channel of the colour one (8 MP, one core: 114 -> 63 ms, of which 47 the turn itself)."""
-    both = cv2.cvtColor(colour, cv2.COLOR_RGB2RGBA)
-    cv2.insertChannel(grey, both, 3)
-    both = rotate(both, angle, (*colour_fill, grey_fill))
-    return cv2.cvtColor(both, cv2.COLOR_RGBA2RGB), cv2.extractChannel(both, 3)
 
 
 def paper_colour(image: np.ndarray) -> tuple[int, int, int] | int:
@@ -144,10 +128,8 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
         return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)))
-    box = _in_access((left, top, right, bottom), work)
-    access = work.access[box[1]:box[3], box[0]:box[2]]  # a view: written out once, by the caller
     ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
-    return replace(work, access=access, ocr=ocr, crop_box=box)
+    return replace(work, ocr=ocr, crop_box=_in_access((left, top, right, bottom), work))
 
 
 def _in_access(box: tuple[int, int, int, int], work: Work) -> tuple[int, int, int, int]:

@@ -12,13 +12,16 @@ import numpy as np
 class Work:
     """The page between steps. Steps return a new Work with new arrays; they never write into the old ones.
 
-    `access` and `ocr` are pixel for pixel aligned, except that `ocr` may be resampled by `ocr_scale`
-    (a low-resolution scan is enlarged for Tesseract, a huge one reduced)."""
+    `access` is the scan, only turned by quarter turns: straightening and cropping it is left to whoever shows it
+    (`skew_angle`, `crop_box`, `paper`: see CleanedPage.page_image). `ocr` is turned, straightened and cropped;
+    it lies pixel for pixel on the access image so shown, except that it may be resampled by `ocr_scale` (a
+    low-resolution scan is enlarged for Tesseract, a huge one reduced)."""
 
     access: np.ndarray
     ocr: np.ndarray
     dpi_scale: float  # the OCR image's resolution / 300: settings given "at 300 dpi" are multiplied by it
     skew_angle: float = 0.0
+    paper: tuple[int, int, int] | int = 255  # the access image's paper colour, once straightening measured it
     crop_box: tuple[int, int, int, int] | None = None
     turn: int = 0  # degrees counter-clockwise the page was turned to stand upright
     ocr_scale: float = 1.0  # ocr pixels per access pixel
