@@ -26,7 +26,7 @@ from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
 from .stages.quality import needs_review, page_quality, unsure_lines
-from .stages.render import Placement
+from .stages.render import Placement, shown_part
 from .stages.show_through import without_show_through
 from .stages.skipped_print import read_skipped_print
 from .stages.text_turn import turn_boxes, turn_reading
@@ -130,7 +130,11 @@ def renumbered(pages: list[PageResult]) -> list[PageResult]:
 def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, loaded: LoadedPage,
                part: int) -> PageResult:
     stem = task.work_dir / (f"{task.number:04d}" + (f"-{part}" if part else ""))
-    access = write_access_image(cleaned.access, loaded.dpi, loaded.bilevel, stem, task.jpeg_quality)
+    height, width = cleaned.access.shape[:2]
+    (left, top, right, bottom), placement = shown_part(
+        width, height, Placement(cleaned.skew_angle, cleaned.crop_box, cleaned.paper))
+    access = write_access_image(cleaned.access[top:bottom, left:right], loaded.dpi, loaded.bilevel, stem,
+                                task.jpeg_quality)
     ocr_dpi = tesseract_dpi(cleaned, loaded.dpi)
     as_scanned = cleaned.as_scanned and loaded.as_stored and not part
     if as_scanned:
@@ -190,7 +194,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         text_pdf=result.text_pdf,
         text=result.page,
         skew_angle=cleaned.skew_angle,
-        placement=Placement(cleaned.skew_angle, cleaned.crop_box, cleaned.paper),
+        placement=placement,
         steps=cleaned.steps + how_read,
         turn=cleaned.turn,
         languages=languages,

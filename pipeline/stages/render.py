@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import img2pdf
+import numpy as np
 import pikepdf
 
 from ..pdfa import PdfInfo, make_pdfa
@@ -30,6 +31,30 @@ class Placement:
     angle: float = 0.0
     box: tuple[int, int, int, int] | None = None
     paper: tuple[int, int, int] | int = 255
+    centre: tuple[float, float] | None = None  # what the scan is turned about, in its pixels; None: its centre
+
+
+def shown_part(width: int, height: int, placement: Placement) -> tuple[tuple[int, int, int, int], Placement]:
+    """The part of a scan of `width` x `height` px that its page shows, as (left, top, right, bottom) in the
+    scan's pixels, and the placement of that part alone. What the page cuts off is left out of the PDF: the
+    scanner bed, and whatever lay on it beside the sheet, must not hide under the page's edge. A cut without a
+    turn is a plain crop; with one, the part is the box turned back, and its corners outside the box stay
+    hidden beyond the page's edge."""
+    if placement.box is None:
+        return (0, 0, width, height), placement
+    left, top, right, bottom = placement.box
+    if not placement.angle:
+        return placement.box, Placement()
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -placement.angle, 1.0)
+    back = cv2.invertAffineTransform(turn)
+    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]], dtype=np.float64)
+    xs, ys = (corners @ back[:, :2].T + back[:, 2]).T
+    # Two pixels more on each side: the turn interpolates between neighbours.
+    x0, y0 = max(0, math.floor(xs.min()) - 2), max(0, math.floor(ys.min()) - 2)
+    x1, y1 = min(width, math.ceil(xs.max()) + 2), min(height, math.ceil(ys.max()) + 2)
+    part = Placement(placement.angle, (left - x0, top - y0, right - x0, bottom - y0), placement.paper,
+                     centre=(width / 2 - x0, height / 2 - y0))
+    return (x0, y0, x1, y1), part
 
 
 @dataclass(frozen=True)
@@ -61,7 +86,8 @@ def _place_scan(pdf: pikepdf.Pdf, page: pikepdf.Page, placement: Placement) -> N
     points_per_pixel = float(page.mediabox[2]) / width  # from the scan's dpi, as img2pdf sized the page
     left, top, right, bottom = placement.box or (0, 0, width, height)
     page_width, page_height = (right - left) * points_per_pixel, (bottom - top) * points_per_pixel
-    a, b, c, d, e, f = _scan_matrix(width, height, placement.angle, left, top, bottom - top)
+    centre = placement.centre or (width / 2, height / 2)
+    a, b, c, d, e, f = _scan_matrix(width, height, centre, placement.angle, left, top, bottom - top)
     fill = b""
     if placement.angle:
         paper = placement.paper if isinstance(placement.paper, tuple) else (placement.paper,)
@@ -73,12 +99,13 @@ def _place_scan(pdf: pikepdf.Pdf, page: pikepdf.Page, placement: Placement) -> N
     page.mediabox = pikepdf.Array([0, 0, page_width, page_height])
 
 
-def _scan_matrix(width: int, height: int, angle: float, left: int, top: int, page_height: int) -> tuple[float, ...]:
+def _scan_matrix(width: int, height: int, centre: tuple[float, float], angle: float, left: int, top: int,
+                 page_height: int) -> tuple[float, ...]:
     """The PDF matrix (a, b, c, d, e, f) in pixels of the page (y up) for the scan's unit square (PDF images
     are drawn onto it, first row at the top), so that the scan is turned as `rotate` turns its pixels, then
-    shifted so the box's corner is the page's. OpenCV turns about the centre of the pixel grid, whose pixel
+    shifted so the box's corner is the page's. OpenCV turns about `centre` in its pixel grid, whose pixel
     (i, j) is the unit square's point (i + 0.5, j + 0.5): the turn is moved by half a pixel to match."""
-    m = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+    m = cv2.getRotationMatrix2D(centre, -angle, 1.0)
     (r00, r01, t0), (r10, r11, t1) = m
     t0 += 0.5 - 0.5 * (r00 + r01)  # the same turn, about pixels' corners rather than their centres
     t1 += 0.5 - 0.5 * (r10 + r11)
