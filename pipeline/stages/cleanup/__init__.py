@@ -29,9 +29,8 @@ from ...profiles import CleanProfile, OrientationSettings
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
-from .photometric import ANALYSIS_SIDE as CLEAN_SAMPLE_SIDE
-from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through, sauvola,
-                          soft_strokes)
+from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through,
+                          sample_factor, sauvola, soft_strokes)
 from .measure import forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr
 from .specks import despeckle
@@ -166,7 +165,7 @@ def _sheet_sample(image: np.ndarray, work: Work) -> np.ndarray:
     """The sheet on a scanner bed, straightened and cut as the page shows it, on a copy of the size `already_clean`
     judges (an average by a whole factor): turning the whole scan for it took 25-90 ms. Not turned, the page's
     access image is still `image`."""
-    factor = max(1, round(max(image.shape[:2]) / CLEAN_SAMPLE_SIDE))
+    factor = sample_factor(image.shape)
     box = tuple(round(side / factor) for side in work.crop_box)
     return _shown(shrink_by(image, factor), work.skew_angle, box, work.paper)
 
