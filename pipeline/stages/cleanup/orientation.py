@@ -24,7 +24,8 @@ import numpy as np
 
 from ..._exec import tesseract
 from .geometry import MIN_BED_SHARE, page_box
-from .measure import STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness, text_height
+from .measure import (STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness, remembered,
+                      text_height)
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -66,7 +67,11 @@ def columns_to_lines(grey: np.ndarray) -> float | None:
     edges of its other pages run in straight lines too, and would pass for columns or lines. The sheet is
     found first, as `crop_borders` finds it (`page_box`), so that a scanner bed around it does not push those
     edges into the inner part of the scan (the Kant page on a bed, turned a quarter: 1.56, taken for upright;
-    within its sheet 3.80)."""
+    within its sheet 3.80). Measured once per array: `upright_turn` can ask twice on a strip standing on its end."""
+    return remembered(grey, ("columns to lines",), lambda: _columns_to_lines(grey))
+
+
+def _columns_to_lines(grey: np.ndarray) -> float | None:
     small, ys, xs = letters_of_page(grey, ANALYSIS_SIDE)
     left, top, right, bottom = page_box(small) or (0, 0, small.shape[1], small.shape[0])
     height, width = bottom - top, right - left

@@ -74,9 +74,7 @@ def _speck_count(grey: np.ndarray) -> int:
     (up to 4300 a megapixel against the bar of 2000), and their specks step thinned the letters. Counted this
     way, faded pages count at most 140, clean scans 520, the same scans with 1 % of their pixels flipped 3280
     or more (the 32 accuracy pages, bench/RESULTS.md)."""
-    _, labels, stats, _ = marks_of(_darker(grey))
-    small = stats[:, cv2.CC_STAT_AREA] <= MAX_SPECK_AREA
-    small[0] = False  # the background
+    labels, small = _small_marks(_darker(grey))
     _, faint_labels, faint_stats, _ = marks_of(_darker(grey, STROKE_CONTRAST))
     dots = small[labels] & (faint_stats[faint_labels, cv2.CC_STAT_AREA] <= MAX_FAINT_SPECK_AREA)
     return int(np.unique(labels[dots]).size)
@@ -98,7 +96,14 @@ def _darker(grey: np.ndarray, contrast: int = SPECK_CONTRAST) -> np.ndarray:
 
 def _specks(mask: np.ndarray) -> np.ndarray:
     """True on the pixels of the marks of `mask` that have at most MAX_SPECK_AREA pixels."""
+    labels, small = _small_marks(mask)
+    return small[labels]
+
+
+def _small_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, small): `marks_of`'s labels of `mask`, and for each label whether its mark has at most
+    MAX_SPECK_AREA pixels (never the background's)."""
     _, labels, stats, _ = marks_of(mask)
     small = stats[:, cv2.CC_STAT_AREA] <= MAX_SPECK_AREA
     small[0] = False  # the background
-    return small[labels]
+    return labels, small
