@@ -97,7 +97,9 @@ class BinarizeSettings(_Step):
     k: float = Field(default=0.2, gt=0, le=1, description="sauvola: how much darker than the local mean ink must be")
     offset: int = Field(default=15, ge=0, le=100, description="adaptive: grey levels below the local mean for ink")
     keep_clean_scans: bool = Field(
-        default=True, description="an already clean, straight, upright scan goes to Tesseract as it was scanned"
+        default=True,
+        description="an already clean, straight, upright scan goes to Tesseract as it was scanned (resized only if its"
+        " letters need it)"
     )
 
 

@@ -28,7 +28,7 @@ from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, m
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, normalize_illumination,
                                                  reduce_show_through, stroke_softness)
-from pipeline.stages.cleanup.resolution import reduce
+from pipeline.stages.cleanup.resolution import reduce, resize
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
@@ -759,6 +759,26 @@ def test_an_already_clean_scan_goes_to_tesseract_as_scanned():
     aged = cv2.cvtColor(clean, cv2.COLOR_GRAY2RGB)
     aged[clean > 128] = (225, 205, 160)  # the same page on yellowed paper is cleaned
     assert "already_clean" not in clean_page(aged, 300, CleanProfile(name="t")).steps
+
+
+def test_a_clean_scan_whose_letters_need_another_size_is_only_resized():
+    """At 600 dpi (the page enlarged twice) and at 150 dpi (reduced to half), the clean page of the test above
+    is resized to Tesseract's letter size from the scan itself and otherwise read as scanned: not flattened,
+    evened out or made black and white."""
+    clean = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))
+    for scanned, dpi in ((cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), 600),
+                         (cv2.resize(clean, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), 150)):
+        cleaned = clean_page(scanned, dpi, CleanProfile(name="t"))
+        assert cleaned.steps[-2:] == ("resolution", "already_clean"), (dpi, cleaned.steps)
+        assert "normalize_illumination" not in cleaned.steps and cleaned.keep_grey
+        assert cleaned.ocr_scale == pytest.approx(300 / dpi, rel=0.1) and 20 <= cleaned.text_height <= 30
+        # One resampling of the scan's own pixels; skewed 0.38°, read unstraightened as the gentle path reads it
+        assert np.array_equal(cleaned.ocr, resize(scanned, cleaned.ocr_scale))
+        assert cleaned.skew_angle == pytest.approx(0.38, abs=0.1) and cleaned.text_turn == -cleaned.skew_angle
+    # In black and white, the enlarged page's stepped edges go through the whole cleanup (its median) as before.
+    _, black_and_white = cv2.threshold(scanned, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    cleaned = clean_page(black_and_white, 150, CleanProfile(name="t"))
+    assert "already_clean" not in cleaned.steps and {"resolution", "denoise"} <= set(cleaned.steps)
 
 
 def test_every_shipped_profile_loads_and_auto_picks_one_per_page():

@@ -202,7 +202,7 @@ def _to_pixels(image: Image.Image, dpi: int, scale: float = 1.0) -> LoadedPage:
     pixels = np.asarray(image)
     if pixels.ndim == 3 and _is_grey(pixels):
         pixels = np.ascontiguousarray(pixels[:, :, 1])
-    bilevel = pixels.ndim == 2 and _only_black_and_white(pixels)
+    bilevel = pixels.ndim == 2 and only_black_and_white(pixels)
     return LoadedPage(pixels, dpi, bilevel, scale)
 
 
@@ -220,6 +220,7 @@ def _is_grey(rgb: np.ndarray) -> bool:
     return bool(np.percentile(spread, 99) <= 6)
 
 
-def _only_black_and_white(grey: np.ndarray) -> bool:
+def only_black_and_white(grey: np.ndarray) -> bool:
+    """Whether a grey page holds only black and white (a 1-bit scan), judged on a sample of about 512 x 512 px."""
     sample = grey[:: max(1, grey.shape[0] // 512), :: max(1, grey.shape[1] // 512)]
     return bool(np.isin(sample, (0, 255)).all())

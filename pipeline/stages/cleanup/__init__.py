@@ -26,13 +26,14 @@ import cv2
 import numpy as np
 
 from ...profiles import CleanProfile, OrientationSettings
+from ..load import only_black_and_white
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through,
                           sample_factor, sauvola, soft_strokes)
 from .measure import forget_page, shrink_by, text_height
-from .resolution import letter_factor, reduce_large_page, resample_for_ocr
+from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resize
 from .specks import despeckle
 from .spreads import split_spread
 from .tone import make_positive
@@ -83,10 +84,10 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
         work = _run(_GEOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
         if profile.binarize.keep_clean_scans:
             started = time.perf_counter()
-            gentle, work = _needs_nothing(work, image, profile)
+            factor, work = _clean_scan_factor(work, image, profile)
             timings.append(("already_clean", time.perf_counter() - started))
-            if gentle:
-                return _as_scanned(work, image, timings)
+            if factor is not None:
+                return _as_scanned(work, image, timings, factor)
         work = _run(_PHOTOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
     finally:
         forget_page()
@@ -122,14 +123,17 @@ def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: lis
     return work
 
 
-def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
+def _as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> CleanedPage:
     """The gentle path's result: Tesseract reads the page as scanned. A skew under GENTLE_MAX_SKEW is left
     alone. A larger one under READ_SKEWED_BELOW straightens only the page people see: measured on six clean
     pages turned by known angles, straightening before reading lost on 10 of 12 readings at 0.5 degrees and
     was even at 0.8, and paid from 1 degree (bench/clean_skew.py); the reading is turned onto the straightened
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too.
     A clean sheet on a scanner bed is read as its crop shows it: straightened as measured (the crop box lies
-    in the straightened image), the bed left beside it whitened (crop_borders), nothing else changed."""
+    in the straightened image), the bed left beside it whitened (crop_borders), nothing else changed.
+    Letters that need another size (`factor` != 1, or a big page already reduced) are only resized."""
+    if factor != 1.0 or work.ocr_scale != 1.0:
+        return _resized_as_scanned(work, image, timings, factor)
     if work.crop_box is not None:
         steps = ("grey",) + (("deskew",) if work.skew_angle else ()) + ("crop_borders", "already_clean")
         return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
@@ -145,20 +149,49 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list) -> CleanedPage:
                        text_turn=-work.skew_angle if read_as_scanned else 0.0, paper=work.paper)
 
 
-def _needs_nothing(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[bool, Work]:
-    """The gentle path: an upright scan with letters of the right size on clean paper goes to Tesseract as it
-    was scanned, only straightened and cut from the scanner bed if need be (see photometric.already_clean).
+def _resized_as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> CleanedPage:
+    """A clean scan whose letters are far from the size Tesseract reads best (a 600 dpi page, a 150 dpi one):
+    read as `_as_scanned` reads it, only resized (by `factor` after what `reduce_large_page` did). Flattening,
+    denoising and binarizing have nothing to mend on clean paper, and they cost such pages what the gentle path
+    saves the others: the six clean corpus pages this path takes at 600 dpi read 0.049 so cleaned, 0.041 only
+    resized (raw Tesseract 0.043); faded, the six it takes 0.065 -> 0.051 (bench/scan_variants.py,
+    bench/RESULTS.md, twenty-sixth session). A page read as scanned is resized from the scan itself, in one
+    resampling. A black-and-white scan is not only resized: enlarged, its stepped edges need the median that
+    the full cleanup applies after it (83 black-and-white scan variants: CER 0.112 cleaned, 0.121 only
+    resized)."""
+    scale = work.ocr_scale * factor
+    skew = abs(work.skew_angle)
+    as_scanned = work.crop_box is None and skew < READ_SKEWED_BELOW
+    ocr = resize(to_grey(image), scale) if as_scanned else resize(work.ocr, factor)
+    height = round(work.text_height * factor) if work.text_height else None
+    straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
+    steps = ("grey",) + (("reduce_large_page",) if work.ocr_scale != 1.0 else ()) \
+        + (("deskew",) if straightened and work.skew_angle else ()) \
+        + (("crop_borders",) if work.crop_box is not None else ()) + ("resolution", "already_clean")
+    return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
+                       crop_box=work.crop_box, steps=steps, timings=tuple(timings), ocr_scale=scale, keep_grey=True,
+                       text_height=height, text_turn=-work.skew_angle if as_scanned and straightened else 0.0,
+                       paper=work.paper)
+
+
+def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[float | None, Work]:
+    """The gentle path: an upright scan on clean paper goes to Tesseract as it was scanned, only straightened
+    and cut from the scanner bed if need be (see photometric.already_clean), and resized if its letters need it.
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
-    Returns the verdict and the page with its letter height, once measured (resolution reuses it)."""
-    if work.turn or work.holes or work.despeckled or work.ocr_scale != 1.0:
-        return False, work
+    Returns how much its letters need to be resized (1.0: not at all; None: not a clean scan, the photometric
+    steps follow), and the page with its letter height, once measured."""
+    if work.turn or work.holes or work.despeckled:
+        return None, work
     if not already_clean(image if work.crop_box is None else _sheet_sample(image, work)):
-        return False, work
+        return None, work
     if not profile.resolution.enabled:
-        return True, work
+        return 1.0, work
     if work.text_height is None:
         work = replace(work, text_height=text_height(work.ocr))
-    return letter_factor(work.ocr, work.text_height, profile.resolution) == 1.0, work
+    factor = letter_factor(work.ocr, work.text_height, profile.resolution)
+    if (factor != 1.0 or work.ocr_scale != 1.0) and image.ndim == 2 and only_black_and_white(image):
+        return None, work  # see _resized_as_scanned
+    return factor, work
 
 
 def _sheet_sample(image: np.ndarray, work: Work) -> np.ndarray:

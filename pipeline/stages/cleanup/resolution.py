@@ -54,8 +54,7 @@ def reduce_large_page(work: Work, settings: ResolutionSettings) -> Work | None:
     factor = _factor_for(height, work.ocr.shape, settings, lambda: _times(small_text_height(copy), scale))
     if factor > REDUCE_FIRST_MAX_FACTOR:
         return None
-    size = (max(1, round(work.ocr.shape[1] * factor)), max(1, round(work.ocr.shape[0] * factor)))
-    return replace(work, ocr=reduce(work.ocr, size), ocr_scale=work.ocr_scale * factor,
+    return replace(work, ocr=resize(work.ocr, factor), ocr_scale=work.ocr_scale * factor,
                    dpi_scale=work.dpi_scale * factor)
 
 
@@ -72,11 +71,16 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
         if height == work.text_height and scale == work.dpi_scale:
             return None
         return replace(work, text_height=height, dpi_scale=scale)
-    size = (max(1, round(work.ocr.shape[1] * factor)), max(1, round(work.ocr.shape[0] * factor)))
-    ocr = cv2.resize(work.ocr, size, interpolation=cv2.INTER_CUBIC) if factor > 1 else reduce(work.ocr, size)
+    ocr = resize(work.ocr, factor)
     height = round(height * factor) if height else None
     return replace(work, ocr=ocr, ocr_scale=work.ocr_scale * factor, text_height=height,
                    dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings))
+
+
+def resize(grey: np.ndarray, factor: float) -> np.ndarray:
+    """`grey` enlarged (cubic: letter shapes stay smooth) or reduced (`reduce`) by `factor`."""
+    size = (max(1, round(grey.shape[1] * factor)), max(1, round(grey.shape[0] * factor)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_CUBIC) if factor > 1 else reduce(grey, size)
 
 
 def reduce(grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:
