@@ -29,14 +29,17 @@ What it measures
                          150 dpi scan from a document system)
       hi-res             twice the size and twice the dpi tag (cubic), colour kept, as PNG: a 600 dpi scan, as
                          archives scanning for preservation make them
+      upside-down        the scan turned over (colour and dpi tag kept, as PNG): a sheet laid on the glass the
+                         wrong way round. Raw Tesseract does not turn pages: its CER here says nothing
+      sideways           the scan turned a quarter counter-clockwise, as above: a landscape-fed sheet
     retrodig reads each file as users run it (`retrodig ocr FILE --lang L --json`), raw Tesseract as
     `tesseract FILE - -l L` (both one thread). Reported per page and variant: both CERs and their ratio, and
     retrodig's cleanup time as a share of its OCR time (as `retrodig ocr` reports both: a fresh process per
     page); per variant: the mean CERs, how many pages retrodig reads more than 5 % worse than raw Tesseract,
     and on how many its cleanup took more than 15 % of its OCR time.
 
-How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores, hi-res
-another ~25):
+How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores, upside-down and
+sideways ~8 more, hi-res another ~25):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING...] [--variants NAME...]
                                             [--retrodig-profile NAME_OR_YAML]
 """
@@ -234,12 +237,29 @@ def low_res(page: Page, folder: Path) -> Path:
     return path
 
 
+def _quarter_turned(page: Page, folder: Path, turn: Image.Transpose, name: str) -> Path:
+    with Image.open(page.image) as image:
+        dpi = image.info.get("dpi")
+        turned = image.transpose(turn)
+    path = folder / f"{name}.png"
+    turned.save(path, **({"dpi": (round(dpi[0]), round(dpi[1]))} if dpi else {}))
+    return path
+
+
+def upside_down(page: Page, folder: Path) -> Path:
+    return _quarter_turned(page, folder, Image.Transpose.ROTATE_180, "upside-down")
+
+
+def sideways(page: Page, folder: Path) -> Path:
+    return _quarter_turned(page, folder, Image.Transpose.ROTATE_90, "sideways")
+
+
 VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal": bitonal, "bitonal-200": bitonal_200, "bitonal-untagged": bitonal_untagged,
     "bitonal-mistagged": bitonal_mistagged, "negative": negative,
     "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
     "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "bed": bed, "yellowed": yellowed,
-    "bleed": bleed, "low-res": low_res, "hi-res": hi_res,
+    "bleed": bleed, "low-res": low_res, "hi-res": hi_res, "upside-down": upside_down, "sideways": sideways,
 }
 
 

@@ -87,7 +87,7 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
             factor, work = _clean_scan_factor(work, image, profile)
             timings.append(("already_clean", time.perf_counter() - started))
             if factor is not None:
-                return _as_scanned(work, image, timings, factor)
+                return _as_scanned(work, image, steps, timings, factor)
         work = _run(_PHOTOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
     finally:
         forget_page()
@@ -123,7 +123,7 @@ def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: lis
     return work
 
 
-def _as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> CleanedPage:
+def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, factor: float) -> CleanedPage:
     """The gentle path's result: Tesseract reads the page as scanned. A skew under GENTLE_MAX_SKEW is left
     alone. A larger one under READ_SKEWED_BELOW straightens only the page people see: measured on six clean
     pages turned by known angles, straightening before reading lost on 10 of 12 readings at 0.5 degrees and
@@ -131,9 +131,10 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> 
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too.
     A clean sheet on a scanner bed is read as its crop shows it: straightened as measured (the crop box lies
     in the straightened image), the bed left beside it whitened (crop_borders), nothing else changed.
-    Letters that need another size (`factor` != 1, or a big page already reduced) are only resized."""
-    if factor != 1.0 or work.ocr_scale != 1.0:
-        return _resized_as_scanned(work, image, timings, factor)
+    A page that had to be turned upright, or whose letters need another size (`factor` != 1, or a big page
+    already reduced), is only turned and resized (`_turned_or_resized`)."""
+    if factor != 1.0 or work.ocr_scale != 1.0 or work.turn:
+        return _turned_or_resized(work, image, steps, timings, factor)
     if work.crop_box is not None:
         steps = ("grey",) + (("deskew",) if work.skew_angle else ()) + ("crop_borders", "already_clean")
         return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
@@ -149,29 +150,33 @@ def _as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> 
                        text_turn=-work.skew_angle if read_as_scanned else 0.0, paper=work.paper)
 
 
-def _resized_as_scanned(work: Work, image: np.ndarray, timings: list, factor: float) -> CleanedPage:
-    """A clean scan whose letters are far from the size Tesseract reads best (a 600 dpi page, a 150 dpi one):
-    read as `_as_scanned` reads it, only resized (by `factor` after what `reduce_large_page` did). Flattening,
-    denoising and binarizing have nothing to mend on clean paper, and they cost such pages what the gentle path
-    saves the others: the six clean corpus pages this path takes at 600 dpi read 0.049 so cleaned, 0.041 only
-    resized (raw Tesseract 0.043); faded, the six it takes 0.065 -> 0.051 (bench/scan_variants.py,
-    bench/RESULTS.md, twenty-sixth session). A page read as scanned is resized from the scan itself, in one
-    resampling. A black-and-white scan is not only resized: enlarged, its stepped edges need the median that
-    the full cleanup applies after it (83 black-and-white scan variants: CER 0.112 cleaned, 0.121 only
-    resized)."""
+def _turned_or_resized(work: Work, image: np.ndarray, steps: list, timings: list, factor: float) -> CleanedPage:
+    """A clean scan that had to be turned upright, or whose letters are far from the size Tesseract reads best
+    (a 600 dpi page, a 150 dpi one): read as `_as_scanned` reads it, only turned and resized (by `factor` after
+    what `reduce_large_page` did). Flattening, denoising and binarizing have nothing to mend on clean paper, and
+    they cost such pages what the gentle path saves the others: the six clean corpus pages this path takes at
+    600 dpi read 0.049 so cleaned, 0.041 only resized (raw Tesseract 0.043); faded, the six it takes 0.065 ->
+    0.051; upside down and sideways, the seven it takes 0.089 cleaned, 0.081 only turned, as upright (0.081;
+    bench/scan_variants.py, bench/RESULTS.md, twenty-sixth session). A page read as scanned is turned and
+    resized from the scan itself, in one resampling. A black-and-white scan is not only resized: enlarged, its
+    stepped edges need the median that the full cleanup applies after it (83 black-and-white scan variants:
+    CER 0.112 cleaned, 0.121 only resized)."""
     scale = work.ocr_scale * factor
     skew = abs(work.skew_angle)
     as_scanned = work.crop_box is None and skew < READ_SKEWED_BELOW
-    ocr = resize(to_grey(image), scale) if as_scanned else resize(work.ocr, factor)
+    if as_scanned:
+        ocr = turn_image(to_grey(image), work.turn)
+        ocr = resize(ocr, scale) if scale != 1.0 else ocr
+    else:
+        ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
     height = round(work.text_height * factor) if work.text_height else None
     straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
-    steps = ("grey",) + (("reduce_large_page",) if work.ocr_scale != 1.0 else ()) \
-        + (("deskew",) if straightened and work.skew_angle else ()) \
-        + (("crop_borders",) if work.crop_box is not None else ()) + ("resolution", "already_clean")
+    kept = {"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew", "crop_borders"} if straightened else set())
+    done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
     return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
-                       crop_box=work.crop_box, steps=steps, timings=tuple(timings), ocr_scale=scale, keep_grey=True,
-                       text_height=height, text_turn=-work.skew_angle if as_scanned and straightened else 0.0,
-                       paper=work.paper)
+                       crop_box=work.crop_box, steps=("grey", *done, "already_clean"), timings=tuple(timings),
+                       turn=work.turn, ocr_scale=scale, keep_grey=True, text_height=height,
+                       text_turn=-work.skew_angle if as_scanned and straightened else 0.0, paper=work.paper)
 
 
 def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[float | None, Work]:
@@ -180,9 +185,9 @@ def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> 
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns how much its letters need to be resized (1.0: not at all; None: not a clean scan, the photometric
     steps follow), and the page with its letter height, once measured."""
-    if work.turn or work.holes or work.despeckled:
+    if work.holes or work.despeckled:
         return None, work
-    if not already_clean(image if work.crop_box is None else _sheet_sample(image, work)):
+    if not already_clean(work.access if work.crop_box is None else _sheet_sample(work)):
         return None, work
     if not profile.resolution.enabled:
         return 1.0, work
@@ -190,17 +195,16 @@ def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> 
         work = replace(work, text_height=text_height(work.ocr))
     factor = letter_factor(work.ocr, work.text_height, profile.resolution)
     if (factor != 1.0 or work.ocr_scale != 1.0) and image.ndim == 2 and only_black_and_white(image):
-        return None, work  # see _resized_as_scanned
+        return None, work  # see _turned_or_resized
     return factor, work
 
 
-def _sheet_sample(image: np.ndarray, work: Work) -> np.ndarray:
+def _sheet_sample(work: Work) -> np.ndarray:
     """The sheet on a scanner bed, straightened and cut as the page shows it, on a copy of the size `already_clean`
-    judges (an average by a whole factor): turning the whole scan for it took 25-90 ms. Not turned, the page's
-    access image is still `image`."""
-    factor = sample_factor(image.shape)
+    judges (an average by a whole factor): turning the whole scan for it took 25-90 ms."""
+    factor = sample_factor(work.access.shape)
     box = tuple(round(side / factor) for side in work.crop_box)
-    return _shown(shrink_by(image, factor), work.skew_angle, box, work.paper)
+    return _shown(shrink_by(work.access, factor), work.skew_angle, box, work.paper)
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
