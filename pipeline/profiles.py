@@ -98,8 +98,8 @@ class BinarizeSettings(_Step):
     offset: int = Field(default=15, ge=0, le=100, description="adaptive: grey levels below the local mean for ink")
     keep_clean_scans: bool = Field(
         default=True,
-        description="an already clean, straight, upright scan goes to Tesseract as it was scanned (resized only if its"
-        " letters need it)"
+        description="an already clean, straight scan goes to Tesseract as it was scanned (only turned upright and"
+        " resized if need be)"
     )
 
 
