@@ -238,7 +238,7 @@ def _refuse_the_orientation_detector(monkeypatch) -> None:
     from pipeline.stages.cleanup import orientation
 
     def refuse(*args, **kwargs):
-        raise AssertionError("Tesseract's orientation detector must not run on a clearly upright page")
+        raise AssertionError("Tesseract's orientation detector must not run where the cues are clear")
 
     monkeypatch.setattr(orientation, "osd_turn", refuse)
     monkeypatch.setattr("pipeline.stages.cleanup.osd_turn", refuse)
@@ -251,6 +251,14 @@ def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch, name):
     _refuse_the_orientation_detector(monkeypatch)
     page = np.array(Image.open(PAGES / name))
     assert clean_page(page, 300, CleanProfile(name="t")).turn == 0
+
+
+@pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_04.jpg", "EHRI-ET-JMP020_02.jpg"])
+def test_a_page_clearly_upside_down_is_turned_over_without_the_orientation_detector(monkeypatch, name):
+    """Its letters' ascenders hang below the lines on all the page, and their dark pixels say the same."""
+    _refuse_the_orientation_detector(monkeypatch)
+    page = np.ascontiguousarray(np.rot90(np.array(Image.open(PAGES / name)), 2))
+    assert clean_page(page, 300, CleanProfile(name="t")).turn == 180
 
 
 @pytest.mark.skipif(not DIBCO_PR1.is_file(), reason=NEEDS_CORPUS)

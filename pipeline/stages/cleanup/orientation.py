@@ -177,10 +177,11 @@ def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
     """How far a straight page taken for not lying on its side must be turned to stand upright (0 or 180, or
     90 or 270, see below), and how that was decided.
 
-    Cues that agree on "upright" settle it at no cost, except on a strip standing on its end whose lines and
-    columns measure alike (`_standing_strip`). Anything else asks Tesseract's detector too, because turning a
-    page wrongly ruins it: a form with few text lines or a page in another script can show weak or contrary
-    cues while standing upright.
+    Cues that agree on "upright" settle it at no cost, and so do cues that say "upside down" strongly
+    (`_upside_down_at_no_cost`), except on a strip standing on its end whose lines and columns measure alike
+    (`_standing_strip`). Anything else asks Tesseract's detector too, because turning a page wrongly ruins it:
+    a form with few text lines or a page in another script can show weak or contrary cues while standing
+    upright.
 
     The cues are measured twice: on all letters, and on their dark pixels only. On thin paper the reverse
     side's letters show through, grey, back to front, between the lines; their ink below or above a line's
@@ -201,6 +202,8 @@ def upright_turn(grey: np.ndarray, osd_confidence: float) -> tuple[int, str]:
     letters, dark = up_down_cues(grey)
     if _upright_at_no_cost(letters, dark) and not _standing_strip(grey):
         return 0, "projection"
+    if _upside_down_at_no_cost(letters, dark) and not _standing_strip(grey):
+        return 180, "projection"
     turn = osd_turn(grey, osd_confidence)
     if turn in (90, 270) and (columns_to_lines(grey) or 0.0) < ALIKE_RATIO:
         return 0, "osd"
@@ -232,6 +235,17 @@ def _upright_at_no_cost(letters: tuple[float, float, int], dark: tuple[float, fl
         return not _upside_down_by_cues(*dark)
     ascender, _, lines = letters
     return lines < MIN_LINES and ascender >= SURE_ASCENDER_SCORE and _upright_by_cues(*dark)
+
+
+def _upside_down_at_no_cost(letters: tuple[float, float, int], dark: tuple[float, float, int]) -> bool:
+    """Whether the cues settle "upside down": the letters' ascenders say so as strongly as settles "upright"
+    whatever the margins show (STRONG_ASCENDER_SCORE), and their dark pixels say so too. Upright, none of 192
+    pages (the corpus's and five of its scan variants) measured below -0.11; upside down, most measure about
+    -0.5, and Tesseract's detector, asked to confirm, cost 280-360 ms a page (bench/RESULTS.md, twenty-sixth
+    session). Weaker cues (Cyrillic print has few ascenders, show-through, a strip of a few lines) still go to
+    the detector."""
+    ascender, _, lines = letters
+    return lines >= MIN_LINES and ascender <= -STRONG_ASCENDER_SCORE and _upside_down_by_cues(*dark)
 
 
 def _upright_by_cues(ascender: float, margin: float, lines: int) -> bool:
