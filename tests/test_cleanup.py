@@ -253,12 +253,14 @@ def test_an_upright_page_costs_no_orientation_detector_run(monkeypatch, name):
     assert clean_page(page, 300, CleanProfile(name="t")).turn == 0
 
 
+@pytest.mark.parametrize("quarters", [1, 2, 3])
 @pytest.mark.parametrize("name", ["EHRI-DR-19390519-US_04.jpg", "EHRI-ET-JMP020_02.jpg"])
-def test_a_page_clearly_upside_down_is_turned_over_without_the_orientation_detector(monkeypatch, name):
-    """Its letters' ascenders hang below the lines on all the page, and their dark pixels say the same."""
+def test_a_page_clearly_turned_is_set_upright_without_the_orientation_detector(monkeypatch, name, quarters):
+    """Upside down, its letters' ascenders hang below the lines on all the page, and their dark pixels say the
+    same. On its side, it is turned a quarter, and then the same holds if that put it on its head."""
     _refuse_the_orientation_detector(monkeypatch)
-    page = np.ascontiguousarray(np.rot90(np.array(Image.open(PAGES / name)), 2))
-    assert clean_page(page, 300, CleanProfile(name="t")).turn == 180
+    page = np.ascontiguousarray(np.rot90(np.array(Image.open(PAGES / name)), quarters))
+    assert clean_page(page, 300, CleanProfile(name="t")).turn == (4 - quarters) * 90
 
 
 @pytest.mark.skipif(not DIBCO_PR1.is_file(), reason=NEEDS_CORPUS)

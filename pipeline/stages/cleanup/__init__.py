@@ -32,7 +32,7 @@ from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
 from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through,
                           sample_factor, sauvola, soft_strokes)
-from .measure import forget_page, shrink_by, text_height
+from .measure import STRIP_ASPECT, forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resize
 from .specks import despeckle
 from .spreads import split_spread
@@ -208,13 +208,18 @@ def _sheet_sample(work: Work) -> np.ndarray:
 
 
 def _turn_sideways(work: Work, settings: OrientationSettings) -> Work | None:
-    """A page whose text runs vertically is turned the way Tesseract's detector says; when it is unsure, a
-    quarter counter-clockwise, and `_turn_over` puts the page on its feet if that made it stand on its head.
-    The detector only chooses between the two quarter turns: an answer of 0 or 180 contradicts the measured
-    direction of the lines (which is the surer of the two) and counts as unsure."""
+    """A page whose text runs vertically is turned a quarter counter-clockwise, and `_turn_over` puts it on its
+    feet if that made it stand on its head: its up-and-down cues, measured once it is straight, settle that at
+    no cost when they are clear, and ask Tesseract's detector when not. Asking the detector here first, to
+    choose the quarter, cost a run on every such page (bench/orientation.py: turned pages 59 -> 4 runs, none
+    wrong; bench/RESULTS.md, twenty-sixth session). A strip of a few lines standing on its end is still turned
+    the way the detector says (its cues are weak: DIBCO 2011 PR1 with its back showing through came out on its
+    side without it). The detector only chooses between the two quarter turns: an answer of 0 or 180
+    contradicts the measured direction of the lines (which is the surer of the two) and counts as unsure."""
     if not is_sideways(work.ocr):
         return None
-    turn = osd_turn(work.ocr, settings.osd_confidence)
+    height, width = work.ocr.shape
+    turn = osd_turn(work.ocr, settings.osd_confidence) if height > STRIP_ASPECT * width else None
     turn = turn if turn in (90, 270) else 90
     return replace(work, access=turn_image(work.access, turn), ocr=turn_image(work.ocr, turn), turn=turn)
 
