@@ -131,57 +131,42 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     page afterwards (`text_turn`, see stages.text_turn). Larger skews are straightened for reading too.
     A clean sheet on a scanner bed is read as its crop shows it: straightened as measured (the crop box lies
     in the straightened image), the bed left beside it whitened (crop_borders), nothing else changed.
-    A page that had to be turned upright, or whose letters need another size (`factor` != 1, or a big page
-    already reduced), is only turned and resized (`_turned_or_resized`)."""
-    if factor != 1.0 or work.ocr_scale != 1.0 or work.turn:
-        return _turned_or_resized(work, image, steps, timings, factor)
-    if work.crop_box is not None:
-        steps = ("grey",) + (("deskew",) if work.skew_angle else ()) + ("crop_borders", "already_clean")
-        return CleanedPage(access=work.access, ocr=work.ocr, skew_angle=work.skew_angle, crop_box=work.crop_box,
-                           steps=steps, timings=tuple(timings), keep_grey=True, paper=work.paper)
-    skew = abs(work.skew_angle)
-    if skew < GENTLE_MAX_SKEW:
-        return CleanedPage(access=image, ocr=to_grey(image), skew_angle=0.0, crop_box=None,
-                           steps=("grey", "already_clean"), timings=tuple(timings), keep_grey=True, as_scanned=True)
-    read_as_scanned = skew < READ_SKEWED_BELOW
-    return CleanedPage(access=work.access, ocr=to_grey(image) if read_as_scanned else work.ocr,
-                       skew_angle=work.skew_angle, crop_box=None, steps=("grey", "deskew", "already_clean"),
-                       timings=tuple(timings), keep_grey=True, as_scanned=read_as_scanned,
-                       text_turn=-work.skew_angle if read_as_scanned else 0.0, paper=work.paper)
 
-
-def _turned_or_resized(work: Work, image: np.ndarray, steps: list, timings: list, factor: float) -> CleanedPage:
-    """A clean scan that had to be turned upright, or whose letters are far from the size Tesseract reads best
-    (a 600 dpi page, a 150 dpi one): read as `_as_scanned` reads it, only turned and resized (by `factor` after
-    what `reduce_large_page` did). Flattening, denoising and binarizing have nothing to mend on clean paper, and
-    they cost such pages what the gentle path saves the others: the six clean corpus pages this path takes at
-    600 dpi read 0.049 so cleaned, 0.041 only resized (raw Tesseract 0.043); faded, the six it takes 0.065 ->
-    0.051; upside down and sideways, the seven it takes 0.089 cleaned, 0.081 only turned, as upright (0.081;
-    bench/scan_variants.py, bench/RESULTS.md, twenty-sixth session). A page read as scanned is turned and
-    resized from the scan itself, in one resampling. A black-and-white scan is not only resized: enlarged, its
-    stepped edges need the median that the full cleanup applies after it (83 black-and-white scan variants:
-    CER 0.112 cleaned, 0.121 only resized)."""
+    A page that had to be turned upright, or whose letters are far from the size Tesseract reads best (`factor`
+    != 1: a 600 dpi page, a 150 dpi one; or a big page `reduce_large_page` reduced), is read so too, only turned
+    and resized. Flattening, denoising and binarizing have nothing to mend on clean paper, and they cost such
+    pages what the gentle path saves the others: the six clean corpus pages this takes at 600 dpi read 0.049 so
+    cleaned, 0.041 only resized (raw Tesseract 0.043); faded, the six it takes 0.065 -> 0.051; upside down and
+    sideways, the seven it takes 0.089 cleaned, 0.081 only turned, as upright (0.081; bench/scan_variants.py,
+    bench/RESULTS.md, twenty-sixth session). A page read as scanned is turned and resized from the scan itself,
+    in one resampling; Tesseract then reads that image, not the file. A black-and-white scan is not only
+    resized (`_clean_scan_factor`): enlarged, its stepped edges need the median that the full cleanup applies
+    after it (83 black-and-white scan variants: CER 0.112 cleaned, 0.121 only resized)."""
+    changed = factor != 1.0 or work.ocr_scale != 1.0 or work.turn
     scale = work.ocr_scale * factor
     skew = abs(work.skew_angle)
-    as_scanned = work.crop_box is None and skew < READ_SKEWED_BELOW
-    if as_scanned:
+    from_scan = work.crop_box is None and skew < READ_SKEWED_BELOW
+    straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
+    if from_scan:
         ocr = turn_image(to_grey(image), work.turn)
         ocr = resize(ocr, scale) if scale != 1.0 else ocr
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
-    height = round(work.text_height * factor) if work.text_height else None
-    straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
-    kept = {"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew", "crop_borders"} if straightened else set())
+    kept = ({"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew"} if straightened else set())
+            | (set() if from_scan else {"crop_borders"}))
     done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
     return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
                        crop_box=work.crop_box, steps=("grey", *done, "already_clean"), timings=tuple(timings),
-                       turn=work.turn, ocr_scale=scale, keep_grey=True, text_height=height,
-                       text_turn=-work.skew_angle if as_scanned and straightened else 0.0, paper=work.paper)
+                       turn=work.turn, ocr_scale=scale, keep_grey=True,
+                       text_height=round(work.text_height * factor) if changed and work.text_height else None,
+                       as_scanned=from_scan and not changed,
+                       text_turn=-work.skew_angle if from_scan and straightened else 0.0,
+                       paper=work.paper if straightened else 255)
 
 
 def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> tuple[float | None, Work]:
-    """The gentle path: an upright scan on clean paper goes to Tesseract as it was scanned, only straightened
-    and cut from the scanner bed if need be (see photometric.already_clean), and resized if its letters need it.
+    """The gentle path: a scan on clean paper goes to Tesseract as it was scanned, only turned upright,
+    straightened, cut from the scanner bed and resized if need be (see photometric.already_clean).
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns how much its letters need to be resized (1.0: not at all; None: not a clean scan, the photometric
     steps follow), and the page with its letter height, once measured."""
@@ -195,7 +180,7 @@ def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> 
         work = replace(work, text_height=text_height(work.ocr))
     factor = letter_factor(work.ocr, work.text_height, profile.resolution)
     if (factor != 1.0 or work.ocr_scale != 1.0) and image.ndim == 2 and only_black_and_white(image):
-        return None, work  # see _turned_or_resized
+        return None, work  # see _as_scanned
     return factor, work
 
 
