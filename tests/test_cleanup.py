@@ -26,8 +26,9 @@ from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
 from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
                                              text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
-from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, normalize_illumination,
-                                                 reduce_show_through, stroke_softness)
+from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, already_clean,
+                                                 normalize_illumination, paper_clearly_dark, reduce_show_through,
+                                                 stroke_softness)
 from pipeline.stages.cleanup.resolution import reduce, resize
 from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
@@ -769,6 +770,25 @@ def test_an_already_clean_scan_goes_to_tesseract_as_scanned():
     aged = cv2.cvtColor(clean, cv2.COLOR_GRAY2RGB)
     aged[clean > 128] = (225, 205, 160)  # the same page on yellowed paper is cleaned
     assert "already_clean" not in clean_page(aged, 300, CleanProfile(name="t")).steps
+
+
+def test_the_quick_paper_test_turns_away_only_pages_the_clean_paper_verdict_turns_away():
+    """`paper_clearly_dark` spares a page `already_clean`'s sample of the colour scan when the OCR image's paper
+    is clearly too dark: it may say so only of a page that verdict would not pass, and must say so of dark paper."""
+    clean = np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))
+    assert already_clean(clean) and not paper_clearly_dark(clean)
+    for name in ("EHRI-DR-19390519-US_03.jpg", "EHRI-NISKO-19391112_DE_02.jpg", "EHRI-NISKO-19391112_DE_04.jpg",
+                 "EHRI-BF-19380810_EN_01.jpg", "EHRI-DR-19431002-DK_02.jpg", "EHRI-ET-JMP020_02.jpg",
+                 "8071_093.3B.tif"):
+        with Image.open(PAGES / name) as image:
+            page = np.array(image if image.mode in ("L", "RGB") else image.convert("L"))  # 8071 is bilevel
+        assert not paper_clearly_dark(to_grey(page)) or not already_clean(page), name
+    aged = cv2.cvtColor(clean, cv2.COLOR_GRAY2RGB)
+    aged[clean > 128] = (225, 205, 160)  # yellowed paper
+    assert paper_clearly_dark(to_grey(aged)) and not already_clean(aged)
+    # Paper a level under the clean bar is not clean, but not clearly dark: the full verdict decides it.
+    dimmed = np.where(clean > 128, clean.astype(np.int16) - 21, clean).clip(0, 255).astype(np.uint8)
+    assert not already_clean(dimmed) and not paper_clearly_dark(dimmed)
 
 
 def test_a_clean_scan_whose_letters_need_another_size_is_only_resized():

@@ -30,8 +30,8 @@ from ..load import only_black_and_white
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
-from .photometric import (already_clean, binarize, denoise, normalize_illumination, reduce_show_through,
-                          sample_factor, sauvola, soft_strokes)
+from .photometric import (already_clean, binarize, denoise, normalize_illumination, paper_clearly_dark,
+                          reduce_show_through, sample_factor, sauvola, soft_strokes)
 from .measure import STRIP_ASPECT, forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resize
 from .specks import despeckle
@@ -170,7 +170,7 @@ def _clean_scan_factor(work: Work, image: np.ndarray, profile: CleanProfile) -> 
     A sheet on a dark bed is judged by its crop: the bed is no stain of the paper.
     Returns how much its letters need to be resized (1.0: not at all; None: not a clean scan, the photometric
     steps follow), and the page with its letter height, once measured."""
-    if work.holes or work.despeckled:
+    if work.holes or work.despeckled or paper_clearly_dark(work.ocr):
         return None, work
     if not already_clean(work.access if work.crop_box is None else _sheet_sample(work)):
         return None, work
