@@ -590,6 +590,16 @@ def test_letters_are_measured_through_specks():
     assert 22 <= text_height(_speckled(page, 0.10)) <= 28  # 8 px before: the specks' height
 
 
+def test_letters_measure_in_proportion_to_the_page_whatever_copy_they_are_measured_on():
+    """Up to 3000 px a page's letters are measured on an exact copy of 2000 px (or on the page itself), larger
+    pages on a copy averaged by whole blocks: either way the height comes back in the page's own pixels."""
+    page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")  # 2388 px long, letters of 25 px
+    for factor in (0.75, 1.3, 1.5, 2.0, 2.6):  # 1791 px (the page itself) to 6209 px (blocks of 3)
+        resized = cv2.resize(page, None, fx=factor, fy=factor,
+                             interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
+        assert text_height(resized) == pytest.approx(25 * factor, rel=0.08), factor
+
+
 def test_small_letters_keep_their_strokes_when_specks_are_removed():
     """On letters of ~9 px a 3 px median erases strokes: only the specks are replaced."""
     page = cv2.resize(_grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg"), None, fx=0.6, fy=0.6,

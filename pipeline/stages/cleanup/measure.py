@@ -262,9 +262,21 @@ def small_text_height(grey: np.ndarray) -> int | None:
 
 
 def _ink_quantile_height(grey: np.ndarray, share: float) -> int | None:
-    small, factor = downscale(grey, TEXT_HEIGHT_SIDE)
+    small, factor = remembered(grey, ("letters copy",), lambda: _letters_copy(grey))
     height = _ink_quantile(small, share)
     return round(height * factor) if height else None
+
+
+def _letters_copy(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """The copy letters are measured on, and the factor back to full size: a page of at least 1.5 times
+    TEXT_HEIGHT_SIDE averaged by whole blocks to about that size (between 0.75 and 1.25 times it), a smaller
+    one averaged exactly to it (`downscale`). OpenCV's area average by a fractional factor took 15 ms of an A4
+    page at 300 dpi, by whole blocks 0.5 ms."""
+    blocks = round(max(grey.shape) / TEXT_HEIGHT_SIDE)
+    if blocks < 2:
+        return downscale(grey, TEXT_HEIGHT_SIDE)
+    small = shrink_by(grey, blocks)
+    return small, grey.shape[1] / small.shape[1]
 
 
 def _ink_quantile(grey: np.ndarray, share: float) -> int | None:
