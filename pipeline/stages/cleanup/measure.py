@@ -271,7 +271,11 @@ def _letters_copy(grey: np.ndarray) -> tuple[np.ndarray, float]:
     """The copy letters are measured on, and the factor back to full size: a page of at least 1.5 times
     TEXT_HEIGHT_SIDE averaged by whole blocks to about that size (between 0.75 and 1.25 times it), a smaller
     one averaged exactly to it (`downscale`). OpenCV's area average by a fractional factor took 15 ms of an A4
-    page at 300 dpi, by whole blocks 0.5 ms."""
+    page at 300 dpi, by whole blocks 0.5 ms. Unlike the copies that orientation and skew are measured on, this
+    one does not say where the page's lines lie, only how large its letters are (for the resize, the median and
+    thresholds, the holes, the detector's copy). They measure a pixel or two apart on the two copies, as far
+    from the height measured on the whole page either way, and readings moved only where that crossed the bar
+    of a resize (2 of 31 corpus pages; bench/RESULTS.md, twenty-seventh session)."""
     blocks = round(max(grey.shape) / TEXT_HEIGHT_SIDE)
     if blocks < 2:
         return downscale(grey, TEXT_HEIGHT_SIDE)
