@@ -108,10 +108,8 @@ def paper_clearly_dark(grey: np.ndarray) -> bool:
     150-190 ms, spent in vain on every page that is not clean. The flattening copy's paper measures as bright
     or brighter (bed strips whitened, corners filled with paper), and at most a level darker: DARK_PAPER_MARGIN
     keeps every verdict as it was."""
-    small, _ = downscale(grey, ANALYSIS_SIDE)
-    threshold, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = small[small > threshold]
-    return paper.size == 0 or percentile_of_bytes(paper, 50) < CLEAN_PAPER_LEVEL - DARK_PAPER_MARGIN
+    _, level = _paper(downscale(grey, ANALYSIS_SIDE)[0])
+    return level < CLEAN_PAPER_LEVEL - DARK_PAPER_MARGIN
 
 
 def already_clean(image: np.ndarray) -> bool:
@@ -121,18 +119,24 @@ def already_clean(image: np.ndarray) -> bool:
     analysis a little."""
     small = _sample(image, ANALYSIS_SIDE)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
-    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = grey[grey > threshold]
-    if paper.size == 0 or percentile_of_bytes(paper, 50) < CLEAN_PAPER_LEVEL:
+    paper, level = _paper(grey)
+    if level < CLEAN_PAPER_LEVEL:
         return False
     if small.ndim == 3:
         saturation = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[:, :, 1]
-        if percentile_of_bytes(saturation[grey > threshold], 50) > CLEAN_MAX_TINT:
+        if percentile_of_bytes(saturation[paper], 50) > CLEAN_MAX_TINT:
             return False
     size = max(3, max(grey.shape) // 40) | 1
     background = cv2.blur(cv2.morphologyEx(grey, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8)), (size, size))
     inner = background[size:-size, size:-size]
     return inner.size > 0 and percentile_of_bytes(inner, 95) - percentile_of_bytes(inner, 5) <= CLEAN_MAX_LIGHT_RANGE
+
+
+def _paper(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """(where the paper is, its median grey): the pixels above Otsu's threshold; level 0 where there are none."""
+    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = grey > threshold
+    return paper, percentile_of_bytes(grey[paper], 50) if paper.any() else 0.0
 
 
 def _sample(image: np.ndarray, long_side: int) -> np.ndarray:
