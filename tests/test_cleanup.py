@@ -23,7 +23,8 @@ from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, spli
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import (downscale, forget_page, ink_mask, marks_of, percentile_of_bytes, shrink_by,
+from pipeline.stages.cleanup.measure import (DARK_CORE, _block, _dark_pixels, downscale, forget_page, ink_mask, marks_of,
+                                             percentile_of_bytes, shrink_by,
                                              text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, already_clean,
@@ -718,6 +719,26 @@ def test_percentiles_of_bytes_are_numpy_s_to_the_last_bit():
         assert percentile_of_bytes(values, 50) == np.median(values)
     with pytest.raises(ValueError):
         percentile_of_bytes(np.array([], dtype=np.uint8), 50)
+
+
+def test_the_dark_pixels_are_those_numpy_s_percentile_of_the_contrast_gives():
+    """The letters' dark pixels (show-through left out) come from a histogram of the contrast, which counts the
+    contrast below 0 as 0; they must be the pixels the signed contrast and np.percentile give, also where the
+    percentile lies at 0 or below (a page whose "ink" is mostly lighter than its surroundings)."""
+    def by_numpy(small, ink):
+        contrast = cv2.blur(small, (_block(small),) * 2).astype(np.int16) - small
+        return contrast >= DARK_CORE * np.percentile(contrast[ink > 0], 90)
+
+    pages = [downscale(_grey(PAGES / name), 1200)[0]
+             for name in ("EHRI-BF-19380810_EN_01.jpg", "EHRI-ET-JMP020_02.jpg", "EHRI-DR-19390519-US_04.jpg")]
+    for small in pages:
+        ink = ink_mask(small)
+        assert np.array_equal(_dark_pixels(small, ink), by_numpy(small, ink))
+    small = pages[0]
+    # "Ink" where the contrast is 0 or below: so is its percentile, which the histogram cannot give.
+    lighter = (cv2.blur(small, (_block(small),) * 2) <= small).astype(np.uint8) * 255
+    assert np.array_equal(_dark_pixels(small, lighter), by_numpy(small, lighter))
+    assert not _dark_pixels(small, np.zeros_like(small)).any()
 
 
 def test_marks_are_labelled_as_opencv_s_default_labelling_does():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -118,8 +119,7 @@ def _block_means(strip: np.ndarray, factor: int, across: bool) -> np.ndarray:
 def percentile_of_bytes(values: np.ndarray, q: float) -> float:
     """`np.percentile(values, q)` of uint8 values (or `np.median` for q=50), to the last bit, from their
     histogram. NumPy sorts a copy first (partitions it): 40-60 ms for a 1200 px measuring copy on one core,
-    against 2 ms for OpenCV's histogram. NumPy's "linear" method, restated: the values at ranks floor and
-    ceil of (n - 1) q / 100, mixed as its `_lerp` mixes them."""
+    against 2 ms for OpenCV's histogram."""
     if values.dtype != np.uint8 or values.size == 0:
         raise ValueError(f"expected a non-empty uint8 array, got {values.dtype} {values.shape}")
     flat = np.ascontiguousarray(values).reshape(-1, 1)
@@ -127,13 +127,28 @@ def percentile_of_bytes(values: np.ndarray, q: float) -> float:
         counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     else:
         counts = np.bincount(flat.ravel(), minlength=256)
-    cumulative = np.cumsum(counts)
-    rank = (flat.shape[0] - 1) * (q / 100)
-    below = int(np.floor(rank))
-    low = int(np.searchsorted(cumulative, below, side="right"))
-    high = int(np.searchsorted(cumulative, min(below + 1, flat.shape[0] - 1), side="right"))
-    share, step = rank - below, high - low
+    return _percentile_of_counts(counts, q, 0)
+
+
+def _percentile_of_counts(counts: np.ndarray, q: float, first: int) -> float:
+    """`np.percentile(values, q)` of whole-number values, given how many there are of each: `counts[i]` of the
+    value `first + i`. NumPy's "linear" method, restated: the values at ranks floor and ceil of (n - 1) q / 100,
+    mixed as its `_lerp` mixes them."""
+    low, high, share = _values_at_ranks(counts, q, first)
+    step = high - low
     return float(high - step * (1 - share)) if share >= 0.5 else float(low + step * share)
+
+
+def _values_at_ranks(counts: np.ndarray, q: float, first: int) -> tuple[int, int, float]:
+    """(the values at ranks floor and ceil of (n - 1) q / 100, the share of the way from the one to the other)
+    of the values counted in `counts` (see _percentile_of_counts)."""
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    rank = (total - 1) * (q / 100)
+    below = int(np.floor(rank))
+    low = int(np.searchsorted(cumulative, below, side="right")) + first
+    high = int(np.searchsorted(cumulative, min(below + 1, total - 1), side="right")) + first
+    return low, high, rank - below
 
 
 def remember_copy(image: np.ndarray, long_side: int, small: np.ndarray) -> None:
@@ -228,11 +243,19 @@ def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
     percentile of the contrast of `ink`'s pixels). The reverse side's letters seen through thin paper are grey
     only, also where they touch the print's letters. So are a faded page's letters, but its strong ink is
     faint as well."""
-    contrast = cv2.blur(small, (_block(small),) * 2).astype(np.int16) - small
-    inked = contrast[ink > 0]
-    if inked.size == 0:
+    surroundings = cv2.blur(small, (_block(small),) * 2)
+    if not cv2.countNonZero(ink):
         return np.zeros(small.shape, dtype=bool)
-    return contrast >= DARK_CORE * np.percentile(inked, 90)
+    # The percentile from a histogram of the contrast (OpenCV's, counting only where `ink` is set), as
+    # np.percentile gives it: 1.3 against 2.5 ms on a 1200 px copy. Contrast below 0 (a pixel lighter than its
+    # surroundings) is counted as 0; that changes no rank above it, so the percentile is exact when the value it
+    # lies on is above 0, and otherwise taken again from the signed contrast.
+    contrast = cv2.subtract(surroundings, small)
+    counts = cv2.calcHist([contrast], [0], ink, [256], [0, 256]).ravel().astype(np.int64)
+    if _values_at_ranks(counts, 90, 0)[0] > 0:
+        return contrast >= math.ceil(DARK_CORE * _percentile_of_counts(counts, 90, 0))  # whole numbers
+    signed = surroundings.astype(np.int16) - small
+    return signed >= DARK_CORE * np.percentile(signed[ink > 0], 90)
 
 
 def line_sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
