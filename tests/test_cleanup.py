@@ -31,7 +31,7 @@ from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_R
                                                  normalize_illumination, paper_clearly_dark, reduce_show_through,
                                                  stroke_softness)
 from pipeline.stages.cleanup.resolution import reduce, resize
-from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, despeckle, is_speckled
+from pipeline.stages.cleanup.specks import MEDIAN_MIN_TEXT_PX, SAMPLE_SIDE, despeckle, is_speckled
 from pipeline.stages.cleanup.work import Work, to_grey
 from pipeline.stages.language import languages_of
 
@@ -583,6 +583,20 @@ def test_a_dithered_picture_is_no_speckled_page():
     page[top:top + 900, left:left + 900] = dithered
     assert is_speckled(page[top:top + 900, left:left + 900])  # alone, the picture looks like noise
     assert not is_speckled(page)
+
+
+def test_a_page_is_speckled_when_most_of_its_five_squares_are():
+    """The verdict is the median square's, whichever squares are counted first and however early the counting
+    stops: specks over the top or bottom band of a page reach two squares (the middles of two quarters), and
+    reaching into the middle, three (the centre too)."""
+    page = _grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg")
+    noisy, middle = _speckled(page, 0.01), page.shape[0] // 2
+    for two, three in ((slice(0, middle - SAMPLE_SIDE), slice(0, middle + SAMPLE_SIDE)),
+                       (slice(middle + SAMPLE_SIDE, None), slice(middle - SAMPLE_SIDE, None))):
+        for rows, speckled in ((two, False), (three, True)):
+            partly = page.copy()
+            partly[rows] = noisy[rows]
+            assert is_speckled(partly) is speckled, (rows, speckled)
 
 
 def test_letters_are_measured_through_specks():
