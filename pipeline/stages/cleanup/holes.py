@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings
-from .measure import downscale, marks_of, percentile_of_bytes, text_height
+from .measure import downscale, marks_of, percentile_of_bytes, remember_copy, text_height
 from .work import Work
 
 ANALYSIS_SIDE = 1000  # px, longer side: an A4 page at ~85 dpi, a 6 mm hole ~20 px across
@@ -44,9 +44,18 @@ def fill_punched_holes(work: Work, settings: CropBordersSettings) -> Work | None
     if not holes:
         return replace(work, text_height=height)  # measured once: the resolution step reuses it
     ocr = work.ocr.copy()
+    # The flattening that follows measures the paper on a copy of this size (photometric.ANALYSIS_SIDE); the copy
+    # the holes were found on, its discs filled too, serves it (3.7 ms for a fresh copy of a 2 MP page). The two
+    # differ only along the discs' rims, where the fresh copy mixes the filled disc with the paper around it; the
+    # flattened page, by at most 2 grey levels around the holes (DK_02), and not at all on BF-19380810_EN_01.
+    small, factor = downscale(work.ocr, ANALYSIS_SIDE)
+    filled_small = small.copy()
     for x, y, radius in holes:
-        ring = _ring(ocr, x, y, radius)
-        cv2.circle(ocr, (round(x), round(y)), round(radius * FILL_MARGIN), int(np.median(ring)), thickness=-1)
+        paper = int(np.median(_ring(ocr, x, y, radius)))
+        cv2.circle(ocr, (round(x), round(y)), round(radius * FILL_MARGIN), paper, thickness=-1)
+        cv2.circle(filled_small, (round(x / factor), round(y / factor)), round(radius * FILL_MARGIN / factor), paper,
+                   thickness=-1)
+    remember_copy(ocr, ANALYSIS_SIDE, filled_small)
     return replace(work, ocr=ocr, holes=len(holes), text_height=height)
 
 
