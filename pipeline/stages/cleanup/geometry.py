@@ -143,10 +143,11 @@ def _in_access(box: tuple[int, int, int, int], work: Work) -> tuple[int, int, in
             height if box[3] >= ocr_height else min(height, bottom))
 
 
-def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float) -> tuple[np.ndarray | None, float]:
-    """A mask of the page (the largest bright region, holes filled) on a copy downscaled by the returned
-    factor; None when the page cannot be told from the background."""
-    small, factor = downscale(grey, PAGE_ANALYSIS_SIDE)
+def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float,
+              side: int = PAGE_ANALYSIS_SIDE) -> tuple[np.ndarray | None, float]:
+    """A mask of the page (the largest bright region, holes filled) on a copy downscaled to `side` px by the
+    returned factor; None when the page cannot be told from the background."""
+    small, factor = downscale(grey, side)
     small = cv2.medianBlur(small, 5)  # letters are not scanner bed
     scanned = _scanned_area(small.shape, skew_angle)
     paper = percentile_of_bytes(small[scanned], 90)
@@ -171,7 +172,7 @@ def page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def _page_box(small: np.ndarray) -> tuple[int, int, int, int] | None:
     bed = CropBordersSettings()
-    page, factor = find_page(small, 0.0, bed.bed_darkness)
+    page, factor = find_page(small, 0.0, bed.bed_darkness, max(small.shape))  # the copy as it is
     if page is None or page.mean() < bed.min_page_fraction:
         return None
     x, y, w, h = cv2.boundingRect(page)
