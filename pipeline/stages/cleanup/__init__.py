@@ -147,11 +147,13 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     skew = abs(work.skew_angle)
     from_scan = work.crop_box is None and skew < READ_SKEWED_BELOW
     straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
+    started = time.perf_counter()
     if from_scan:
         ocr = turn_image(to_grey(image), work.turn)
         ocr = resize(ocr, scale) if scale != 1.0 else ocr
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
+    timings.append(("as_scanned", time.perf_counter() - started))  # the image Tesseract reads costs as well
     kept = ({"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew"} if straightened else set())
             | (set() if from_scan else {"crop_borders"}))
     done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
