@@ -21,11 +21,10 @@ from pipeline.profiles import (CleanProfile, DespeckleSettings, NormalizeIllumin
                                SplitSpreadsSettings, load_profile)
 from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
 from pipeline.stages.cleanup.choose import kind_of_page
-from pipeline.stages.cleanup.geometry import crop_borders, estimate_skew, rotate
+from pipeline.stages.cleanup.geometry import SKEW_ANALYSIS_SIDE, _best_angle, crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import (DARK_CORE, _block, _dark_pixels, downscale, forget_page, ink_mask, marks_of,
-                                             percentile_of_bytes, shrink_by,
-                                             text_height)
+from pipeline.stages.cleanup.measure import (DARK_CORE, _block, _dark_pixels, downscale, forget_page, ink_mask,
+                                             letters_of_page, marks_of, percentile_of_bytes, shrink_by, text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, already_clean,
                                                  normalize_illumination, paper_clearly_dark, reduce_show_through,
@@ -291,6 +290,23 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
         assert cleaned.as_scanned and cleaned.text_turn == -cleaned.skew_angle
     else:
         assert abs(estimate_skew(cleaned.ocr, 5.0)) <= 0.3
+
+
+def test_the_skew_search_finds_what_a_search_of_every_coarse_step_finds():
+    """The coarse steps are taken only within a degree of the best whole degree: on real pages turned by angles
+    between the whole degrees, the skew is the one that every coarse step, searched, then leads to."""
+    def every_coarse_step(grey):
+        _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
+        best, _ = _best_angle(ys, xs, np.arange(-5.0, 5.15, 0.3))
+        best, _ = _best_angle(ys, xs, np.arange(best - 0.3, best + 0.31, 0.05))
+        return round(best, 2)
+
+    for name in ("EHRI-DR-19390519-US_04.jpg", "EHRI-NISKO-19391112_DE_02.jpg", "phototest.tif"):
+        page = _grey(PAGES / name)
+        for angle in (-3.65, -1.5, 0.45, 2.35, 4.15):
+            turned = rotate(page, angle, 255)
+            assert estimate_skew(turned, 5.0) == every_coarse_step(turned), (name, angle)
+            forget_page()
 
 
 def test_a_colour_page_turned_on_four_channels_is_turned_exactly():

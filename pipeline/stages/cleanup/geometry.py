@@ -49,13 +49,20 @@ def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
 
     Projection profiles: text pixels projected onto the vertical axis give sharp peaks (lines) and
     gaps only when projected along the lines' true direction. A coarse search over +-max_angle finds
-    the peak, a fine one around it the precise angle.
+    the peak, a fine one around it the precise angle. The coarse search's steps of 0.3 degrees are
+    narrower than the peak of a text page; they are only taken within a degree of the peak of whole
+    degrees (a parabola through its neighbours places it between them), which is where all of them
+    found it: 34 projections become 18, 2.4 ms of a page (the corpus's pages turned by 27 angles from
+    -4.5 to 4.5 degrees: the same skew in each of 780 cases but 4, where the page's own skew and the
+    turn added up to more than 5 degrees, outside the search).
     """
     _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
     if len(ys) < MIN_INK_PIXELS:
         return 0.0
-    coarse_step, fine_step = 0.3, 0.05  # the coarse step is narrower than the peak of a text page
-    best, _ = _best_angle(ys, xs, np.arange(-max_angle, max_angle + coarse_step / 2, coarse_step))
+    coarse_step, fine_step = 0.3, 0.05
+    degree, _ = _best_angle(ys, xs, np.arange(-max_angle, max_angle + 0.5, 1.0))
+    coarse = np.arange(-max_angle, max_angle + coarse_step / 2, coarse_step)
+    best, _ = _best_angle(ys, xs, coarse[np.abs(coarse - degree) <= 1.0])
     best, best_score = _best_angle(ys, xs, np.arange(best - coarse_step, best + coarse_step + 0.01, fine_step))
     if best_score < MIN_SKEW_GAIN * line_sharpness(ys, xs, 0.0):
         return 0.0
