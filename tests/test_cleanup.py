@@ -887,6 +887,12 @@ def test_a_clean_scan_upside_down_is_only_turned():
     assert cleaned.turn == 180 and cleaned.steps[-1] == "already_clean" and cleaned.keep_grey
     assert "normalize_illumination" not in cleaned.steps and not cleaned.as_scanned  # the file itself is not upright
     assert np.array_equal(cleaned.ocr, clean) and cleaned.text_turn == -cleaned.skew_angle
+    # At 600 dpi it is reduced before it is turned over: still read from one resampling of the scan turned upright.
+    large = cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    for quarters in (0, 2):
+        cleaned = clean_page(np.ascontiguousarray(np.rot90(large, quarters)), 600, CleanProfile(name="t"))
+        assert cleaned.turn == 90 * quarters and cleaned.steps[-1] == "already_clean"
+        assert "reduce_large_page" in cleaned.steps and np.array_equal(cleaned.ocr, resize(large, cleaned.ocr_scale))
 
 
 def test_every_shipped_profile_loads_and_auto_picks_one_per_page():

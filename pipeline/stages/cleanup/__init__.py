@@ -148,7 +148,10 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     from_scan = work.crop_box is None and skew < READ_SKEWED_BELOW
     straightened = work.crop_box is not None or skew >= GENTLE_MAX_SKEW
     started = time.perf_counter()
-    if from_scan:
+    if from_scan and factor == 1.0 and work.reduced_scan is not None and work.reduced_scan[0] == work.turn:
+        ocr = work.reduced_scan[1]  # the scan at this scale and turn, made already (a page turned over after its
+        # reduction is not: area averages of a page and of the page turned over are not the same pixels turned)
+    elif from_scan:
         ocr = turn_image(to_grey(image), work.turn)
         ocr = resize(ocr, scale) if scale != 1.0 else ocr
     else:

@@ -54,8 +54,12 @@ def reduce_large_page(work: Work, settings: ResolutionSettings) -> Work | None:
     factor = _factor_for(height, work.ocr.shape, settings, lambda: _times(small_text_height(copy), scale))
     if factor > REDUCE_FIRST_MAX_FACTOR:
         return None
-    return replace(work, ocr=resize(work.ocr, factor), ocr_scale=work.ocr_scale * factor,
-                   dpi_scale=work.dpi_scale * factor)
+    ocr = resize(work.ocr, factor)
+    # Still the scan's grey (specks not removed), turned as the scan: kept for a page read as scanned (20-25 ms
+    # of a 600 dpi A4 page, one core).
+    reduced_scan = None if work.despeckled or work.ocr_scale != 1.0 else (work.turn, ocr)
+    return replace(work, ocr=ocr, ocr_scale=work.ocr_scale * factor, dpi_scale=work.dpi_scale * factor,
+                   reduced_scan=reduced_scan)
 
 
 def _times(height: int | None, scale: float) -> int | None:

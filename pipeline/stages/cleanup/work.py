@@ -29,6 +29,9 @@ class Work:
     keep_grey: bool | None = None  # the photometric verdict (soft strokes: no threshold); None until measured
     holes: int = 0  # punched holes filled in the OCR image
     despeckled: bool = False  # salt-and-pepper specks were removed from the OCR image (specks.py)
+    # The scan's grey as `reduce_large_page` reduced it, before any other change, and the turn it stood at then:
+    # the image a page read as scanned gets at that scale and turn (cleanup._as_scanned), not resampled twice.
+    reduced_scan: tuple[int, np.ndarray] | None = None
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
