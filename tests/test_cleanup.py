@@ -927,6 +927,13 @@ def test_ocr_json_and_debug_dir_show_every_cleanup_step(run_cli, tmp_path):
     written = sorted(p.name for p in debug.iterdir())
     assert written[0] == "01_grey.png" and any("turn_over" in name for name in written)
     assert len(written) == len(page["cleanup"])
+    # A clean page, read as scanned: the last image is the one Tesseract reads (the scan, not straightened).
+    clean = tmp_path / "clean"
+    result = run_cli("ocr", str(PAGES / "EHRI-DR-19390519-US_04.jpg"), "--json", "--debug-dir", str(clean))
+    assert "already_clean" in json.loads(result.output)["pages"][0]["cleanup"]
+    written = sorted(clean.iterdir())
+    assert [p.name for p in written] == ["01_grey.png", "02_deskew.png", "03_already_clean.png"]
+    assert np.array_equal(np.array(Image.open(written[-1])), _grey(PAGES / "EHRI-DR-19390519-US_04.jpg"))
 
 
 def test_language_of_text_single_and_mixed():
