@@ -206,6 +206,6 @@ def _whiten_outside(ocr: np.ndarray, page: np.ndarray, box: tuple[int, int, int,
     sy, sx = page.shape[0] / ocr.shape[0], page.shape[1] / ocr.shape[1]
     small_box = shrunk[int(top * sy): max(int(top * sy) + 1, int(np.ceil(bottom * sy))),
                        int(left * sx): max(int(left * sx) + 1, int(np.ceil(right * sx)))]
-    on_page = cv2.resize(small_box, (right - left, bottom - top), interpolation=cv2.INTER_NEAREST)
-    off_page = cv2.compare(on_page, 0, cv2.CMP_EQ)  # 255 off the page, 0 on it
+    off_small = cv2.compare(small_box, 0, cv2.CMP_EQ)  # 255 off the page, 0 on it
+    off_page = cv2.resize(off_small, (right - left, bottom - top), interpolation=cv2.INTER_NEAREST)
     return cv2.bitwise_or(ocr[top:bottom, left:right], off_page)
