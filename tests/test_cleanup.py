@@ -23,8 +23,9 @@ from pipeline.stages.cleanup import CleanedPage, clean_page, make_positive, spli
 from pipeline.stages.cleanup.choose import kind_of_page
 from pipeline.stages.cleanup.geometry import SKEW_ANALYSIS_SIDE, _best_angle, crop_borders, estimate_skew, rotate
 from pipeline.stages.cleanup.holes import fill_punched_holes, find_punched_holes
-from pipeline.stages.cleanup.measure import (DARK_CORE, _block, _dark_pixels, downscale, forget_page, ink_mask,
-                                             letters_of_page, marks_of, percentile_of_bytes, shrink_by, text_height)
+from pipeline.stages.cleanup.measure import (DARK_CORE, MARKED_BAND_ROWS, _block, _dark_pixels, downscale, forget_page,
+                                             ink_mask, letters_of_page, marked, marks_of, percentile_of_bytes,
+                                             shrink_by, text_height)
 from pipeline.stages.cleanup.orientation import up_down_cues
 from pipeline.stages.cleanup.photometric import (SOFT_RIM_RATIO, SOFTNESS_BAND_ROWS, already_clean,
                                                  normalize_illumination, paper_clearly_dark, reduce_show_through,
@@ -777,6 +778,17 @@ def test_the_dark_pixels_are_those_numpy_s_percentile_of_the_contrast_gives():
     lighter = (cv2.blur(small, (_block(small),) * 2) <= small).astype(np.uint8) * 255
     assert np.array_equal(_dark_pixels(small, lighter), by_numpy(small, lighter))
     assert not _dark_pixels(small, np.zeros_like(small)).any()
+
+
+def test_marks_flags_reach_their_pixels_as_numpy_s_lookup_gives_them():
+    """`marked` looks the labels up in bands of rows; every pixel, in the last short band too, gets its flag."""
+    ink = ink_mask(downscale(_grey(PAGES / "EHRI-NISKO-19391112_DE_02.jpg"), 1000)[0])
+    count, labels, stats, _ = marks_of(ink)
+    assert labels.shape[0] % MARKED_BAND_ROWS != 0
+    small = stats[:, cv2.CC_STAT_AREA] <= 2
+    assert np.array_equal(marked(small, labels), small[labels]) and small[labels].any()
+    heights = stats[:, cv2.CC_STAT_HEIGHT].astype(np.int32)
+    assert np.array_equal(marked(heights, labels), heights[labels])
 
 
 def test_marks_are_labelled_as_opencv_s_default_labelling_does():

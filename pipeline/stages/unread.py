@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from ..model import PixelBox, Word
-from .cleanup.measure import downscale, ink_mask, ink_weighted_height, marks_of, remembered
+from .cleanup.measure import downscale, ink_mask, ink_weighted_height, marked, marks_of, remembered
 
 ANALYSIS_SIDE = 1400  # px, longer side: letters of a 300 dpi A4 page stay ~10 px high
 MIN_LETTERS = 200  # fewer letter-sized marks: too little text to judge a reading by
@@ -137,7 +137,7 @@ def _strokes(ink: np.ndarray, height: float) -> np.ndarray:
             & (left >= edge) & (top >= edge) & (left + width <= ink.shape[1] - edge)
             & (top + tall <= ink.shape[0] - edge))
     keep[0] = False  # the background
-    return keep[labels]
+    return marked(keep, labels)
 
 
 def _print_darkness(small: np.ndarray, ink: np.ndarray, covered: np.ndarray) -> tuple[float, float]:

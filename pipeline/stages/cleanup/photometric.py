@@ -26,7 +26,7 @@ from ...profiles import (
     NormalizeIlluminationSettings,
     ShowThroughSettings,
 )
-from .measure import downscale, percentile_of_bytes, shrink_by
+from .measure import downscale, marked, percentile_of_bytes, shrink_by
 from .work import Work
 
 ANALYSIS_SIDE = 1000  # px, longer side: the background needs little detail
@@ -93,7 +93,7 @@ def whiten_show_through(flat: np.ndarray, min_share: float, reach: int) -> np.nd
     near_core = cv2.dilate((flat <= core_level).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8))
     cored[np.unique(labels[near_core > 0])] = True
     cored[0] = True  # the paper itself
-    faint = ~cored[labels]
+    faint = marked(~cored, labels)
     if np.count_nonzero(faint) < min_share * values.size:
         return None
     cleaned = flat.copy()

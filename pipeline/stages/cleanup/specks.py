@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ...profiles import DespeckleSettings
-from .measure import marks_of, text_height
+from .measure import marked, marks_of, text_height
 from .work import Work
 
 SAMPLE_SIDE = 256  # px: the full-resolution squares the specks are counted in
@@ -118,7 +118,7 @@ def _darker(grey: np.ndarray, contrast: int = SPECK_CONTRAST) -> np.ndarray:
 def _specks(mask: np.ndarray) -> np.ndarray:
     """True on the pixels of the marks of `mask` that have at most MAX_SPECK_AREA pixels."""
     labels, small = _small_marks(mask)
-    return small[labels]
+    return marked(small, labels)
 
 
 def _small_marks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
