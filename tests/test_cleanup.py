@@ -404,7 +404,8 @@ def test_punched_holes_are_filled_in_the_ocr_image_and_nothing_else_changes():
     forget_page()
     fresh = normalize_illumination(filled, default.normalize_illumination).ocr
     moved = np.argwhere(flat != fresh)
-    assert moved[:, 1].max() < 0.15 * grey.shape[1] and np.abs(flat.astype(int) - fresh).max() <= 2
+    assert not len(moved) or moved[:, 1].max() < 0.15 * grey.shape[1]  # only in the left margin, if at all
+    assert np.abs(flat.astype(int) - fresh).max() <= 2
 
     kept = default.model_copy(update={"crop_borders": default.crop_borders.model_copy(update={"punched_holes": False})})
     assert "fill_punched_holes" in clean_page(page, 150, default).steps
