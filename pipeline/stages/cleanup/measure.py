@@ -224,8 +224,8 @@ def _find_letters(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def marked(flags: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """`flags[labels]`: each pixel gets its mark's flag. Taken in bands of rows: NumPy first copies the labels
     into 8-byte indices, and a whole page's copy (8 MB for a 1200 px copy, 280 MB for a 600 dpi A4 page) cost more
-    than the lookup, in a fresh process most (new memory: 24 ms for the first 1200 px copy on the benchmark
-    machine). In bands the lookup takes 0.9 ms for a 1200 px copy, against 1.3-3 ms at once."""
+    than the lookup, in a fresh process most (new memory: 6-25 ms more for the first 1200 px copy on the
+    benchmark machine). In bands the lookup takes 0.9 ms for a 1200 px copy, against 1.3-3 ms at once."""
     out = np.empty(labels.shape, dtype=flags.dtype)
     for top in range(0, labels.shape[0], MARKED_BAND_ROWS):
         np.take(flags, labels[top:top + MARKED_BAND_ROWS], out=out[top:top + MARKED_BAND_ROWS])
