@@ -135,7 +135,11 @@ def _percentile_of_counts(counts: np.ndarray, q: float, first: int) -> float:
     """`np.percentile(values, q)` of whole-number values, given how many there are of each: `counts[i]` of the
     value `first + i`. NumPy's "linear" method, restated: the values at ranks floor and ceil of (n - 1) q / 100,
     mixed as its `_lerp` mixes them."""
-    low, high, share = _values_at_ranks(counts, q, first)
+    return _mixed(*_values_at_ranks(counts, q, first))
+
+
+def _mixed(low: int, high: int, share: float) -> float:
+    """The value `share` of the way from `low` to `high`, as NumPy's `_lerp` mixes them."""
     step = high - low
     return float(high - step * (1 - share)) if share >= 0.5 else float(low + step * share)
 
@@ -269,8 +273,9 @@ def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
     # lies on is above 0, and otherwise taken again from the signed contrast.
     contrast = cv2.subtract(surroundings, small)
     counts = cv2.calcHist([contrast], [0], ink, [256], [0, 256]).ravel().astype(np.int64)
-    if _values_at_ranks(counts, 90, 0)[0] > 0:
-        return contrast >= math.ceil(DARK_CORE * _percentile_of_counts(counts, 90, 0))  # whole numbers
+    low, high, share = _values_at_ranks(counts, 90, 0)
+    if low > 0:
+        return contrast >= math.ceil(DARK_CORE * _mixed(low, high, share))  # whole numbers
     signed = surroundings.astype(np.int16) - small
     return signed >= DARK_CORE * np.percentile(signed[ink > 0], 90)
 
