@@ -128,14 +128,7 @@ def percentile_of_bytes(values: np.ndarray, q: float) -> float:
         counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     else:
         counts = np.bincount(flat.ravel(), minlength=256)
-    return _percentile_of_counts(counts, q, 0)
-
-
-def _percentile_of_counts(counts: np.ndarray, q: float, first: int) -> float:
-    """`np.percentile(values, q)` of whole-number values, given how many there are of each: `counts[i]` of the
-    value `first + i`. NumPy's "linear" method, restated: the values at ranks floor and ceil of (n - 1) q / 100,
-    mixed as its `_lerp` mixes them."""
-    return _mixed(*_values_at_ranks(counts, q, first))
+    return _mixed(*_values_at_ranks(counts, q))
 
 
 def _mixed(low: int, high: int, share: float) -> float:
@@ -144,15 +137,16 @@ def _mixed(low: int, high: int, share: float) -> float:
     return float(high - step * (1 - share)) if share >= 0.5 else float(low + step * share)
 
 
-def _values_at_ranks(counts: np.ndarray, q: float, first: int) -> tuple[int, int, float]:
+def _values_at_ranks(counts: np.ndarray, q: float) -> tuple[int, int, float]:
     """(the values at ranks floor and ceil of (n - 1) q / 100, the share of the way from the one to the other)
-    of the values counted in `counts` (see _percentile_of_counts)."""
+    of whole-number values given by how many there are of each (`counts[v]` of the value v): NumPy's "linear"
+    percentile, restated, once `_mixed` mixes them as its `_lerp` does."""
     cumulative = np.cumsum(counts)
     total = int(cumulative[-1])
     rank = (total - 1) * (q / 100)
     below = int(np.floor(rank))
-    low = int(np.searchsorted(cumulative, below, side="right")) + first
-    high = int(np.searchsorted(cumulative, min(below + 1, total - 1), side="right")) + first
+    low = int(np.searchsorted(cumulative, below, side="right"))
+    high = int(np.searchsorted(cumulative, min(below + 1, total - 1), side="right"))
     return low, high, rank - below
 
 
@@ -273,7 +267,7 @@ def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
     # lies on is above 0, and otherwise taken again from the signed contrast.
     contrast = cv2.subtract(surroundings, small)
     counts = cv2.calcHist([contrast], [0], ink, [256], [0, 256]).ravel().astype(np.int64)
-    low, high, share = _values_at_ranks(counts, 90, 0)
+    low, high, share = _values_at_ranks(counts, 90)
     if low > 0:
         return contrast >= math.ceil(DARK_CORE * _mixed(low, high, share))  # whole numbers
     signed = surroundings.astype(np.int16) - small
