@@ -353,6 +353,20 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     assert character_error_rate(text, truth) <= character_error_rate(plain, truth) + 0.01
 
 
+def test_dim_paper_cut_from_a_scanner_bed_is_flattened_white_up_to_its_edge():
+    """The bed whitened around the sheet is not paper: taken for it, its white made the paper along the sheet's
+    edge measure brighter than it was, and the flattening left a dark band there (10 % of it darker than 206)."""
+    dim = (_grey(PAGES / "EHRI-DR-19390519-US_04.jpg") * 0.65).astype(np.uint8)  # paper about 155
+    scan = _on_a_bed(dim)
+    default = load_profile("default", CONFIGS_DIR)
+    cut = crop_borders(Work(access=scan, ocr=scan, dpi_scale=1.0), default.crop_borders)
+    flat = normalize_illumination(cut, default.normalize_illumination).ocr
+    sheet = cut.ocr < 255  # the whitened bed is 255, this paper never
+    near_bed = cv2.dilate((~sheet).astype(np.uint8), np.ones((81, 81), np.uint8)) > 0
+    assert np.percentile(flat[sheet & near_bed], 10) >= 240
+    assert np.percentile(flat[sheet & ~near_bed], 50) >= 250  # and the rest of the sheet as before
+
+
 def test_a_strip_of_scanner_bed_beside_a_page_that_fills_the_scan_is_whitened_for_ocr():
     """DK_02 fills its scan, but the dark bed shows in a strip down its right edge: there is nothing to cut,
     and Tesseract would read the strip's edge as letters. Only the OCR image loses it, and only at the edges."""

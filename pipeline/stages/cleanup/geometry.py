@@ -134,9 +134,13 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
-        return replace(work, ocr=_whiten_outside(work.ocr, page, (0, 0, width, height)))
-    ocr = _whiten_outside(work.ocr, page, (left, top, right, bottom))
-    return replace(work, ocr=ocr, crop_box=_in_access((left, top, right, bottom), work))
+        # The strips' mask is not kept for the flattening (Work.bed): a strip lies along the sheet's curled or
+        # shadowed edge, and that edge flattened to white brought out its texture and a scanner's edge line,
+        # which Tesseract read as lines of junk (WL16560044_08, ron_dev_a; bench/RESULTS.md).
+        ocr, _ = _whiten_outside(work.ocr, page, (0, 0, width, height))
+        return replace(work, ocr=ocr)
+    ocr, bed = _whiten_outside(work.ocr, page, (left, top, right, bottom))
+    return replace(work, ocr=ocr, bed=bed, crop_box=_in_access((left, top, right, bottom), work))
 
 
 def _in_access(box: tuple[int, int, int, int], work: Work) -> tuple[int, int, int, int]:
@@ -196,10 +200,12 @@ def _scanned_area(shape: tuple[int, int], skew_angle: float) -> np.ndarray:
     return cv2.erode(turned, np.ones((3, 3), np.uint8)) > 0
 
 
-def _whiten_outside(ocr: np.ndarray, page: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def _whiten_outside(ocr: np.ndarray, page: np.ndarray,
+                    box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The ocr image cropped to `box`, with what is left of the scanner bed painted white so Tesseract does
-    not read its edges as letters. The mask is shrunk by a hair (about half a millimetre) so the shadow
-    along the paper's edge goes too: no text is printed that close to the edge of a sheet."""
+    not read its edges as letters, and the bed's small mask within the box (255 bed, 0 sheet). The mask is
+    shrunk by a hair (about half a millimetre) so the shadow along the paper's edge goes too: no text is
+    printed that close to the edge of a sheet."""
     left, top, right, bottom = box
     shrunk = cv2.erode(page, np.ones((5, 5), np.uint8))
     # Only the part of the small mask inside the box is enlarged: a full-size mask of a big scan is slow.
@@ -208,4 +214,4 @@ def _whiten_outside(ocr: np.ndarray, page: np.ndarray, box: tuple[int, int, int,
                        int(left * sx): max(int(left * sx) + 1, int(np.ceil(right * sx)))]
     off_small = cv2.compare(small_box, 0, cv2.CMP_EQ)  # 255 off the page, 0 on it
     off_page = cv2.resize(off_small, (right - left, bottom - top), interpolation=cv2.INTER_NEAREST)
-    return cv2.bitwise_or(ocr[top:bottom, left:right], off_page)
+    return cv2.bitwise_or(ocr[top:bottom, left:right], off_page), off_small
