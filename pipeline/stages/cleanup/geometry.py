@@ -134,11 +134,8 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
-        # The strips' mask is not kept for the flattening (Work.bed): a strip lies along the sheet's curled or
-        # shadowed edge, and that edge flattened to white brought out its texture and a scanner's edge line,
-        # which Tesseract read as lines of junk (WL16560044_08, ron_dev_a; bench/RESULTS.md).
-        ocr, _ = _whiten_outside(work.ocr, page, (0, 0, width, height))
-        return replace(work, ocr=ocr)
+        ocr, bed = _whiten_outside(work.ocr, page, (0, 0, width, height))
+        return replace(work, ocr=ocr, bed=bed)
     ocr, bed = _whiten_outside(work.ocr, page, (left, top, right, bottom))
     return replace(work, ocr=ocr, bed=bed, crop_box=_in_access((left, top, right, bottom), work))
 
