@@ -134,10 +134,10 @@ def crop_borders(work: Work, settings: CropBordersSettings) -> Work | None:
         bed = (page == 0) & _scanned_area(page.shape, work.skew_angle)  # not the corners straightening filled
         if not MIN_BED_SHARE * page.size <= np.count_nonzero(bed) <= (1 - settings.min_page_fraction) * page.size:
             return None  # no bed to speak of, or too little paper to trust the outline (a dark photo, a negative)
-        ocr, bed = _whiten_outside(work.ocr, page, (0, 0, width, height))
-        return replace(work, ocr=ocr, bed=bed)
-    ocr, bed = _whiten_outside(work.ocr, page, (left, top, right, bottom))
-    return replace(work, ocr=ocr, bed=bed, crop_box=_in_access((left, top, right, bottom), work))
+        ocr, whitened = _whiten_outside(work.ocr, page, (0, 0, width, height))
+        return replace(work, ocr=ocr, bed=whitened)
+    ocr, whitened = _whiten_outside(work.ocr, page, (left, top, right, bottom))
+    return replace(work, ocr=ocr, bed=whitened, crop_box=_in_access((left, top, right, bottom), work))
 
 
 def _in_access(box: tuple[int, int, int, int], work: Work) -> tuple[int, int, int, int]:
