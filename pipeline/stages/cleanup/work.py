@@ -32,8 +32,8 @@ class Work:
     # The scan's grey as `reduce_large_page` reduced it, before any other change, and the turn it stood at then:
     # the image a page read as scanned gets at that scale and turn (cleanup._as_scanned), not resampled twice.
     reduced_scan: tuple[int, np.ndarray] | None = None
-    # The scanner bed `crop_borders` whitened, on a small copy of the OCR image (255 bed, 0 sheet): not paper, so
-    # the flattening does not take its white for the paper's brightness.
+    # The scanner bed `crop_borders` whitened around a sheet it cut out, on a small copy of the OCR image (255 bed,
+    # 0 sheet): not paper, so the flattening does not take its white for the paper's brightness.
     bed: np.ndarray | None = None
 
 
