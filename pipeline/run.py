@@ -167,21 +167,30 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
         cache.close()
     single_page = {p for p, c in checked.items()
                    if isinstance(c, InputError) or (c.format in IMAGE_FORMATS and c.page_count == 1)}
-    jobs = []
+    jobs: dict[str, _DocumentJob] = {}
     for plan in group_documents(files, single_page, options.grouping):
-        job = _job_for(plan, checked, options, archive, search, report, events)
+        job = _job_for(plan, checked, options, archive, search, report, events, jobs)
         if job:
-            jobs.append(job)
-    return jobs
+            jobs[job.doc.doc_id] = job
+    return list(jobs.values())
 
 
-def _job_for(plan: DocumentPlan, checked, options, archive, search, report, events) -> _DocumentJob | None:
+def _job_for(plan: DocumentPlan, checked, options, archive, search, report, events,
+             planned: dict[str, _DocumentJob]) -> _DocumentJob | None:
     errors = {p: checked[p] for p in plan.files if isinstance(checked[p], InputError)}
     if errors:
         _fail_document(plan, errors, report, events)
         return None
     scans = [checked[p] for p in plan.files]
     doc_id = document_id(scans)
+    if doc_id in planned:  # the same bytes twice in one batch (a file copied into two folders): one document
+        first = planned[doc_id].doc.files
+        for scan, original in zip(scans, first):
+            _add(report, events, ItemReport(str(scan.path), SKIPPED, "duplicate",
+                                            f"the same bytes as {original.path}, read once as document {doc_id}",
+                                            doc_id, str(archive.document_dir(doc_id) / "document.pdf"),
+                                            scan.page_count))
+        return None
     if archive.has_document(doc_id) and not options.force:
         if not search.has_document(doc_id):  # an earlier run stopped between publishing and indexing
             search.index_documents([indexed_document(archive, archive.load_document(doc_id))])

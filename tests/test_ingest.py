@@ -70,6 +70,22 @@ def test_rerun_skips_what_is_done_and_changes_nothing(run_cli, phototest, archiv
     assert tree_hashes(archive_dir / "documents") == before
 
 
+def test_the_same_scan_twice_in_one_batch_is_read_once(run_cli, phototest, tmp_path, archive_dir):
+    """A file copied into two folders has one content, so one document id: read twice at once, the two pages
+    shared a work folder, and one worker deleted the other's OCR image (an internal error)."""
+    copy = tmp_path / "in" / "again"
+    copy.mkdir()
+    shutil.copy(phototest, copy / "phototest-copy.tif")
+    result = run_cli("ingest", str(tmp_path / "in"), "--lang", "eng", "--group", "file", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    first, second = sorted(_report(result)["items"], key=lambda item: item["status"])
+    assert first["status"] == "processed" and second["status"] == "skipped"
+    assert second["reason"] == "duplicate" and second["document"] == first["document"]
+    assert Path(first["source"]).name in second["detail"]
+    assert _report(result)["summary"]["pages"] == 1
+    assert [d.name for d in (archive_dir / "documents").iterdir()] == [first["document"]]
+
+
 def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_path, archive_dir):
     batch = tmp_path / "batch"
     batch.mkdir()
