@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -42,6 +43,9 @@ class RetrodigGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("retrodig: interrupted; rerun the same command to resume", err=True)
             sys.exit(int(ExitCode.interrupted))
+        except BrokenPipeError:  # the reader of the output went away (`retrodig search x | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail too
+            sys.exit(int(ExitCode.output_closed))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug: say so plainly
@@ -64,7 +68,8 @@ def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
     \b
     Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency,
     4 some inputs failed (the rest landed), 5 no input could be processed,
-    6 verify found damaged masters, 7 archive not writable or busy, 130 interrupted.
+    6 verify found damaged masters, 7 archive not writable or busy, 130 interrupted,
+    141 output closed by its reader (| head).
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
     ctx.obj = {"archive": archive or default_archive(), "debug": debug}

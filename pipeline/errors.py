@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     integrity = 6  # `verify` found masters whose checksum changed or that are missing
     archive_unavailable = 7  # archive folder not writable, or busy with another ingest
     interrupted = 130
+    output_closed = 141  # the reader of the output stopped reading (`| head`), as a shell reports SIGPIPE
 
 
 class RetrodigError(Exception):

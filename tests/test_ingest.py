@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -12,7 +14,7 @@ import pytest
 from pipeline.errors import ExitCode
 from pipeline.pdfa import check_pdfa
 
-from .conftest import DATA, NEEDS_CORPUS, SHARED_CORPUS, sha256, tree_hashes
+from .conftest import DATA, NEEDS_CORPUS, REPO, SHARED_CORPUS, sha256, tree_hashes
 from .test_preflight import forged_png
 
 
@@ -84,6 +86,18 @@ def test_the_same_scan_twice_in_one_batch_is_read_once(run_cli, phototest, tmp_p
     assert Path(first["source"]).name in second["detail"]
     assert _report(result)["summary"]["pages"] == 1
     assert [d.name for d in (archive_dir / "documents").iterdir()] == [first["document"]]
+
+
+def test_search_piped_into_a_reader_that_stops_ends_quietly(run_cli, phototest, archive_dir):
+    """`retrodig search x | head`: when the reader closes the pipe, the command stops with the shell's SIGPIPE
+    code and says nothing (it used to report an internal error, BrokenPipeError, exit 1)."""
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    search = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "search", "brown"],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    search.stdout.close()  # the reader is gone before the command writes its first line
+    errors = search.stderr.read()
+    assert search.wait(timeout=120) == ExitCode.output_closed
+    assert errors == b""
 
 
 def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_path, archive_dir):
