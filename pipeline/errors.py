@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 from pathlib import Path
 
@@ -45,6 +46,27 @@ class ArchiveError(RetrodigError):
 
 class ArchiveBusyError(ArchiveError):
     pass
+
+
+class ArchiveFullError(ArchiveError):
+    """The disk holding the archive is full (or its quota is used up). A batch stops there: every page after
+    would fail the same way. What was finished stays archived; the same command resumes once there is space."""
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(f"no space left on the disk writing {where}: free some space and run the same command "
+                         "again (finished documents are kept)")
+
+    def __reduce__(self):  # from a worker process: rebuilt from `where`, not from the whole message
+        return (type(self), (self.where,))
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_error(error: OSError) -> ArchiveFullError:
+    return ArchiveFullError(str(error.filename) if error.filename else "the archive")
 
 
 class DocumentNotFoundError(UsageError):

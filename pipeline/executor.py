@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from .errors import RetrodigError
+from .errors import RetrodigError, disk_full_error, is_disk_full
 from .process_memory import keep_freed_memory
 
 T = TypeVar("T")
@@ -48,6 +48,8 @@ def call_task(fn: Callable[[T], Any], task: T) -> Outcome:
     except RetrodigError as exc:
         return Outcome(task, error=exc)
     except Exception as exc:  # a bug in a stage: report it against this task, keep the batch going
+        if is_disk_full(exc):  # no bug: the archive's disk is full (the orchestrator stops the batch)
+            return Outcome(task, error=disk_full_error(exc))
         return Outcome(task, error=RuntimeError(f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
 
 

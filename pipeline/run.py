@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import InputError, RetrodigError, SiblingFailedError, UnexpectedPageError
+from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
+                     disk_full_error, is_disk_full)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
@@ -74,6 +75,18 @@ def document_id(files: list[ScanFile]) -> str:
 
 def ingest(inputs: list[str], options: Options, events: IngestEvents | None = None,
            executor: Executor | None = None) -> IngestReport:
+    """Ingest the scans `inputs` names into the archive. A full disk stops the batch (ArchiveFullError): what
+    was finished stays archived, and the same call resumes there once there is space."""
+    try:
+        return _ingest(inputs, options, events, executor)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(exc) from exc
+        raise
+
+
+def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
+            executor: Executor | None) -> IngestReport:
     events = events or NoEvents()
     tesseract.require_languages(options.languages)
     profile = load_profile(options.profile, options.configs_dir)
@@ -243,6 +256,8 @@ def _run_pages(jobs, options, profile, rules, archive, search, report, events, e
             job.results.extend(pages)
             report.pages += len(pages)
         else:
+            if isinstance(outcome.error, ArchiveFullError):
+                raise outcome.error  # every page after would fail so too (see ingest)
             if outcome.crash:
                 log.error("page %s of %s failed unexpectedly:\n%s", outcome.task.number, job.doc.source, outcome.crash)
             job.errors.append(_as_input_error(outcome.error, outcome.task))

@@ -7,10 +7,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pytest
 from PIL import Image, ImageOps
 
+from pipeline._exec import tesseract
 from pipeline.archive import Archive
 from pipeline.backends.search import open_search
+from pipeline.errors import ArchiveFullError, ExitCode
+from pipeline.executor import call_task
 
 from .conftest import DATA, REPO
 
@@ -59,3 +64,37 @@ def test_killed_batch_resumes_without_duplicates(tmp_path):
     finally:
         search.close()
     assert len(list(Archive(archive_dir).masters.rglob("*.png"))) == 6
+
+
+def test_a_page_written_to_a_full_disk_is_reported_as_a_full_archive_not_as_a_bug(tmp_path):
+    """/dev/full fails every write with ENOSPC, as a full disk does."""
+    (tmp_path / "0001_ocr.tif").symlink_to("/dev/full")
+    page = np.full((40, 60), 255, np.uint8)
+    outcome = call_task(lambda stem: tesseract.write_image(page, stem), tmp_path / "0001_ocr")
+    assert isinstance(outcome.error, ArchiveFullError) and outcome.crash == ""
+    assert outcome.error.exit_code == ExitCode.archive_unavailable
+
+
+def test_a_full_disk_stops_the_batch_and_the_same_command_then_finishes_it(tmp_path):
+    """A disk of 300 KiB holds the masters and the index (~120 KiB) but not a page's OCR image (~330 KiB)."""
+    batch, disk = tmp_path / "batch", tmp_path / "disk"
+    batch.mkdir()
+    disk.mkdir()
+    _distinct_pages(batch, 3)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)]).returncode != 0:
+        pytest.skip("no small disk can be mounted here (mounting a tmpfs needs root's mount rights)")
+    try:
+        archive_dir = disk / "archive"
+        first = subprocess.run(_retrodig(archive_dir, "ingest", str(batch), "--lang", "eng", "--group", "file"),
+                               cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert first.returncode == ExitCode.archive_unavailable, first.stderr
+        assert "no space left on the disk" in first.stderr and "internal" not in first.stderr
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        second = subprocess.run(_retrodig(archive_dir, "ingest", str(batch), "--lang", "eng", "--group", "file",
+                                          "--json"), cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert second.returncode == ExitCode.ok, second.stderr
+        assert {item["status"] for item in json.loads(second.stdout)["items"]} <= {"processed", "skipped"}
+        assert len(list((archive_dir / "documents").iterdir())) == 3
+        assert subprocess.run(_retrodig(archive_dir, "verify"), cwd=REPO, timeout=120).returncode == ExitCode.ok
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
