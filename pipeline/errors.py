@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
     partial = 4  # some inputs failed, the rest landed in the archive
     bad_input = 5  # nothing could be processed: every input was refused or failed
     integrity = 6  # `verify` found masters whose checksum changed or that are missing
-    archive_unavailable = 7  # archive folder not writable, or busy with another ingest
+    archive_unavailable = 7  # archive folder not writable, busy with another ingest, or its disk full
     interrupted = 130
     output_closed = 141  # the reader of the output stopped reading (`| head`), as a shell reports SIGPIPE
 
