@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from .hocr import XHTML, Line, line_elements, line_of, serialized, text_of
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
+_NOT_TEXT = {"Cc", "Cs"}  # Unicode categories: control characters, lone surrogates
 
 
 class CorrectionConflictError(UsageError):
@@ -85,12 +87,20 @@ def field_value(record: dict, field: str):
 
 # --- writing corrections --------------------------------------------------------------------------
 
+def typed_line(text: str) -> str:
+    """What a person typed, as one line: each run of whitespace one space, and no control characters (a
+    backspace pasted in with the text), which the hOCR, an XML file, cannot hold."""
+    kept = "".join(c for c in text
+                   if c.isspace() or (unicodedata.category(c) not in _NOT_TEXT and c not in "\ufffe\uffff"))
+    return " ".join(kept.split())
+
+
 def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text: str,
                  expected: str | None = None) -> tuple[str, str]:
     """Replace the words of one line; returns (before, after). `expected`: the text the editor saw."""
     if not _LINE_ID.match(line_id):
         raise UsageError(f"'{line_id}' is not a line of page {number}")
-    text = " ".join(text.split())
+    text = typed_line(text)
     with _document_lock(archive, doc_id):
         source = _existing_hocr(archive, doc_id, number)
         tree = ET.parse(source)
@@ -98,7 +108,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         if element is None:
             raise UsageError(f"page {number} of document {doc_id} has no line '{line_id}'")
         before = line_of(element).text
-        if expected is not None and " ".join(expected.split()) != before:
+        if expected is not None and typed_line(expected) != before:
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
         if before != text:
             _replace_words(element, line_of(element), text.split())
@@ -135,7 +145,7 @@ def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> 
 
 
 def _parsed_field(field: str, value: str):
-    value = " ".join(value.split())
+    value = typed_line(value)
     if field == "years":
         years = sorted({int(y) for y in re.findall(r"\d+", value)})
         if any(y < 1000 or y > 2999 for y in years) or re.search(r"[^\d,;\s]", value):

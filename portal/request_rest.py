@@ -83,7 +83,7 @@ def verify(request: Request, key: str = Path(max_length=64)):
 @router.get("/requests")
 def queue(request: Request, status: str | None = Query(None, max_length=20), service: str | None = None,
           assigned: str | None = None, overdue: bool = False, limit: int = Query(50, ge=1, le=500),
-          offset: int = Query(0, ge=0), user: User = Depends(signed_in())) -> dict:
+          offset: int = Query(0, ge=0, le=1_000_000), user: User = Depends(signed_in())) -> dict:
     """Requests, nearest deadline first (closed ones last); status=open for those not closed."""
     total, items = _service(request).casework.queue(status, service, assigned, overdue, limit, offset)
     return {"total": total, "items": [_staff(item) | {"overdue": item.overdue} for item in items]}

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from pipeline.backends.search.protocol import SearchHit, SearchResults
@@ -107,7 +107,7 @@ def who_am_i(request: Request, user: User = Depends(signed_in())):
 @router.delete("/session", status_code=204)
 def sign_out(request: Request, user: User = Depends(signed_in())):
     _service(request).accounts.log_out(request.cookies.get(SESSION_COOKIE))
-    response = JSONResponse(None, status_code=204)
+    response = Response(status_code=204)  # no body: JSONResponse(None) would send "null" after a 204
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -182,7 +182,7 @@ def correct_metadata(request: Request, doc_id: DocId, body: MetadataCorrection,
 
 
 @router.get("/review", response_model=dict[str, int | list[ReviewItem]])
-def review_queue(request: Request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def review_queue(request: Request, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
                  user: User = Depends(signed_in())):
     total, items = _service(request).review_queue(limit, offset)
     return {"total": total, "items": items}
@@ -212,6 +212,6 @@ def run(request: Request, run_id: str = Path(pattern=r"^\d{8}T\d{6,12}Z$"), user
 
 @router.get("/audit", response_model=list[AuditEntry])
 def audit(request: Request, document: str | None = Query(None, pattern=r"^[0-9a-f]{16}$"),
-          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000),
           user: User = Depends(signed_in("archivist"))):
     return _service(request).audit_entries(document, limit, offset)

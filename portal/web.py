@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -172,8 +173,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        if _wants_json(request):  # the refused input is echoed; ASCII-escaped, a lone surrogate in it can be too
+            return Response(json.dumps({"detail": exc.errors()}, default=str), status_code=422,
+                            media_type="application/json")
         if request.method == "POST":  # a form with a missing or malformed field
             return _error(request, 400, gettext(request, N_("The form was incomplete. Reload the page and try again.")))
         # Malformed ids and page numbers in a URL are simply pages that do not exist.

@@ -262,6 +262,32 @@ def test_a_stale_edit_is_refused_not_lost(client, clujul):
                       headers=headers).status_code == 400
 
 
+def test_control_characters_typed_into_a_line_are_dropped_and_the_page_still_opens(client, clujul):
+    """The hOCR is XML, which cannot hold a backspace: kept, it left the page unreadable for good."""
+    sign_in(client, "ana")
+    headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][-1]
+    url = f"/api/documents/{clujul}/pages/1/lines/{line['id']}"
+    response = client.put(url, json={"text": "Vlădeasa\x08 \x01peaks\x00", "expected": line["text"]}, headers=headers)
+    assert response.status_code == 200
+    page = client.get(f"/api/documents/{clujul}/pages/1")
+    assert page.status_code == 200 and page.json()["lines"][-1]["text"] == "Vlădeasa peaks"
+    assert client.get(f"/documents/{clujul}", params={"page": 1}).status_code == 200
+    assert client.get("/api/hits/0", params={"q": "vladeasa"}).status_code == 200
+    again = client.put(url, json={"text": "Vlădeasa peaks.", "expected": "Vlădeasa peaks"}, headers=headers)
+    assert again.status_code == 200
+
+
+def test_odd_api_input_is_refused_plainly(client):
+    lone_surrogate = b'{"name": "\\ud800", "password": "x"}'  # valid JSON, not encodable text
+    refused = client.post("/api/session", content=lone_surrogate, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 422 and refused.json()["detail"]
+    sign_in(client, "ana")
+    assert client.get("/api/audit", params={"offset": 10**20}).status_code == 422  # SQLite holds 8 bytes
+    headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+    out = client.delete("/api/session", headers=headers)
+    assert out.status_code == 204 and out.content == b""  # a 204 has no body (a server refuses to send one)
+
 def test_correcting_metadata_is_searchable_and_audited(client, portal_archive, clujul):
     sign_in(client, "ana")
     csrf = token(client, f"/documents/{clujul}")
