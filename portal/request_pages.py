@@ -3,6 +3,7 @@ the redaction review of each linked page, delivery, and the service metrics."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -22,6 +23,9 @@ metrics_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema
 RequestId = Annotated[int, Path(ge=1, le=10**12)]
 DocId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 PageNumber = Annotated[int, Path(ge=1, le=100_000)]
+# ASCII digits only (str.isdigit also takes "²", which int() refuses), and few enough for SQLite's integers
+_BOX_ID = re.compile(r"[0-9]{1,12}")
+_PIXELS = re.compile(r"-?[0-9]{1,8}")
 
 
 def _service(request: Request):
@@ -136,10 +140,10 @@ def redaction(request: Request, request_id: RequestId, doc_id: DocId, user: User
 async def save_boxes(request: Request, request_id: RequestId, doc_id: DocId, number: PageNumber,
                      user: User = Depends(signed_in())):
     form = await request.form()
-    kept = {int(v) for v in form.getlist("keep") if str(v).isdigit()}
+    kept = {int(v) for v in form.getlist("keep") if _BOX_ID.fullmatch(str(v))}
     moved = {}
     for key in form.keys():
-        if key.startswith("x_") and key[2:].isdigit():
+        if key.startswith("x_") and _BOX_ID.fullmatch(key[2:]):
             box_id = int(key[2:])
             moved[box_id] = tuple(_integer(form.get(f"{c}_{box_id}")) for c in "xywh")
     _work(request).save_boxes(user.name, request_id, doc_id, number, kept, moved)
@@ -180,6 +184,6 @@ def metrics(request: Request, user: User = Depends(signed_in())):
 
 def _integer(value) -> int:
     text = str(value or "").strip()
-    if not text.lstrip("-").isdigit() or len(text) > 9:
+    if not _PIXELS.fullmatch(text):
         raise UsageError(f"'{text}' is not a whole number of pixels")
     return int(text)

@@ -119,9 +119,10 @@ def test_every_status_change_emails_the_citizen_in_the_requests_language(client,
     assert "Internal: the applicant called twice." not in page and "assigned to" not in page
     assert "Internal" not in str(client.get(f"/api/track/{code}").json())
     citizen_csrf = csrf_of(page)
-    client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr 1234/5."})
+    client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr\x00 1234/5.\x1b"})
     detail = client.get("/requests/1").text
-    assert "Działka nr 1234/5." in detail and "being searched" in detail
+    assert "Działka nr 1234/5." in detail and "being searched" in detail  # control characters are not kept
+    assert "\x1b" not in detail and "\x00" not in detail and "&#0;" not in detail
     # found needs a linked record
     assert _post(client, "/requests/1/status", status="found").status_code == 409
     assert _post(client, "/requests/1/status", status="delivered").status_code == 409  # not a clerk's button here
@@ -154,6 +155,9 @@ def test_clerk_finds_the_record_reviews_redactions_and_delivers_a_certified_copy
     assert added.status_code == 303
     off_page = _post(client, f"/requests/1/records/{permit}/pages/1/boxes/new", x=1, y=1, w=99999, h=5)
     assert off_page.status_code == 409
+    for odd in ("²", "1" * 20):  # a digit int() refuses, a number SQLite cannot hold: refused, not a crash
+        moved = _post(client, f"/requests/1/records/{permit}/pages/1/boxes", x_1=odd, y_1="1", w_1="1", h_1="1")
+        assert moved.status_code == 400, odd
     assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
     assert _post(client, "/requests/1/deliver").status_code == 303
     # the citizen's tracking page says delivered, and the e-mail carries the download link

@@ -23,7 +23,7 @@ SERVICES_DIR = "services"
 DELIVERIES = ("electronic", "counter")
 RELATIONS = ("self", "relative", "representative", "other")  # the applicant to the person in the record
 _CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 
 

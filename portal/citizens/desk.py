@@ -201,7 +201,7 @@ class RequestDesk:
     def answer(self, code: str, address: str, text: str) -> Request:
         """The citizen's answer to a question from the archive: the request goes back to where it was."""
         request = self.track(code, address)
-        text = text.replace("\r\n", "\n").strip()[:4000]
+        text = "".join(c for c in text.replace("\r\n", "\n") if c.isprintable() or c == "\n").strip()[:4000]
         if request.status != "needs_info" or not text:
             return request
         with self.store.connect() as conn:
