@@ -70,6 +70,9 @@ def create_app(settings: PortalSettings) -> FastAPI:
         started = time.perf_counter()
         if _too_large(request):  # refused before a byte of the body is read
             return _error(request, 413, translations(language_of(request)).gettext(N_("The files are too large.")))
+        if _unmeasured(request):
+            return _error(request, 411, translations(language_of(request)).gettext(
+                N_("The request was sent without its length. Send it again.")))
         response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)  # a route may be stricter (citizens' uploads: sandbox)
@@ -89,6 +92,13 @@ def _too_large(request: Request) -> bool:
     limit = settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
     length = request.headers.get("content-length", "")
     return request.method == "POST" and length.isdigit() and int(length) > limit
+
+
+def _unmeasured(request: Request) -> bool:
+    """A body sent in chunks, without its length: `_too_large` cannot judge it before reading it all (browsers and
+    HTTP clients send the length of a form or a JSON body; a proxy in front, such as nginx, does too)."""
+    return request.method in ("POST", "PUT") and "content-length" not in request.headers and \
+        "chunked" in request.headers.get("transfer-encoding", "").lower()
 
 
 def language_of(request: Request) -> str:

@@ -153,6 +153,14 @@ def test_a_body_too_large_is_refused_before_it_is_read(portal_archive, smtp):
         response = client.post("/services/building-permit-copy", data={**PERMIT_FORM, "csrf_token": csrf},
                                files={"file_identity": ("id.jpg", b"\xff\xd8\xff" + b"0" * 1_300_000, "image/jpeg")})
         assert response.status_code == 413
+        # sent in chunks, a body has no length to judge before it is read: refused (it was read whole, then 403)
+        def chunks():
+            for _ in range(20):
+                yield b"0" * 100_000
+
+        chunked = client.post("/services/building-permit-copy", content=chunks(),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert chunked.status_code == 411 and "without its length" in chunked.text
 
 
 def test_the_form_needs_its_csrf_token(client, portal_archive):
