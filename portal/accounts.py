@@ -192,8 +192,8 @@ def _check_role(role: str) -> None:
 
 
 def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UsageError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:  # twelve spaces are no password
+        raise UsageError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters, not counting spaces at its ends")
 
 
 def _digest(token: str) -> str:

@@ -85,8 +85,8 @@ def answer(request: Request, code: Secret, text: str = Form(max_length=4000)):
 
 @router.post("/track/{code}/rating")
 def rate(request: Request, code: Secret, score: int = Form(ge=1, le=5), comment: str = Form("", max_length=1000)):
-    _desk(request).rate(code, client_address(request), score, comment)
-    return RedirectResponse(f"/track/{code}?rated=1", status_code=303)
+    rated = _desk(request).rate(code, client_address(request), score, comment)
+    return RedirectResponse(f"/track/{code}" + ("?rated=1" if rated else ""), status_code=303)  # thanks only if kept
 
 
 @router.get("/download/{token}")

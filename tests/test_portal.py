@@ -549,6 +549,7 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
         return CliRunner().invoke(cli, ["--archive", str(archive_dir), *args], input=stdin)
 
     assert run("user", "add", "Maria", "--role", "archivist", "--password-stdin", stdin="short\n").exit_code == 2
+    assert run("user", "add", "maria", "--role", "archivist", "--password-stdin", stdin=" " * 12 + "\n").exit_code == 2
     assert run("user", "add", "maria", "--role", "archivist", "--password-stdin", stdin="long-enough-pw\n").exit_code == 0
     assert run("user", "add", "maria", "--password-stdin", stdin="long-enough-pw\n").exit_code == 2  # exists
     listed = json.loads(run("user", "list", "--json").output)

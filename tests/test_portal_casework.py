@@ -283,6 +283,8 @@ def test_satisfaction_once_after_delivery_and_the_metrics(client, smtp, permit):
     code = _file_and_sign_in(client)
     csrf = csrf_of(client.get(f"/track/{code}").text)
     assert "How satisfied" not in client.get(f"/track/{code}").text  # not before delivery
+    early = client.post(f"/track/{code}/rating", data={"csrf_token": csrf, "score": "5", "comment": ""})
+    assert early.status_code == 303 and "rated" not in early.headers["location"]  # no thanks for what was not kept
     _deliver_permit(client, permit)
     page = client.get(f"/track/{code}").text
     assert "How satisfied are you with this service?" in page
