@@ -23,12 +23,16 @@ def register(cli: click.Group) -> None:
         report = api.verify(build_options(ctx))
         if as_json:
             echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
-                       "problems": [asdict(p) for p in report.problems]})
+                       "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records})
         else:
             for problem in report.problems:
                 click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
-            state = "all intact" if report.ok else f"{len(report.problems)} problem(s)"
+            for damaged in report.damaged_records:
+                click.echo(f"  damaged record: {damaged}")
+            state = "all intact" if report.ok else f"{len(report.problems) + len(report.damaged_records)} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
+            if not report.ok:
+                click.echo("Ingest the original scans again with --force to restore what is damaged or missing.")
         ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))
 
     @cli.command()

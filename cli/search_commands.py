@@ -27,7 +27,7 @@ def parse_year_range(value: str | None) -> tuple[int | None, int | None]:
         year = int(match.group(3))
         return year, year
     low, high = (int(g) if g else None for g in match.group(1, 2))
-    if low and high and low > high:
+    if low is not None and high is not None and low > high:
         raise UsageError(f"--year range {value} runs backwards")
     return low, high
 

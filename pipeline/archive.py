@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ArchiveBusyError, ArchiveError, DocumentNotFoundError
+from .errors import ArchiveBusyError, ArchiveError, DamagedArchiveError, DocumentNotFoundError
 
 DOCUMENT_FILE = "document.json"
 
@@ -74,9 +74,12 @@ class Archive:
         return self.masters / sha256[:2] / f"{sha256}{suffix.lower()}"
 
     def store_master(self, source: Path, sha256: str, suffix: str) -> Path:
-        """Copy `source` in as a read-only master (once per checksum); the original is only read."""
+        """Copy `source` in as a read-only master (once per checksum); the original is only read. A master that
+        no longer has its checksum (damaged, `verify` says so) is copied in again from the original."""
+        from .stages.preflight import sha256_of
+
         target = self.master_path(sha256, suffix)
-        if target.exists():
+        if target.is_file() and sha256_of(target) == sha256:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
@@ -113,20 +116,38 @@ class Archive:
     def load_document(self, doc_id: str) -> dict:
         if not _is_document_id(doc_id) or not self.has_document(doc_id):
             raise DocumentNotFoundError(f"no document '{doc_id}' in the archive {self.root}")
-        return json.loads((self.document_dir(doc_id) / DOCUMENT_FILE).read_text(encoding="utf-8"))
+        return read_record(self.document_dir(doc_id) / DOCUMENT_FILE)
 
     def count_documents(self) -> int:
         if not self.documents.is_dir():
             return 0
         return sum(1 for folder in self.documents.iterdir() if (folder / DOCUMENT_FILE).is_file())
 
-    def iter_documents(self) -> Iterator[dict]:
+    def iter_documents(self, damaged: list[DamagedArchiveError] | None = None) -> Iterator[dict]:
+        """Every catalog record. A damaged one raises DamagedArchiveError, or, given a `damaged` list, is put
+        there and passed over (`verify` reports them all)."""
         if not self.documents.is_dir():
             return
         for folder in sorted(self.documents.iterdir()):
             record = folder / DOCUMENT_FILE
             if record.is_file():
-                yield json.loads(record.read_text(encoding="utf-8"))
+                try:
+                    yield read_record(record)
+                except DamagedArchiveError as error:
+                    if damaged is None:
+                        raise
+                    damaged.append(error)
+
+
+def read_record(path: Path) -> dict:
+    """A document's catalog record (`document.json`), or DamagedArchiveError naming what is wrong with it."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DamagedArchiveError(path, f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(record, dict) or record.get("id") != path.parent.name or not isinstance(record.get("pages"), list):
+        raise DamagedArchiveError(path, "not the catalog record of this document")
+    return record
 
 
 def _is_document_id(value: str) -> bool:

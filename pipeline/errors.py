@@ -16,7 +16,7 @@ class ExitCode(IntEnum):
     missing_dependency = 3  # Tesseract, a language pack or a helper program is missing
     partial = 4  # some inputs failed, the rest landed in the archive
     bad_input = 5  # nothing could be processed: every input was refused or failed
-    integrity = 6  # `verify` found masters whose checksum changed or that are missing
+    integrity = 6  # `verify` found masters whose checksum changed or that are missing; an archive file is damaged
     archive_unavailable = 7  # archive folder not writable, busy with another ingest, or its disk full
     interrupted = 130
     output_closed = 141  # the reader of the output stopped reading (`| head`), as a shell reports SIGPIPE
@@ -67,6 +67,20 @@ def is_disk_full(error: BaseException) -> bool:
 
 def disk_full_error(error: OSError) -> ArchiveFullError:
     return ArchiveFullError(str(error.filename) if error.filename else "the archive")
+
+
+class DamagedArchiveError(RetrodigError):
+    """A file the archive wrote cannot be read back (cut short, overwritten, deleted by hand)."""
+
+    exit_code = ExitCode.integrity
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path} is damaged or missing ({reason}): restore it from a backup, or ingest its scan "
+                         "again with --force")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason))
 
 
 class DocumentNotFoundError(UsageError):

@@ -6,6 +6,8 @@ boxes come from the page's hOCR in the archive, the same way for every backend.
 
 from __future__ import annotations
 
+import logging
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 from .archive import Archive
@@ -13,6 +15,8 @@ from .backends.search.folding import fold, word_matches
 from .backends.search.protocol import SearchHit, SearchResults, WordBox
 from .corrections import page_hocr_path
 from .hocr import read_hocr
+
+log = logging.getLogger(__name__)
 
 
 def with_word_boxes(archive: Archive, results: SearchResults) -> SearchResults:
@@ -23,7 +27,11 @@ def _locate(archive: Archive, hit: SearchHit) -> SearchHit:
     hocr = page_hocr_path(archive, hit.document, hit.page)  # corrected words are where staff put them
     if not hit.matches or not hocr.is_file():
         return hit
-    page = read_hocr(hocr)
+    try:
+        page = read_hocr(hocr)
+    except ET.ParseError as exc:  # the hit is still shown, without boxes; `show` and the viewer name the file
+        log.warning("%s is damaged (%s): the hit on page %s is shown without its word boxes", hocr, exc, hit.page)
+        return hit
     wanted = {fold(word) for word in hit.matches}
     boxes = tuple(
         WordBox(word.text, *word.bbox) for word in page.words

@@ -8,16 +8,14 @@ from collections.abc import Iterator
 from .archive import Archive
 from .backends.search.protocol import IndexedDocument, IndexedPage
 from .corrections import current_record, page_text_path
+from .errors import DamagedArchiveError
 
 
 def indexed_document(archive: Archive, record: dict) -> IndexedDocument:
     record = current_record(archive, record)
     meta = record.get("metadata", {})
-    pages = tuple(
-        IndexedPage(number=p["number"],
-                    text=page_text_path(archive, record["id"], p["number"]).read_text(encoding="utf-8"))
-        for p in record.get("pages", [])
-    )
+    pages = tuple(IndexedPage(number=p["number"], text=_page_text(page_text_path(archive, record["id"], p["number"])))
+                  for p in record.get("pages", []))
     return IndexedDocument(
         id=record["id"],
         collection=record.get("collection", ""),
@@ -28,6 +26,13 @@ def indexed_document(archive: Archive, record: dict) -> IndexedDocument:
         source=record.get("source", ""),
         pages=pages,
     )
+
+
+def _page_text(path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DamagedArchiveError(path, f"{type(exc).__name__}: {exc}") from exc
 
 
 def all_indexed_documents(archive: Archive) -> Iterator[IndexedDocument]:

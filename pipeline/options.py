@@ -119,7 +119,7 @@ class Options(BaseModel):
     jobs: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     force: bool = False
     # A page larger than this many pixels is refused as a decompression bomb.
-    max_pixels: int = Field(default=250_000_000, ge=1_000_000)
+    max_pixels: int = Field(default=250_000_000, ge=1_000_000, le=100_000_000_000)
     # Used for PDF pages with no image to measure, and for images whose dpi tag is missing or absurd.
     default_dpi: int = Field(default=300, ge=70, le=1200)
     jpeg_quality: int = Field(default=85, ge=30, le=100)

@@ -21,6 +21,16 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS scans (
     format TEXT NOT NULL, page_count INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL)"""
 
 
+def _opened(file: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(file)
+    try:
+        db.execute(_SCHEMA)
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 def _stat_key(path: Path) -> str:
     st = os.stat(path)
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
@@ -28,8 +38,11 @@ def _stat_key(path: Path) -> str:
 
 class ScanCache:
     def __init__(self, file: Path):
-        self._db = sqlite3.connect(file)
-        self._db.execute(_SCHEMA)
+        try:
+            self._db = _opened(file)
+        except sqlite3.DatabaseError:  # damaged: it is only a cache, so it starts again empty
+            file.unlink(missing_ok=True)
+            self._db = _opened(file)
 
     def get(self, path: Path, max_pixels: int) -> ScanFile | None:
         """The remembered ScanFile of `path`, or None when it is unknown or changed since."""

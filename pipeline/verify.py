@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from .archive import Archive
+from .errors import DamagedArchiveError
 from .stages.preflight import sha256_of
 
 
@@ -21,15 +22,17 @@ class VerifyReport:
     masters_checked: int = 0
     documents_checked: int = 0
     problems: list[MasterProblem] = field(default_factory=list)
+    damaged_records: list[str] = field(default_factory=list)  # catalog records that cannot be read: why
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.damaged_records
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:
     report = VerifyReport()
-    for record in archive.iter_documents():
+    damaged: list[DamagedArchiveError] = []
+    for record in archive.iter_documents(damaged):
         report.documents_checked += 1
         for entry in record.get("files", []):
             master = archive.root / entry["master"]
@@ -39,6 +42,7 @@ def verify_archive(archive: Archive, progress=None) -> VerifyReport:
                 report.problems.append(MasterProblem(record["id"], str(master), problem))
             if progress:
                 progress(entry)
+    report.damaged_records = [str(error) for error in damaged]
     return report
 
 

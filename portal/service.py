@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from pipeline.corrections import (
     EDITABLE_FIELDS, correct_line, correct_metadata, current_record, field_value, original_text_path,
     page_hocr_path, page_text_path,
 )
-from pipeline.errors import DocumentNotFoundError, UsageError
+from pipeline.errors import DamagedArchiveError, DocumentNotFoundError, UsageError
 from pipeline.hit_boxes import with_word_boxes
 from pipeline.hocr import HocrPage, Line, read_hocr
 from pipeline.indexing import indexed_document
@@ -115,7 +116,10 @@ class PortalService:
         entry = _page_entry(record, number)
         hocr = page_hocr_path(self.archive, doc_id, number)
         if hocr.is_file():
-            read = read_hocr(hocr)
+            try:
+                read = read_hocr(hocr)
+            except ET.ParseError as exc:
+                raise DamagedArchiveError(hocr, f"ParseError: {exc}") from exc
             lines, (width, height) = list(read.lines), read.size
         else:
             read, lines, width, height = None, [], entry.get("width", 0), entry.get("height", 0)

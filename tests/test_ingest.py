@@ -144,6 +144,31 @@ def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, photo
     result = run_cli("verify")
     assert result.exit_code == ExitCode.integrity
     assert "checksum-changed" in result.stdout and str(master) in result.stdout
+    # the original, ingested again with --force, restores the master (it used to keep the damaged one)
+    assert run_cli("ingest", str(phototest), "--lang", "eng", "--force").exit_code == ExitCode.ok
+    assert run_cli("verify").exit_code == ExitCode.ok and sha256(master) == sha256(phototest)
+
+
+def test_a_damaged_catalog_record_is_named_and_force_mends_it(run_cli, phototest, archive_dir):
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    record = archive_dir / "documents" / doc / "document.json"
+    record.write_text(record.read_text()[:40])  # cut short
+    for command in (("show", doc), ("verify",), ("reindex",)):
+        result = run_cli(*command)
+        assert result.exit_code == ExitCode.integrity, (command, result.output)  # it was an internal error
+        assert str(record) in result.output and "damaged" in result.output
+    assert run_cli("ingest", str(phototest), "--lang", "eng", "--force").exit_code == ExitCode.ok
+    assert run_cli("verify").exit_code == ExitCode.ok
+    assert run_cli("show", doc).exit_code == ExitCode.ok
+
+
+def test_odd_arguments_are_refused_plainly(run_cli, phototest):
+    assert run_cli("ingest", "", "--lang", "eng").exit_code == ExitCode.usage  # not the current folder
+    assert run_cli("ingest", "x" * 300, "--lang", "eng").exit_code == ExitCode.usage  # name too long
+    run_cli("ingest", str(phototest), "--lang", "eng")
+    backwards = run_cli("search", "brown", "--year", "1950..000")
+    assert backwards.exit_code == ExitCode.usage and "backwards" in backwards.output
+    assert run_cli("search", "brown", "--offset", str(2**32)).exit_code == ExitCode.usage
 
 
 def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive_dir):

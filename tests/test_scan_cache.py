@@ -27,3 +27,11 @@ def test_rerun_reads_no_unchanged_input_but_notices_a_changed_one(run_cli, photo
     assert inspected == ["phototest.tif"] * 2
     run_cli("ingest", str(phototest), "--lang", "eng", "--force", "--json")
     assert inspected == ["phototest.tif"] * 3  # --force trusts nothing remembered
+
+
+def test_a_damaged_cache_is_started_again(run_cli, phototest, archive_dir):
+    """The cache is only an optimisation: garbage in its file must not stop an ingest."""
+    run_cli("ingest", str(phototest), "--lang", "eng")
+    (archive_dir / "index" / "scans.sqlite").write_bytes(b"not a database" * 200)
+    again = json.loads(run_cli("ingest", str(phototest), "--lang", "eng", "--json").stdout)
+    assert [item["reason"] for item in again["items"]] == ["already-archived"]

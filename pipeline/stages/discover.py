@@ -57,8 +57,14 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> tuple[lis
 
 
 def _expand(raw: str) -> list[Path]:
+    if not raw.strip():  # Path("") is the current folder: an empty shell variable must not ingest it
+        raise UsageError("an input is empty: name a file, a folder or a glob")
     path = Path(raw)
-    if path.exists():
+    try:
+        found = path.exists()
+    except OSError as exc:  # a name longer than the file system allows
+        raise UsageError(f"no such file or folder: {raw[:200]} ({exc.strerror})") from exc
+    if found:
         return [path]
     if any(ch in raw for ch in "*?["):
         matches = sorted(glob.glob(raw, recursive=True))
