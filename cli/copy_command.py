@@ -12,6 +12,8 @@ from pipeline.errors import ExitCode, UsageError
 
 from .common import build_options, echo_json
 
+MAX_PIXELS = 10_000_000  # a page number or a coordinate beyond this is a typing error, not a page
+
 if TYPE_CHECKING:
     from pipeline.redaction import PageBox
 
@@ -43,6 +45,7 @@ def register(cli: click.Group) -> None:
         from pipeline import copies
 
         options = build_options(ctx)
+        out = _checked_out(out, options.archive)
         if boxes_file:
             boxes = _read_boxes(boxes_file)
         else:
@@ -106,6 +109,22 @@ def _read_boxes(path: Path) -> list[PageBox]:
 
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
-        return [PageBox(int(item["page"]), tuple(int(v) for v in item["box"])) for item in items]
-    except (ValueError, KeyError, TypeError) as exc:
+        boxes = [PageBox(int(item["page"]), tuple(int(v) for v in item["box"])) for item in items]
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise UsageError(f"{path}: not a JSON list of {{page, box: [left, top, right, bottom]}} ({exc})") from exc
+    for box in boxes:
+        if len(box.box) != 4 or not all(abs(v) <= MAX_PIXELS for v in (box.page, *box.box)):
+            raise UsageError(f"{path}: {list(box.box)} on page {box.page} is not a box of four numbers of pixels")
+    return boxes
+
+
+def _checked_out(out: Path, archive: Path) -> Path:
+    """Where a copy may be written: a new or a regular file, outside the archive (whose files only retrodig
+    writes: a copy written over a document's PDF or a master would go unnoticed, or be found damaged)."""
+    if not out.name:
+        raise UsageError("--out needs a file name")
+    if out.exists() and not out.is_file():
+        raise UsageError(f"{out} is not a regular file: a copy is not written over it")
+    if out.resolve().is_relative_to(archive.resolve()):
+        raise UsageError(f"{out} is inside the archive {archive}: write the copy elsewhere")
+    return out

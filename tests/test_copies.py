@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from stdnum.ro import cnp
 
 from pipeline.copies import PageBox, make_copy, propose_redactions, verify_copy, verify_copy_file
-from pipeline.errors import UsageError
+from pipeline.errors import ExitCode, UsageError
 from pipeline.hocr import Line, read_lines
 from pipeline.model import Word
 from pipeline.options import Options
@@ -357,3 +358,31 @@ def test_cli_redactions_json_feeds_copy_boxes(civil_archive, tmp_path):
     assert made.exit_code == 0, made.output
     text = _pdftotext(tmp_path / "copy.pdf")
     assert VALID_PESEL not in text and "Kowala" in text
+
+
+def test_a_page_without_its_ocr_gets_no_proposals_and_no_copy(civil_archive, tmp_path):
+    """Without a page's hOCR its redactions cannot be proposed: a copy made anyway showed every personal number."""
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    doc = civil_archive["pl"]
+    (archive / "documents" / doc / "pages" / "0001.hocr").unlink()
+    damaged = {**civil_archive, "archive": archive}
+    listed = _cli(damaged, "redactions", doc)
+    assert listed.exit_code == ExitCode.integrity and "0001.hocr" in listed.output
+    made = _cli(damaged, "copy", doc, "--redact", "auto", "--certify", "--out", str(tmp_path / "copy.pdf"))
+    assert made.exit_code == ExitCode.integrity and not (tmp_path / "copy.pdf").exists()
+    made = _cli(damaged, "copy", doc, "--redact", "none", "--out", str(tmp_path / "copy.pdf"))
+    assert made.exit_code == ExitCode.integrity and not (tmp_path / "copy.pdf").exists()
+
+
+def test_cli_copy_is_written_neither_into_the_archive_nor_over_a_device(civil_archive, tmp_path):
+    doc = civil_archive["ro"]
+    archived = civil_archive["archive"] / "documents" / doc / "document.pdf"
+    before = hashlib.sha256(archived.read_bytes()).hexdigest()
+    for out in (archived, Path("/dev/null")):
+        made = _cli(civil_archive, "copy", doc, "--out", str(out))
+        assert made.exit_code == ExitCode.usage, made.output
+    assert hashlib.sha256(archived.read_bytes()).hexdigest() == before
+    (tmp_path / "boxes.json").write_text(json.dumps([{"page": 1, "box": [10, 10, 90]}]), encoding="utf-8")
+    odd = _cli(civil_archive, "copy", doc, "--boxes", str(tmp_path / "boxes.json"), "--out", str(tmp_path / "c.pdf"))
+    assert odd.exit_code == ExitCode.usage and "four numbers" in odd.output

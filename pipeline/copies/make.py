@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import secrets
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,7 +22,7 @@ import pikepdf
 
 from ..archive import Archive
 from ..corrections import current_record, page_hocr_path
-from ..errors import UsageError
+from ..errors import DamagedArchiveError, UsageError
 from ..hocr import page_size
 from ..options import Options
 from ..pdfa import PdfInfo, make_pdfa
@@ -101,11 +102,14 @@ def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -
     for entry, geometry in zip(record["pages"], geometries):
         number = entry["number"]
         hocr = page_hocr_path(archive, record["id"], number)
-        ocr_size = (entry.get("width"), entry.get("height"))
-        if not all(ocr_size):
-            ocr_size = page_size(hocr)
         boxes = by_page.get(number, [])
-        lines, dropped = kept_lines(hocr, boxes) if hocr.is_file() else ([], 0)
+        try:  # without its OCR the page's text layer (and what redaction takes out of it) is unknown
+            ocr_size = (entry.get("width"), entry.get("height"))
+            if not all(ocr_size):
+                ocr_size = page_size(hocr)
+            lines, dropped = kept_lines(hocr, boxes)
+        except (OSError, ET.ParseError) as exc:
+            raise DamagedArchiveError(hocr, f"{type(exc).__name__}: {exc}") from exc
         image = burn_boxes(render_page(pdf_path, number, geometry), boxes, ocr_size)
         pages.append(CopyPage(image, geometry.width_pt, geometry.height_pt, ocr_size, lines))
         removed += dropped

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from ..archive import Archive
 from ..corrections import page_hocr_path
-from ..errors import UsageError
+from ..errors import DamagedArchiveError, UsageError
 from ..options import Options
 from ..redaction import Proposal, load_rules, propose_page
 
@@ -19,6 +21,8 @@ def propose_redactions(options: Options, doc_id: str) -> list[Proposal]:
     proposals = []
     for entry in record["pages"]:
         hocr = page_hocr_path(archive, doc_id, entry["number"])
-        if hocr.is_file():
+        try:  # a page without its OCR would get no proposal at all: a copy made from them would show everything
             proposals += propose_page(hocr, entry["number"], rules)
+        except (OSError, ET.ParseError) as exc:
+            raise DamagedArchiveError(hocr, f"{type(exc).__name__}: {exc}") from exc
     return proposals
