@@ -12,7 +12,7 @@ from pipeline.backends.search.query import WordMatcher, parse_query
 from pipeline.backends.search.snippets import make_snippet
 from pipeline.backends.search.folding import fold, words
 from pipeline.backends.search.protocol import IndexedDocument, IndexedPage, SearchQuery
-from pipeline.errors import UsageError
+from pipeline.errors import ArchiveError, UsageError
 
 
 def doc(doc_id, *pages, collection="primarie", doc_type="permit", languages=("ron",), years=(1931,),
@@ -384,3 +384,29 @@ def test_snippet_stays_short_with_long_words():
     snippet = make_snippet(text, is_match)
     assert len(snippet) <= 200
     assert "[needle]" in snippet
+
+
+def test_a_damaged_index_is_rebuilt_not_refused(tmp_path):
+    """Files of the live index cut short: searching says to reindex, and reindexing (or the next ingest, which
+    rebuilds an index that needs it) works, where it used to open the damaged index first and fail as well."""
+    first = open_search(tmp_path)
+    first.index_documents([doc("x", "Łódź")])
+    first.close()
+    live = tmp_path / "index" / "search" / (tmp_path / "index" / "search" / "CURRENT").read_text().strip()
+    for store in live.glob("*.store"):
+        store.write_bytes(store.read_bytes()[:10])
+    damaged = open_search(tmp_path)
+    try:
+        assert damaged.needs_rebuild
+        with pytest.raises(ArchiveError, match="unusable"):
+            damaged.search(SearchQuery("lodz"))
+        assert damaged.rebuild([doc("x", "Łódź"), doc("y", "Cluj")]) == 2
+        assert found(damaged, "lodz") == [("x", 1)] and not damaged.needs_rebuild
+    finally:
+        damaged.close()
+
+
+def test_paging_past_a_million_hits_is_refused():
+    """The embedded index sets aside memory for every hit it skips: 2^32 of them ended the process."""
+    with pytest.raises(UsageError, match="narrow the search"):
+        SearchQuery("x", offset=2**32)

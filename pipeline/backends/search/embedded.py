@@ -44,15 +44,19 @@ class EmbeddedSearch:
         self._schema = build_schema()
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
-        # An outdated index can still be rebuilt (and closed); everything else refuses.
+        # An outdated or damaged index can still be rebuilt (and closed); everything else refuses.
         self._outdated = self.folder.is_outdated()
+        self._damaged: ArchiveError | None = None
         if not self._outdated:
-            self._open_live()
+            try:
+                self._open_live()
+            except ArchiveError as exc:  # files cut short or overwritten: `reindex`, or the next ingest, mends it
+                self._damaged = exc
 
     @property
     def needs_rebuild(self) -> bool:
-        """The index was written by another retrodig: only `rebuild` (and `close`) will work."""
-        return self._outdated
+        """The index was written by another retrodig, or is damaged: only `rebuild` (and `close`) will work."""
+        return self._outdated or self._damaged is not None
 
     def _open_live(self) -> None:
         folder = self.folder.live_or_new()
@@ -66,6 +70,8 @@ class EmbeddedSearch:
         """The live index, reopened if a rebuild swapped in another generation, with the latest commits."""
         if self._outdated:
             raise IndexOutdatedError(self.path)
+        if self._damaged is not None:
+            raise self._damaged
         if self._index is None or self.folder.current_name() != self._generation:
             self._open_live()
         try:
@@ -126,7 +132,7 @@ class EmbeddedSearch:
         finally:
             executor.close()
         self.folder.make_live(folder)
-        self._outdated = False
+        self._outdated, self._damaged = False, None
         self._open_live()
         return count
 

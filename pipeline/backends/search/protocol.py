@@ -37,6 +37,9 @@ class IndexedDocument:
     pages: tuple[IndexedPage, ...]
 
 
+MAX_HITS_REACHED = 1_000_000  # the embedded index allocated memory for 2^32 skipped hits and the process died
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """Free text plus optional filters. The text is plain words, "exact phrases" and prefix* words only."""
@@ -54,6 +57,8 @@ class SearchQuery:
     def __post_init__(self):
         if self.limit < 0 or self.offset < 0:
             raise UsageError("search limit and offset must not be negative")
+        if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
+            raise UsageError(f"search limit and offset reach past hit {MAX_HITS_REACHED:,}: narrow the search")
 
 
 @dataclass(frozen=True)
