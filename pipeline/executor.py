@@ -76,7 +76,7 @@ _FORKSERVER = multiprocessing.get_context("forkserver")
 def start_fork_server() -> None:
     """Start the process that local workers are forked from (once; later calls do nothing). It imports the
     page code, so every worker starts with it loaded; started early, it does so while the batch is planned."""
-    _FORKSERVER.set_forkserver_preload(["pipeline.pagework"])
+    _FORKSERVER.set_forkserver_preload(["pipeline.pagework", "pipeline._exec.end_with_the_batch"])
     multiprocessing.forkserver.ensure_running()
 
 

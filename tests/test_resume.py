@@ -98,3 +98,41 @@ def test_a_full_disk_stops_the_batch_and_the_same_command_then_finishes_it(tmp_p
         assert subprocess.run(_retrodig(archive_dir, "verify"), cwd=REPO, timeout=120).returncode == ExitCode.ok
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below `pid`, from /proc (each one's parent is field 4 of its stat line)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_a_killed_batch_leaves_no_workers_behind(tmp_path):
+    """Killed with -9, a batch used to leave its fork server and workers running: idle, or still reading a page
+    into the work folder that the rerun then cleaned out."""
+    batch, archive_dir = tmp_path / "batch", tmp_path / "archive"
+    batch.mkdir()
+    _distinct_pages(batch, 6)
+    cmd = _retrodig(archive_dir, "ingest", str(batch), "--lang", "eng", "--jobs", "2", "--group", "file")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and len(_descendants(proc.pid)) < 3:
+        time.sleep(0.05)  # the fork server and its workers (and the resource tracker) have started
+    helpers = _descendants(proc.pid)
+    assert proc.poll() is None and len(helpers) >= 3, "the batch ended before its workers could be seen"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in helpers):
+        time.sleep(0.1)
+    left = [pid for pid in helpers if Path(f"/proc/{pid}").exists()]
+    assert not left, f"still running after the batch was killed: {left}"
