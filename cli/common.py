@@ -13,6 +13,8 @@ from pipeline.options import Options, load_config
 
 
 CONFIG_KEYS = {"search", "cluster", "copies", "requests", "smtp"}  # what retrodig.yaml may set
+_EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. retrodig)",
+             "copies.verify_url": " (e.g. https://arhiva.primaria.example/verify)"}
 # (`requests:` and `smtp:` are the portal's: citizens' requests, read by portal/citizens/settings.py)
 
 
@@ -20,6 +22,9 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     """Options from the archive's retrodig.yaml, overridden by what was given on the command line."""
     values = {k: v for k, v in values.items() if v is not None}
     config = load_config(ctx.obj["archive"])
+    for key in ("search", "copies"):
+        if not isinstance(config.get(key) or {}, dict):
+            raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
     search = dict(config.get("search") or {})
     if search_backend:
         search["backend"] = search_backend
@@ -33,9 +38,12 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
+        message = first["msg"]
+        if first["type"] == "string_pattern_mismatch":  # not the pattern itself: what was expected
+            message = f"'{first['input']}' is not of the expected form" + _EXAMPLES.get(field, "")
         if first["loc"][0] in ("search", "copies") or (first["loc"][0] == "cluster" and "cluster" in config):
-            raise UsageError(f"setting {field} in the configuration: {first['msg']}") from None
-        raise UsageError(f"--{field.replace('_', '-')}: {first['msg']}") from None
+            raise UsageError(f"setting {field} in the configuration: {message}") from None
+        raise UsageError(f"--{field.replace('_', '-')}: {message}") from None
 
 
 def echo_json(data: Any) -> None:

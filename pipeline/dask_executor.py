@@ -47,7 +47,7 @@ class DaskExecutor:
                 "--cluster needs the Dask `distributed` package: pip install 'retrodig[dask]'") from exc
         try:
             self._client = Client(address, timeout=connect_timeout or CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: an address Dask cannot parse
             raise ClusterUnavailableError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
         self.address = address
         self._window = MIN_WINDOW

@@ -95,12 +95,14 @@ CONFIG_FILE = "retrodig.yaml"
 def load_config(archive: Path) -> dict:
     """Settings from `$RETRODIG_CONFIG`, else `<archive>/retrodig.yaml`, else none (all defaults)."""
     path = Path(os.environ.get("RETRODIG_CONFIG") or Path(archive) / CONFIG_FILE)
-    if not path.is_file():
-        return {}
     try:
+        if not path.is_file():
+            return {}
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid YAML ({exc})") from exc
+    except OSError as exc:  # a name longer than the file system allows, a folder that cannot be read
+        raise UsageError(f"{str(path)[:200]}: cannot be read ({exc.strerror})") from exc
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping of settings (e.g. search: {{backend: embedded}})")
     return data
@@ -126,9 +128,10 @@ class Options(BaseModel):
     tesseract_timeout: float = Field(default=600.0, gt=0)
     configs_dir: Path = CONFIGS_DIR
     search: SearchSettings = Field(default_factory=SearchSettings)
-    # A Dask scheduler (tcp://host:8786): pages then run on its workers instead of a local pool (`--jobs` is
-    # ignored). Workers must see the masters and the archive's work folder at the same paths (shared storage).
-    cluster: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")
+    # A Dask scheduler (tcp://host:8786; tls://, ws://, wss:// as Dask knows them): pages then run on its workers
+    # instead of a local pool (`--jobs` is ignored). Workers must see the masters and the archive's work folder at
+    # the same paths (shared storage).
+    cluster: str | None = Field(default=None, pattern=r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?$")
     copies: CopiesSettings = Field(default_factory=CopiesSettings)
 
     @field_validator("languages", mode="before")

@@ -240,6 +240,25 @@ def test_unknown_backend_in_the_configuration_is_a_usage_error(tmp_path):
     assert "search.backend" in result.stderr
 
 
+@pytest.mark.parametrize("config, named", [
+    (b"search: 5\n", "search"),  # each of these was an internal error
+    (b"copies: [a, b]\n", "copies"),
+    (b"search:\n  backend: elasticsearch\n  url: 'https://[::1'\n", "search.url"),
+    (b"\xff\xfesearch: {}\n", "retrodig.yaml"),
+    (b"cluster: inproc://x\n", "tcp://scheduler:8786"),
+])
+def test_a_bad_configuration_is_a_usage_error_naming_what(tmp_path, config, named):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from pipeline.errors import ExitCode
+
+    (tmp_path / "retrodig.yaml").write_bytes(config)
+    result = CliRunner().invoke(cli, ["--archive", str(tmp_path), "ingest", str(tmp_path / "none.tif")])
+    assert result.exit_code == ExitCode.usage, result.output
+    assert named in result.stderr
+
+
 # --- rebuild -------------------------------------------------------------------------
 
 def test_rebuild_replaces_the_whole_index(index):

@@ -68,7 +68,10 @@ def connect(settings: SearchSettings, **transport_options) -> Elasticsearch:
     if not settings.verify_certs:
         options["ssl_show_warn"] = False  # chosen in the configuration; one warning per request helps no one
     options.update(transport_options)
-    return Elasticsearch(**{key: value for key, value in options.items() if value is not None})
+    try:
+        return Elasticsearch(**{key: value for key, value in options.items() if value is not None})
+    except ValueError as exc:  # the client's own checks: an URL it cannot parse, CA certificates over http
+        raise UsageError(f"setting search.url ({settings.url}) in the configuration: {exc}") from exc
 
 
 def _translating_errors(action: str):
