@@ -72,8 +72,14 @@ def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
     141 output closed by its reader (| head).
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
+    if not debug:  # their retries and failures, with tracebacks, become one typed error of ours: said once
+        for library in _CHATTY_LIBRARIES:
+            logging.getLogger(library).setLevel(logging.CRITICAL)
     ctx.obj = {"archive": archive or default_archive(), "debug": debug}
 
+
+
+_CHATTY_LIBRARIES = ("urllib3", "elastic_transport", "elasticsearch", "pyhanko", "pyhanko_certvalidator")
 
 
 def main() -> None:

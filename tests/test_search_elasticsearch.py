@@ -7,6 +7,7 @@ cluster must pass it and osmem must keep failing it (a fixed osmem shows up as X
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -225,6 +226,25 @@ def test_the_cli_reports_an_unreachable_server_without_a_traceback(nothing_liste
     result = run_cli("search", "primaria")
     assert result.exit_code == ExitCode.archive_unavailable
     assert nothing_listening in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reindex_against_an_unreachable_server_says_so_in_one_line(nothing_listening, archive_dir, tmp_path):
+    """The client's and urllib3's own retry warnings came with six tracebacks (112 lines) before our message."""
+    import subprocess
+    import sys
+
+    from pipeline.archive import Archive
+
+    from .conftest import REPO
+
+    Archive(archive_dir).create()
+    config = tmp_path / "retrodig.yaml"
+    config.write_text(f"search:\n  backend: elasticsearch\n  url: {nothing_listening}\n  timeout: 2\n")
+    result = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "reindex"], cwd=REPO,
+                            env={**os.environ, "RETRODIG_CONFIG": str(config)}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == ExitCode.archive_unavailable
+    assert result.stderr.count("\n") == 1 and nothing_listening in result.stderr, result.stderr
 
 
 def test_credentials_come_from_the_environment_and_go_together(monkeypatch, nothing_listening):
