@@ -17,7 +17,7 @@ CONFIGS_DIR = Path(os.environ.get("RETRODIG_CONFIGS") or Path(__file__).resolve(
 DEFAULT_LANGUAGES = ("eng",)
 Grouping = Literal["auto", "folder", "file"]
 
-_LANG_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$", re.IGNORECASE)
+_LANG_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")
 
 
 def default_archive() -> Path:
@@ -31,12 +31,15 @@ def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]
     if value in ("auto", ("auto",), ["auto"]):
         return ("auto",)
     parts = value.split("+") if isinstance(value, str) else list(value)
-    codes = tuple(p.strip() for p in parts if p.strip())
+    # Tesseract's codes are lower case (ENG is eng); a code given twice is read once.
+    codes = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
     if not codes:
         raise UsageError("no OCR language given (e.g. --lang ron+hun)")
     for code in codes:
         if not _LANG_CODE.match(code):
             raise UsageError(f"'{code}' is not a Tesseract language code (e.g. ron, pol, ukr, deu)")
+        if code == "osd":
+            raise UsageError("'osd' is Tesseract's orientation and script model, not a language")
     return codes
 
 
@@ -138,6 +141,12 @@ class Options(BaseModel):
     @classmethod
     def _split_languages(cls, value):
         return parse_languages(value)
+
+    @field_validator("collection")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """A collection's name as one line of text: it goes into the catalog, the PDF's metadata and facets."""
+        return " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())[:500]
 
     @property
     def tesseract_languages(self) -> str:

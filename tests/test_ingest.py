@@ -216,6 +216,17 @@ def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path)
     assert "tesseract-ocr-xho" in result.stderr
     assert run_cli("show", "0123456789abcdef").exit_code == ExitCode.usage
     assert run_cli("search", "x", "--year", "1980..1970").exit_code == ExitCode.usage
+    osd = run_cli("ingest", str(phototest), "--lang", "osd")  # installed, but no language: it read garbage
+    assert osd.exit_code == ExitCode.usage and "orientation" in osd.stderr
+
+
+def test_language_codes_in_capitals_or_twice_and_a_collection_with_control_characters(run_cli, phototest,
+                                                                                      archive_dir):
+    result = run_cli("ingest", str(phototest), "--lang", "ENG+eng", "--collection", "Fond\x01 12\x08\n b", "--json")
+    assert result.exit_code == ExitCode.ok, result.output  # ENG was "not installed (apt-get install ...-eng)"
+    record = json.loads((archive_dir / "documents" / _report(result)["items"][0]["document"] / "document.json")
+                        .read_text())
+    assert record["collection"] == "Fond 12 b"  # one line of text, as the catalog, the PDF and facets show it
 
 
 def test_a_second_writer_is_refused_while_one_works(run_cli, phototest, archive_dir):
