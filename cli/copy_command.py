@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from pipeline.errors import ExitCode, UsageError
 
 from .common import build_options, echo_json
 
+_COPY_KEY = re.compile(r"[0-9a-fA-F]{16}|[0-9a-fA-F]{64}")  # a copy's id (its QR code) or its file's SHA-256
 MAX_PIXELS = 10_000_000  # a page number or a coordinate beyond this is a typing error, not a page
 
 if TYPE_CHECKING:
@@ -91,7 +93,13 @@ def register(cli: click.Group) -> None:
 
         options = build_options(ctx)
         path = Path(copy_id_or_file)
-        found = (copies.verify_copy_file(options, path.read_bytes()) if path.is_file()
+        try:
+            is_file = path.is_file()
+        except OSError:  # a name longer than the file system allows
+            is_file = False
+        if not is_file and not _COPY_KEY.fullmatch(copy_id_or_file):
+            raise UsageError(f"{copy_id_or_file[:200]}: no such file, nor a copy id (16 hex digits) or SHA-256")
+        found = (copies.verify_copy_file(options, path.read_bytes()) if is_file
                  else copies.verify_copy(options, copy_id_or_file))
         if as_json:
             echo_json(found.to_dict() if found else None)

@@ -345,6 +345,9 @@ def test_cli_copy_with_configured_certificate(civil_archive, tmp_path, monkeypat
     other = tmp_path / "other.pdf"
     other.write_bytes(out.read_bytes() + b"\n")
     assert _cli(civil_archive, "verify-copy", str(other)).exit_code == 6
+    assert _cli(civil_archive, "verify-copy", "0123456789abcdef").exit_code == 6  # an id the register lacks
+    typo = _cli(civil_archive, "verify-copy", str(tmp_path / "no-such-copy.pdf"))
+    assert typo.exit_code == ExitCode.usage and "no such file" in typo.output  # not "not a copy issued here"
     assert _cli(civil_archive, "copy", "0123456789abcdef", "--out", str(out)).exit_code == 2
 
 
