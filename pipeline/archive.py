@@ -145,7 +145,8 @@ def read_record(path: Path) -> dict:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DamagedArchiveError(path, f"{type(exc).__name__}: {exc}") from exc
-    if not isinstance(record, dict) or record.get("id") != path.parent.name or not isinstance(record.get("pages"), list):
+    if not isinstance(record, dict) or record.get("id") != path.parent.name \
+            or not isinstance(record.get("pages"), list):
         raise DamagedArchiveError(path, "not the catalog record of this document")
     return record
 

@@ -18,6 +18,7 @@ DEFAULT_LANGUAGES = ("eng",)
 Grouping = Literal["auto", "folder", "file"]
 
 _LANG_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")
+_SCHEDULER = r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?$"  # host or [IPv6]:port
 
 
 def default_archive() -> Path:
@@ -134,7 +135,7 @@ class Options(BaseModel):
     # A Dask scheduler (tcp://host:8786; tls://, ws://, wss:// as Dask knows them): pages then run on its workers
     # instead of a local pool (`--jobs` is ignored). Workers must see the masters and the archive's work folder at
     # the same paths (shared storage).
-    cluster: str | None = Field(default=None, pattern=r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?$")
+    cluster: str | None = Field(default=None, pattern=_SCHEDULER)
     copies: CopiesSettings = Field(default_factory=CopiesSettings)
 
     @field_validator("languages", mode="before")

@@ -189,8 +189,12 @@ def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
         return default.model_copy(update={"name": AUTO_PROFILE, "candidates": candidates})
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path or "\\" in name_or_path:
         path = Path(name_or_path)
-        if not path.is_file():
-            raise UsageError(f"cleanup profile file not found: {path}")
+        try:
+            found = path.is_file()
+        except OSError:  # a name longer than the file system allows
+            found = False
+        if not found:
+            raise UsageError(f"cleanup profile file not found: {str(path)[:200]}")
     else:
         path = configs_dir / "profiles" / f"{name_or_path}.yaml"
         if not _PROFILE_NAME.match(name_or_path) or not path.is_file():

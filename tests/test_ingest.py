@@ -162,10 +162,20 @@ def test_a_damaged_catalog_record_is_named_and_force_mends_it(run_cli, phototest
     assert run_cli("show", doc).exit_code == ExitCode.ok
 
 
-def test_odd_arguments_are_refused_plainly(run_cli, phototest):
+def test_odd_arguments_are_refused_plainly(run_cli, phototest, archive_dir):
     assert run_cli("ingest", "", "--lang", "eng").exit_code == ExitCode.usage  # not the current folder
     assert run_cli("ingest", "x" * 300, "--lang", "eng").exit_code == ExitCode.usage  # name too long
-    run_cli("ingest", str(phototest), "--lang", "eng")
+    too_long = "p" * 300 + ".yaml"
+    assert run_cli("ingest", str(phototest), "--lang", "eng", "--profile", too_long).exit_code == ExitCode.usage
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    own = run_cli("ingest", str(archive_dir / "documents" / doc / "document.pdf"), "--lang", "eng")
+    assert own.exit_code == ExitCode.usage and "inside the archive" in own.stderr  # its own output, read again
+    record_file = archive_dir / "documents" / doc / "document.json"
+    record = json.loads(record_file.read_text())
+    record["files"][0]["master"] = "../../../../../../etc/hostname"  # a record edited by hand
+    record_file.write_text(json.dumps(record))
+    verified = run_cli("verify")
+    assert verified.exit_code == ExitCode.integrity and "outside-the-archive" in verified.stdout
     backwards = run_cli("search", "brown", "--year", "1950..000")
     assert backwards.exit_code == ExitCode.usage and "backwards" in backwards.output
     assert run_cli("search", "brown", "--offset", str(2**32)).exit_code == ExitCode.usage

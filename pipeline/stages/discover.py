@@ -43,8 +43,11 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> tuple[lis
     scans: list[Path] = []
     others: list[Path] = []
     seen: set[Path] = set()
+    excluded = exclude.resolve() if exclude else None
     for raw in inputs:
         for path in _expand(raw):
+            if excluded and (excluded == path.resolve() or excluded in path.resolve().parents):
+                raise UsageError(f"{path} is inside the archive {exclude}: ingest the original scans")
             if path.is_dir():
                 walked, skipped = _walk(path, exclude)
                 scans += [p for p in walked if p not in seen]
