@@ -278,6 +278,10 @@ def test_certified_copy_needs_a_known_language(civil_archive, tmp_path):
     with pytest.raises(UsageError, match="language 'de'"):
         make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="de",
                   request_number="1")
+    for number in ("1" * 20_000, "12/2025\n3"):  # ran off the stamp's line / broke it
+        with pytest.raises(UsageError, match="request number"):
+            make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro",
+                      request_number=number)
     assert not (tmp_path / "a.pdf").exists()
 
 

@@ -35,6 +35,9 @@ from .stamp import make_stamp, stamp_languages
 from .text_layer import kept_lines
 
 
+MAX_REQUEST_NUMBER = 40  # characters: what fits on the stamp's line (a longer one ran off the page)
+
+
 class HasPageBox(Protocol):
     page: int
     box: Box
@@ -132,6 +135,9 @@ def _check_certification(options: Options, language: str, request_number: str) -
     if language not in stamp_languages(options.configs_dir):
         raise UsageError(f"no certification text for language '{language}' "
                          f"(languages: {', '.join(stamp_languages(options.configs_dir))})")
+    if len(request_number) > MAX_REQUEST_NUMBER or not request_number.isprintable():
+        raise UsageError(f"a request number is one short line (at most {MAX_REQUEST_NUMBER} characters) that the "
+                         "stamp prints, e.g. 123/2025")
 
 
 def _as_pdfa(data: bytes, info: PdfInfo) -> bytes:
