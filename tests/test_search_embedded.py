@@ -429,3 +429,32 @@ def test_paging_past_a_million_hits_is_refused():
     """The embedded index sets aside memory for every hit it skips: 2^32 of them ended the process."""
     with pytest.raises(UsageError, match="narrow the search"):
         SearchQuery("x", offset=2**32)
+
+
+def test_an_index_deleted_beside_documents_is_not_made_again_empty(tmp_path):
+    """It answered "no hits" to every search, silently; now it says to reindex until it is rebuilt."""
+    (tmp_path / "documents" / "0123456789abcdef").mkdir(parents=True)
+    (tmp_path / "documents" / "0123456789abcdef" / "document.json").write_text("{}")
+    for _ in range(2):  # the first refusal must not leave an empty index behind for the second
+        lost = open_search(tmp_path)
+        try:
+            assert lost.needs_rebuild
+            with pytest.raises(ArchiveError, match="reindex"):
+                lost.search(SearchQuery("cerere"))
+        finally:
+            lost.close()
+    rebuilt = open_search(tmp_path)
+    try:
+        rebuilt.rebuild([doc("d1", "cerere")])
+        assert found(rebuilt, "cerere") == [("d1", 1)]
+    finally:
+        rebuilt.close()
+    assert found_after_reopening(tmp_path) == [("d1", 1)]
+
+
+def found_after_reopening(root):
+    backend = open_search(root)
+    try:
+        return found(backend, "cerere")
+    finally:
+        backend.close()

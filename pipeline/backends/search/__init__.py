@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...options import SearchSettings
 from .embedded import EmbeddedSearch
+from .embedded_store import IndexFolder
 from .protocol import (
     FacetCount, IndexedDocument, IndexedPage, SearchBackend, SearchHit, SearchQuery, SearchResults, WordBox,
 )
@@ -24,4 +25,8 @@ def open_search(archive_dir: Path, settings: SearchSettings | None = None) -> Se
         from .elasticsearch import ElasticsearchSearch  # the client is needed only by archives that use it
 
         return ElasticsearchSearch(settings)
-    return EmbeddedSearch(Path(archive_dir) / "index" / "search", workers=os.cpu_count() or 1)
+    folder = Path(archive_dir) / "index" / "search"
+    # An index deleted by hand beside documents is not made again empty: it would answer "no hits" to everything.
+    lost = IndexFolder(folder).current() is None and not IndexFolder(folder).legacy_file.exists() \
+        and next(Path(archive_dir).glob("documents/*/document.json"), None) is not None
+    return EmbeddedSearch(folder, workers=os.cpu_count() or 1, lost=lost)

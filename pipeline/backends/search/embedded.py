@@ -37,7 +37,8 @@ _REBUILD_HEAP = 400_000_000  # and for a rebuild: fewer, larger segments to merg
 class EmbeddedSearch:
     """The SearchBackend kept in the archive's index/search folder."""
 
-    def __init__(self, path: Path, workers: int = 1):
+    def __init__(self, path: Path, workers: int = 1, lost: bool = False):
+        """`lost`: the archive has documents but no index here; searching refuses until a rebuild, as when damaged."""
         self.folder = IndexFolder(path)
         self.path = self.folder.path
         self.workers = workers  # processes that analyse pages during rebuild (the writer is always one)
@@ -47,7 +48,10 @@ class EmbeddedSearch:
         # An outdated or damaged index can still be rebuilt (and closed); everything else refuses.
         self._outdated = self.folder.is_outdated()
         self._damaged: ArchiveError | None = None
-        if not self._outdated:
+        if lost:
+            self._damaged = ArchiveError(f"the search index {self.path} is missing (the archive has documents); "
+                                         "run `retrodig reindex`")
+        elif not self._outdated:
             try:
                 self._open_live()
             except ArchiveError as exc:  # files cut short or overwritten: `reindex`, or the next ingest, mends it
