@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
-from .corrections import current_record, save_page_version
+from .corrections import changed_since, current_record, save_page_version
 from .errors import UsageError
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document
@@ -124,16 +125,27 @@ def verify(options: Options, progress=None) -> VerifyReport:
 
 
 def reindex(options: Options, progress=None) -> int:
-    """Rebuild the search index from the documents on disk; the new index replaces the old in one step."""
+    """Rebuild the search index from the documents on disk; the new index replaces the old in one step.
+
+    It holds the archive's writer lock, as an ingest does: an ingest (or another reindex) meanwhile is refused
+    (ArchiveBusyError), where its documents used to be committed to the index the rebuild then replaced. The
+    portal's corrections go on meanwhile: those made after the rebuild read a document go into the old index,
+    so every document changed since the rebuild began is indexed again once the new index is live."""
     archive = _existing_archive(options)
-    backend = open_search(archive.root, options.search)
-    try:
-        documents = all_indexed_documents(archive)
-        if progress:
-            documents = progress(documents, archive.count_documents())
-        return backend.rebuild(documents)
-    finally:
-        backend.close()
+    with archive.writer_lock():
+        backend = open_search(archive.root, options.search)
+        try:
+            started = time.time()
+            documents = all_indexed_documents(archive)
+            if progress:
+                documents = progress(documents, archive.count_documents())
+            count = backend.rebuild(documents)
+            changed = [record for record in archive.iter_documents() if changed_since(archive, record["id"], started)]
+            if changed:
+                backend.index_documents([indexed_document(archive, record) for record in changed])
+            return count
+        finally:
+            backend.close()
 
 
 def _existing_archive(options: Options) -> Archive:

@@ -63,6 +63,16 @@ def corrected_pages(archive: Archive, doc_id: str) -> list[int]:
     return sorted(int(p.stem) for p in folder.glob("[0-9][0-9][0-9][0-9].txt")) if folder.is_dir() else []
 
 
+def changed_since(archive: Archive, doc_id: str, since: float) -> bool:
+    """Whether the document's record or a correction of it was written at `since` (a time.time()) or later
+    (with a second to spare for file systems that keep coarse times)."""
+    files = [archive.document_dir(doc_id) / "document.json"]
+    folder = corrections_dir(archive, doc_id)
+    if folder.is_dir():
+        files += [path for path in folder.rglob("*") if path.is_file()]
+    return any(path.stat().st_mtime >= since - 1.0 for path in files if path.exists())
+
+
 def metadata_overrides(archive: Archive, doc_id: str) -> dict:
     path = corrections_dir(archive, doc_id) / "metadata.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -71,12 +71,14 @@ def init_worker() -> None:
 
 
 _FORKSERVER = multiprocessing.get_context("forkserver")
+BATCH_PID = "RETRODIG_BATCH_PID"
 
 
 def start_fork_server() -> None:
     """Start the process that local workers are forked from (once; later calls do nothing). It imports the
     page code, so every worker starts with it loaded; started early, it does so while the batch is planned."""
     _FORKSERVER.set_forkserver_preload(["pipeline.pagework", "pipeline._exec.end_with_the_batch"])
+    os.environ[BATCH_PID] = str(os.getpid())  # the fork server starts with it: see _exec/end_with_the_batch.py
     multiprocessing.forkserver.ensure_running()
 
 

@@ -109,7 +109,7 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
             events.started(len(jobs), sum(j.page_count for j in jobs))
             if jobs:  # a rerun of a finished batch starts no workers
                 executor = executor or make_executor(options.jobs, options.cluster)
-                batch = _IndexBatch(search)
+                batch = _IndexBatch(search, archive)
                 try:
                     _run_pages(_longest_first(jobs), options, profile, rules, archive, batch, report, events,
                                executor)
@@ -127,27 +127,30 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
 class _IndexBatch:
     """Finished documents go into the search index in batches: one commit per batch rather than one per
     document (a commit of the embedded index costs ~40 ms, more than indexing a short document itself).
-    Documents published but not yet indexed when a run stops are indexed by the next ingest (see _job_for)."""
+    Documents published but not yet indexed when a run stops are indexed by the next ingest (see _job_for).
+    A document is read from disk when its batch is committed, not when it was published: a clerk may have
+    corrected it in the portal meanwhile, and the older text would have replaced the correction in the index."""
 
     MAX_DOCUMENTS = 50
     MAX_SECONDS = 20.0  # the portal finds new documents at most this long after they are published
 
-    def __init__(self, search):
-        self.search = search
-        self.pending: list = []
+    def __init__(self, search, archive: Archive):
+        self.search, self.archive = search, archive
+        self.pending: list[str] = []  # document ids
         self.since = 0.0
 
-    def index_documents(self, docs) -> None:
+    def add(self, doc_id: str) -> None:
         if not self.pending:
             self.since = time.monotonic()
-        self.pending.extend(docs)
+        self.pending.append(doc_id)
         if len(self.pending) >= self.MAX_DOCUMENTS or time.monotonic() - self.since >= self.MAX_SECONDS:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            docs, self.pending = self.pending, []
-            self.search.index_documents(docs)
+            ids, self.pending = self.pending, []
+            self.search.index_documents([indexed_document(self.archive, self.archive.load_document(doc_id))
+                                         for doc_id in ids])
 
 
 def _longest_first(jobs: list[_DocumentJob]) -> list[_DocumentJob]:
@@ -236,7 +239,7 @@ def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
             )
 
 
-def _run_pages(jobs, options, profile, rules, archive, search, report, events, executor) -> None:
+def _run_pages(jobs, options, profile, rules, archive, batch: _IndexBatch, report, events, executor) -> None:
     from .pagework import all_pages, process_page
 
     owner: dict[int, _DocumentJob] = {}
@@ -262,17 +265,17 @@ def _run_pages(jobs, options, profile, rules, archive, search, report, events, e
                 log.error("page %s of %s failed unexpectedly:\n%s", outcome.task.number, job.doc.source, outcome.crash)
             job.errors.append(_as_input_error(outcome.error, outcome.task))
         if job.finished:
-            _finish(job, rules, archive, search, report, events)
+            _finish(job, rules, archive, batch, report, events)
 
 
-def _finish(job: _DocumentJob, rules, archive: Archive, search, report, events) -> None:
+def _finish(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, report, events) -> None:
     try:
-        _conclude(job, rules, archive, search, report, events)
+        _conclude(job, rules, archive, batch, report, events)
     finally:
         shutil.rmtree(archive.work / job.doc.doc_id, ignore_errors=True)
 
 
-def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events) -> None:
+def _conclude(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, report, events) -> None:
     doc = job.doc
     if job.errors:
         _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
@@ -289,7 +292,7 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, search, report, events
                        {doc.files[0].path: _as_input_error(exc, None, doc.files[0].path)}, report, events)
         return
     folder = archive.publish(staging, doc.doc_id)
-    search.index_documents([indexed_document(archive, record)])
+    batch.add(doc.doc_id)
     review = record.get("review_pages", [])
     for scan in doc.files:
         _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,

@@ -154,9 +154,9 @@ class PortalService:
         record = self.document(doc_id)
         _page_entry(record, number)
         before, after = correct_line(self.archive, doc_id, number, line_id, text, expected)
-        if before != after:
-            self._reindex(doc_id)
+        if before != after:  # recorded before the (slower) reindex: a portal killed between them keeps who did it
             self.audit.record(user.name, "correct-line", doc_id, number, line_id, before, after)
+            self._reindex(doc_id)
             if number in record.get("review_pages", []) and not self.review.decision(doc_id, number):
                 self.review.decide(doc_id, number, "corrected", user.name)
         return before, after
@@ -165,8 +165,8 @@ class PortalService:
         original = self.archive.load_document(_checked_id(doc_id))
         before, after = correct_metadata(self.archive, original, field, value)
         if before != after:
-            self._reindex(doc_id)
             self.audit.record(user.name, "correct-metadata", doc_id, None, field, before, after)
+            self._reindex(doc_id)
         return before, after
 
     def reocr(self, user: User, doc_id: str, number: int, languages: str, profile: str) -> tuple[str, str]:

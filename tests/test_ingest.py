@@ -191,6 +191,60 @@ def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive
     assert len(_report(run_cli("search", "quick", "--json"))["hits"]) == 1
 
 
+
+def _first_line(archive_dir, doc):
+    from pipeline.archive import Archive
+    from pipeline.corrections import page_hocr_path
+    from pipeline.hocr import read_hocr
+
+    return read_hocr(page_hocr_path(Archive(archive_dir), doc, 1)).lines[0]
+
+
+def test_reindex_waits_for_no_ingest_and_keeps_corrections_made_while_it_ran(run_cli, phototest, archive_dir):
+    """Documents an ingest committed, and corrections the portal made, while a rebuild ran went into the index
+    the rebuild then replaced: gone from search, silently."""
+    from pipeline import api
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line
+    from pipeline.options import Options
+
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    with Archive(archive_dir).writer_lock():  # an ingest at work
+        busy = run_cli("reindex")
+    assert busy.exit_code == ExitCode.archive_unavailable and "another retrodig process" in busy.stderr
+    line = _first_line(archive_dir, doc)
+
+    def correcting_meanwhile(documents, total):
+        for document in documents:
+            yield document  # the rebuild has read it: now a clerk corrects it
+            correct_line(Archive(archive_dir), doc, 1, line.id, "Zăpodie was corrected here", line.text)
+
+    assert api.reindex(Options(archive=archive_dir), progress=correcting_meanwhile) == 1
+    hits = _report(run_cli("search", "zapodie", "--json"))["hits"]
+    assert [hit["document"] for hit in hits] == [doc]
+
+
+def test_an_ingest_indexes_what_is_on_disk_when_it_commits(run_cli, phototest, archive_dir):
+    """A document published early in a batch is committed to the index later: a correction made in between was
+    undone in search by the text the batch had kept since publishing."""
+    from pipeline.archive import Archive
+    from pipeline.backends.search import open_search
+    from pipeline.corrections import correct_line
+    from pipeline.run import _IndexBatch
+
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    archive = Archive(archive_dir)
+    search = open_search(archive_dir)
+    try:
+        batch = _IndexBatch(search, archive)
+        batch.add(doc)  # published, not yet committed
+        line = _first_line(archive_dir, doc)
+        correct_line(archive, doc, 1, line.id, "Zăpodie was corrected here", line.text)
+        batch.flush()
+    finally:
+        search.close()
+    assert [hit["document"] for hit in _report(run_cli("search", "zapodie", "--json"))["hits"]] == [doc]
+
 def _mark_index_as_written_by_an_older_retrodig(archive_dir):
     index = archive_dir / "index" / "search"
     live = index / (index / "CURRENT").read_text().strip()

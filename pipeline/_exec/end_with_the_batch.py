@@ -15,7 +15,9 @@ import os
 import select
 import threading
 
-_BATCH = os.getppid()  # the fork server's parent: the batch process
+# The batch's pid, as it set it before starting the fork server: not os.getppid(), which is already 1 (or a
+# subreaper) when the batch was killed while the fork server was still starting.
+_BATCH = int(os.environ.get("RETRODIG_BATCH_PID") or os.getppid())
 
 
 def _end_with_the_batch() -> None:

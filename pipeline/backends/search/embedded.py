@@ -112,9 +112,9 @@ class EmbeddedSearch:
     def rebuild(self, docs: Iterable[IndexedDocument]) -> int:
         """Write every document into a new generation, then make it live in one step."""
         folder = self.folder.new_generation()
-        executor = make_executor(self.workers)
-        writer = None
-        try:
+        executor, writer = None, None
+        try:  # whatever fails, the new generation's folder goes with it
+            executor = make_executor(self.workers)
             index = tantivy.Index.open(str(folder))
             writer = open_writer(index, folder, _REBUILD_HEAP)
             count = 0
@@ -134,7 +134,8 @@ class EmbeddedSearch:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         finally:
-            executor.close()
+            if executor is not None:
+                executor.close()
         self.folder.make_live(folder)
         self._outdated, self._damaged = False, None
         self._open_live()
