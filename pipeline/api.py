@@ -51,6 +51,9 @@ def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> lis
 def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageResult]:
     """Like `ocr_file`, with what cleanup and OCR found out about each page (quality, turn, languages,
     timings). A two-page spread comes back as two pages; pages are numbered 1.. in reading order."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file" + (" (a folder: `ingest` reads folders)" if path.is_dir() else ""))
     tesseract.require_languages(options.languages)
     profile = load_profile(options.profile, options.configs_dir)
     scan = inspect_scan(path, options.max_pixels)

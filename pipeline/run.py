@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
-                     disk_full_error, is_disk_full)
+                     UsageError, disk_full_error, is_disk_full)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
@@ -73,10 +74,16 @@ def document_id(files: list[ScanFile]) -> str:
     return hashlib.sha256(f"retrodig-document\n{joined}".encode()).hexdigest()[:16]
 
 
-def ingest(inputs: list[str], options: Options, events: IngestEvents | None = None,
+def ingest(inputs: list[str | os.PathLike] | str | os.PathLike, options: Options, events: IngestEvents | None = None,
            executor: Executor | None = None) -> IngestReport:
     """Ingest the scans `inputs` names into the archive. A full disk stops the batch (ArchiveFullError): what
     was finished stays archived, and the same call resumes there once there is space."""
+    if isinstance(inputs, (str, os.PathLike)):  # one path given alone (a string is not a list of letters)
+        inputs = [inputs]
+    try:
+        inputs = [os.fspath(item) for item in inputs]
+    except TypeError as exc:
+        raise UsageError(f"inputs are a list of files, folders or globs ({exc})") from None
     try:
         return _ingest(inputs, options, events, executor)
     except OSError as exc:

@@ -349,3 +349,19 @@ def test_pages_ocr_may_have_misread_are_listed_in_the_report(run_cli, phototest,
     assert report["summary"]["pages_to_review"] == 1
     summary = run_cli("ingest", str(phototest.parent), "--group", "file", "--lang", "eng", "--force")
     assert "1 pages to review" in summary.stdout
+
+
+def test_the_python_api_takes_paths_and_answers_odd_arguments_with_typed_errors(phototest, archive_dir):
+    from pipeline import api
+    from pipeline.backends.search.protocol import SearchQuery
+    from pipeline.errors import UsageError
+    from pipeline.options import Options
+
+    options = Options(archive=archive_dir, languages=("eng",), jobs=1)
+    assert api.ingest([phototest], options).count("processed") == 1  # a Path, as a caller would pass it
+    assert api.ingest(str(phototest), options).count("skipped") == 1  # one path alone, not its letters
+    for odd in (lambda: api.ingest([None], options), lambda: api.ocr_file(phototest.parent / "none.png", options),
+                lambda: SearchQuery("quick", year_from="1930"), lambda: SearchQuery(None),
+                lambda: SearchQuery("quick", limit="5")):
+        with pytest.raises(UsageError):  # each was a raw AttributeError, TypeError or ValueError
+            odd()

@@ -55,6 +55,14 @@ class SearchQuery:
     fuzzy: bool = True  # also match words one OCR error away, ranked below exact and inflected matches
 
     def __post_init__(self):
+        # Checked here for callers of the Python API: the CLI and the portal check their input themselves.
+        if not isinstance(self.text, str) or not all(isinstance(v, str | None) for v in
+                                                     (self.collection, self.doc_type, self.language)):
+            raise UsageError("search text and filters are strings")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (self.limit, self.offset)) or \
+                not all(v is None or (isinstance(v, int) and -10_000 <= v <= 10_000) for v in (self.year_from,
+                                                                                              self.year_to)):
+            raise UsageError("search limit, offset and years are whole numbers (years between -10000 and 10000)")
         if self.limit < 0 or self.offset < 0:
             raise UsageError("search limit and offset must not be negative")
         if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
