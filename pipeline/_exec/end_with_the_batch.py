@@ -17,7 +17,8 @@ import threading
 
 # The batch's pid, as it set it before starting the fork server: not os.getppid(), which is already 1 (or a
 # subreaper) when the batch was killed while the fork server was still starting.
-_BATCH = int(os.environ.get("RETRODIG_BATCH_PID") or os.getppid())
+_BATCH = int(os.environ.get("RETRODIG_BATCH_PID") or os.getppid())  # executor.BATCH_PID (not imported: this
+# module is for the fork server alone, and importing it elsewhere would arm its fork hook there)
 
 
 def _end_with_the_batch() -> None:
