@@ -13,9 +13,9 @@ from pipeline.options import Options, load_config
 
 
 CONFIG_KEYS = {"search", "cluster", "copies", "requests", "smtp"}  # what retrodig.yaml may set
-_EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. retrodig)",
-             "copies.verify_url": " (e.g. https://arhiva.primaria.example/verify)"}
 # (`requests:` and `smtp:` are the portal's: citizens' requests, read by portal/citizens/settings.py)
+_EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. retrodig)",
+             "copies.verify_url": " (e.g. https://arhiva.primaria.example/verify)"}  # for a value of the wrong form
 
 
 def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
