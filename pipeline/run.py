@@ -186,6 +186,11 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
                 checked[path] = cache.inspect(path, options.max_pixels, inspect_new, use_cached=not options.force)
             except InputError as exc:
                 checked[path] = exc
+            except Exception as exc:  # a bug in reading one file's header: that file fails, not the batch
+                if is_disk_full(exc):
+                    raise
+                log.exception("preflight of %s failed unexpectedly", path)
+                checked[path] = UnexpectedPageError(path, f"unexpected error (please report it): {exc!r}")
     finally:
         cache.close()
     single_page = {p for p, c in checked.items()

@@ -109,3 +109,37 @@ def test_a_default_dpi_tag_is_not_taken_for_the_page_size(run_cli, archive_dir):
     with pikepdf.open(item["pdf"]) as pdf:
         _, _, width, height = (float(v) for v in pdf.pages[0].mediabox)
     assert abs(height / 72 - 11.69) < 0.05 and abs(width / 72 - 1200 / 1711 * 11.69) < 0.05
+
+
+def test_tiff_oddities_scanners_write(run_cli, tmp_path, archive_dir):
+    """A thumbnail stored beside the page is no page; a missing YResolution (read as 1 dpi) does not stretch the
+    page 150-fold; a multi-page TIFF cut before its second page's header fails alone, not the batch."""
+    from PIL import TiffImagePlugin
+
+    page = Image.open(PHOTOTEST).convert("L")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    with TiffImagePlugin.AppendingTiffWriter(batch / "with-thumbnail.tif", new=True) as tiff:
+        page.save(tiff, "TIFF", dpi=(200, 200))
+        tiff.newFrame()
+        page.resize((160, 120)).save(tiff, "TIFF", dpi=(50, 50), tiffinfo={254: 1})  # NewSubfileType: reduced
+        tiff.newFrame()
+    page.save(batch / "no-yresolution.tif", tiffinfo={282: 150, 296: 2})  # XResolution and its unit only
+    with TiffImagePlugin.AppendingTiffWriter(tmp_path / "two.tif", new=True) as tiff:
+        for _ in range(2):
+            page.save(tiff, "TIFF", compression="tiff_lzw", dpi=(200, 200))
+            tiff.newFrame()
+    whole = (tmp_path / "two.tif").read_bytes()
+    (batch / "cut.tif").write_bytes(whole[:int(len(whole) * 0.75)])
+    result = run_cli("ingest", str(batch), "--lang", "eng", "--group", "file", "--json")
+    assert result.exit_code == ExitCode.partial, result.output  # it was an internal error that stopped the batch
+    items = {Path(item["source"]).name: item for item in json.loads(result.stdout)["items"]}
+    assert items["cut.tif"]["status"] == "failed" and items["cut.tif"]["reason"] == "corrupt"
+    assert items["with-thumbnail.tif"]["pages"] == 1
+    assert items["no-yresolution.tif"]["status"] == "processed"
+    for name in ("with-thumbnail.tif", "no-yresolution.tif"):
+        text = _page_texts(archive_dir, items[name]["document"])
+        assert len(text) == 1 and "quick brown" in text[0], name
+    with pikepdf.open(archive_dir / "documents" / items["no-yresolution.tif"]["document"] / "document.pdf") as pdf:
+        width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
+    assert abs(width / height - 640 / 480) < 0.02  # not stretched by the missing tag

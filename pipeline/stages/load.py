@@ -21,6 +21,7 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageOps
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
+from .preflight import page_frames
 from .dpi import plausible_dpi
 
 MAX_PDF_DPI = 600  # rasterizing beyond this only makes OCR slower
@@ -51,13 +52,17 @@ def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: in
     return replace(_to_pixels(image, dpi, scale), as_stored=as_stored)
 
 
+# Fax modes have pixels up to about twice as tall as wide (204x98 dpi); a ratio beyond this is a wrong tag.
+MAX_PIXEL_ASPECT = 2.5
+
+
 def _decode_image_frame(path: Path, index: int, default_dpi: int,
                         budget: int) -> tuple[Image.Image, int, float, bool]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
-                img.seek(index)
+                img.seek(page_frames(img, up_to=index)[index])
                 dpi_x, dpi_y = _image_dpi(img)
                 full_width = img.width
                 orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
@@ -74,6 +79,11 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         if "truncated" in str(exc).lower():
             raise TruncatedFileError(path, "image data ends early: the file was cut short") from exc
         raise CorruptFileError(path, f"cannot decode page {index + 1}: {exc}") from exc
+    if dpi_x and dpi_y and max(dpi_x, dpi_y) / min(dpi_x, dpi_y) > MAX_PIXEL_ASPECT:
+        # Not a scanner's pixels: one of the two tags is wrong (a missing YResolution read as 1, a 300x72 pair
+        # with a default left in). Stretched by it, a page grew 150-fold (or was squeezed to a strip of garbage
+        # text); the larger value is taken for both, as for a page scanned at it.
+        dpi_x = dpi_y = max(dpi_x, dpi_y)
     if dpi_x and dpi_y and abs(dpi_x - dpi_y) > 1:
         # Non-square pixels (e.g. 200x100 dpi fax modes): resample to square so OCR sees true shapes.
         target = max(dpi_x, dpi_y)

@@ -121,23 +121,43 @@ def _check_pdf(path: Path) -> int:
     return count
 
 
+NEW_SUBFILE_TYPE = 254  # TIFF tag; bit 0 set: a reduced-resolution version of another page
+
+
 def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data": the error below says it
             with Image.open(path) as img:
-                frames = getattr(img, "n_frames", 1)
-                for index in range(frames):
+                frames = page_frames(img)
+                for index in frames:
                     img.seek(index)
                     _check_pixels(path, img, fmt, max_pixels)
                     _check_complete(path, img, fmt, size)
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(path, str(exc)) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError) as exc:  # TypeError: a TIFF page cut before its header
         if isinstance(exc, (TruncatedFileError, DecompressionBombError)):
             raise
         raise CorruptFileError(path, f"cannot read the {fmt.upper()} image ({_short(exc)})") from exc
-    return frames
+    return len(frames)
+
+
+def page_frames(img: Image.Image, up_to: int | None = None) -> list[int]:
+    """The frames of an image file that are pages (the first `up_to` + 1 of them, when given): in a TIFF, not
+    the reduced-resolution copies (thumbnails) a scanner may store beside a page (NewSubfileType bit 0), which
+    came out as extra pages of garbage. Walking the frames costs what seeking to them does."""
+    frames = []
+    for index in range(getattr(img, "n_frames", 1)):
+        img.seek(index)
+        tags = getattr(img, "tag_v2", None)
+        if tags is None or not int(tags.get(NEW_SUBFILE_TYPE, 0)) & 1:
+            frames.append(index)
+            if up_to is not None and len(frames) > up_to:
+                break
+    img.seek(0)
+    return frames or [0]
 
 
 def _check_pixels(path: Path, img: Image.Image, fmt: str, max_pixels: int) -> None:
