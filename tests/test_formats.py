@@ -73,6 +73,21 @@ def test_scanned_pdf_is_rasterized_and_searchable(run_cli, tmp_path, archive_dir
     assert check_pdfa(Path(item["pdf"])) == []
 
 
+def test_a_pdf_page_is_what_its_cropbox_shows(run_cli, tmp_path, archive_dir):
+    """Poppler rendered the MediaBox while the page was measured by its CropBox: the archived page came out
+    larger than the page a viewer shows, with what the CropBox hides read and indexed."""
+    target = tmp_path / "cropped.pdf"
+    target.write_bytes(img2pdf.convert(str(PHOTOTEST)))
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        left, bottom, right, top = (float(v) for v in pdf.pages[0].mediabox)
+        pdf.pages[0].CropBox = [left, bottom + (top - bottom) / 2, right, top]  # the upper half
+        pdf.save(target)
+    (item,) = _ingest(run_cli, str(target))["items"]
+    with pikepdf.open(item["pdf"]) as archived:
+        width, height = (float(v) for v in archived.pages[0].mediabox[2:])
+    assert abs(width - (right - left)) < 2 and abs(height - (top - bottom) / 2) < 2
+
+
 def test_a_jpeg_turned_by_its_exif_tag_is_loaded_upright_and_never_handed_on_as_stored(tmp_path):
     """A camera JPEG whose EXIF says "turn me" is worked on turned; Tesseract must then read our pixels, not
     the file (which it would read unturned): such a page is not `as_stored` (see pagework's gentle path)."""

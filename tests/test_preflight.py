@@ -76,6 +76,14 @@ def test_truncated_pdf_is_refused(tmp_path):
         inspect_scan(cut, LIMIT)
 
 
+def test_a_pdf_padded_with_zero_bytes_after_its_end_is_read(tmp_path):
+    """Some writers and transfers leave NUL bytes after %%EOF; poppler and qpdf read such files. Only the last
+    2 KiB were searched for the marker, and 4 KiB of padding made the file "cut short"."""
+    padded = tmp_path / "padded.pdf"
+    padded.write_bytes((EDGE / "3small.pdf").read_bytes() + bytes(4096))
+    assert inspect_scan(padded, LIMIT).page_count == inspect_scan(EDGE / "3small.pdf", LIMIT).page_count
+
+
 def test_text_file_and_misnamed_bmp_are_refused_with_what_they_are(tmp_path):
     text = tmp_path / "notes.tif"
     text.write_text("these are notes, not a scan\n")

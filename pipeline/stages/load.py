@@ -151,7 +151,10 @@ def _rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) -
             )
     try:
         # Grey when the scan is (most are): poppler then writes a third of the bytes and we convert nothing.
-        images = convert_from_path(path, dpi=dpi, first_page=index + 1, last_page=index + 1, grayscale=grey)
+        # The CropBox, as a viewer shows the page and as _pdf_page_geometry measures it (poppler's default is the
+        # MediaBox: the page came out larger than measured, with what the CropBox hides read and indexed).
+        images = convert_from_path(path, dpi=dpi, first_page=index + 1, last_page=index + 1, grayscale=grey,
+                                   use_cropbox=True)
     except (PDFPageCountError, PDFSyntaxError) as exc:
         raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {exc}") from exc
     if not images:
