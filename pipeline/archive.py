@@ -144,7 +144,7 @@ def read_record(path: Path) -> dict:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DamagedArchiveError(path, f"{type(exc).__name__}: {exc}") from exc
+        raise DamagedArchiveError.of(path, exc) from exc
     if not isinstance(record, dict) or record.get("id") != path.parent.name \
             or not isinstance(record.get("pages"), list):
         raise DamagedArchiveError(path, "not the catalog record of this document")

@@ -79,6 +79,11 @@ class DamagedArchiveError(RetrodigError):
         super().__init__(f"{path} is damaged or missing ({reason}): restore it from a backup, or ingest its scan "
                          "again with --force")
 
+    @classmethod
+    def of(cls, path: Path | str, error: Exception) -> DamagedArchiveError:
+        """Raised when reading `path` failed with `error` (a missing file, bytes that do not parse)."""
+        return cls(path, f"{type(error).__name__}: {error}")
+
     def __reduce__(self):
         return (type(self), (self.path, self.reason))
 

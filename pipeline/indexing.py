@@ -32,7 +32,7 @@ def _page_text(path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DamagedArchiveError(path, f"{type(exc).__name__}: {exc}") from exc
+        raise DamagedArchiveError.of(path, exc) from exc
 
 
 def all_indexed_documents(archive: Archive) -> Iterator[IndexedDocument]:

@@ -119,7 +119,7 @@ class PortalService:
             try:
                 read = read_hocr(hocr)
             except ET.ParseError as exc:
-                raise DamagedArchiveError(hocr, f"ParseError: {exc}") from exc
+                raise DamagedArchiveError.of(hocr, exc) from exc
             lines, (width, height) = list(read.lines), read.size
         else:
             read, lines, width, height = None, [], entry.get("width", 0), entry.get("height", 0)

@@ -112,7 +112,7 @@ def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -
                 ocr_size = page_size(hocr)
             lines, dropped = kept_lines(hocr, boxes)
         except (OSError, ET.ParseError) as exc:
-            raise DamagedArchiveError(hocr, f"{type(exc).__name__}: {exc}") from exc
+            raise DamagedArchiveError.of(hocr, exc) from exc
         image = burn_boxes(render_page(pdf_path, number, geometry), boxes, ocr_size)
         pages.append(CopyPage(image, geometry.width_pt, geometry.height_pt, ocr_size, lines))
         removed += dropped

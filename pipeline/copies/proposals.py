@@ -24,5 +24,5 @@ def propose_redactions(options: Options, doc_id: str) -> list[Proposal]:
         try:  # a page without its OCR would get no proposal at all: a copy made from them would show everything
             proposals += propose_page(hocr, entry["number"], rules)
         except (OSError, ET.ParseError) as exc:
-            raise DamagedArchiveError(hocr, f"{type(exc).__name__}: {exc}") from exc
+            raise DamagedArchiveError.of(hocr, exc) from exc
     return proposals

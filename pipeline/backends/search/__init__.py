@@ -27,6 +27,7 @@ def open_search(archive_dir: Path, settings: SearchSettings | None = None) -> Se
         return ElasticsearchSearch(settings)
     folder = Path(archive_dir) / "index" / "search"
     # An index deleted by hand beside documents is not made again empty: it would answer "no hits" to everything.
-    lost = IndexFolder(folder).current() is None and not IndexFolder(folder).legacy_file.exists() \
+    index = IndexFolder(folder)
+    lost = index.current() is None and not index.legacy_file.exists() \
         and next(Path(archive_dir).glob("documents/*/document.json"), None) is not None
     return EmbeddedSearch(folder, workers=os.cpu_count() or 1, lost=lost)
