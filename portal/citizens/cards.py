@@ -113,7 +113,7 @@ def clean_fields(card: ServiceCard, values: dict[str, str], errors: dict[str, st
     """The card's fields, stripped and checked; problems go into `errors`."""
     cleaned = {}
     for spec in card.fields:
-        value = _one_line(values.get(spec.name, ""), spec.type == "textarea")
+        value = clean_text(values.get(spec.name, ""), multiline=spec.type == "textarea")
         if not value:
             if spec.required:
                 errors[spec.name] = N_("This field is required.")
@@ -153,7 +153,7 @@ def clean_phone(value: str) -> str | None:
     return value if _PHONE.match(value) else None
 
 
-def _one_line(value: str, multiline: bool) -> str:
+def clean_text(value: str, multiline: bool = False) -> str:
     """Control characters out (a tab or newline only where a text area allows them)."""
     value = (value or "").replace("\r\n", "\n")
     kept = "".join(c for c in value if c.isprintable() or (multiline and c == "\n"))

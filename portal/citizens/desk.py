@@ -20,7 +20,8 @@ from ..db import StaffDatabase
 from ..labels import N_
 from ..i18n import LANGUAGES, Formats
 from . import codes, deliveries, notices
-from .cards import RELATIONS, FormErrors, ServiceCard, clean_email, clean_fields, clean_phone, load_cards
+from .cards import (RELATIONS, FormErrors, ServiceCard, clean_email, clean_fields, clean_phone, clean_text,
+                    load_cards)
 from .mail import Outbox
 from .settings import Policy, RequestSettings, load_policy
 from .store import IssuedLink, Request, RequestStore, digest
@@ -201,7 +202,7 @@ class RequestDesk:
     def answer(self, code: str, address: str, text: str) -> Request:
         """The citizen's answer to a question from the archive: the request goes back to where it was."""
         request = self.track(code, address)
-        text = "".join(c for c in text.replace("\r\n", "\n") if c.isprintable() or c == "\n").strip()[:4000]
+        text = clean_text(text, multiline=True)[:4000]
         if request.status != "needs_info" or not text:
             return request
         with self.store.connect() as conn:
@@ -245,7 +246,7 @@ def _status_before_question(request: Request) -> str:
 
 
 def _text(value: str, limit: int, name: str, errors: dict[str, str]) -> str:
-    value = "".join(c for c in (value or "") if c.isprintable()).strip()
+    value = clean_text(value)
     if not value:
         errors[name] = N_("This field is required.")
     elif len(value) > limit:
