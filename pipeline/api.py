@@ -143,9 +143,10 @@ def reindex(options: Options, progress=None) -> int:
             if progress:
                 documents = progress(documents, archive.count_documents())
             count = backend.rebuild(documents)
-            changed = [record for record in archive.iter_documents() if changed_since(archive, record["id"], started)]
-            if changed:
-                backend.index_documents([indexed_document(archive, record) for record in changed])
+            changed = [folder.name for folder in archive.documents.iterdir()
+                       if changed_since(archive, folder.name, started)]
+            if changed:  # read again only these: the others' records are not parsed a second time
+                backend.index_documents([indexed_document(archive, archive.load_document(doc)) for doc in changed])
             return count
         finally:
             backend.close()
