@@ -15,18 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pikepdf
-from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image, ImageOps
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
+from .pdf_page import rasterize_pdf_page
 from .preflight import page_frames
 from .dpi import plausible_dpi
 
-MAX_PDF_DPI = 600  # rasterizing beyond this only makes OCR slower
 WORK_PIXELS = 100_000_000  # largest page worked on (see the module docstring)
-MIN_REDUCED_DPI = 50  # a PDF page that fits WORK_PIXELS only below this is refused: its letters would be dust
 
 Image.MAX_IMAGE_PIXELS = None  # sizes are checked by preflight (--max-pixels) and bounded here, not by Pillow
 
@@ -46,7 +42,7 @@ def load_page(path: Path, fmt: str, index: int, max_pixels: int, default_dpi: in
     """Page `index` (0-based) of the scan at `path`, at most min(max_pixels, WORK_PIXELS) large."""
     budget = min(max_pixels, WORK_PIXELS)
     if fmt == "pdf":
-        image, dpi, scale = _rasterize_pdf_page(path, index, budget, default_dpi)
+        image, dpi, scale = rasterize_pdf_page(path, index, budget, default_dpi)
         return _to_pixels(image, dpi, scale)
     image, dpi, scale, as_stored = _decode_image_frame(path, index, default_dpi, budget)
     return replace(_to_pixels(image, dpi, scale), as_stored=as_stored)
@@ -136,68 +132,6 @@ def _image_dpi(img: Image.Image) -> tuple[float, float]:
         return float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):
         return 0.0, 0.0
-
-
-def _rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) -> tuple[Image.Image, int, float]:
-    width_in, height_in, native_dpi, grey = _pdf_page_geometry(path, index, default_dpi)
-    dpi = int(min(max(native_dpi, 150), MAX_PDF_DPI))
-    if width_in * dpi * height_in * dpi > budget:
-        dpi = int((budget / (width_in * height_in)) ** 0.5)
-        if dpi < MIN_REDUCED_DPI:
-            raise DecompressionBombError(
-                path,
-                f"page {index + 1} is {width_in:.0f}x{height_in:.0f} inches: it fits the limit of "
-                f"{budget / 1e6:.0f} MP only below {MIN_REDUCED_DPI} dpi, too coarse to read",
-            )
-    try:
-        # Grey when the scan is (most are): poppler then writes a third of the bytes and we convert nothing.
-        # The CropBox, as a viewer shows the page and as _pdf_page_geometry measures it (poppler's default is the
-        # MediaBox: the page came out larger than measured, with what the CropBox hides read and indexed).
-        images = convert_from_path(path, dpi=dpi, first_page=index + 1, last_page=index + 1, grayscale=grey,
-                                   use_cropbox=True)
-    except (PDFPageCountError, PDFSyntaxError) as exc:
-        raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {exc}") from exc
-    if not images:
-        raise CorruptFileError(path, f"poppler rendered nothing for page {index + 1}")
-    return images[0], dpi, min(1.0, dpi / native_dpi)
-
-
-def _pdf_page_geometry(path: Path, index: int, default_dpi: int) -> tuple[float, float, float, bool]:
-    """Page size in inches, the resolution of its largest image (the scan), else default_dpi, and whether
-    every image on the page is grey or black and white (so is the page, apart from vector colour)."""
-    with pikepdf.open(path) as pdf:
-        page = pdf.pages[index]
-        box = page.cropbox
-        width_in = abs(float(box[2]) - float(box[0])) / 72
-        height_in = abs(float(box[3]) - float(box[1])) / 72
-        if int(page.obj.get("/Rotate", 0)) % 180 == 90:
-            width_in, height_in = height_in, width_in
-        # get_images (pikepdf 10.x) also finds scans drawn through form XObjects; older pikepdf has .images.
-        images = list((page.get_images() if hasattr(page, "get_images") else page.images).values())
-        sizes = [(int(im.get("/Width", 0)), int(im.get("/Height", 0))) for im in images]
-        grey = bool(images) and all(_grey_image(im) for im in images) and not _has_colour_operators(page)
-    if not sizes or width_in <= 0 or height_in <= 0:
-        return width_in, height_in, default_dpi, False
-    # Assume the largest image is the scan covering the page (in either orientation).
-    img_w, img_h = max(sizes, key=lambda wh: wh[0] * wh[1])
-    long_px, long_in = max(img_w, img_h), max(width_in, height_in)
-    return width_in, height_in, long_px / long_in, grey
-
-
-def _grey_image(image: pikepdf.Object) -> bool:
-    if image.get("/ImageMask"):
-        return False  # drawn in the current fill colour, which may be anything
-    return image.get("/ColorSpace") == pikepdf.Name.DeviceGray or image.get("/BitsPerComponent") == 1 and \
-        image.get("/ColorSpace") in (None, pikepdf.Name.DeviceGray)
-
-
-def _has_colour_operators(page: pikepdf.Page) -> bool:
-    """Vector drawing in colour (rg/k/sc operators) on the page: render it in colour to be safe."""
-    try:
-        ops = {op for _, op in pikepdf.parse_content_stream(page)}
-    except pikepdf.PdfError:
-        return True
-    return bool(ops & {pikepdf.Operator(o) for o in ("rg", "RG", "k", "K", "sc", "SC", "scn", "SCN", "cs", "CS")})
 
 
 def _to_pixels(image: Image.Image, dpi: int, scale: float = 1.0) -> LoadedPage:

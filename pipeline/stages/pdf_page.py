@@ -1,0 +1,171 @@
+"""Rasterize one page of a scanned PDF through poppler, at the resolution of the scan drawn on it.
+
+What a scanned PDF page holds varies with the scanner and the software: one image over the whole page; a page
+in strips (one image per band); two scans side by side; a small scan in the middle of a larger page; a mixed
+raster page (a 100 dpi colour background under a 300 dpi black-and-white text mask). Where and how large each
+image is drawn comes from the page's content stream: OCRmyPDF's page analysis follows its transformation
+matrices (`ocrmypdf.pdfinfo.PageInfo`), and the page is rendered at the finest resolution that covers a fair
+part of it. Pixel counts alone misjudge every case but the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from pdf2image import convert_from_path
+from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+from PIL import Image
+
+from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
+
+MIN_PDF_DPI, MAX_PDF_DPI = 150, 600  # under 150 letters lose shape; beyond 600 only makes OCR slower
+MIN_REDUCED_DPI = 50  # a PDF page that fits the pixel budget only below this is refused: its letters would be dust
+# The page's resolution is the finest one drawn over at least this share of it: a logo or a signature drawn small
+# at 2000 dpi does not set it, a page of strips or a text mask over the whole page does.
+MIN_COVER = 0.05
+SAME_DPI = 0.02  # images within 2 % of a resolution count as drawn at it (matrices are rounded in files)
+JPEG_TAIL = 1024  # a JPEG's end marker is looked for in its last bytes (see _check_jpegs_whole)
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    width_in: float  # as shown: the CropBox in inches, /UserUnit and /Rotate applied
+    height_in: float
+    dpi: float  # the scan's resolution (0: no image on the page)
+    user_unit: float  # poppler ignores /UserUnit: it renders at dpi * user_unit to get the scan's pixels
+    grey: bool  # every image grey or black and white, no colour drawing: rendered grey
+    bitonal: bool  # every image black and white: rendered at the scan's own resolution, it is made so again
+
+
+def rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) -> tuple[Image.Image, int, float]:
+    """Page `index` (0-based) as an image of at most `budget` pixels, its dpi, and its scale to the scan."""
+    page = read_pdf_page(path, index)
+    native_dpi = page.dpi or default_dpi
+    dpi = int(min(max(native_dpi, MIN_PDF_DPI), MAX_PDF_DPI))
+    if page.width_in * dpi * page.height_in * dpi > budget:
+        dpi = int((budget / (page.width_in * page.height_in)) ** 0.5)
+        if dpi < MIN_REDUCED_DPI:
+            raise DecompressionBombError(
+                path,
+                f"page {index + 1} is {page.width_in:.0f}x{page.height_in:.0f} inches: it fits the limit of "
+                f"{budget / 1e6:.0f} MP only below {MIN_REDUCED_DPI} dpi, too coarse to read",
+            )
+    image = _render(path, index, dpi * page.user_unit, page.grey)
+    if page.bitonal and abs(dpi - native_dpi) <= SAME_DPI * native_dpi:
+        # A black-and-white scan (CCITT G4, JBIG2) rendered at its own resolution comes out with grey edges from
+        # poppler's smoothing; made black and white again, it is stored losslessly like a bitonal TIFF.
+        image = image.convert("L").point(lambda v: 255 if v >= 128 else 0)
+    return image, dpi, min(1.0, dpi / native_dpi)
+
+
+def read_pdf_page(path: Path, index: int) -> PdfPage:
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[index]
+        user_unit = float(page.obj.get("/UserUnit", 1))
+        if not 0 < user_unit < 1000:
+            user_unit = 1.0  # not a size a page can have: the key is read as absent
+        box = page.cropbox
+        width_in = abs(float(box[2]) - float(box[0])) / 72 * user_unit
+        height_in = abs(float(box[3]) - float(box[1])) / 72 * user_unit
+        if int(page.obj.get("/Rotate", 0)) % 180 == 90:
+            width_in, height_in = height_in, width_in
+        # get_images (pikepdf 10.x) also finds scans drawn through form XObjects; older pikepdf has .images.
+        images = list((page.get_images() if hasattr(page, "get_images") else page.images).values())
+        _check_jpegs_whole(path, index, images)
+        grey = bool(images) and all(_grey_image(im) for im in images) and not _has_colour_operators(page) \
+            and not _has_annotations_drawn(page)
+        bitonal = grey and all(im.get("/BitsPerComponent") == 1 for im in images)
+        dpi = _scan_dpi(pdf, index, path, width_in * height_in)  # also of inline images and stencil masks
+    if width_in <= 0 or height_in <= 0:
+        raise CorruptFileError(path, f"page {index + 1} has an empty page box")
+    return PdfPage(width_in, height_in, dpi, user_unit, grey, bitonal)
+
+
+def _scan_dpi(pdf: pikepdf.Pdf, index: int, path: Path, page_area: float) -> float:
+    """The finest resolution drawn over at least MIN_COVER of the page (the finest of all when none is)."""
+    from ocrmypdf.pdfinfo import PageInfo  # only for PDFs: a batch of images starts sooner without it
+
+    try:
+        drawn = [(max(im.dpi.x, im.dpi.y), im.width * im.height / (im.dpi.x * im.dpi.y))
+                 for im in PageInfo(pdf, index, path, (index,)).images if im.dpi.is_finite and im.dpi.x > 0
+                 and im.dpi.y > 0]
+    except Exception as exc:  # noqa: BLE001 - a page the analysis cannot follow is rendered at the default dpi
+        logging.getLogger(__name__).debug("page analysis of %s page %d failed: %s", path, index + 1, exc)
+        return 0.0
+    for dpi, _ in sorted(drawn, reverse=True):
+        if sum(area for d, area in drawn if abs(d - dpi) <= SAME_DPI * dpi) >= MIN_COVER * page_area:
+            return dpi
+    return max((dpi for dpi, _ in drawn), default=0.0)
+
+
+def _render(path: Path, index: int, dpi: float, grey: bool) -> Image.Image:
+    """Poppler's rendering of the page, as a viewer shows it: its CropBox (poppler's default is the MediaBox,
+    which read and indexed what the CropBox hides), grey when the scan is (a third of the bytes). A page poppler
+    cannot find (a page tree whose /Count is too small, which qpdf reads past) is rendered from a copy that
+    qpdf has written again, once."""
+    try:
+        images = _poppler(path, index, dpi, grey)
+        if not images:
+            with tempfile.TemporaryDirectory(prefix="retrodig-pdf-") as folder:
+                mended = Path(folder) / "mended.pdf"
+                with pikepdf.open(path) as pdf:
+                    pdf.save(mended)
+                images = _poppler(mended, index, dpi, grey)
+    except (PDFPageCountError, PDFSyntaxError) as exc:
+        raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {exc}") from exc
+    if not images:
+        raise CorruptFileError(path, f"poppler rendered nothing for page {index + 1}")
+    return images[0]
+
+
+def _poppler(path: Path, index: int, dpi: float, grey: bool) -> list[Image.Image]:
+    return convert_from_path(path, dpi=round(dpi, 3), first_page=index + 1, last_page=index + 1, grayscale=grey,
+                             use_cropbox=True)
+
+
+def _check_jpegs_whole(path: Path, index: int, images: list[pikepdf.Object]) -> None:
+    """A JPEG stream cut short: poppler renders what it has and paints the rest grey, so no error would say
+    that the scan lost its lower part. A JPEG ends with its EOI marker (FF D9), which such a stream lacks; the
+    pair occurs nowhere else in the coded data (a coded FF is followed by 00 or a restart marker), and some
+    writers pad after it, so it is looked for near the end."""
+    for image in images:
+        filters = image.get("/Filter")
+        filters = list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+        if filters != [pikepdf.Name.DCTDecode]:
+            continue  # not a JPEG, or one compressed again (its end is not in the raw bytes)
+        try:
+            data = image.read_raw_bytes()
+        except pikepdf.PdfError:
+            continue  # poppler judges a stream qpdf cannot read
+        if b"\xff\xd9" not in data[-JPEG_TAIL:]:
+            raise TruncatedFileError(path, f"a JPEG image on page {index + 1} ends early: the file was cut short")
+
+
+def _grey_image(image: pikepdf.Object) -> bool:
+    if image.get("/ImageMask"):
+        return False  # drawn in the current fill colour, which may be anything
+    return image.get("/ColorSpace") == pikepdf.Name.DeviceGray or image.get("/BitsPerComponent") == 1 and \
+        image.get("/ColorSpace") in (None, pikepdf.Name.DeviceGray)
+
+
+def _has_colour_operators(page: pikepdf.Page) -> bool:
+    """Vector drawing in colour (rg/k/sc operators) on the page: render it in colour to be safe."""
+    try:
+        ops = {op for _, op in pikepdf.parse_content_stream(page)}
+    except pikepdf.PdfError:
+        return True
+    return bool(ops & {pikepdf.Operator(o) for o in ("rg", "RG", "k", "K", "sc", "SC", "scn", "SCN", "cs", "CS")})
+
+
+def _has_annotations_drawn(page: pikepdf.Page) -> bool:
+    """Annotations other than links (stamps, highlights, notes, form fields) are drawn over the page in
+    colours of their own: the page is rendered in colour, and stored grey only when it turns out grey."""
+    annotations = page.obj.get("/Annots")
+    if not isinstance(annotations, pikepdf.Array):
+        return False
+    return any(isinstance(a, pikepdf.Dictionary) and a.get("/Subtype") not in (pikepdf.Name.Link, pikepdf.Name.Popup)
+               for a in annotations)

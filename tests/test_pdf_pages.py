@@ -1,0 +1,156 @@
+"""Scanned PDF pages as scanners and software write them: rendered at the resolution of the scan drawn on them.
+
+Each PDF here is built from a real scan of tests/data the way such files are laid out: a page in strips, a mixed
+raster page (colour background under a black text mask), a page box in /UserUnit, a CCITT G4 page, a page with a
+stamp annotation, and two damaged files (a JPEG cut short, a page tree counting too few pages)."""
+
+import io
+import json
+
+import img2pdf
+import numpy as np
+import pikepdf
+import pytest
+from pikepdf import Array, Dictionary, Name
+from PIL import Image
+
+from pipeline.errors import ExitCode, TruncatedFileError
+from pipeline.stages.load import load_page
+
+from .conftest import DATA
+
+SCAN = DATA / "pages" / "EHRI-DR-19390519-US_04.jpg"  # 1494 x 2388 px, 300 dpi, grey
+BITONAL_SCAN = DATA / "pages" / "8071_093.3B.tif"  # 300 dpi, CCITT G4
+A4 = (595.28, 841.89)
+
+
+def _jpeg_stream(pdf: pikepdf.Pdf, image: Image.Image) -> pikepdf.Stream:
+    data = io.BytesIO()
+    image.save(data, "JPEG", quality=90)
+    space = Name.DeviceGray if image.mode == "L" else Name.DeviceRGB
+    return pdf.make_stream(data.getvalue(), Type=Name.XObject, Subtype=Name.Image, Width=image.width,
+                           Height=image.height, ColorSpace=space, BitsPerComponent=8, Filter=Name.DCTDecode)
+
+
+def _page(pdf: pikepdf.Pdf, box, xobjects: dict, content: bytes, **extra) -> None:
+    pdf.pages.append(pikepdf.Page(Dictionary(
+        Type=Name.Page, MediaBox=Array(box), Resources=Dictionary(XObject=Dictionary(xobjects)),
+        Contents=pdf.make_stream(content), **extra)))
+
+
+def _scan_page_size(scan: Image.Image) -> tuple[float, float]:
+    return scan.width / 300 * 72, scan.height / 300 * 72
+
+
+def test_a_page_stored_in_strips_is_rendered_at_the_scans_resolution(tmp_path):
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf, strips, content = pikepdf.new(), {}, b""
+    bands = 8
+    for n in range(bands):
+        top, bottom = n * scan.height // bands, (n + 1) * scan.height // bands
+        strips[f"/S{n}"] = _jpeg_stream(pdf, scan.crop((0, top, scan.width, bottom)))
+        drawn = (bottom - top) / scan.height * height
+        content += b"q %.4f 0 0 %.4f 0 %.4f cm /S%d Do Q\n" % (width, drawn, height - bottom / scan.height * height, n)
+    _page(pdf, [0, 0, width, height], strips, content)
+    pdf.save(tmp_path / "strips.pdf")
+    page = load_page(tmp_path / "strips.pdf", "pdf", 0, 10**9, 300)
+    # Measured by a strip's pixels against the page's height, it was read at 187 dpi.
+    assert page.dpi == 300
+    assert abs(page.pixels.shape[0] - scan.height) <= 1 and abs(page.pixels.shape[1] - scan.width) <= 1
+
+
+def test_a_mixed_raster_page_is_rendered_at_its_text_masks_resolution(tmp_path):
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf = pikepdf.new()
+    background = Image.new("RGB", (scan.width // 3, scan.height // 3), (236, 224, 196))  # 100 dpi paper
+    ink = np.asarray(scan) < 128
+    mask = pdf.make_stream(np.packbits(ink, axis=1).tobytes(), Type=Name.XObject, Subtype=Name.Image,
+                           Width=scan.width, Height=scan.height, ImageMask=True, Decode=Array([1, 0]))
+    _page(pdf, [0, 0, width, height], {"/B": _jpeg_stream(pdf, background), "/M": mask},
+          b"q %.4f 0 0 %.4f 0 0 cm /B Do Q q 0 g %.4f 0 0 %.4f 0 0 cm /M Do Q" % (width, height, width, height))
+    pdf.save(tmp_path / "mrc.pdf")
+    # Measured by its largest image, the 100 dpi background, it was rendered at 150 dpi: letters half their size.
+    assert load_page(tmp_path / "mrc.pdf", "pdf", 0, 10**9, 300).dpi == 300
+
+
+def test_a_page_box_in_user_units_is_measured_in_them(tmp_path):
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf = pikepdf.new()
+    # The same page in units of 2/72 inch: its box is half as large in numbers, and as large on paper.
+    _page(pdf, [0, 0, width / 2, height / 2], {"/I": _jpeg_stream(pdf, scan)},
+          b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width / 2, height / 2), UserUnit=2)
+    pdf.save(tmp_path / "userunit.pdf")
+    page = load_page(tmp_path / "userunit.pdf", "pdf", 0, 10**9, 300)
+    # Poppler ignores /UserUnit: the page came out 600 dpi for a page half its size, and so did its PDF/A copy.
+    assert page.dpi == 300
+    assert abs(page.pixels.shape[0] - scan.height) <= 1
+
+
+def test_a_ccitt_scan_stays_black_and_white_to_the_archived_copy(run_cli, tmp_path, archive_dir):
+    source = tmp_path / "register.pdf"
+    source.write_bytes(img2pdf.convert(str(BITONAL_SCAN)))
+    with pikepdf.open(source) as pdf:
+        (image,) = pdf.pages[0].get_images().values()
+        assert pikepdf.PdfImage(image).filters == ["/CCITTFaxDecode"]
+    page = load_page(source, "pdf", 0, 10**9, 300)
+    # Rendered grey, its edges smoothed: it was stored as a grey JPEG, larger and blurred.
+    assert page.bilevel
+    result = run_cli("ingest", str(source), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    (item,) = json.loads(result.stdout)["items"]
+    with pikepdf.open(item["pdf"]) as pdf:
+        (image,) = pdf.pages[0].get_images().values()
+        assert pikepdf.PdfImage(image).filters == ["/CCITTFaxDecode"] and image.BitsPerComponent == 1
+
+
+def test_a_stamp_annotation_keeps_its_colour(tmp_path):
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf = pikepdf.new()
+    _page(pdf, [0, 0, width, height], {"/I": _jpeg_stream(pdf, scan)}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+    stamp = pdf.make_stream(b"0.8 0 0 rg 0 0 120 40 re f", Type=Name.XObject, Subtype=Name.Form,
+                            BBox=Array([0, 0, 120, 40]))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(Array([pdf.make_indirect(Dictionary(
+        Type=Name.Annot, Subtype=Name.Stamp, Rect=Array([200, 300, 320, 340]), AP=Dictionary(N=stamp)))]))
+    pdf.save(tmp_path / "stamped.pdf")
+    page = load_page(tmp_path / "stamped.pdf", "pdf", 0, 10**9, 300)
+    # The scan is grey, so the page was rendered grey: the red stamp came out as a grey box.
+    assert page.pixels.ndim == 3
+    red = page.pixels[..., 0].astype(int) - page.pixels[..., 1]
+    assert (red > 100).sum() > 0.9 * (120 * 40 / 72**2 * 300**2)
+
+
+def test_a_jpeg_cut_short_inside_a_pdf_fails_its_file_as_cut(run_cli, tmp_path):
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf = pikepdf.new()
+    image = _jpeg_stream(pdf, scan)
+    data = image.read_raw_bytes()
+    image.write(data[: len(data) * 2 // 3], filter=Name.DCTDecode)
+    _page(pdf, [0, 0, width, height], {"/I": image}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+    pdf.save(tmp_path / "cut.pdf")
+    with pytest.raises(TruncatedFileError, match="page 1"):
+        load_page(tmp_path / "cut.pdf", "pdf", 0, 10**9, 300)
+    # Poppler painted the lost third grey and said nothing: the page was archived without its lower part.
+    result = run_cli("ingest", str(tmp_path / "cut.pdf"), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.bad_input
+    (item,) = json.loads(result.stdout)["items"]
+    assert item["status"] == "failed" and item["reason"] == "truncated"
+
+
+def test_a_page_tree_counting_too_few_pages_is_read_whole(tmp_path):
+    scan = Image.open(SCAN).reduce(2)
+    width, height = scan.width / 150 * 72, scan.height / 150 * 72
+    pdf = pikepdf.new()
+    for _ in range(3):
+        _page(pdf, [0, 0, width, height], {"/I": _jpeg_stream(pdf, scan)}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+    pdf.save(tmp_path / "plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    raw = (tmp_path / "plain.pdf").read_bytes()
+    assert raw.count(b"/Count 3") == 1
+    (tmp_path / "short.pdf").write_bytes(raw.replace(b"/Count 3", b"/Count 2"))  # same length: xref still right
+    # qpdf counts three pages; poppler trusted /Count and rendered nothing for the third, which failed the file.
+    page = load_page(tmp_path / "short.pdf", "pdf", 2, 10**9, 300)
+    assert page.pixels.shape[:2] == (scan.height, scan.width)
