@@ -83,7 +83,28 @@ def create_app(settings: PortalSettings) -> FastAPI:
             set_cookie(response, request, PRESESSION_COOKIE, presession)
         return response
 
+    app.add_middleware(AnswerHead)  # added last, so outermost: the middleware above sees a GET
     return app
+
+
+class AnswerHead:
+    """HEAD answered as GET is, without the body (RFC 9110 9.3.2: every general-purpose server supports it).
+    FastAPI routes answer only the methods they name, so uptime monitors and link checkers got 405."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] != "http.response.body":
+                await send(message)  # the status and headers, Content-Length included, as for GET
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _too_large(request: Request) -> bool:

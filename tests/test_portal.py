@@ -58,6 +58,19 @@ def test_every_page_but_login_needs_a_session(client, portal_archive, clujul):
     assert client.get("/static/portal.css").status_code == 200
 
 
+def test_head_is_answered_as_get_without_its_body(client, clujul):
+    # FastAPI routes name GET only: HEAD got 405 (uptime monitors and link checkers send it).
+    for path in ("/login", "/static/portal.css", "/openapi.json"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == 200 and head.content == b"", path
+        assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content)), path
+    assert client.head(f"/documents/{clujul}").status_code == 303  # still behind the sign-in
+    assert client.head("/api/runs").status_code == 401
+    sign_in(client, "clara")
+    head = client.head(f"/documents/{clujul}/document.pdf")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == "application/pdf"
+
+
 def test_signing_in_and_out(client):
     assert sign_in(client, "clara", "not her password").status_code == 401
     response = sign_in(client, "clara")
