@@ -154,7 +154,7 @@ def correct_line(request: Request, doc_id: DocId, number: PageNumber, line: str 
 
 @router.post("/documents/{doc_id}/metadata")
 def correct_metadata(request: Request, doc_id: DocId, field: str = Form(max_length=40),
-                     value: str = Form("", max_length=1000), page: int = Form(1, ge=1),
+                     value: str = Form("", max_length=1000), page: int = Form(1, ge=1, le=100_000),
                      user: User = Depends(signed_in("archivist"))):
     _service(request).correct_metadata(user, doc_id, field, value)
     return RedirectResponse(f"/documents/{doc_id}?page={page}&saved={field}#metadata", status_code=303)

@@ -33,11 +33,13 @@ from pipeline.progress import is_running, progress_files
 from .accounts import Accounts, User
 from .audit import AuditEntry, AuditLog
 from .citizens.casework import Casework
+from .citizens.workflow import ActionRefused
 from .citizens.desk import Context, RequestDesk
 from .citizens.metrics import ServiceMetrics, service_metrics
 from .citizens.settings import request_settings
 from .db import staff_database
 from .images import SIZES, PageImages
+from .labels import N_
 from .review import ReviewItem, ReviewQueue
 from .search_pool import SearchPool
 from .settings import PortalSettings
@@ -194,6 +196,8 @@ class PortalService:
     def accept(self, user: User, doc_id: str, number: int) -> None:
         record = self.document(doc_id)
         _page_entry(record, number)
+        if number not in record.get("review_pages", []):  # the queue's button, sent again or for another page
+            raise ActionRefused(N_("This page is not in the review queue."))
         self.review.decide(doc_id, number, "accepted", user.name)
         self.audit.record(user.name, "review-accept", doc_id, number)
 

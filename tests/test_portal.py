@@ -353,6 +353,18 @@ def test_review_queue_lists_flagged_pages_until_accepted(client, portal_archive)
     assert client.get("/api/audit").json()[0]["action"] == "review-accept"
 
 
+def test_only_a_flagged_page_can_be_accepted(client, portal_archive, clujul):
+    sign_in(client, "ana")
+    csrf = client.get("/api/session").json()["csrf_token"]
+    # The Cluj page reads well: it was never in the queue. Accepting it was recorded, and audited, as a review.
+    refused = client.post(f"/review/{clujul}/1/accept", data={"csrf_token": csrf},
+                          cookies={"retrodig_lang": "ro"})
+    assert refused.status_code == 409 and "printre cele de verificat" in refused.text
+    assert client.post(f"/api/review/{clujul}/1", json={"decision": "accept"},
+                       headers={"X-CSRF-Token": csrf}).status_code == 409
+    assert [e for e in client.get("/api/audit").json() if e["action"] == "review-accept"] == []
+
+
 def test_review_re_ocr_with_another_profile_makes_a_new_version(client, portal_archive):
     faded = only_document(portal_archive, "faded-register.png")
     sign_in(client, "ana")
