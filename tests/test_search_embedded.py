@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -226,6 +229,27 @@ def test_index_survives_reopening(tmp_path):
         assert (tmp_path / "index" / "search" / "CURRENT").is_file()
     finally:
         second.close()
+
+
+def test_an_archive_on_a_read_only_file_system_can_be_searched(tmp_path):
+    archive, mounted = tmp_path / "archive", tmp_path / "published"
+    writer = open_search(archive)
+    writer.index_documents([doc("x", "Łódź")])
+    writer.close()
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", "-o", "ro", str(archive), str(mounted)]).returncode != 0:
+        pytest.skip("no read-only file system can be mounted here (a bind mount needs root's mount rights)")
+    try:
+        # Tantivy writes a lock file even to read: the search was refused, telling to run `retrodig reindex`.
+        before = set(Path(tempfile.gettempdir()).glob("retrodig-index-*"))
+        reader = open_search(mounted)
+        try:
+            assert found(reader, "lodz") == [("x", 1)]
+        finally:
+            reader.close()
+        assert set(Path(tempfile.gettempdir()).glob("retrodig-index-*")) == before  # its links went with it
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
 
 
 def test_unknown_backend_in_the_configuration_is_a_usage_error(tmp_path):

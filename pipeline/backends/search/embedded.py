@@ -10,7 +10,9 @@ or lemmas (analysis.py). User input never reaches a query parser (embedded_query
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,7 @@ class EmbeddedSearch:
         self._schema = build_schema()
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
+        self._shadow: tempfile.TemporaryDirectory | None = None  # see _open_read_only
         # An outdated or damaged index can still be rebuilt (and closed); everything else refuses.
         self._outdated = self.folder.is_outdated()
         self._damaged: ArchiveError | None = None
@@ -67,8 +70,26 @@ class EmbeddedSearch:
         try:
             self._index = tantivy.Index.open(str(folder))
         except ValueError as exc:
-            raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
+            if os.access(folder, os.W_OK):
+                raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
+            self._index = self._open_read_only(folder)
         self._generation = folder.name
+
+    def _open_read_only(self, folder: Path) -> tantivy.Index:
+        """An archive on a read-only file system (a published copy, a read-only share): Tantivy writes a lock
+        file beside the index even to read it, and has no read-only mode. It reads the index through a folder of
+        links to its files, made where it may write its lock."""
+        shadow = tempfile.TemporaryDirectory(prefix="retrodig-index-")  # removed with this object
+        for file in folder.iterdir():
+            if not file.name.endswith(".lock"):  # the lock files are Tantivy's to make, there
+                (Path(shadow.name) / file.name).symlink_to(file)
+        try:
+            index = tantivy.Index.open(shadow.name)
+        except ValueError as exc:
+            shadow.cleanup()
+            raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
+        self._shadow = shadow
+        return index
 
     def _usable(self) -> tantivy.Index:
         """The live index, reopened if a rebuild swapped in another generation, with the latest commits."""
@@ -180,6 +201,9 @@ class EmbeddedSearch:
 
     def close(self) -> None:
         self._index = None
+        if self._shadow is not None:
+            self._shadow.cleanup()
+            self._shadow = None
 
 
 @dataclass(frozen=True)
