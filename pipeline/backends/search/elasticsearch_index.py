@@ -1,9 +1,10 @@
 """What retrodig keeps in Elasticsearch: one document per page, its text folded and analysed per language.
 
 Fields of a page document:
-  - `text`: the page as printed, analysed by `retrodig_folded` (lowercase, asciifolding, and a `mapping` char
-    filter for the Cyrillic and Greek letters asciifolding leaves alone, derived from folding.fold so both
-    backends fold alike). Phrases, prefixes and OCR-error tolerance (fuzzy) all work on it.
+  - `text`: the page as printed, analysed by `retrodig_folded` (cut into words where folding.words cuts them,
+    lowercase, asciifolding, combining marks dropped, and a `mapping` char filter for the Cyrillic and Greek
+    letters asciifolding leaves alone, derived from folding.fold so both backends fold alike). Phrases,
+    prefixes and OCR-error tolerance (fuzzy) all work on it.
   - `lang.<code>`: the same text for each of the page's languages, analysed by that language's Elasticsearch
     analyzer (stemming or lemmatization). Only the page's own languages are filled, as the embedded index only
     stems a page in its own languages: a German stem of a Romanian word must not match.
@@ -34,7 +35,7 @@ from .folding import fold, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 FOLDED_ANALYZER = "retrodig_folded"
 
 
@@ -86,9 +87,19 @@ def index_body(languages: Iterable[str]) -> dict:
     languages = sorted(languages)
     return {
         "settings": {"analysis": {
-            "char_filter": {"retrodig_letters": {"type": "mapping", "mappings": letter_mappings()}},
+            "char_filter": {
+                "retrodig_letters": {"type": "mapping", "mappings": letter_mappings()},
+                # Decomposed letters (s + combining comma, from some keyboards): asciifolding leaves the lone
+                # mark in the word, where folding.fold drops it.
+                "retrodig_marks": {"type": "pattern_replace", "pattern": "\\p{M}", "replacement": ""},
+                # Words as folding.words cuts them: runs of letters and digits. Alone, the standard tokenizer
+                # keeps 12.03.1974, м'ясо and don't whole, which the query's words (12, 03, 1974) never found.
+                "retrodig_separators": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}\\p{M}\\s]+",
+                                        "replacement": " "},
+            },
             "analyzer": {FOLDED_ANALYZER: {"type": "custom", "tokenizer": "standard",
-                                           "char_filter": ["retrodig_letters"],
+                                           "char_filter": ["retrodig_marks", "retrodig_separators",
+                                                           "retrodig_letters"],
                                            "filter": ["lowercase", "asciifolding"]}},
         }},
         "mappings": {

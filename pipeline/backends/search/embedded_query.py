@@ -15,6 +15,9 @@ from .query import QueryTerm
 WORDS_BOOST = 2.0  # the word as printed weighs more than a shared stem or lemma
 MAX_FACET_VALUES = 50
 MAX_YEARS = 10_000  # every year, for a timeline
+# Tantivy refuses a regex of over 1000 states (one per byte of a literal prefix): a longer prefix, which few words
+# of the dictionary can share, is looked up as a phrase prefix, whose cap of 50 expansions it cannot reach.
+REGEX_PREFIX_BYTES = 500
 
 
 def terms_query(schema: Schema, terms: list[QueryTerm], fuzzy: bool) -> Query:
@@ -26,7 +29,7 @@ def terms_query(schema: Schema, terms: list[QueryTerm], fuzzy: bool) -> Query:
 def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
     if not term.is_word:
         tokens = list(term.tokens)
-        if term.prefix and len(tokens) == 1:
+        if term.prefix and len(tokens) == 1 and len(tokens[0].encode()) <= REGEX_PREFIX_BYTES:
             # A regex over the term dictionary: unlike a phrase prefix, it has no cap on expansions.
             return Query.regex_query(schema, "words", re.escape(tokens[0]) + ".*")
         if term.prefix:
