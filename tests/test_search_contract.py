@@ -137,6 +137,9 @@ def test_filters(search):
     assert find(search, "primariei", doc_type="building_permit") == ["ro-permit"]
     assert find(search, "kolozsvar", language="hun") == ["hu-mayor"]
     assert find(search, "kolozsvar", language="pol") == []
+    assert find(search, "kolozsvar", language=" HUN ") == ["hu-mayor"]
+    for blank in ("", " "):  # no language typed: no filter (Elasticsearch looked for documents in language "")
+        assert find(search, "kolozsvar", language=blank) == ["hu-mayor"]
     assert set(find(search, "primariei", year_from=1930, year_to=1935)) == {"ro-cedilla"}
 
 

@@ -60,8 +60,8 @@ def filters(query: SearchQuery) -> list[dict]:
         clauses.append({"term": {"collection": query.collection}})
     if query.doc_type is not None:
         clauses.append({"term": {"doc_type": query.doc_type}})
-    if query.language is not None:
-        clauses.append({"term": {"languages": query.language.strip().lower()}})
+    if query.language_code is not None:
+        clauses.append({"term": {"languages": query.language_code}})
     if query.year_from is not None or query.year_to is not None:
         bounds = {"gte": query.year_from, "lte": query.year_to}
         clauses.append({"range": {"years": {key: value for key, value in bounds.items() if value is not None}}})

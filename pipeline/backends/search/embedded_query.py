@@ -49,7 +49,7 @@ def with_filters(schema: Schema, query: Query, search: SearchQuery) -> Query:
     """`query` narrowed by the collection, type, language and year range of `search`."""
     musts = [query]
     for field, value in (("collection", search.collection), ("doc_type", search.doc_type),
-                         ("language", search.language.strip().lower() if search.language else None)):
+                         ("language", search.language_code)):
         if value is not None:
             musts.append(Query.term_query(schema, field, value))
     if search.year_from is not None or search.year_to is not None:

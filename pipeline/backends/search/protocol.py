@@ -68,6 +68,11 @@ class SearchQuery:
         if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
             raise UsageError(f"search limit and offset reach past hit {MAX_HITS_REACHED:,}: narrow the search")
 
+    @property
+    def language_code(self) -> str | None:
+        """The language filter as the index keeps languages (`ron`); a blank one filters nothing."""
+        return (self.language or "").strip().lower() or None
+
 
 @dataclass(frozen=True)
 class SearchHit:
