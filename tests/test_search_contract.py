@@ -204,6 +204,15 @@ def test_words_are_cut_and_folded_alike_at_apostrophes_dots_and_combining_marks(
     assert ids(fresh.search(SearchQuery(typed))) == ["d"]
 
 
+@pytest.mark.parametrize(("typed", "found"), [("construcție", True), ("constructie", True), ("construcției", True),
+                                              ("binevoitor", True), ("gemeinde", True), ("clujnapoca", False)])
+def test_a_word_broken_over_two_lines_is_found_whole(fresh, typed, found):
+    fresh.index_documents([doc("d", "Autorizație de construc-\nție pentru un cetățean bine-\nvoitor din Cluj-\n"
+                               "Napoca. Die Ge\u00ac\nmeinde.", languages=("ron", "deu"))])
+    # OCR keeps a line's hyphen: the printed halves matched no search for the word.
+    assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == (["d"] if found else [])
+
+
 def test_replace_remove_and_rebuild(fresh):
     fresh.index_documents([doc("a", "registrul agricol"), doc("b", "registrul de intrare")])
     assert fresh.document_ids() == {"a", "b"} and fresh.has_document("a")

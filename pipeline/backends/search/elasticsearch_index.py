@@ -9,7 +9,8 @@ Fields of a page document:
     analyzer (stemming or lemmatization). Only the page's own languages are filled, as the embedded index only
     stems a page in its own languages: a German stem of a Romanian word must not match.
   - `keys`: for a language whose analyzer the cluster lacks, the language-tagged keys of analysis.py
-    (`ron_primar`), so inflected forms still find each other; see `LANGUAGES` and `missing_analyzer`.
+    (`ron_primar`), so inflected forms still find each other; see `LANGUAGES` and `missing_analyzer`. And the
+    words the page broke over two lines (construc-/ție), joined and folded (folding.joined_words).
   - document metadata (id, collection, title, type, languages, years, source), the page number, and `batch`
     (which `index_documents` call wrote the page, to delete a replaced document's leftover pages).
 
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, word_keys
-from .folding import fold, words
+from .folding import fold, joined_words, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
@@ -166,10 +167,14 @@ def page_sources(doc: IndexedDocument, layout: IndexLayout, batch: str) -> Itera
     }
     for page in doc.pages:
         source = dict(shared, page=page.number, text=page.text)
+        # Words broken over two lines, joined: in `keys` as they are (folded) and by their keys, and after the
+        # page in the language fields (for their stems). `text` stays as printed, for phrases and highlights.
+        joined = joined_words(page.text)
         if native:
-            source["lang"] = {code: _language_text(page.text, code) for code in native}
-        if keyed:
-            source["keys"] = " ".join(key for word in words(page.text) for key in sorted(word_keys(word, keyed)))
+            source["lang"] = {code: _language_text("\n".join([page.text, *joined]), code) for code in native}
+        keys = [key for word in words(page.text) + joined for key in sorted(word_keys(word, keyed))] if keyed else []
+        if keys or joined:
+            source["keys"] = " ".join(keys + [fold(word) for word in joined])
         yield page_id(doc.id, page.number), source
 
 

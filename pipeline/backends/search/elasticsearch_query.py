@@ -41,9 +41,10 @@ def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
     for code in layout.languages:
         forms = dict.fromkeys([typed, fold(typed)] if LANGUAGES[code].fold_too else [typed])
         options.append({"match": {f"lang.{code}": {"query": " ".join(forms)}}})
+    # `keys` holds the language keys of languages the cluster cannot analyse, and the words a page broke over
+    # two lines (page_sources), folded.
     keys = sorted(key for key in term.keys if key.split("_", 1)[0] in layout.keyed_languages)
-    if keys:
-        options.append({"match": {"keys": {"query": " ".join(keys)}}})
+    options.append({"match": {"keys": {"query": " ".join([word, *keys])}}})
     if fuzzy:
         # One edit (insertion, deletion, substitution: no transpositions) from any letter on, as the embedded
         # index finds them; an OCR misreading of the first letter is as common as any other.

@@ -37,7 +37,8 @@ def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
         return Query.phrase_query(schema, "words", tokens)
     word = term.tokens[0]
     options = [Query.boost_query(Query.term_query(schema, "words", word), WORDS_BOOST)]
-    options += [Query.term_query(schema, "stems", key, index_option="freq") for key in sorted(term.keys)]
+    # The stems field holds the language keys, and the words a page broke over two lines (analyse_document).
+    options += [Query.term_query(schema, "stems", key, index_option="freq") for key in sorted({word, *term.keys})]
     if fuzzy:  # one wrong, missing or extra letter (a swap counts as two, as in the Elasticsearch backend)
         # Two edits would find more misread long words, but cost five times as much (a bigger automaton run
         # over the whole term dictionary): 33 ms a word on 1,000,000 pages, against 7 ms.

@@ -63,6 +63,18 @@ def split_words(text: str) -> list[str]:
     return _SPLIT.split(text)
 
 
+# A word broken at the end of a line: letters, a hyphen (-, soft, Unicode, ¬, Fraktur's ⸗), the line break, and
+# the rest of the word in small letters (a capital starts a new word or a compound's second name: Cluj-Napoca).
+_BROKEN = re.compile(rf"({_WORD.pattern})[-\u00ad\u2010\u2011\u00ac\u2e17][ \t]*\n[ \t]*({_WORD.pattern})")
+
+
+def joined_words(text: str) -> list[str]:
+    """Words broken over two lines, joined again (constru-/cție: construcție), as they are printed otherwise.
+    Typewritten and printed pages break long words at line ends, and OCR keeps the break: the printed halves
+    match no search for the word."""
+    return [first + rest for first, rest in _BROKEN.findall(text) if rest[0].islower()]
+
+
 def word_matches(text: str) -> Iterator[re.Match[str]]:
     """The words of `text` with their positions, unchanged (for highlighting the original)."""
     return _WORD.finditer(text)
