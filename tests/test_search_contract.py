@@ -213,6 +213,17 @@ def test_a_word_broken_over_two_lines_is_found_whole(fresh, typed, found):
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == (["d"] if found else [])
 
 
+def test_words_typed_joined_by_punctuation_must_stand_together(fresh):
+    fresh.index_documents([doc("dated", "Proces-verbal încheiat azi, 12.03.1974, la primărie."),
+                           doc("scattered", "Registrul nr. 12 din 1974, fila 03."),
+                           doc("broken", "Autorizație de construc-\nție.")])
+    # Typed 12.03.1974 was three loose words: a page with 12, 03 and 1974 anywhere on it was found too.
+    assert ids(fresh.search(SearchQuery("12.03.1974"))) == ["dated"]
+    assert ids(fresh.search(SearchQuery("proces-verbal"))) == ["dated"]
+    assert ids(fresh.search(SearchQuery("construc-ție"))) == ["broken"]  # as printed, the line's end between
+    assert set(ids(fresh.search(SearchQuery("12 1974")))) == {"dated", "scattered"}
+
+
 def test_replace_remove_and_rebuild(fresh):
     fresh.index_documents([doc("a", "registrul agricol"), doc("b", "registrul de intrare")])
     assert fresh.document_ids() == {"a", "b"} and fresh.has_document("a")
