@@ -161,7 +161,7 @@ def page_sources(doc: IndexedDocument, layout: IndexLayout, batch: str) -> Itera
     native = [code for code in analysed if code in layout.languages]
     keyed = [code for code in analysed if code in layout.keyed_languages]
     shared = {
-        "document": doc.id, "collection": doc.collection, "title": doc.title, "doc_type": doc.doc_type,
+        "document": doc.id, "collection": doc.collection, "title": doc.title, "doc_type": doc.doc_type or "unknown",
         "languages": list(dict.fromkeys(languages)), "years": sorted(set(doc.years)), "source": doc.source,
         "batch": batch,
     }
