@@ -38,6 +38,11 @@ def _page(pdf: pikepdf.Pdf, box, xobjects: dict, content: bytes, **extra) -> Non
         Contents=pdf.make_stream(content), **extra)))
 
 
+def _whole_page(pdf: pikepdf.Pdf, image: pikepdf.Stream, width: float, height: float, **extra) -> None:
+    """A page of `width` x `height` points that one image covers."""
+    _page(pdf, [0, 0, width, height], {"/I": image}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height), **extra)
+
+
 def _scan_page_size(scan: Image.Image) -> tuple[float, float]:
     return scan.width / 300 * 72, scan.height / 300 * 72
 
@@ -80,8 +85,7 @@ def test_a_page_box_in_user_units_is_measured_in_them(tmp_path):
     width, height = _scan_page_size(scan)
     pdf = pikepdf.new()
     # The same page in units of 2/72 inch: its box is half as large in numbers, and as large on paper.
-    _page(pdf, [0, 0, width / 2, height / 2], {"/I": _jpeg_stream(pdf, scan)},
-          b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width / 2, height / 2), UserUnit=2)
+    _whole_page(pdf, _jpeg_stream(pdf, scan), width / 2, height / 2, UserUnit=2)
     pdf.save(tmp_path / "userunit.pdf")
     page = load_page(tmp_path / "userunit.pdf", "pdf", 0, 10**9, 300)
     # Poppler ignores /UserUnit: the page came out 600 dpi for a page half its size, and so did its PDF/A copy.
@@ -110,7 +114,7 @@ def test_a_stamp_annotation_keeps_its_colour(tmp_path):
     scan = Image.open(SCAN)
     width, height = _scan_page_size(scan)
     pdf = pikepdf.new()
-    _page(pdf, [0, 0, width, height], {"/I": _jpeg_stream(pdf, scan)}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+    _whole_page(pdf, _jpeg_stream(pdf, scan), width, height)
     stamp = pdf.make_stream(b"0.8 0 0 rg 0 0 120 40 re f", Type=Name.XObject, Subtype=Name.Form,
                             BBox=Array([0, 0, 120, 40]))
     pdf.pages[0].obj.Annots = pdf.make_indirect(Array([pdf.make_indirect(Dictionary(
@@ -130,7 +134,7 @@ def test_a_jpeg_cut_short_inside_a_pdf_fails_its_file_as_cut(run_cli, tmp_path):
     image = _jpeg_stream(pdf, scan)
     data = image.read_raw_bytes()
     image.write(data[: len(data) * 2 // 3], filter=Name.DCTDecode)
-    _page(pdf, [0, 0, width, height], {"/I": image}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+    _whole_page(pdf, image, width, height)
     pdf.save(tmp_path / "cut.pdf")
     with pytest.raises(TruncatedFileError, match="page 1"):
         load_page(tmp_path / "cut.pdf", "pdf", 0, 10**9, 300)
@@ -146,7 +150,7 @@ def test_a_page_tree_counting_too_few_pages_is_read_whole(tmp_path):
     width, height = scan.width / 150 * 72, scan.height / 150 * 72
     pdf = pikepdf.new()
     for _ in range(3):
-        _page(pdf, [0, 0, width, height], {"/I": _jpeg_stream(pdf, scan)}, b"q %.4f 0 0 %.4f 0 0 cm /I Do Q" % (width, height))
+        _whole_page(pdf, _jpeg_stream(pdf, scan), width, height)
     pdf.save(tmp_path / "plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable)
     raw = (tmp_path / "plain.pdf").read_bytes()
     assert raw.count(b"/Count 3") == 1
