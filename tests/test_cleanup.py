@@ -353,6 +353,29 @@ def test_a_dark_scanner_bed_border_goes_and_all_text_stays(tmp_path):
     assert character_error_rate(text, truth) <= character_error_rate(plain, truth) + 0.01
 
 
+def test_a_fold_or_a_rule_across_the_page_cuts_none_of_it():
+    """A dark line from edge to edge split the bright paper in two, and the crop kept the larger part only: a
+    fold's shadow at 45 % of the height cut the upper half of the page from the PDF and the text."""
+    page = _grey(PAGES / "EHRI-DR-19390519-US_03.jpg")
+    height, width = page.shape
+    rows = np.arange(height)[:, None]
+    folded = (page * (1 - 0.65 * np.exp(-((rows - 0.45 * height) / 25.0) ** 2))).astype(np.uint8)
+    ruled = page.copy()
+    ruled[:, int(0.45 * width): int(0.45 * width) + 12] = 0  # a thick rule down the page, edge to edge
+    default = load_profile("default", CONFIGS_DIR)
+    for scan in (folded, ruled):
+        cut = crop_borders(Work(access=scan, ocr=scan, dpi_scale=1.0), default.crop_borders)
+        middle = slice(int(0.3 * height), int(0.6 * height))  # nothing cut, and nothing whitened along the line
+        assert cut is None or cut.crop_box is None and np.array_equal(cut.ocr[middle], scan[middle])
+    # Two pages of a register on a dark bed, a dark gutter between them: both stay.
+    bed = np.full((height + 200, 2 * width + 300), 30, np.uint8)
+    bed[100:100 + height, 100:100 + width] = page
+    bed[100:100 + height, 200 + width:200 + 2 * width] = page
+    cut = crop_borders(Work(access=bed, ocr=bed, dpi_scale=1.0), default.crop_borders)
+    left, top, right, bottom = cut.crop_box
+    assert left <= 100 and right >= 200 + 2 * width and top <= 100 and bottom >= 100 + height
+
+
 def test_dim_paper_cut_from_a_scanner_bed_is_flattened_white_up_to_its_edge():
     """The bed whitened around the sheet is not paper: taken for it, its white made the paper along the sheet's
     edge measure brighter than it was, and the flattening left a dark band there (10 % of it darker than 206)."""

@@ -17,6 +17,9 @@ PAGE_ANALYSIS_SIDE = 1000  # px, longer side: the page outline needs less detail
 MIN_INK_PIXELS = 200  # fewer ink pixels than this: no text to measure a skew on
 MIN_SKEW_GAIN = 1.02  # a skew must sharpen the text lines by 2 % over "no skew", else it is noise
 MIN_PAPER_GREY = 60  # brightest part of the page darker than this: a dark page, not a dark border
+# A bright region at least this share of the largest is a part of the same sheet (or of a spread's other page);
+# smaller ones are bits of the bed (a reflection, a ruler, a label beside the sheet).
+PAGE_PART_SHARE = 0.05
 MIN_BED_SHARE = 0.003  # scanner bed showing beside a page that fills the scan, share of the image: less (about a
 # half-millimetre strip along a long side of A4) is left alone, so a scan without a bed reaches Tesseract unchanged;
 # 1 % and 0.3 % were measured on the dev corpus (bench/RESULTS.md), 0.3 % read better
@@ -170,8 +173,16 @@ def find_page(grey: np.ndarray, skew_angle: float, bed_darkness: float,
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None, factor
+    areas = [cv2.contourArea(contour) for contour in contours]
+    parts = [contour for contour, area in zip(contours, areas) if area >= PAGE_PART_SHARE * max(areas)]
     page = np.zeros_like(bright)
-    cv2.drawContours(page, [max(contours, key=cv2.contourArea)], -1, 1, thickness=cv2.FILLED)
+    if len(parts) == 1:
+        cv2.drawContours(page, parts, -1, 1, thickness=cv2.FILLED)
+    else:
+        # A sheet cut in parts by a dark line across it (a fold's shadow, a thick rule, a spread's gutter on a dark
+        # bed): the page is all of them and what lies between. The largest part alone cut the rest of the page
+        # from the PDF and the text (a fold at 45 % of the height lost the page's upper half).
+        cv2.fillConvexPoly(page, cv2.convexHull(np.vstack(parts)), 1)
     return page, factor
 
 
