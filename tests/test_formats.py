@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import img2pdf
+import numpy as np
 import pikepdf
 from PIL import Image
 
@@ -158,3 +159,20 @@ def test_tiff_oddities_scanners_write(run_cli, tmp_path, archive_dir):
     with pikepdf.open(archive_dir / "documents" / items["no-yresolution.tif"]["document"] / "document.pdf") as pdf:
         width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
     assert abs(width / height - 640 / 480) < 0.02  # not stretched by the missing tag
+
+
+def test_a_16_bit_scan_keeps_the_tones_it_was_written_in(tmp_path):
+    """Stretched from its darkest to its brightest pixel, a blank back of a sheet scanned in 16 bits had its
+    sensor noise made into black and white grain, over which Tesseract then spent minutes (a worker stalled);
+    a 16-bit scan is read in the range its values were written in, 16 or 12 bits."""
+    from pipeline.stages.load import load_page
+
+    grey = np.asarray(Image.open(EHRI).convert("L"), dtype=np.uint16)
+    for name, values in (("16-bit.png", grey * 257), ("12-bit.png", grey * 16 + 8)):
+        Image.fromarray(values.astype(np.uint16)).save(tmp_path / name, dpi=(300, 300))
+        page = load_page(tmp_path / name, "png", 0, 10**9, 300)
+        assert np.abs(page.pixels.astype(int) - grey).max() <= 1, name
+    verso = np.random.default_rng(3).normal(62000, 150, grey.shape).astype(np.uint16)  # paper, and noise
+    Image.fromarray(verso).save(tmp_path / "verso.png", dpi=(300, 300))
+    blank = load_page(tmp_path / "verso.png", "png", 0, 10**9, 300).pixels
+    assert blank.min() >= 235 and blank.std() < 2  # a blank page, as scanned

@@ -154,10 +154,23 @@ def _to_pixels(image: Image.Image, dpi: int, scale: float = 1.0) -> LoadedPage:
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
-    arr = np.asarray(image, dtype=np.float64)
-    low, high = float(arr.min()), float(arr.max())
-    scaled = (arr - low) * (255.0 / (high - low)) if high > low else np.zeros_like(arr)
-    return Image.fromarray(scaled.astype(np.uint8), "L")
+    """A 16-bit, 32-bit or floating-point grey scan in 8 bits, by the range its values were written in: 16, 12
+    or 8 bits (the smallest that holds its brightest pixel), 0 to 1 for floats. Stretched from its darkest to its
+    brightest pixel instead, a blank back of a sheet had its sensor noise made into black and white grain
+    (Tesseract then took minutes over it), and a white page came out black. Missing values (NaN, infinity) are
+    taken for paper. Values outside any such range (negative, over 16 bits) are stretched."""
+    values = np.asarray(image, dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = np.where(finite, values, values[finite].max() if finite.any() else 255.0)
+    low, high = float(values.min()), float(values.max())
+    if image.mode == "F" and low >= 0 and high <= 1:
+        scaled = values * 255.0
+    elif low >= 0 and high <= 65535:
+        scaled = values * (255.0 / (2 ** max(8, int(high).bit_length()) - 1))
+    else:
+        scaled = (values - low) * (255.0 / (high - low))
+    return Image.fromarray(np.rint(scaled).clip(0, 255).astype(np.uint8), "L")
 
 
 def _is_grey(rgb: np.ndarray) -> bool:
