@@ -56,6 +56,21 @@ def _options(tmp_path: Path, **values) -> Options:
 
 # --- negatives -----------------------------------------------------------------------------------------------
 
+def test_a_blank_page_is_no_negative_and_tesseract_reads_white_paper_for_it():
+    """A blank back of a sheet holds only the paper's grain, a level or two either way: Otsu's threshold split
+    it into two tones of specks, and the page was taken for a negative, made dark, its grain flattened into
+    black and white, enlarged as tiny letters and read for four minutes. Left as it was, Tesseract split the
+    grain into specks itself, and took nearly a minute over them."""
+    blank = np.random.default_rng(3).normal(241.2, 0.6, (3508, 2480)).round().astype(np.uint8)
+    assert not make_positive(blank)[1]
+    cleaned = clean_page(blank, 300, load_profile("default", CONFIGS_DIR))
+    assert cleaned.steps == ("grey", "blank") and (cleaned.ocr == 255).all() and cleaned.access is blank
+    # Faint writing is no blank page: letters 8 grey levels under the paper.
+    page = _grey(PAGES / "EHRI-DR-19390519-US_03.jpg").astype(float)
+    faint = (blank[:page.shape[0], :page.shape[1]] - (255 - page) * 8 / 255).round().astype(np.uint8)
+    assert "blank" not in clean_page(faint, 300, load_profile("default", CONFIGS_DIR)).steps
+
+
 def test_a_microfilm_negative_is_made_positive_and_read_like_the_page(tmp_path):
     """A negative scan (light letters on dark paper, clear film around the frame) becomes a positive for
     reading and for the access copy. Left negative, the cleanup measured its steps on the film, not the page

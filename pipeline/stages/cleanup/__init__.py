@@ -30,7 +30,7 @@ from ..load import only_black_and_white
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
-from .photometric import (already_clean, binarize, denoise, normalize_illumination, paper_clearly_dark,
+from .photometric import (already_clean, binarize, denoise, is_blank, normalize_illumination, paper_clearly_dark,
                           reduce_show_through, sample_factor, sauvola, soft_strokes)
 from .measure import STRIP_ASPECT, forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resize
@@ -80,6 +80,10 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
     work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300)
     steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
     _write_debug(debug_dir, 1, "grey", work.ocr)
+    if is_blank(work.ocr):  # nothing to read: Tesseract gets white paper, people see the scan
+        timings.append(("blank", time.perf_counter() - started))
+        return CleanedPage(access=image, ocr=np.full_like(work.ocr, 255), skew_angle=0.0, crop_box=None,
+                           steps=("grey", "blank"), timings=tuple(timings))
     try:
         work = _run(_GEOMETRIC_STEPS, work, profile, steps, timings, debug_dir)
         if profile.binarize.keep_clean_scans:

@@ -18,6 +18,10 @@ from .work import to_grey
 SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
 MIN_LETTERS = 30  # letter-sized marks (of either tone) a page must show to be judged at all
 SURELY_POSITIVE = 0.8  # a scan brighter than this share all over is a positive: nothing more is measured
+# Grey levels between the page's darkest and brightest (1st and 99th percentiles) under which it shows no letters
+# to judge (a blank back of a sheet): Otsu's threshold then splits the paper's grain into two tones of specks, and
+# a blank page was taken for a negative, made dark, its grain flattened into black and white and read for minutes.
+MIN_TONE_SPREAD = 24
 TEXT_AREA_PERCENTILES = (10, 90)  # the text area: where the middle 80 % of the letter-sized marks lie
 # On the 47 images of the dev corpus, positive and inverted inside a clear film border: the bright share of the
 # text area was at least 0.61 on positives, at most 0.39 on negatives; bright marks per dark mark at most 0.73
@@ -45,6 +49,9 @@ def is_negative(image: np.ndarray) -> bool:
     _, bright = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if np.count_nonzero(bright) > SURELY_POSITIVE * bright.size:
         return False  # most pages (a negative would be a small frame amid clear film)
+    darkest, brightest = np.percentile(sample, (1, 99))
+    if brightest - darkest < MIN_TONE_SPREAD:
+        return False  # no letters, only grain
     bright_marks, dark_marks = _letter_marks(bright), _letter_marks(cv2.bitwise_not(bright))
     if len(bright_marks) <= len(dark_marks) or len(bright_marks) + len(dark_marks) < MIN_LETTERS:
         return False  # the letters are the dark tone
