@@ -348,6 +348,12 @@ def _letter_marks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return heights[letters], areas[letters]
 
 
+def ink_share(grey: np.ndarray) -> float:
+    """The share of the page its ink covers, measured on the copy its letters are measured on."""
+    small, _ = remembered(grey, ("letters copy",), lambda: _letters_copy(grey))
+    return cv2.countNonZero(ink_mask(small)) / small.size
+
+
 def _mark_stats(grey: np.ndarray) -> np.ndarray:
     """`marks_of`'s stats rows for the marks of `ink_mask` (the background's row left out)."""
     return marks_of(ink_mask(grey))[2][1:]
