@@ -176,3 +176,6 @@ def test_a_16_bit_scan_keeps_the_tones_it_was_written_in(tmp_path):
     Image.fromarray(verso).save(tmp_path / "verso.png", dpi=(300, 300))
     blank = load_page(tmp_path / "verso.png", "png", 0, 10**9, 300).pixels
     assert blank.min() >= 235 and blank.std() < 2  # a blank page, as scanned
+    for flat in (np.full((64, 64), 65535, np.uint16), np.full((64, 64), -7, np.int32)):  # one value all over
+        Image.fromarray(flat).save(tmp_path / "flat.tif")
+        assert (load_page(tmp_path / "flat.tif", "tiff", 0, 10**9, 300).pixels == 255).all()  # was black, or 1/0

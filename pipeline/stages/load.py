@@ -168,8 +168,10 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         scaled = values * 255.0
     elif low >= 0 and high <= 65535:
         scaled = values * (255.0 / (2 ** max(8, int(high).bit_length()) - 1))
-    else:
+    elif high > low:
         scaled = (values - low) * (255.0 / (high - low))
+    else:
+        scaled = np.full_like(values, 255.0)  # one value all over, out of every range: a blank page
     return Image.fromarray(np.rint(scaled).clip(0, 255).astype(np.uint8), "L")
 
 
