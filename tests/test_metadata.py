@@ -56,6 +56,7 @@ def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
     ("London, April 12, 1975", ("eng",), "1975-04-12"),
     ("în luna martie 1975", ("ron",), "1975-03"),
     ("12 kwi. 1975", ("pol",), "1975-04-12"),
+    ("Nr. 1234/12.04.1975", ("ron",), "1975-04-12"),  # a registration stamp: number/date
 ])
 def test_date_formats(text, languages, expected):
     assert isos(text, languages) == [expected]
@@ -82,6 +83,10 @@ def test_found_date_keeps_source_text_year_and_page():
     "12.13.1975",  # no month 13; dateparser would swap it to 13 December
     "31.02.1975",
     "1650-04-12 and 12.04.2150",  # outside 1700-2100
+    "l2.04.1975",  # OCR's l for 1: read as 2 April
+    "domiciliat în str. 1 Decembrie 1918 nr. 5",  # addresses: read as 1 December 1918
+    "Kraków, ul. 1 Maja 1975",
+    "Bd. 23 August 1975, bl. 4",
 ])
 def test_no_false_dates(text):
     assert isos(text) == []

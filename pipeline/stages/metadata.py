@@ -1,7 +1,9 @@
 """Derive a document's metadata from its OCR text: confidence, dates, a title guess and a document type.
 
-Dates: regexes find candidate substrings (numeric, Roman-numeral months, month names), dateparser reads
-each candidate in the document's languages, and every result is checked against the digits it came from.
+Dates: regexes find candidate substrings (numeric, Roman-numeral months, month names). A numeric or Roman one
+is a date when the calendar has it; dateparser reads those with a month's name in the document's languages (each
+text once), and its result is checked against the digits it came from. Addresses (str. 1 Decembrie 1918) are no
+dates.
 Document type: keyword phrases from configs/doctypes.yaml, matched on diacritic-folded lowercase text.
 """
 
@@ -91,14 +93,14 @@ def _doc_type(name: str, body: dict) -> DocType:
 
 def extract_metadata(pages: Sequence[PageText], languages: Sequence[str], rules: DocTypeRules) -> DocumentMetadata:
     """Metadata of one document from its pages in reading order; `languages` are Tesseract codes."""
-    parser = _date_parser(_dateparser_languages(languages))
+    date_languages = _dateparser_languages(languages)
     title = _guess_title(pages[0], rules) if pages else ""
     doc_type, reason, scores = _classify(pages, title, rules)
     return DocumentMetadata(
         page_count=len(pages),
         languages=tuple(languages),
         mean_confidence=_mean_confidence(pages),
-        dates=_unique_dates(date for page in pages for date in _find_dates(page, parser)),
+        dates=_unique_dates(date for page in pages for date in _find_dates(page, date_languages)),
         title=title,
         doc_type=doc_type,
         doc_type_reason=reason,
@@ -162,12 +164,14 @@ _MONTH = r"(?P<month>0?[1-9]|1[0-2])"
 _WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
 _SEP = r"(?P<sep>[./-])"
 # Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
-_START = r"(?<![\d.,/-])"
+# Nor glued to a letter: OCR's l2.04.1975 (for 12) is no 2 April.
+_START = r"(?<![\w.,/-])"
 _END = r"(?![\d]|[.,/-]\d)"
 
 # In priority order: where two candidates overlap, the earlier pattern's date wins.
 _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _START + _DAY + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _YEAR + _END,  # 12.04.1975, 12/04/1975
+    r"(?<=\d/)" + _DAY + r"(?P<sep>\.)" + _MONTH + r"\." + _YEAR + _END,  # a registration: Nr. 1234/12.04.1975
     _START + _YEAR + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _DAY + r"\.?" + _END,  # 1975-04-12, 1975. 04. 12.
     _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
     _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
@@ -178,42 +182,57 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
 ))
 
 
-def _find_dates(page: PageText, parser: DateDataParser) -> list[FoundDate]:
+# An address is no date: str. 1 Decembrie 1918, ul. 1 Maja 1975, Bd. 23 August, вул. 1 Травня (the day, if the
+# date is only a month's name and a year).
+_STREET_BEFORE = re.compile(r"(?i)(?<!\w)(?:str|strada|bd|bdul|bulevardul|calea|aleea|piața|ul|ulica|al|aleja|pl|"
+                            r"plac|вул|вулиця|ул|улица|пр|просп|пл|площа|площадь)\.?\s*(?:\d{1,2}\.?\s+)?$")
+
+
+def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate]:
     """Dates on one page in reading order."""
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(page.text))  # 1 where an earlier pattern's date lies: a pass over each candidate only
     found: list[tuple[int, FoundDate]] = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(page.text):
-            if any(match.start() < end and start < match.end() for start, end in taken):
+            if any(taken[match.start():match.end()]) or _STREET_BEFORE.search(page.text, max(0, match.start() - 16), match.start()):
                 continue
-            iso = _read_candidate(match, parser)
+            iso = _read_candidate(match, languages)
             if iso:
-                taken.append(match.span())
+                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
                 text = " ".join(match.group(0).split())
                 found.append((match.start(), FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number)))
     return [date for _, date in sorted(found, key=lambda item: item[0])]
 
 
-def _read_candidate(match: re.Match, parser: DateDataParser) -> str:
-    """ISO date of a candidate, or "" when dateparser's reading does not agree with the candidate's digits."""
+def _read_candidate(match: re.Match, languages: tuple[str, ...]) -> str:
+    """ISO date of a candidate, or "" when it is no date (31.02), or dateparser's reading of its month's name does
+    not agree with the candidate's digits."""
     groups = match.groupdict()
-    text = match.group(0)
-    if groups.get("roman"):
-        month = _ROMAN_VALUES[groups["roman"].translate(_CYRILLIC_ROMAN)]
-        text = f"{groups['day']}.{month:02d}.{groups['year']}"
-    data = parser.get_date_data(text)
-    date: datetime | None = data.date_obj
+    if groups.get("month") or groups.get("roman"):  # all digits, or a Roman month: nothing for dateparser to read
+        month = int(groups["month"]) if groups.get("month") else \
+            _ROMAN_VALUES[groups["roman"].translate(_CYRILLIC_ROMAN)]
+        try:
+            return datetime(int(groups["year"]), month, int(groups["day"])).strftime("%Y-%m-%d")
+        except ValueError:
+            return ""
+    date, period = _parsed(match.group(0), languages)
     if date is None or date.year != int(groups["year"]):
         return ""
     has_day = groups.get("day") is not None
     # dateparser quietly swaps day and month, or takes a non-month word's neighbour as the month.
-    if has_day and (data.period != "day" or date.day != int(groups["day"])):
+    if has_day and (period != "day" or date.day != int(groups["day"])):
         return ""
-    if groups.get("month") and date.month != int(groups["month"]):
-        return ""
-    if not has_day and data.period != "month":
+    if not has_day and period != "month":
         return ""
     return date.strftime("%Y-%m-%d" if has_day else "%Y-%m")
+
+
+@lru_cache(maxsize=100_000)
+def _parsed(text: str, languages: tuple[str, ...]) -> tuple[datetime | None, str]:
+    """dateparser's reading of a candidate (date, period), once per text: a register repeats its dates, and each
+    reading costs about a millisecond (10,000 dates on a page took 10 s)."""
+    data = _date_parser(languages).get_date_data(text)
+    return data.date_obj, data.period
 
 
 def _unique_dates(dates) -> tuple[FoundDate, ...]:
