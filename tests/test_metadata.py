@@ -222,11 +222,21 @@ def test_weak_words_alone_stay_below_min_score(rules):
 def test_repeated_weak_phrase_is_capped(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("min_score: 3\nmax_hits_per_phrase: 2\ntypes:\n"
-                    "  a:\n    phrases:\n      primărie: 1\n  b:\n    phrases:\n      contract: 2\n",
+                    "  a:\n    phrases:\n      primărie: 1\n  b:\n    phrases:\n      contract: 3\n",
                     encoding="utf-8")
     meta = extract_metadata([page("Contract de închiriere\n" + "primarie " * 10)], ["ron"], load_doctype_rules(path))
-    assert meta.extra["doc_type_scores"] == {"a": 2, "b": 4}  # "contract" counted again as the title
+    assert meta.extra["doc_type_scores"] == {"a": 2, "b": 6}  # "contract" names the type: counted again as the title
     assert meta.doc_type == "b"
+
+
+@pytest.mark.parametrize("text", [
+    "Zaświadczenie o zameldowaniu\nJan Kowalski\nSzanowni Państwo",  # a greeting alone (weight 2)
+    "PRIMĂRIA MUNICIPIULUI CLUJ-NAPOCA\nInventar de mobilier\nSe predă primăriei mobilierul",  # weight 1, twice
+])
+def test_a_hint_in_the_title_does_not_decide_the_type_alone(rules, text):
+    # The title is picked for holding the page's strongest phrase; a hint in it counted a second time, and one
+    # greeting made a certificate a letter, a city hall's inventory a building permit.
+    assert extract_metadata([page(text)], ALL_LANGUAGES, rules).doc_type == "unknown"
 
 
 # ---------------------------------------------------------------- rules file and other fields

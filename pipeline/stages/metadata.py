@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
 UNKNOWN_TYPE = "unknown"
+NAMING_WEIGHT = 3  # a phrase of this weight names the document type on its own (configs/doctypes.yaml)
 
 
 # ---------------------------------------------------------------- document-type rules
@@ -194,11 +195,12 @@ def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate]:
     found: list[tuple[int, FoundDate]] = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(page.text):
-            if any(taken[match.start():match.end()]) or _STREET_BEFORE.search(page.text, max(0, match.start() - 16), match.start()):
+            start, end = match.span()
+            if any(taken[start:end]) or _STREET_BEFORE.search(page.text, max(0, start - 16), start):
                 continue
             iso = _read_candidate(match, languages)
             if iso:
-                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
+                taken[start:end] = b"\x01" * (end - start)
                 text = " ".join(match.group(0).split())
                 found.append((match.start(), FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number)))
     return [date for _, date in sorted(found, key=lambda item: item[0])]
@@ -334,7 +336,7 @@ def _word_pattern(word: str) -> str:
 
 
 def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tuple[str, str, dict[str, float]]:
-    """(type, reason, score per type). The title's matches count a second time: a title says most."""
+    """(type, reason, score per type). A phrase naming the type counts a second time in the title: a title says most."""
     text = _fold("\n".join(page.text for page in pages))
     folded_title = _fold(title)
     scores: dict[str, float] = {}
@@ -362,7 +364,9 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
         hits = len(pattern.findall(text))
         if not hits:
             continue
-        in_title = bool(title) and pattern.search(title) is not None
+        # Only a phrase that names the type gains from the title: the title is picked for holding the page's
+        # strongest phrase, so a hint in it counted twice, and one greeting or "primăria" thrice decided the type.
+        in_title = phrase.weight >= NAMING_WEIGHT and bool(title) and pattern.search(title) is not None
         score += phrase.weight * (min(hits, rules.max_hits_per_phrase) + in_title)
         notes = ([f"x{hits}"] if hits > 1 else []) + (["in title"] if in_title else [])
         matched.append(f'"{phrase.text}"' + (f" ({', '.join(notes)})" if notes else ""))
