@@ -229,6 +229,12 @@ def test_repeated_weak_phrase_is_capped(tmp_path):
     assert meta.doc_type == "b"
 
 
+def test_the_title_has_no_control_or_format_characters(rules):
+    text = "AUTORIZA\u200bȚIE DE\x00 CONSTRUIRE\x07\nnr. 12 din 1975"
+    # They went into document.json as read, while the PDF's XMP left them out: the two titles differed.
+    assert extract_metadata([page(text)], ("ron",), rules).title == "AUTORIZAȚIE DE CONSTRUIRE"
+
+
 @pytest.mark.parametrize("text", [
     "Zaświadczenie o zameldowaniu\nJan Kowalski\nSzanowni Państwo",  # a greeting alone (weight 2)
     "PRIMĂRIA MUNICIPIULUI CLUJ-NAPOCA\nInventar de mobilier\nSe predă primăriei mobilierul",  # weight 1, twice

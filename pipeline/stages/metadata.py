@@ -255,7 +255,10 @@ _TITLE_MIN_CONFIDENCE = 50.0  # Tesseract confidence below which a line is likel
 
 def _guess_title(page: PageText, rules: DocTypeRules) -> str:
     """A readable header line of the first page, preferring one that names the document type."""
-    lines = [" ".join(line.split()) for line in page.text.splitlines()]
+    # Without control and format characters (NUL, zero-width spaces): the PDF's XMP cannot hold them, and the
+    # catalog's title should say what the PDF's does.
+    lines = [" ".join("".join(c for c in line if unicodedata.category(c) not in ("Cc", "Cf")).split())
+             for line in page.text.splitlines()]
     lines = [line for line in lines if line][:_TITLE_SEARCH_LINES]
     confidences = _line_confidences(lines, page)
     candidates = [(line, _strongest_keyword(line, rules))
