@@ -236,6 +236,16 @@ def test_the_title_has_no_control_or_format_characters(rules):
 
 
 @pytest.mark.parametrize("text", [
+    "ACTIVITATEA de naștere a serviciului de stare",  # act* took "activitatea": civil status
+    "Radiograma miejska nr 5, sesja",  # rad* miejsk* took a radiogram: council decision
+    "Bérleti szerződés határozatlan időre, lásd a jegyzőkönyvet",  # határozat* took "indefinite": council
+    "Beschluss des Amtsgerichts Hermannstadt",  # a court's decision: council decision
+])
+def test_a_word_that_only_begins_like_a_keyword_does_not_decide_the_type(rules, text):
+    assert extract_metadata([page(text)], ALL_LANGUAGES, rules).doc_type == "unknown"
+
+
+@pytest.mark.parametrize("text", [
     "Zaświadczenie o zameldowaniu\nJan Kowalski\nSzanowni Państwo",  # a greeting alone (weight 2)
     "PRIMĂRIA MUNICIPIULUI CLUJ-NAPOCA\nInventar de mobilier\nSe predă primăriei mobilierul",  # weight 1, twice
 ])
