@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from .measure import marks_of, tallest_letter
+from .measure import marks_of, percentile_of_bytes, tallest_letter
 from .work import to_grey
 
 SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
@@ -49,8 +49,7 @@ def is_negative(image: np.ndarray) -> bool:
     _, bright = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if np.count_nonzero(bright) > SURELY_POSITIVE * bright.size:
         return False  # most pages (a negative would be a small frame amid clear film)
-    darkest, brightest = np.percentile(sample, (1, 99))
-    if brightest - darkest < MIN_TONE_SPREAD:
+    if percentile_of_bytes(sample, 99) - percentile_of_bytes(sample, 1) < MIN_TONE_SPREAD:
         return False  # no letters, only grain
     bright_marks, dark_marks = _letter_marks(bright), _letter_marks(cv2.bitwise_not(bright))
     if len(bright_marks) <= len(dark_marks) or len(bright_marks) + len(dark_marks) < MIN_LETTERS:
