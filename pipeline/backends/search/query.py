@@ -60,15 +60,17 @@ def parse_query(text: str) -> list[QueryTerm]:
 
 def _loose_terms(text: str) -> Iterator[QueryTerm]:
     for glued in text.split():
-        matches = [match for match in word_matches(glued) if fold(match.group())]
-        if len(matches) > 1:
+        folded = [(fold(match.group()), match) for match in word_matches(glued)]
+        folded = [(token, match) for token, match in folded if token]
+        if len(folded) > 1:
             # Words joined by punctuation, as printed together: a date (12.03.1974), an elision (м'ясо, l'école),
             # a compound (Cluj-Napoca), a number (3,14). They must stand together, as in a quoted phrase.
-            yield QueryTerm(tuple(fold(match.group()) for match in matches))
-        elif matches:
-            token, typed = fold(matches[0].group()), matches[0].group().casefold()
-            starred = glued.startswith("*", matches[0].end())
-            yield QueryTerm((token,), prefix=starred and token.isalpha() and len(token) >= MIN_PREFIX, typed=typed)
+            yield QueryTerm(tuple(token for token, _ in folded))
+        elif folded:
+            (token, match), = folded
+            starred = glued.startswith("*", match.end())
+            prefix = starred and token.isalpha() and len(token) >= MIN_PREFIX
+            yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
 
 
 class WordMatcher:
