@@ -20,6 +20,8 @@ What it measures
       shadow             lit unevenly: brightness falling to 45 % towards one corner (a book cradle, a phone)
       skewed             the sheet laid crooked on the glass: turned by 2.5 degrees (one way or the other, by
                          page), the corners filled with the paper's tone
+      tilted             the sheet laid visibly crooked: turned by 8 degrees (one way or the other, by page) on a
+                         canvas of its paper's tone large enough that no corner of it is lost
       bed                the sheet on a dark scanner bed: a dark, slightly noisy margin of 6 % of the page on
                          every side, the sheet turned by 1 degree within it
       yellowed           aged paper in colour: paper and ink tinted towards brown, the paper 15 % darker
@@ -185,6 +187,15 @@ def skewed(page: Page, folder: Path) -> Path:
     return _save_png(_turned(grey, sign * 2.5, _paper(grey)), dpi, folder / "skewed.png")
 
 
+def tilted(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    sign = 1 if zlib.crc32(page.name.encode()) % 2 else -1
+    paper = _paper(grey)
+    pad = round(0.09 * max(grey.shape))  # sin(8 degrees) of the longer side: room for the corners
+    canvas = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper)
+    return _save_png(_turned(canvas, sign * 8.0, paper), dpi, folder / "tilted.png")
+
+
 def bed(page: Page, folder: Path) -> Path:
     grey, dpi = _scan(page)
     margin = round(0.06 * max(grey.shape))
@@ -258,7 +269,7 @@ VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal": bitonal, "bitonal-200": bitonal_200, "bitonal-untagged": bitonal_untagged,
     "bitonal-mistagged": bitonal_mistagged, "negative": negative,
     "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
-    "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "bed": bed, "yellowed": yellowed,
+    "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "tilted": tilted, "bed": bed, "yellowed": yellowed,
     "bleed": bleed, "low-res": low_res, "hi-res": hi_res, "upside-down": upside_down, "sideways": sideways,
 }
 

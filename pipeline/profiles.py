@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import UsageError
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_SKEW_ANGLE = 20.0  # degrees: the largest skew a profile may have deskew look for (the orientation test copes)
 
 
 class _Step(BaseModel):
@@ -44,7 +45,7 @@ class SplitSpreadsSettings(_Step):
 
 
 class DeskewSettings(_Step):
-    max_angle: float = Field(default=5.0, gt=0, le=20, description="largest skew searched, degrees")
+    max_angle: float = Field(default=15.0, gt=0, le=MAX_SKEW_ANGLE, description="largest skew searched, degrees")
     min_angle: float = Field(default=0.1, ge=0, le=5, description="smaller skews are left alone, degrees")
 
 

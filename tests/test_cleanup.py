@@ -305,12 +305,15 @@ def test_an_upright_snippet_whose_back_shows_through_costs_no_orientation_detect
 
 # --- deskew --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("angle", [-3.2, -0.8, 1.5, 4.0])
+@pytest.mark.parametrize("angle", [-12.0, -3.2, -0.8, 1.5, 4.0, 8.5])
 def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
+    """Up to the profile's max_angle (15 degrees by default). A sheet laid 8-12 degrees askew was taken for one
+    lying on its side, or straightened by only 5 degrees, when the lines were looked for up to 5 degrees only."""
     page = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
     original_skew = estimate_skew(page, 5.0)  # the scan itself is not perfectly straight
     skewed = rotate(page, angle, 255)
     cleaned = clean_page(skewed, 300, CleanProfile(name="t"))
+    assert cleaned.turn == 0
     assert abs(cleaned.skew_angle - (angle + original_skew)) <= 0.3
     assert cleaned.access is skewed  # the scan keeps its pixels: the page shows it turned (stages.render)
     assert abs(estimate_skew(cleaned.page_image(), 5.0)) <= 0.3  # the page people see
@@ -322,20 +325,24 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
         assert abs(estimate_skew(cleaned.ocr, 5.0)) <= 0.3
 
 
-def test_the_skew_search_finds_what_a_search_of_every_coarse_step_finds():
-    """The coarse steps are taken only within a degree of the best whole degree: on real pages turned by angles
-    between the whole degrees, the skew is the one that every coarse step, searched, then leads to."""
+@pytest.mark.parametrize("max_angle, angles", [(5.0, (-3.65, -1.5, 0.45, 2.35, 4.15)),
+                                                (15.0, (-13.85, -7.15, 0.45, 6.35, 11.75))])
+def test_the_skew_search_finds_what_a_search_of_every_coarse_step_finds(max_angle, angles):
+    """The coarse steps (0.3 degrees apart) are taken only within a degree of the best whole degree, and
+    the whole degrees beyond 5 only when none within stands out: on real pages turned by angles between the
+    whole degrees, the skew is the one that every coarse step, searched, then leads to."""
     def every_coarse_step(grey):
         _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
-        best, _ = _best_angle(ys, xs, np.arange(-5.0, 5.15, 0.3))
+        first = -5.0 - 0.3 * int((max_angle - 5.0) / 0.3)  # the steps of a search of 5 degrees, continued
+        best, _ = _best_angle(ys, xs, np.arange(first, max_angle + 0.15, 0.3))
         best, _ = _best_angle(ys, xs, np.arange(best - 0.3, best + 0.31, 0.05))
         return round(best, 2)
 
     for name in ("EHRI-DR-19390519-US_04.jpg", "EHRI-NISKO-19391112_DE_02.jpg", "phototest.tif"):
         page = _grey(PAGES / name)
-        for angle in (-3.65, -1.5, 0.45, 2.35, 4.15):
+        for angle in angles:
             turned = rotate(page, angle, 255)
-            assert estimate_skew(turned, 5.0) == every_coarse_step(turned), (name, angle)
+            assert estimate_skew(turned, max_angle) == every_coarse_step(turned), (name, angle)
             forget_page()
 
 

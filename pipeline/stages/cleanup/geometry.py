@@ -3,18 +3,21 @@ pixels, and the angle and the box say how to show it (CleanedPage.page_image).""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy, remembered
+from .measure import (NEAR_SKEW, downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy,
+                      remembered, whole_degree_sharpness)
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
 PAGE_ANALYSIS_SIDE = 1000  # px, longer side: the page outline needs less detail
 MIN_INK_PIXELS = 200  # fewer ink pixels than this: no text to measure a skew on
+COARSE_STEP, FINE_STEP = 0.3, 0.05  # degrees: the skew search's steps around its best whole degree
 MIN_SKEW_GAIN = 1.02  # a skew must sharpen the text lines by 2 % over "no skew", else it is noise
 MIN_PAPER_GREY = 60  # brightest part of the page darker than this: a dark page, not a dark border
 # A bright region at least this share of the largest is a part of the same sheet (or of a spread's other page);
@@ -51,31 +54,39 @@ def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
     """Counter-clockwise skew of the text lines in degrees, 0.0 if there are no lines to measure.
 
     Projection profiles: text pixels projected onto the vertical axis give sharp peaks (lines) and
-    gaps only when projected along the lines' true direction. A coarse search over +-max_angle finds
-    the peak, a fine one around it the precise angle. The coarse search's steps of 0.3 degrees are
-    narrower than the peak of a text page; they are only taken within a degree of the peak of whole
-    degrees (a parabola through its neighbours places it between them), which is where all of them
-    found it: 34 projections become 18, 2.4 ms of a page (the corpus's pages turned by 27 angles from
-    -4.5 to 4.5 degrees: the same skew in each of 780 cases but 4, where the page's own skew and the
-    turn added up to more than 5 degrees, outside the search).
+    gaps only when projected along the lines' true direction. A search of whole degrees over +-max_angle
+    finds the peak (measure.whole_degree_sharpness), steps of 0.3 degrees around it and then of 0.05 the
+    precise angle. The steps of 0.3 degrees are narrower than the peak of a text
+    page; they are only taken within a degree of the peak of whole degrees (a parabola through its
+    neighbours places it between them), which is where all of them found it: 34 projections became 18,
+    2.4 ms of a page (the corpus's pages turned by 27 angles from -4.5 to 4.5 degrees: the same skew in each
+    of 780 cases but 4, where the page's own skew and the turn added up to more than 5 degrees, the search's
+    range then).
     """
     _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
     if len(ys) < MIN_INK_PIXELS:
         return 0.0
-    coarse_step, fine_step = 0.3, 0.05
-    degree, _ = _best_angle(ys, xs, np.arange(-max_angle, max_angle + 0.5, 1.0))
-    coarse = np.arange(-max_angle, max_angle + coarse_step / 2, coarse_step)
+    degree, _ = _peak(*whole_degree_sharpness(ys, xs, max_angle))
+    # The steps lie where a search of NEAR_SKEW degrees either way puts them (from -NEAR_SKEW on), whatever the
+    # range: a page within it is measured as it was before the search reached further.
+    first = -NEAR_SKEW - COARSE_STEP * math.floor((max_angle - NEAR_SKEW) / COARSE_STEP)
+    coarse = np.arange(first, max_angle + COARSE_STEP / 2, COARSE_STEP)
     best, _ = _best_angle(ys, xs, coarse[np.abs(coarse - degree) <= 1.0])
-    best, best_score = _best_angle(ys, xs, np.arange(best - coarse_step, best + coarse_step + 0.01, fine_step))
+    best, best_score = _best_angle(ys, xs, np.arange(best - COARSE_STEP, best + COARSE_STEP + 0.01, FINE_STEP))
     if best_score < MIN_SKEW_GAIN * line_sharpness(ys, xs, 0.0):
         return 0.0
     return round(float(best), 2)
 
 
 def _best_angle(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray) -> tuple[float, float]:
-    scores = np.array([line_sharpness(ys, xs, a) for a in angles])
+    return _peak(angles, np.array([line_sharpness(ys, xs, a) for a in angles]))
+
+
+def _peak(angles: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """The angle of the highest score and the score; a parabola through it and its neighbours places it
+    more finely than the grid of `angles`."""
     i = int(np.argmax(scores))
-    if 0 < i < len(angles) - 1:  # a parabola through the peak and its neighbours: finer than the grid
+    if 0 < i < len(angles) - 1:
         left, mid, right = scores[i - 1], scores[i], scores[i + 1]
         curvature = left - 2 * mid + right
         if curvature < 0:
@@ -87,9 +98,10 @@ def _best_angle(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray) -> tuple[flo
 def rotate(image: np.ndarray, angle: float, fill: tuple[int, ...] | int) -> np.ndarray:
     """Turn counter-clockwise by `angle` degrees about the centre, keeping the size.
 
-    Keeping the size keeps the page's physical dimensions in the PDF. At the largest skews searched (a few
-    degrees) the corners move by less than a typical page margin, so no text is cut; the uncovered corners
-    are filled with the paper's colour.
+    Keeping the size keeps the page's physical dimensions in the PDF. A sheet lying askew within the scan fits it
+    straightened too (straight, it is narrower and shorter than its askew outline), and at a few degrees the
+    corners move by less than a typical page margin. What the scan holds in its very corners at larger skews (a
+    sheet cut to the scan's edges) can be lost. The uncovered corners are filled with the paper's colour.
     """
     if image.ndim == 3 and image.shape[2] == 3:  # the same pixels, faster on four channels (14 MP: 98 -> 88 ms)
         turned = rotate(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), angle, (*fill, 255))

@@ -21,6 +21,9 @@ PAGE_LETTER_SHARE = 1 / 25  # of a page's longer side: the tallest a letter may 
 STRIP_ASPECT = 2.0  # a long side more than this many times the short one: a strip cut from a page
 STRIP_LETTER_SHARE = 1 / 5  # of a strip's short side: the tallest its letters may be
 MARKED_BAND_ROWS = 64  # rows of labels looked up at once (see marked)
+NEAR_SKEW = 5  # degrees: the lines are looked for this far either way first (see whole_degree_sharpness)
+CLEAR_PEAK = 2.5  # the sharpest whole degree over the median of those searched: the lines are found there
+LINES_PEAK_FLANK = 1.3  # the sharpest whole degree's higher neighbour over that median (see lines_found)
 
 
 class _Remembered:
@@ -283,6 +286,44 @@ def line_sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     # Counted in whole numbers: the same sum as in floats (every partial sum is an integer far below 2**53).
     jumps = np.diff(np.bincount(rows.astype(np.intp)))
     return float(np.dot(jumps, jumps))
+
+
+def whole_degree_sharpness(ys: np.ndarray, xs: np.ndarray, max_angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """(angles, `line_sharpness` at each): the whole degrees from -max_angle to max_angle where the lines are.
+
+    Those up to NEAR_SKEW either way come first: almost every scan's lines lie there (`lines_found`). Only
+    when they are not found there are the rest searched, and kept if their peak is one of lines: a page with no
+    lines to speak of (handwriting, a photograph) keeps the near search's answer, as when no more was searched.
+    A page laid 8 degrees askew, searched within 5 only: its sharpest whole degree over the median 1.1-2.3 (the
+    corpus's real scans); straight, 2.8-36."""
+    near = min(max_angle, NEAR_SKEW)
+    angles = np.arange(-near, near + 0.5, 1.0)
+    scores = np.array([line_sharpness(ys, xs, a) for a in angles])
+    if near == max_angle or lines_found(scores):
+        return angles, scores
+    far = np.arange(-max_angle, max_angle + 0.5, 1.0)
+    far_scores = np.array([scores[np.argmin(np.abs(angles - a))] if abs(a) <= near else line_sharpness(ys, xs, a)
+                           for a in far])
+    return (far, far_scores) if _lines_peak(far_scores) else (angles, scores)  # at the end of the range too
+
+
+def lines_found(scores: np.ndarray) -> bool:
+    """Whether the sharpest of `scores` (whole degrees apart) is a peak of text lines (`_lines_peak`) within them,
+    not at either end, where a peak further out shows its flank."""
+    return 0 < int(np.argmax(scores)) < len(scores) - 1 and _lines_peak(scores)
+
+
+def _lines_peak(scores: np.ndarray) -> bool:
+    """Whether the sharpest of `scores` (whole degrees apart) is a peak of text lines: CLEAR_PEAK times their
+    median, and a degree wide, its higher neighbour LINES_PEAK_FLANK times the median. Lines of letters give
+    peaks about a degree wide (their height against their length): on the corpus's real scans laid askew by
+    whole degrees, where the peak falls on one of them, the higher neighbour measured 1.5-8.8 times the median.
+    A halftone photograph's dot lattice gives narrower ones, between the degrees: laid 1 degree askew, the
+    sharpest of 31 degrees was 2.9 times their median (at 7 degrees), its neighbours 1.0 times."""
+    i = int(np.argmax(scores))
+    median = np.median(scores)
+    flank = max(scores[i - 1] if i > 0 else 0.0, scores[i + 1] if i < len(scores) - 1 else 0.0)
+    return bool(scores[i] >= CLEAR_PEAK * median and flank >= LINES_PEAK_FLANK * median)
 
 
 def text_height(grey: np.ndarray) -> int | None:
