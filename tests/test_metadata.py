@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.errors import UsageError
 from pipeline.model import PageText, Word
+from pipeline.stages.dates import find_dates
 from pipeline.stages.metadata import DocTypeRules, extract_metadata, load_doctype_rules
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -57,6 +58,16 @@ def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
     ("în luna martie 1975", ("ron",), "1975-03"),
     ("12 kwi. 1975", ("pol",), "1975-04-12"),
     ("Nr. 1234/12.04.1975", ("ron",), "1975-04-12"),  # a registration stamp: number/date
+    ("Київ, 12-го березня 1975 р.", ("ukr",), "1975-03-12"),  # ordinal days
+    ("Kraków, dnia 1-go maja 1975 r.", ("pol",), "1975-05-01"),
+    ("London, 12th March 1975", ("eng",), "1975-03-12"),
+    ("London, March 12th, 1975", ("eng",), "1975-03-12"),
+    ("Kolozsvár, 1975. évi március hó 12. napján", ("hun",), "1975-03-12"),  # the formal Hungarian date
+    ("Cluj, 12.03.75", ("ron",), "1975-03-12"),  # two digits for the year
+    ("Kraków, dnia 5/03/75 r.", ("pol",), "1975-03-05"),
+    ("nr. 5 din 12.III.75", ("ron",), "1975-03-12"),
+    ("Львів, 3 ХІ 68", ("ukr",), "1968-11-03"),
+    ("în luna XII.1975", ("ron",), "1975-12"),  # a Roman month and a year
 ])
 def test_date_formats(text, languages, expected):
     assert isos(text, languages) == [expected]
@@ -87,9 +98,26 @@ def test_found_date_keeps_source_text_year_and_page():
     "domiciliat în str. 1 Decembrie 1918 nr. 5",  # addresses: read as 1 December 1918
     "Kraków, ul. 1 Maja 1975",
     "Bd. 23 August 1975, bl. 4",
+    "punctul 3.2.10 din anexă",  # numbered sections: a two-digit year needs its month in two digits
+    "29.02.75",  # no 29 February in 1975
+    "Cap. I 1975",  # a Roman month alone before a year needs a dot or a slash between them
+    "versiunea 12.03.75.5",
 ])
 def test_no_false_dates(text):
     assert isos(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Decizia din 12.03.25.", ["2025-03-12"]),  # no year written in full: the last hundred years up to 2026
+    ("Decizia din 12.03.26.", ["2026-03-12"]),
+    ("Decizia din 12.03.27.", ["1927-03-12"]),
+    ("Decizia din 12.03.75.", ["1975-03-12"]),
+    ("Decizia din 12.03.25, aprobată la 20.03.1925.", ["1925-03-12", "1925-03-20"]),  # the document's own century
+    ("Registrul 1998: 3.11.1998, 12.01.99 și 4.02.00", ["1998-11-03", "1999-01-12", "2000-02-04"]),
+    ("Contract din 12.05.2003, anexa din 30.12.98", ["2003-05-12", "1998-12-30"]),
+])
+def test_a_two_digit_year_gets_the_century_nearest_the_documents_dates(text, expected):
+    assert [d.iso for d in find_dates([page(text)], ("ron",), this_year=2026)] == expected
 
 
 def test_dates_are_deduplicated_in_reading_order():

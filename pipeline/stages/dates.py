@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -20,11 +21,40 @@ if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
 
-def find_dates(pages: Sequence[PageText], languages: Sequence[str]) -> tuple[FoundDate, ...]:
+def find_dates(pages: Sequence[PageText], languages: Sequence[str], this_year: int | None = None) -> tuple[FoundDate, ...]:
     """The document's distinct dates in reading order (each at its first occurrence); `languages` are Tesseract
-    codes."""
+    codes. A year written in two digits (12.03.75) is given the century that puts it nearest the document's dates
+    written in full (their median); in a document without any, the last hundred years up to `this_year` (today's
+    by default): 25 is 2025 in 2026, 75 is 1975."""
     date_languages = _dateparser_languages(languages)
-    return _unique_dates(date for page in pages for date in _find_dates(page, date_languages))
+    found = [date for page in pages for date in _find_dates(page, date_languages)]
+    full_years = sorted(date.year for date in found if isinstance(date, FoundDate))
+    near = full_years[len(full_years) // 2] if full_years else None
+    this_year = this_year or datetime.now().year
+    return _unique_dates(date if isinstance(date, FoundDate) else date.dated(near, this_year) for date in found)
+
+
+@dataclass(frozen=True)
+class _ShortYearDate:
+    """A date whose year is written in two digits: its century is the document's to decide (find_dates)."""
+
+    day: int
+    month: int
+    short_year: int
+    text: str
+    page: int
+
+    def dated(self, near: int | None, this_year: int) -> FoundDate | None:
+        if near is None:
+            year = this_year - (this_year - self.short_year) % 100
+        else:
+            year = min((century + self.short_year for century in range(near // 100 * 100 - 100, near + 101, 100)),
+                       key=lambda candidate: abs(candidate - near))
+        try:
+            iso = datetime(year, self.month, self.day).strftime("%Y-%m-%d")
+        except ValueError:
+            return None  # 29.02.75 is no date in 1975
+        return FoundDate(iso=iso, year=year, text=self.text, page=self.page)
 
 
 _DATEPARSER_SETTINGS = {
@@ -58,8 +88,12 @@ _CYRILLIC_ROMAN = str.maketrans({"І": "I", "Х": "X"})
 _ROMAN = "(?P<roman>" + "|".join(r.replace("I", "[IІ]").replace("X", "[XХ]") for r in _ROMAN_MONTHS) + ")"
 
 _YEAR = r"(?P<year>1[7-9]\d\d|20\d\d|2100)"
+_SHORT_YEAR = r"(?P<short_year>\d\d)"
 _DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])"
 _MONTH = r"(?P<month>0?[1-9]|1[0-2])"
+_TWO_DIGIT_MONTH = r"(?P<month>0[1-9]|1[0-2])"
+# A day written as an ordinal: 12-го, 12-е (Ukrainian, Russian), 12-go (Polish), 12th, 12-én, 12-i (Hungarian).
+_ORDINAL = r"(?P<ordinal>-?(?:го|ого|е|я|go|st|nd|rd|th)|-j?[ée]n|-j?án|-i)?"
 _WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
 _SEP = r"(?P<sep>[./-])"
 # Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
@@ -74,10 +108,15 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _START + _YEAR + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _DAY + r"\.?" + _END,  # 1975-04-12, 1975. 04. 12.
     _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
     _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
-    _START + _DAY + r"\.?\s+" + _WORD + r",?\s+" + _YEAR + _END,  # 12 aprilie 1975, 12. April 1975
-    _WORD + r"\s+" + _DAY + r"\.?,?\s+" + _YEAR + _END,  # April 12, 1975, április 12, 1975
-    _START + _YEAR + r"\.?\s+" + _WORD + r"\s+" + _DAY + r"\.?" + _END,  # 1975. április 12.
+    _START + _DAY + _ORDINAL + r"\.?\s+" + _WORD + r",?\s+" + _YEAR + _END,  # 12 aprilie 1975, 12-го березня 1975
+    _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?,?\s+" + _YEAR + _END,  # April 12, 1975, March 12th, 1975
+    # 1975. április 12., and the formal 1975. évi április hó 12. napján
+    _START + _YEAR + r"\.?\s+(?:évi\s+)?" + _WORD + r"\s+(?:hó\s+)?" + _DAY + _ORDINAL + r"\.?" + _END,
     _WORD + r"\s+" + _YEAR + _END,  # martie 1975
+    _START + _ROMAN + r"\s*[./-]\s*" + _YEAR + _END,  # XII.1975, IV/1975
+    # Two digits for the year, the month written in two digits or in Roman: 12.03.75, 5/03/75, 12.III.75
+    _START + _DAY + r"(?P<sep>[./])" + _TWO_DIGIT_MONTH + r"(?P=sep)" + _SHORT_YEAR + _END,
+    _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _SHORT_YEAR + _END,
 ))
 
 
@@ -87,21 +126,31 @@ _STREET_BEFORE = re.compile(r"(?i)(?<!\w)(?:str|strada|bd|bdul|bulevardul|calea|
                             r"plac|вул|вулиця|ул|улица|пр|просп|пл|площа|площадь)\.?\s*(?:\d{1,2}\.?\s+)?$")
 
 
-def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate]:
+def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate | _ShortYearDate]:
     """Dates on one page in reading order."""
     taken = bytearray(len(page.text))  # 1 where an earlier pattern's date lies: a pass over each candidate only
-    found: list[tuple[int, FoundDate]] = []
+    found: list[tuple[int, FoundDate | _ShortYearDate]] = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(page.text):
             start, end = match.span()
             if any(taken[start:end]) or _STREET_BEFORE.search(page.text, max(0, start - 16), start):
                 continue
-            iso = _read_candidate(match, languages)
-            if iso:
+            text = " ".join(match.group(0).split())
+            if match.groupdict().get("short_year"):
+                date = _ShortYearDate(int(match["day"]), _month_of(match), int(match["short_year"]), text, page.number)
+            else:
+                iso = _read_candidate(match, languages)
+                date = FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number) if iso else None
+            if date is not None:
                 taken[start:end] = b"\x01" * (end - start)
-                text = " ".join(match.group(0).split())
-                found.append((match.start(), FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number)))
+                found.append((start, date))
     return [date for _, date in sorted(found, key=lambda item: item[0])]
+
+
+def _month_of(match: re.Match) -> int:
+    """The month of a candidate with its month in digits or in Roman."""
+    groups = match.groupdict()
+    return int(groups["month"]) if groups.get("month") else _ROMAN_VALUES[groups["roman"].translate(_CYRILLIC_ROMAN)]
 
 
 def _read_candidate(match: re.Match, languages: tuple[str, ...]) -> str:
@@ -109,16 +158,19 @@ def _read_candidate(match: re.Match, languages: tuple[str, ...]) -> str:
     not agree with the candidate's digits."""
     groups = match.groupdict()
     if groups.get("month") or groups.get("roman"):  # all digits, or a Roman month: nothing for dateparser to read
-        month = int(groups["month"]) if groups.get("month") else \
-            _ROMAN_VALUES[groups["roman"].translate(_CYRILLIC_ROMAN)]
+        if not groups.get("day"):
+            return f"{int(groups['year']):04d}-{_month_of(match):02d}"  # XII.1975
         try:
-            return datetime(int(groups["year"]), month, int(groups["day"])).strftime("%Y-%m-%d")
+            return datetime(int(groups["year"]), _month_of(match), int(groups["day"])).strftime("%Y-%m-%d")
         except ValueError:
             return ""
-    date, period = _parsed(match.group(0), languages)
+    has_day = groups.get("day") is not None
+    # dateparser is shown the day, the month's word and the year alone, in that order: it reads them so in every
+    # language here, and the words around them (ordinals' endings, Hungarian évi and hó) are no concern of its.
+    date, period = _parsed(" ".join(part for part in (groups.get("day"), groups["word"], groups["year"]) if part),
+                           languages)
     if date is None or date.year != int(groups["year"]):
         return ""
-    has_day = groups.get("day") is not None
     # dateparser quietly swaps day and month, or takes a non-month word's neighbour as the month.
     if has_day and (period != "day" or date.day != int(groups["day"])):
         return ""
@@ -136,8 +188,9 @@ def _parsed(text: str, languages: tuple[str, ...]) -> tuple[datetime | None, str
 
 
 def _unique_dates(dates) -> tuple[FoundDate, ...]:
-    """First occurrence of each distinct date, in reading order."""
+    """First occurrence of each distinct date, in reading order (None: no date)."""
     seen: dict[str, FoundDate] = {}
     for date in dates:
-        seen.setdefault(date.iso, date)
+        if date is not None:
+            seen.setdefault(date.iso, date)
     return tuple(seen.values())
