@@ -127,6 +127,28 @@ def test_a_default_dpi_tag_is_not_taken_for_the_page_size(run_cli, archive_dir):
     assert abs(height / 72 - 11.69) < 0.05 and abs(width / 72 - 1200 / 1711 * 11.69) < 0.05
 
 
+def test_a_large_format_scan_keeps_its_size_and_a_cameras_default_tag_does_not(tmp_path):
+    """A plan of a building permit's file scanned on a large-format scanner: A1 (33.1 inches) at 150 dpi. Its tag
+    was believed only up to 24 inches, and the plan became an A4 page of 425 dpi. A camera's tag (the image says
+    how it was exposed) still counts only up to 24 inches: 4500 px tagged 180 dpi is a 25-inch page if scanned,
+    and a photograph of an A4 letter if photographed."""
+    from pipeline.stages.load import load_page
+
+    plan = tmp_path / "plan-a1.png"
+    sheet = np.full((3508, 4966), 255, np.uint8)
+    sheet[1000:1010, 500:4400] = 0  # a line of the drawing
+    Image.fromarray(sheet).save(plan, dpi=(150, 150))
+    assert load_page(plan, "png", 0, 10**9, 300).dpi == 150
+
+    photo = Image.fromarray(np.full((3000, 4500), 230, np.uint8))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x829A: 1 / 60, 0x920A: 35.0})  # ExposureTime, FocalLength
+    photo.save(tmp_path / "photo.jpg", dpi=(180, 180), exif=exif)
+    photo.save(tmp_path / "scan.jpg", dpi=(180, 180))
+    assert load_page(tmp_path / "photo.jpg", "jpeg", 0, 10**9, 300).dpi == round(4500 / 11.69)
+    assert load_page(tmp_path / "scan.jpg", "jpeg", 0, 10**9, 300).dpi == 180
+
+
 def test_tiff_oddities_scanners_write(run_cli, tmp_path, archive_dir):
     """A thumbnail stored beside the page is no page; a missing YResolution (read as 1 dpi) does not stretch the
     page 150-fold; a multi-page TIFF cut before its second page's header fails alone, not the batch."""

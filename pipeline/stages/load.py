@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
 from .pdf_page import rasterize_pdf_page
 from .preflight import page_frames
-from .dpi import plausible_dpi
+from .dpi import is_photograph, plausible_dpi
 
 WORK_PIXELS = 100_000_000  # largest page worked on (see the module docstring)
 
@@ -60,6 +60,7 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
             with Image.open(path) as img:
                 img.seek(page_frames(img, up_to=index)[index])
                 dpi_x, dpi_y = _image_dpi(img)
+                photograph = is_photograph(img)
                 full_width = img.width
                 orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
                 plain = img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
@@ -91,7 +92,7 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         frame = _fit(frame, budget)  # the resampling to square pixels may have enlarged it again
         scale = frame.width / full_width
     as_stored = frame.size == stored_size
-    return frame, plausible_dpi(dpi_x * scale, max(frame.size), default_dpi), scale, as_stored
+    return frame, plausible_dpi(dpi_x * scale, max(frame.size), default_dpi, photograph), scale, as_stored
 
 
 def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:

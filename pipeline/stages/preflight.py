@@ -20,7 +20,7 @@ from ..errors import (
     TruncatedFileError,
     UnsupportedFormatError,
 )
-from .dpi import plausible_dpi
+from .dpi import is_photograph, plausible_dpi
 
 Image.MAX_IMAGE_PIXELS = None  # our own limit (--max-pixels) applies, per format: see _check_pixels
 
@@ -216,9 +216,10 @@ def ocr_cost(scan: ScanFile) -> float:
             with Image.open(scan.path) as img:
                 width, height = img.size
                 dpi = float((img.info.get("dpi") or (0, 0))[0] or 0)
+                photograph = is_photograph(img)
         except (OSError, ValueError, TypeError, IndexError):
             return A4_PIXELS_AT_300_DPI
-        dpi = plausible_dpi(dpi, max(width, height), 300)
+        dpi = plausible_dpi(dpi, max(width, height), 300, photograph)
         enlarge = min(300 / dpi, 4.0) if dpi < LOW_DPI else 1.0
         return width * height * enlarge * enlarge
     return A4_PIXELS_AT_300_DPI
