@@ -357,8 +357,8 @@ def test_only_a_flagged_page_can_be_accepted(client, portal_archive, clujul):
     sign_in(client, "ana")
     csrf = client.get("/api/session").json()["csrf_token"]
     # The Cluj page reads well: it was never in the queue. Accepting it was recorded, and audited, as a review.
-    refused = client.post(f"/review/{clujul}/1/accept", data={"csrf_token": csrf},
-                          cookies={"retrodig_lang": "ro"})
+    client.cookies.set("retrodig_lang", "ro")  # the refusal is translated
+    refused = client.post(f"/review/{clujul}/1/accept", data={"csrf_token": csrf})
     assert refused.status_code == 409 and "printre cele de verificat" in refused.text
     assert client.post(f"/api/review/{clujul}/1", json={"decision": "accept"},
                        headers={"X-CSRF-Token": csrf}).status_code == 409
