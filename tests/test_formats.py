@@ -183,6 +183,24 @@ def test_tiff_oddities_scanners_write(run_cli, tmp_path, archive_dir):
     assert abs(width / height - 640 / 480) < 0.02  # not stretched by the missing tag
 
 
+def test_a_16_bit_colour_scan_keeps_the_tones_it_was_written_in(tmp_path):
+    """Pillow has no 16-bit colour mode and keeps each channel's high byte: a 12-bit scanner's values (0-4095)
+    kept in 16 bits came out 0-15, a black page, and nothing was read. Colour is read as grey is, in the range
+    its values were written in; a later page of a multi-page TIFF too. Tesseract never gets such a file itself."""
+    import cv2
+
+    from pipeline.stages.load import load_page
+
+    grey = np.asarray(Image.open(EHRI).convert("L"), dtype=np.uint16)
+    twelve_bit = np.dstack([grey * 16 + 8] * 3)
+    cv2.imwrite(str(tmp_path / "12-bit-colour.png"), twelve_bit)
+    cv2.imwritemulti(str(tmp_path / "two-pages.tif"), [np.dstack([grey * 257] * 3), twelve_bit])
+    for name, fmt, index in (("12-bit-colour.png", "png", 0), ("two-pages.tif", "tiff", 0), ("two-pages.tif", "tiff", 1)):
+        page = load_page(tmp_path / name, fmt, index, 10**9, 300)
+        assert np.abs(page.pixels.astype(int) - grey).max() <= 1, (name, index)
+        assert not page.as_stored  # Tesseract, given the file, keeps the high byte too
+
+
 def test_a_16_bit_scan_keeps_the_tones_it_was_written_in(tmp_path):
     """Stretched from its darkest to its brightest pixel, a blank back of a sheet scanned in 16 bits had its
     sensor noise made into black and white grain, over which Tesseract then spent minutes (a worker stalled);

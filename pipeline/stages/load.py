@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -58,15 +59,20 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
-                img.seek(page_frames(img, up_to=index)[index])
+                frame_index = page_frames(img, up_to=index)[index]
+                img.seek(frame_index)
+                sixteen_bit_colour = _sixteen_bit_colour(img)  # before reading EXIF: a PNG's loads the image
                 dpi_x, dpi_y = _image_dpi(img)
                 photograph = is_photograph(img)
                 full_width = img.width
                 orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
-                plain = img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
+                plain = (img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
+                         and not sixteen_bit_colour)
                 stored_size = img.size if plain else None
                 if img.format == "JPEG":
                     frame = _decode_jpeg(path, img, budget, orientation)
+                elif sixteen_bit_colour:
+                    frame = _fit(_decode_sixteen_bit_colour(path, frame_index), budget)
                 else:
                     img.load()
                     frame = _fit(img, budget)
@@ -107,6 +113,31 @@ def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) ->
     frame = ImageOps.exif_transpose(img) if orientation != 1 else img
     frame.load()
     return _fit(frame, budget)
+
+
+def _sixteen_bit_colour(img: Image.Image) -> bool:
+    """Colour with 16 bits a channel (a PNG's RGB;16B, a TIFF's RGB;16N): Pillow keeps the high byte of each."""
+    return img.mode in ("RGB", "RGBA") and bool(img.tile) and ";16" in str(img.tile[0][3])
+
+
+def _decode_sixteen_bit_colour(path: Path, frame: int) -> Image.Image:
+    """A 16-bit colour page in 8 bits by the range its values were written in, as `_to_8bit` does for grey: a
+    12-bit camera's or scanner's values (0-4095) kept in 16 bits have a high byte of 0-15, and Pillow made such a
+    page black. OpenCV decodes the 16 bits (Pillow has no 16-bit colour mode); a transparent page is laid on
+    white."""
+    if frame == 0:
+        pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    else:
+        ok, pages = cv2.imreadmulti(str(path), frame, 1, flags=cv2.IMREAD_UNCHANGED)
+        pixels = pages[0] if ok and pages else None
+    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3:
+        raise OSError(f"cannot decode 16-bit colour page {frame + 1}")
+    if pixels.shape[2] == 4:
+        alpha = pixels[:, :, 3:].astype(np.float32) / 65535
+        pixels = np.rint(pixels[:, :, :3] * alpha + float(pixels[:, :, :3].max()) * (1 - alpha)).astype(np.uint16)
+    shift = max(8, int(pixels.max()).bit_length()) - 8
+    rgb = cv2.cvtColor(np.right_shift(pixels, shift).astype(np.uint8), cv2.COLOR_BGR2RGB)
+    return Image.fromarray(rgb, "RGB")
 
 
 def _jpeg_is_grey(path: Path) -> bool:
