@@ -136,7 +136,8 @@ def _decode_sixteen_bit_colour(path: Path, frame: int) -> Image.Image:
         alpha = pixels[:, :, 3:].astype(np.float32) / 65535
         pixels = np.rint(pixels[:, :, :3] * alpha + float(pixels[:, :, :3].max()) * (1 - alpha)).astype(np.uint16)
     shift = max(8, int(pixels.max()).bit_length()) - 8
-    rgb = cv2.cvtColor(np.right_shift(pixels, shift).astype(np.uint8), cv2.COLOR_BGR2RGB)
+    np.right_shift(pixels, shift, out=pixels)  # in place: a 100 MP page's 16 bits take 600 MB
+    rgb = cv2.cvtColor(pixels.astype(np.uint8), cv2.COLOR_BGR2RGB)
     return Image.fromarray(rgb, "RGB")
 
 
