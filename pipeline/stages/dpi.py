@@ -42,7 +42,11 @@ _EXPOSURE_TAGS = (0x829A, 0x829D, 0x920A)
 
 
 def is_photograph(img: Image.Image) -> bool:
-    """Whether the image says it was taken by a camera: its dpi tag is then the camera's, not the page's."""
+    """Whether the image says it was taken by a camera: its dpi tag is then the camera's, not the page's. Only
+    JPEG and TIFF files are asked, which keep EXIF in their header: a PNG's EXIF may follow its pixels, and
+    Pillow decodes the whole image to find it (a batch's preflight reads headers only)."""
+    if img.format not in ("JPEG", "MPO", "TIFF"):
+        return False
     try:
         exposure = img.getexif().get_ifd(0x8769)  # the EXIF sub-directory
     except (OSError, ValueError, TypeError, KeyError, SyntaxError):
