@@ -195,7 +195,8 @@ def test_a_16_bit_colour_scan_keeps_the_tones_it_was_written_in(tmp_path):
     twelve_bit = np.dstack([grey * 16 + 8] * 3)
     cv2.imwrite(str(tmp_path / "12-bit-colour.png"), twelve_bit)
     cv2.imwritemulti(str(tmp_path / "two-pages.tif"), [np.dstack([grey * 257] * 3), twelve_bit])
-    for name, fmt, index in (("12-bit-colour.png", "png", 0), ("two-pages.tif", "tiff", 0), ("two-pages.tif", "tiff", 1)):
+    for name, fmt, index in (("12-bit-colour.png", "png", 0), ("two-pages.tif", "tiff", 0),
+                             ("two-pages.tif", "tiff", 1)):
         page = load_page(tmp_path / name, fmt, index, 10**9, 300)
         assert np.abs(page.pixels.astype(int) - grey).max() <= 1, (name, index)
         assert not page.as_stored  # Tesseract, given the file, keeps the high byte too

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
 
-def find_dates(pages: Sequence[PageText], languages: Sequence[str], this_year: int | None = None) -> tuple[FoundDate, ...]:
+def find_dates(pages: Sequence[PageText], languages: Sequence[str],
+               this_year: int | None = None) -> tuple[FoundDate, ...]:
     """The document's distinct dates in reading order (each at its first occurrence); `languages` are Tesseract
     codes. A year written in two digits (12.03.75) is given the century that puts it nearest the document's dates
     written in full (their median); in a document without any, the last hundred years up to `this_year` (today's
@@ -93,7 +94,7 @@ _DAY = r"(?P<day>0?[1-9]|[12]\d|3[01])"
 _MONTH = r"(?P<month>0?[1-9]|1[0-2])"
 _TWO_DIGIT_MONTH = r"(?P<month>0[1-9]|1[0-2])"
 # A day written as an ordinal: 12-го, 12-е (Ukrainian, Russian), 12-go (Polish), 12th, 12-én, 12-i (Hungarian).
-_ORDINAL = r"(?P<ordinal>-?(?:го|ого|е|я|go|st|nd|rd|th)|-j?[ée]n|-j?án|-i)?"
+_ORDINAL = r"(?:-?(?:го|ого|е|я|go|st|nd|rd|th)|-j?[ée]n|-j?án|-i)?"
 _WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
 _SEP = r"(?P<sep>[./-])"
 # Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
@@ -137,7 +138,8 @@ def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate | 
                 continue
             text = " ".join(match.group(0).split())
             if match.groupdict().get("short_year"):
-                date = _ShortYearDate(int(match["day"]), _month_of(match), int(match["short_year"]), text, page.number)
+                date = _ShortYearDate(int(match["day"]), _month_of(match), int(match["short_year"]), text,
+                                      page.number)
             else:
                 iso = _read_candidate(match, languages)
                 date = FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number) if iso else None
