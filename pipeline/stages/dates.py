@@ -2,7 +2,8 @@
 
 Regexes find candidate substrings (numeric, Roman-numeral months, month names). A numeric or Roman one is a date
 when the calendar has it; dateparser reads those with a month's name in the document's languages (each text once),
-and its result is checked against the digits it came from. Addresses (str. 1 Decembrie 1918) are no dates.
+and its result is checked against the digits it came from. Addresses (str. 1 Decembrie 1918) are no dates. A
+year written in two digits takes its century from the document's other dates (`find_dates`).
 """
 
 from __future__ import annotations
