@@ -53,15 +53,15 @@ def deskew(work: Work, settings: DeskewSettings) -> Work | None:
 def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
     """Counter-clockwise skew of the text lines in degrees, 0.0 if there are no lines to measure.
 
-    Projection profiles: text pixels projected onto the vertical axis give sharp peaks (lines) and
-    gaps only when projected along the lines' true direction. A search of whole degrees over +-max_angle
-    finds the peak (measure.whole_degree_sharpness), steps of 0.3 degrees around it and then of 0.05 the
-    precise angle. The steps of 0.3 degrees are narrower than the peak of a text
-    page; they are only taken within a degree of the peak of whole degrees (a parabola through its
-    neighbours places it between them), which is where all of them found it: 34 projections became 18,
-    2.4 ms of a page (the corpus's pages turned by 27 angles from -4.5 to 4.5 degrees: the same skew in each
-    of 780 cases but 4, where the page's own skew and the turn added up to more than 5 degrees, the search's
-    range then).
+    Projection profiles: text pixels projected onto the vertical axis give sharp peaks (lines) and gaps only
+    when projected along the lines' true direction. A search of whole degrees finds the peak (within 5 degrees
+    either way, and up to max_angle only where no lines are found there: measure.whole_degree_sharpness), steps
+    of 0.3 degrees around it and then of 0.05 the precise angle. The steps of 0.3 degrees are narrower than the
+    peak of a text page; they are only taken within a degree of the peak of whole degrees (a parabola through
+    its neighbours places it between them), which is where all of them found it: 34 projections became 18,
+    2.4 ms of a page (the corpus's pages turned by 27 angles from -4.5 to 4.5 degrees: the same skew in each of
+    780 cases but 4, where the page's own skew and the turn added up to more than 5 degrees, the search's range
+    then).
     """
     _, ys, xs = letters_of_page(grey, SKEW_ANALYSIS_SIDE)
     if len(ys) < MIN_INK_PIXELS:
