@@ -40,7 +40,7 @@ What it measures
     page); per variant: the mean CERs, how many pages retrodig reads more than 5 % worse than raw Tesseract,
     and on how many its cleanup took more than 15 % of its OCR time.
 
-How to run (from the repository root; ~55 minutes for the 26 pages and 16 variants on 2 cores, upside-down and
+How to run (from the repository root; ~60 minutes for the 26 pages and 17 variants on 2 cores, upside-down and
 sideways ~8 more, hi-res another ~25):
     .venv/bin/python bench/scan_variants.py [--corpus DIR] [--only SUBSTRING...] [--variants NAME...]
                                             [--retrodig-profile NAME_OR_YAML]
