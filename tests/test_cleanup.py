@@ -325,6 +325,25 @@ def test_a_skewed_page_is_straight_within_a_third_of_a_degree(angle):
         assert abs(estimate_skew(cleaned.ocr, 5.0)) <= 0.3
 
 
+@pytest.mark.parametrize("angle", [12.0, -10.0])
+def test_hatching_at_an_angle_does_not_turn_a_straight_page(angle):
+    """A straight page whose few lines of text are not found within 5 degrees, above a figure hatched in dashes
+    at 12 or -10 degrees (a plan's hatched area). The wider skew search took the hatching for lines: the page was
+    turned by its angle, and at -10 degrees turned over too. Hatching's strokes repeat closer than lines of text."""
+    sheet = np.full((3508, 2480), 255, np.uint8)
+    sheet[250:450, 240:1440] = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")[300:500, 150:1350]
+    figure = np.full((1000, 1200), 255, np.uint8)
+    dx, dy = np.cos(np.deg2rad(angle)), -np.sin(np.deg2rad(angle))
+    for offset in range(-1400, 1400, 12):  # lines 12 px apart, in dashes of 30 px every 45
+        x0, y0 = 600 - 1400 * dx - offset * dy, 500 - 1400 * dy + offset * dx
+        for start in range(0, 2800, 45):
+            cv2.line(figure, (int(x0 + start * dx), int(y0 + start * dy)),
+                     (int(x0 + (start + 30) * dx), int(y0 + (start + 30) * dy)), 40, 2)
+    sheet[800:1800, 640:1840] = figure
+    cleaned = clean_page(sheet, 300, CleanProfile(name="t"))
+    assert cleaned.turn == 0 and abs(cleaned.skew_angle) <= 5
+
+
 @pytest.mark.parametrize("max_angle, angles", [(5.0, (-3.65, -1.5, 0.45, 2.35, 4.15)),
                                                 (15.0, (-13.85, -7.15, 0.45, 6.35, 11.75))])
 def test_the_skew_search_finds_what_a_search_of_every_coarse_step_finds(max_angle, angles):

@@ -26,7 +26,7 @@ from ..._exec import tesseract
 from ...profiles import MAX_SKEW_ANGLE
 from .geometry import MIN_BED_SHARE, page_box
 from .measure import (NEAR_SKEW, STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness,
-                      lines_found, remembered, text_height, whole_degree_sharpness)
+                      lines_found, lines_of_text, remembered, text_height, whole_degrees)
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -87,25 +87,29 @@ def _columns_to_lines(grey: np.ndarray) -> float | None:
     # and 1.25 turned sideways. Found finely, the 30 pages of the development corpus and 6 other pages
     # measure at most 1.45 upright (a camera photo of a curved book page; the rest at most 0.95) and at
     # least 1.79 sideways: SIDEWAYS_RATIO lies between the two.
-    # Both are looked for up to NEAR_SKEW degrees either way, and up to SKEW_RANGE when no lines are found there:
-    # a sheet laid further askew, or lying on its side. With both looked for within 5 degrees only, 10 of the
-    # corpus's 26 real scans laid 8 degrees askew were turned a quarter or over. The columns do not decide how far
-    # to look: US_02 turned by 8 degrees showed a peak of "columns" at 0 degrees, and was turned a quarter.
-    lines, found = _sharpest(ys, xs, NEAR_SKEW)
-    reach = NEAR_SKEW if found else SKEW_RANGE
-    if not found:
-        lines, _ = _sharpest(ys, xs, reach)
-    columns, _ = _sharpest(xs, ys, reach)
-    return columns / lines if lines else (math.inf if columns else None)
+    # Both are looked for up to NEAR_SKEW degrees either way, and up to SKEW_RANGE when no lines are found there
+    # (a sheet laid further askew, or lying on its side), if that finds lines of text in either direction
+    # (measure.lines_of_text): with both looked for within 5 degrees only, 10 of the corpus's 26 real scans laid
+    # 8 degrees askew were turned a quarter or over. The columns do not decide whether to look further: US_02
+    # turned by 8 degrees showed a peak of "columns" at 0 degrees. Nor does a far peak of hatching or bricks,
+    # whose strokes do not repeat as lines of text do: taken for columns at 10 degrees from upright, they turned
+    # a plan a quarter.
+    lines, columns = whole_degrees(ys, xs, NEAR_SKEW), whole_degrees(xs, ys, NEAR_SKEW)
+    if not lines_found(lines[1]):
+        far_lines, far_columns = whole_degrees(ys, xs, SKEW_RANGE, lines), whole_degrees(xs, ys, SKEW_RANGE, columns)
+        if lines_of_text(ys, xs, *far_lines) or lines_of_text(xs, ys, *far_columns):
+            lines, columns = far_lines, far_columns
+    lines_sharpness, columns_sharpness = _sharpest(ys, xs, *lines), _sharpest(xs, ys, *columns)
+    if not lines_sharpness:
+        return math.inf if columns_sharpness else None
+    return columns_sharpness / lines_sharpness
 
 
-def _sharpest(ys: np.ndarray, xs: np.ndarray, reach: float) -> tuple[float, bool]:
-    """The sharpest projection onto the y axis at skews up to `reach`: whole degrees
-    (measure.whole_degree_sharpness), then tenths around the best; and whether the whole degrees found lines."""
-    angles, scores = whole_degree_sharpness(ys, xs, reach)
+def _sharpest(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray, scores: np.ndarray) -> float:
+    """The sharpest projection onto the y axis: the best of the whole degrees `angles` (their `scores`), and the
+    tenths of a degree around it."""
     peak = angles[int(np.argmax(scores))]
-    fine = (line_sharpness(ys, xs, a) for a in np.arange(peak - 0.5, peak + 0.55, 0.1))
-    return max(scores.max(), *fine), lines_found(scores)
+    return max(scores.max(), *(line_sharpness(ys, xs, a) for a in np.arange(peak - 0.5, peak + 0.55, 0.1)))
 
 
 def up_down_cues(grey: np.ndarray) -> tuple[tuple[float, float, int], tuple[float, float, int]]:
