@@ -88,17 +88,16 @@ def _columns_to_lines(grey: np.ndarray) -> float | None:
     # measure at most 1.45 upright (a camera photo of a curved book page; the rest at most 0.95) and at
     # least 1.79 sideways: SIDEWAYS_RATIO lies between the two.
     # Both are looked for up to NEAR_SKEW degrees either way, and up to SKEW_RANGE when no lines are found there
-    # (a sheet laid further askew, or lying on its side), if that finds lines of text in either direction
-    # (measure.lines_of_text): with both looked for within 5 degrees only, 10 of the corpus's 26 real scans laid
-    # 8 degrees askew were turned a quarter or over. The columns do not decide whether to look further: US_02
-    # turned by 8 degrees showed a peak of "columns" at 0 degrees. Nor does a far peak of hatching or bricks,
-    # whose strokes do not repeat as lines of text do: taken for columns at 10 degrees from upright, they turned
-    # a plan a quarter.
+    # (a sheet laid further askew, or lying on its side); each direction takes the further search's peak if it
+    # is one of lines of text (measure.lines_of_text). With both looked for within 5 degrees only, 10 of the
+    # corpus's 26 real scans laid 8 degrees askew were turned a quarter or over. The columns do not decide whether
+    # to look further: US_02 turned by 8 degrees showed a peak of "columns" at 0 degrees. A far peak of hatching
+    # is no column either: taken for columns at 10 degrees from upright, hatched boxes turned a plan a quarter.
     lines, columns = whole_degrees(ys, xs, NEAR_SKEW), whole_degrees(xs, ys, NEAR_SKEW)
     if not lines_found(lines[1]):
         far_lines, far_columns = whole_degrees(ys, xs, SKEW_RANGE, lines), whole_degrees(xs, ys, SKEW_RANGE, columns)
-        if lines_of_text(ys, xs, *far_lines) or lines_of_text(xs, ys, *far_columns):
-            lines, columns = far_lines, far_columns
+        lines = far_lines if lines_of_text(ys, xs, *far_lines) else lines
+        columns = far_columns if lines_of_text(xs, ys, *far_columns) else columns
     lines_sharpness, columns_sharpness = _sharpest(ys, xs, *lines), _sharpest(xs, ys, *columns)
     if not lines_sharpness:
         return math.inf if columns_sharpness else None
