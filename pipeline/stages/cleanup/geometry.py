@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 
 from ...profiles import CropBordersSettings, DeskewSettings
-from .measure import (NEAR_SKEW, downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy,
-                      remembered, whole_degree_sharpness)
+from .lines import NEAR_SKEW, whole_degree_sharpness
+from .measure import downscale, letters_of_page, line_sharpness, percentile_of_bytes, remember_copy, remembered
 from .work import Work, to_grey
 
 SKEW_ANALYSIS_SIDE = 1200  # px, longer side: fine enough for 0.1 degree precision, still fast
@@ -55,7 +55,7 @@ def estimate_skew(grey: np.ndarray, max_angle: float) -> float:
 
     Projection profiles: text pixels projected onto the vertical axis give sharp peaks (lines) and gaps only
     when projected along the lines' true direction. A search of whole degrees finds the peak (within 5 degrees
-    either way, and up to max_angle only where no lines are found there: measure.whole_degree_sharpness), steps
+    either way, and up to max_angle only where no lines are found there: lines.whole_degree_sharpness), steps
     of 0.3 degrees around it and then of 0.05 the precise angle. The steps of 0.3 degrees are narrower than the
     peak of a text page; they are only taken within a degree of the peak of whole degrees (a parabola through
     its neighbours places it between them), which is where all of them found it: 34 projections became 18,

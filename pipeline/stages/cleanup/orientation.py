@@ -25,8 +25,9 @@ import numpy as np
 from ..._exec import tesseract
 from ...profiles import MAX_SKEW_ANGLE
 from .geometry import MIN_BED_SHARE, page_box
-from .measure import (NEAR_SKEW, STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness,
-                      lines_found, lines_of_text, remembered, text_height, whole_degrees)
+from .lines import NEAR_SKEW, lines_found, lines_of_text, whole_degrees
+from .measure import (STRIP_ASPECT, downscale, letter_pixels, letters_of_page, line_sharpness, remembered,
+                      text_height)
 
 ANALYSIS_SIDE = 1200  # px, longer side
 SIDEWAYS_RATIO = 1.6  # columns this much sharper than lines: the page lies on its side (see is_sideways)
@@ -89,7 +90,7 @@ def _columns_to_lines(grey: np.ndarray) -> float | None:
     # least 1.79 sideways: SIDEWAYS_RATIO lies between the two.
     # Both are looked for up to NEAR_SKEW degrees either way, and up to SKEW_RANGE when no lines are found there
     # (a sheet laid further askew, or lying on its side); each direction takes the further search's peak if it
-    # is one of lines of text (measure.lines_of_text). With both looked for within 5 degrees only, 10 of the
+    # is one of lines of text (lines.lines_of_text). With both looked for within 5 degrees only, 10 of the
     # corpus's 26 real scans laid 8 degrees askew were turned a quarter or over. The columns do not decide whether
     # to look further: US_02 turned by 8 degrees showed a peak of "columns" at 0 degrees. A far peak of hatching
     # is no column either: taken for columns at 10 degrees from upright, hatched boxes turned a plan a quarter.
