@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .measure import line_sharpness
+from .measure import line_sharpness, projection
 
 NEAR_SKEW = 5  # degrees: the lines are looked for this far either way first (see whole_degree_sharpness)
 CLEAR_PEAK = 2.5  # the sharpest whole degree over the median of those searched: the lines are found there
@@ -59,9 +59,7 @@ def _strokes_repeat(ys: np.ndarray, xs: np.ndarray, angle: float) -> bool:
     peaks of 0.6-0.97. The corpus's 30 text pages laid 5.5-15 degrees askew (128 of them, on white and on a dark
     bed) repeat 14-35 px apart, and have no such peak; nor did 17 synthetic pages of a few lines, forms, an index
     card, a receipt and a newspaper page (at most 0.14)."""
-    theta = np.deg2rad(angle)
-    rows = ys * np.cos(theta) + xs * np.sin(theta)
-    profile = np.bincount((rows - rows.min()).astype(np.intp)).astype(np.float64)
+    profile = projection(ys, xs, angle).astype(np.float64)
     profile -= cv2.blur(profile[:, None], (1, LINES_ENVELOPE))[:, 0]  # where lines repeat, not where text lies
     spectrum = np.fft.rfft(profile, 2 * len(profile))
     autocorrelation = np.fft.irfft(spectrum * np.conj(spectrum))[:MIN_LINE_PITCH + 1]

@@ -276,13 +276,18 @@ def _dark_pixels(small: np.ndarray, ink: np.ndarray) -> np.ndarray:
 
 def line_sharpness(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     """How crisp the horizontal projection is after undoing `angle`: squared jumps between adjacent rows."""
+    # Counted in whole numbers: the same sum as in floats (every partial sum is an integer far below 2**53).
+    jumps = np.diff(projection(ys, xs, angle))
+    return float(np.dot(jumps, jumps))
+
+
+def projection(ys: np.ndarray, xs: np.ndarray, angle: float) -> np.ndarray:
+    """How many of the pixels at (ys, xs) fall in each row once `angle` is undone (a whole-number count per row)."""
     theta = np.deg2rad(angle)
     rows = ys * np.cos(theta)  # float64, as the pixels' coordinates are (letter_mask): no copies per angle
     rows += xs * np.sin(theta)
     rows -= rows.min()
-    # Counted in whole numbers: the same sum as in floats (every partial sum is an integer far below 2**53).
-    jumps = np.diff(np.bincount(rows.astype(np.intp)))
-    return float(np.dot(jumps, jumps))
+    return np.bincount(rows.astype(np.intp))
 
 
 def text_height(grey: np.ndarray) -> int | None:
