@@ -76,7 +76,7 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     # Flattening does not change letter sizes: a height measured on the page before it is reused.
     height = work.text_height if work.text_height is not None and work.ocr_scale == 1.0 else text_height(work.ocr)
     factor = letter_factor(work.ocr, height, settings)
-    if factor > 1.0 and ink_share(to_grey(work.access)) > MAX_TEXT_INK:
+    if factor > 1.0 and ink_share(_scan_grey(work.access)) > MAX_TEXT_INK:
         factor = 1.0  # no small letters but a halftone, grain or noise: see MAX_TEXT_INK
     if factor == 1.0:
         scale = pixel_scale(work.dpi_scale, height, settings)
@@ -87,6 +87,11 @@ def resample_for_ocr(work: Work, settings: ResolutionSettings) -> Work | None:
     height = round(height * factor) if height else None
     return replace(work, ocr=ocr, ocr_scale=work.ocr_scale * factor, text_height=height,
                    dpi_scale=pixel_scale(work.dpi_scale * factor, height, settings))
+
+
+def _scan_grey(access: np.ndarray) -> np.ndarray:
+    """The scan in grey, to be measured only: a grey scan itself, not a copy (work.to_grey copies)."""
+    return access if access.ndim == 2 else to_grey(access)
 
 
 def resize(grey: np.ndarray, factor: float) -> np.ndarray:
