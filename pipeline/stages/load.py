@@ -135,7 +135,7 @@ def _decode_sixteen_bit_colour(path: Path, frame: int) -> Image.Image:
     if pixels.shape[2] == 4:
         alpha = pixels[:, :, 3:].astype(np.float32) / 65535
         pixels = np.rint(pixels[:, :, :3] * alpha + float(pixels[:, :, :3].max()) * (1 - alpha)).astype(np.uint16)
-    shift = max(8, int(pixels.max()).bit_length()) - 8
+    shift = _written_bits(int(pixels.max())) - 8
     np.right_shift(pixels, shift, out=pixels)  # in place: a 100 MP page's 16 bits take 600 MB
     rgb = cv2.cvtColor(pixels.astype(np.uint8), cv2.COLOR_BGR2RGB)
     return Image.fromarray(rgb, "RGB")
@@ -200,12 +200,17 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     if image.mode == "F" and low >= 0 and high <= 1:
         scaled = values * 255.0
     elif low >= 0 and high <= 65535:
-        scaled = values * (255.0 / (2 ** max(8, int(high).bit_length()) - 1))
+        scaled = values * (255.0 / (2 ** _written_bits(int(high)) - 1))
     elif high > low:
         scaled = (values - low) * (255.0 / (high - low))
     else:
         scaled = np.full_like(values, 255.0)  # one value all over, out of every range: a blank page
     return Image.fromarray(np.rint(scaled).clip(0, 255).astype(np.uint8), "L")
+
+
+def _written_bits(brightest: int) -> int:
+    """The bits a scan's values were written in (8, 12, 16, ...): the fewest that hold its brightest value."""
+    return max(8, brightest.bit_length())
 
 
 def _is_grey(rgb: np.ndarray) -> bool:
