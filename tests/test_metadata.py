@@ -120,6 +120,17 @@ def test_a_two_digit_year_gets_the_century_nearest_the_documents_dates(text, exp
     assert [d.iso for d in find_dates([page(text)], ("ron",), this_year=2026)] == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Decizia din 12.04.2075.", []),  # OCR's 2 for 1 in 1975
+    ("Autorizație din 12.03.1975, valabilă până la 31.12.2027.", ["1975-03-12"]),
+    ("Decizia din martie 2031.", []),
+    ("Contract din 12.05.2020, anexa din 30.12.30", ["2020-05-12"]),  # two digits, nearest 2020: 2030
+    ("Aprobat 12.12.2026.", ["2026-12-12"]),  # later this year is still this year
+])
+def test_a_date_after_this_year_is_no_records_date(text, expected):
+    assert [d.iso for d in find_dates([page(text)], ("ron",), this_year=2026)] == expected
+
+
 def test_dates_are_deduplicated_in_reading_order():
     text = "Aprobat 03.11.1968.\nÎnregistrat 12 aprilie 1975.\nVezi decizia din 3.XI.1968 și 12/04/1975."
     assert isos(text, ("ron",)) == ["1968-11-03", "1975-04-12"]

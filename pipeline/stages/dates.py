@@ -27,13 +27,17 @@ def find_dates(pages: Sequence[PageText], languages: Sequence[str],
     """The document's distinct dates in reading order (each at its first occurrence); `languages` are Tesseract
     codes. A year written in two digits (12.03.75) is given the century that puts it nearest the document's dates
     written in full (their median); in a document without any, the last hundred years up to `this_year` (today's
-    by default): 25 is 2025 in 2026, 75 is 1975."""
+    by default): 25 is 2025 in 2026, 75 is 1975. A date in a year after `this_year` is no record's date (an OCR
+    misreading, 2075 for 1975, or a term still to run): it is not found, so it neither dates the record in the
+    search's years nor holds it back under an embargo rule (the record's latest year counts there)."""
+    this_year = this_year or datetime.now().year
     date_languages = _dateparser_languages(languages)
-    found = [date for page in pages for date in _find_dates(page, date_languages)]
+    found = [date for page in pages for date in _find_dates(page, date_languages)
+             if not isinstance(date, FoundDate) or date.year <= this_year]
     full_years = sorted(date.year for date in found if isinstance(date, FoundDate))
     near = full_years[len(full_years) // 2] if full_years else None
-    this_year = this_year or datetime.now().year
-    return _unique_dates(date if isinstance(date, FoundDate) else date.dated(near, this_year) for date in found)
+    dated = (date if isinstance(date, FoundDate) else date.dated(near, this_year) for date in found)
+    return _unique_dates(date for date in dated if date is not None and date.year <= this_year)
 
 
 @dataclass(frozen=True)
