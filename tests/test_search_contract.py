@@ -6,9 +6,11 @@ started). Words are real ones from the archives retrodig serves, in the forms cl
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from pipeline.backends.search.protocol import IndexedDocument, IndexedPage, SearchQuery
+from pipeline.backends.search.protocol import FACETS, IndexedDocument, IndexedPage, SearchQuery
 
 from .search_backends import BACKENDS, open_backend
 
@@ -129,6 +131,13 @@ def test_quoted_words_must_stand_together(search):
     assert find(search, '"local consiliul"') == []
 
 
+@pytest.mark.parametrize("quoted", ["„{}”", "„{}“", "“{}”", "«{}»", "»{}«"])
+def test_typographic_quotes_make_a_phrase_too(search, quoted):
+    # Romanian and Polish keyboards type „…”: the quotes were dropped and the words searched apart.
+    assert find(search, quoted.format("consiliul local")) == ["ro-council"]
+    assert find(search, quoted.format("local consiliul")) == []
+
+
 # --- filters and facets ----------------------------------------------------------------------
 
 def test_filters(search):
@@ -185,6 +194,13 @@ def test_operators_are_plain_words(search):
     assert find(search, "primaria OR lodzi") == []
 
 
+@pytest.mark.parametrize("text", ["zzzzqqq", "", "*"])
+def test_a_search_without_hits_has_every_facet_empty(search, text):
+    results = search.search(SearchQuery(text))
+    assert (results.total, results.hits) == (0, ())
+    assert results.facets == dict.fromkeys(FACETS, ())  # was {}: facets["year"] failed with a KeyError
+
+
 # --- maintenance -----------------------------------------------------------------------------
 
 @pytest.fixture(params=BACKENDS)
@@ -211,6 +227,22 @@ def test_a_word_broken_over_two_lines_is_found_whole(fresh, typed, found):
                                "Napoca. Die Ge\u00ac\nmeinde.", languages=("ron", "deu"))])
     # OCR keeps a line's hyphen: the printed halves matched no search for the word.
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == (["d"] if found else [])
+
+
+def test_a_number_can_be_a_prefix(fresh):
+    fresh.index_documents([doc("d", "Registrul agricol 1974, fila 12."), doc("other", "Registrul agricol 1988.")])
+    assert ids(fresh.search(SearchQuery("197*"))) == ["d"]  # was the word 197: nothing found
+    assert set(ids(fresh.search(SearchQuery("19*")))) == {"d", "other"}
+    assert ids(fresh.search(SearchQuery("registrul 198*"))) == ["other"]
+
+
+@pytest.mark.parametrize("typed", ["orașul", unicodedata.normalize("NFD", "orașul"), "primăria",
+                                   unicodedata.normalize("NFD", "primăria")])
+def test_decomposed_letters_are_stemmed_as_composed_ones(fresh, typed):
+    # A decomposed ș (s + combining comma: some keyboards, macOS) made no run of letters for the stemmer: no keys.
+    text = "Primăriei orașului"
+    fresh.index_documents([doc("composed", text), doc("decomposed", unicodedata.normalize("NFD", text))])
+    assert set(ids(fresh.search(SearchQuery(typed, fuzzy=False)))) == {"composed", "decomposed"}
 
 
 def test_words_typed_joined_by_punctuation_must_stand_together(fresh):

@@ -122,12 +122,13 @@ def test_phrase_search_needs_the_words_together(index):
     assert sorted(found(index, "autorizatie construire")) == [("apart", 1), ("phrase", 1)]
 
 
-def test_prefix_only_as_suffix_of_a_letters_only_word(index):
+def test_prefix_only_as_suffix_of_a_word(index):
     index.index_documents([doc("a", "Împuternicire notarială"), doc("b", "anul 1931")])
     assert found(index, "imputern*") == [("a", 1)]
     assert found(index, "Împutern*") == [("a", 1)]
     assert found(index, "imput") == []  # no star, no prefix (a longer cut may equal the stem, and match)
-    assert found(index, "193*") == []  # digits: the star is ignored, "193" is a whole word
+    assert found(index, "193*") == [("b", 1)]  # digits too: a decade (the star was ignored, 193 a whole word)
+    assert found(index, "194*") == []
     assert found(index, "*imputernicire") == [("a", 1)]
 
 

@@ -183,5 +183,6 @@ def page_id(doc_id: str, number: int) -> str:
 
 
 def _language_text(text: str, code: str) -> str | list[str]:
+    text = unicodedata.normalize("NFC", text)  # the language analyzers stem composed letters (ș, not s + ̦)
     folded = fold(text)
     return [text, folded] if LANGUAGES[code].fold_too and folded != text else text

@@ -117,6 +117,11 @@ class SearchResults:
     # For each name in FACETS: counts of matching pages per value, most frequent first (years: in order).
     facets: dict[str, tuple[FacetCount, ...]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Every facet is there, empty when nothing matched: `facets["year"]` of a search without hits is ().
+        if any(name not in self.facets for name in FACETS):
+            object.__setattr__(self, "facets", {**dict.fromkeys(FACETS, ()), **self.facets})
+
 
 class SearchBackend(Protocol):
     def index_documents(self, docs: Iterable[IndexedDocument]) -> None:

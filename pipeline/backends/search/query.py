@@ -8,6 +8,7 @@ reaches an engine's own syntax: it is rebuilt from the words found here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many othe
 MAX_FUZZY_CANDIDATES = 30  # Elasticsearch's fuzzy max_expansions
 
 _PHRASE = re.compile(r'"([^"]*)"')
+# Typographic double quotes open and close a phrase too: Romanian and Polish keyboards (and phones) type „…”,
+# German „…“ and »…«, Ukrainian and Russian «…», English “…”. Single ones (‚…‘) are left alone: ’ is also the
+# apostrophe (м’ясо, O’Brien).
+_QUOTES = str.maketrans(dict.fromkeys("„“”«»‟", '"'))
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ def parse_query(text: str) -> list[QueryTerm]:
     """Plain words, "quoted phrases" and word* prefixes; everything else is just text."""
     terms = []
     # With a capturing group, split() alternates: outside quotes, inside, outside, ...
-    for index, part in enumerate(_PHRASE.split(text)):
+    # NFC: the words as typed go to the stemmers and Elasticsearch's language analyzers (see analysis._composed).
+    for index, part in enumerate(_PHRASE.split(unicodedata.normalize("NFC", text).translate(_QUOTES))):
         if index % 2:
             tokens = tuple(token for token in map(fold, words(part)) if token)
             if tokens:
@@ -69,7 +75,7 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
         elif folded:
             (token, match), = folded
             starred = glued.startswith("*", match.end())
-            prefix = starred and token.isalpha() and len(token) >= MIN_PREFIX
+            prefix = starred and token.isalnum() and len(token) >= MIN_PREFIX  # a year too: 197*
             yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
 
 
