@@ -56,7 +56,7 @@ def register(cli: click.Group) -> None:
             echo_json({"total": results.total, "hits": [asdict(h) for h in results.hits],
                        "facets": {name: [asdict(f) for f in counts] for name, counts in results.facets.items()}})
             return
-        _print_results(results)
+        _print_results(results, offset)
 
     @cli.command()
     @click.argument("document_id")
@@ -77,11 +77,14 @@ def register(cli: click.Group) -> None:
             click.echo((Path(record["folder"]) / record["text"]).read_text(encoding="utf-8"))
 
 
-def _print_results(results) -> None:
-    if not results.hits:
+def _print_results(results, offset: int) -> None:
+    if not results.total:
         click.echo("no hits")
         return
-    click.echo(f"{results.total} matching pages; showing {len(results.hits)}")
+    if not results.hits:  # paged past the last hit: the search still found pages
+        click.echo(f"{results.total} matching pages; none after the first {offset} (--offset)")
+        return
+    click.echo(f"{results.total} matching pages; showing {offset + 1}-{offset + len(results.hits)}")
     for hit in results.hits:
         click.echo(f"{hit.document}  p.{hit.page}  {hit.title or hit.source}")
         click.echo(f"    {hit.snippet}")

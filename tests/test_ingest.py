@@ -88,6 +88,15 @@ def test_the_same_scan_twice_in_one_batch_is_read_once(run_cli, phototest, tmp_p
     assert [d.name for d in (archive_dir / "documents").iterdir()] == [first["document"]]
 
 
+def test_search_paged_past_its_hits_says_how_many_pages_matched(run_cli, phototest, archive_dir):
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    assert "1 matching pages; showing 1-1" in run_cli("search", "quick").output
+    # It said "no hits", as if nothing matched.
+    assert run_cli("search", "quick", "--offset", "5").output.splitlines() == [
+        "1 matching pages; none after the first 5 (--offset)"]
+    assert run_cli("search", "zzzzqqq").output.splitlines() == ["no hits"]
+
+
 def test_search_piped_into_a_reader_that_stops_ends_quietly(run_cli, phototest, archive_dir):
     """`retrodig search x | head`: when the reader closes the pipe, the command stops with the shell's SIGPIPE
     code and says nothing (it used to report an internal error, BrokenPipeError, exit 1)."""
