@@ -220,6 +220,22 @@ def test_words_are_cut_and_folded_alike_at_apostrophes_dots_and_combining_marks(
     assert ids(fresh.search(SearchQuery(typed))) == ["d"]
 
 
+@pytest.mark.parametrize("typed", ["сім'я", "сім’я", "сімʼя", "сімя", "сім'ї", "обєкт", "об'єкта", "подвір'я",
+                                   "подвіря", "«об'єкт подвір’я»"])
+def test_an_apostrophe_inside_a_ukrainian_word_is_part_of_it(fresh, typed):
+    # Cut there, сім'я was the words сім and я: сім'ї (its genitive) was not found, and обєкт, typed without the
+    # apostrophe, found no об'єкт. The modifier-letter apostrophe (ʼ) was a letter: подвірʼя matched only itself.
+    fresh.index_documents([doc("d", "Допомога сім’ї об'єкт: подвірʼя.", languages=("ukr",))])
+    assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
+    assert ids(fresh.search(SearchQuery("сім", fuzzy=False))) == []  # a word of its own (seven)
+
+
+def test_apostrophes_still_cut_latin_words(fresh):
+    fresh.index_documents([doc("d", "Scrisoarea lui Oʼ Brien către d'Artagnan.", languages=("ron",))])
+    for typed in ("brien", "artagnan", "o'brien", "oʼbrien", "d’artagnan"):
+        assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"], typed
+
+
 @pytest.mark.parametrize(("typed", "found"), [("construcție", True), ("constructie", True), ("construcției", True),
                                               ("binevoitor", True), ("gemeinde", True), ("clujnapoca", False)])
 def test_a_word_broken_over_two_lines_is_found_whole(fresh, typed, found):

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import snowballstemmer
 
 from ...language_codes import language_of_model
-from .folding import fold
+from .folding import APOSTROPHES, fold
 
 # Tesseract language code -> Snowball algorithm.
 SNOWBALL = {
@@ -35,6 +35,8 @@ QUERY_LANGUAGES = ("ron", "pol", "ukr", "rus", "hun", "deu", "eng")
 CYRILLIC_LANGUAGES = {"ukr", "rus", "srp"}
 GREEK_LANGUAGES = {"ell"}
 
+_ASCII_APOSTROPHE = str.maketrans(dict.fromkeys(APOSTROPHES, "'"))
+_NO_APOSTROPHE = str.maketrans(dict.fromkeys(APOSTROPHES))
 MIN_STEM_LENGTH = 2  # shorter stems would join unrelated words
 MAX_LEMMAS = 4
 
@@ -69,7 +71,7 @@ def _composed(word: str) -> str:
 
 @functools.lru_cache(maxsize=500_000)
 def _keys(word: str, languages: tuple[str, ...]) -> frozenset[str]:
-    if not word.isalpha():
+    if not word.translate(_NO_APOSTROPHE).isalpha():  # сім'я is a word of letters
         return frozenset()
     script = _script(word)
     keys = set()
@@ -114,6 +116,7 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
 def _ukrainian_lemmas(word: str) -> set[str]:
     analyser = _morph_uk()
     lemmas: set[str] = set()
+    word = word.translate(_ASCII_APOSTROPHE)  # the dictionary's: сім’я and сімʼя were unknown words, сім'я not
     for form in dict.fromkeys((word, fold(word))):
         lemmas.update(fold(parse.normal_form) for parse in analyser.parse(form)[:MAX_LEMMAS])
     return lemmas

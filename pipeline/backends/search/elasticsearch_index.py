@@ -32,11 +32,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, word_keys
-from .folding import fold, joined_words, words
+from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 FOLDED_ANALYZER = "retrodig_folded"
 
 
@@ -95,12 +95,18 @@ def index_body(languages: Iterable[str]) -> dict:
                 "retrodig_marks": {"type": "pattern_replace", "pattern": "\\p{M}", "replacement": ""},
                 # Words as folding.words cuts them: runs of letters and digits. Alone, the standard tokenizer
                 # keeps 12.03.1974, м'ясо and don't whole, which the query's words (12, 03, 1974) never found.
-                "retrodig_separators": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}\\p{M}\\s]+",
-                                        "replacement": " "},
+                # An apostrophe between Cyrillic letters is part of the word, and goes (folding.fold): сім'я.
+                # Groups, not lookarounds: a regex engine without them (osmem-server's) reads this one too.
+                "retrodig_apostrophes": {"type": "pattern_replace",
+                                         "pattern": f"([{CYRILLIC}])[{APOSTROPHES}]([{CYRILLIC}])",
+                                         "replacement": "$1$2"},
+                # Elsewhere it cuts words, the modifier-letter apostrophe (a letter to Unicode) as the others.
+                "retrodig_separators": {"type": "pattern_replace",
+                                        "pattern": "[^\\p{L}\\p{N}\\p{M}\\s]+|\u02bc", "replacement": " "},
             },
             "analyzer": {FOLDED_ANALYZER: {"type": "custom", "tokenizer": "standard",
-                                           "char_filter": ["retrodig_marks", "retrodig_separators",
-                                                           "retrodig_letters"],
+                                           "char_filter": ["retrodig_marks", "retrodig_apostrophes",
+                                                           "retrodig_separators", "retrodig_letters"],
                                            "filter": ["lowercase", "asciifolding"]}},
         }},
         "mappings": {

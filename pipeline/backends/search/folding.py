@@ -30,15 +30,27 @@ _UNDECOMPOSABLE = str.maketrans({
 # Combining-mark blocks that occur in Latin and Cyrillic text (Cyrillic stress marks have
 # no precomposed form), so a decomposed word stays one word.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-# A word: a letter or digit, then letters, digits or marks. Apostrophes, hyphens and
-# underscores split words (the language keys use '_' inside a key: ron_primar).
-_WORD = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
+# The apostrophes people and OCR write: ASCII, the right single quote, the modifier letter (Unicode counts it as a
+# letter: the official Ukrainian one), the left single quote.
+APOSTROPHES = "'\u2019\u02bc\u2018"
+CYRILLIC = "\u0400-\u052f"
+# Between two Cyrillic letters an apostrophe is part of the word: Ukrainian and Belarusian write it inside words
+# (сім'я, об'єкт, п'ять), and it changes with the hand or the keyboard, or is left out (обєкт). Cut there, сім'я
+# was the two words сім and я, and its inflected сім'ї found neither.
+_CYRILLIC_APOSTROPHE = rf"(?<=[{CYRILLIC}])[{APOSTROPHES}](?=[{CYRILLIC}])"
+# A word: a letter or digit, then letters, digits, marks or (see above) an apostrophe. Elsewhere apostrophes,
+# hyphens and underscores split words (the language keys use '_' inside a key: ron_primar); so does the
+# modifier-letter apostrophe, as the others do.
+_LETTER = r"[^\W_\u02bc]"
+_WORD = re.compile(rf"{_LETTER}(?:{_LETTER}|[{_MARKS}]|{_CYRILLIC_APOSTROPHE})*")
+_APOSTROPHE_IN_WORD = re.compile(_CYRILLIC_APOSTROPHE)
 
 
 def fold(text: str) -> str:
     if text.isascii():  # most words of Latin-script pages: nothing to decompose or map
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # An apostrophe inside a Cyrillic word goes: сім'я, сім’я, сімʼя and сімя are one word to search.
+    decomposed = unicodedata.normalize("NFKD", _APOSTROPHE_IN_WORD.sub("", text).casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Casefold again: compatibility decompositions can yield capitals (Ⅻ → XII).
     return bare.translate(_UNDECOMPOSABLE).casefold()
