@@ -101,7 +101,7 @@ class InputError(RetrodigError):
     def __init__(self, path: Path | str, detail: str):
         self.path = Path(path)
         self.detail = detail
-        super().__init__(f"{self.path}: {self.reason}: {detail}")
+        super().__init__(f"{shown_path(self.path)}: {self.reason}: {detail}")
 
     def __reduce__(self):
         # Errors travel back from worker processes; the default pickling would call
@@ -111,6 +111,18 @@ class InputError(RetrodigError):
 
 class EmptyFileError(InputError):
     reason = "empty-file"
+
+
+class UnreadableFileError(InputError):
+    """The file cannot be opened or read: its permissions, or a disk that fails to give its bytes."""
+
+    reason = "unreadable"
+
+
+class FileNameError(InputError):
+    """A file name that is not UTF-8 (written in another encoding): it cannot be kept in the archive's records."""
+
+    reason = "bad-name"
 
 
 class UnsupportedFormatError(InputError):
@@ -149,3 +161,9 @@ class UnexpectedPageError(InputError):
     """A bug or a crashed worker while processing a page: reported against the file, the batch goes on."""
 
     reason = "internal-error"
+
+
+def shown_path(path: Path | str) -> str:
+    """`path` as text that can be printed and stored: a name's bytes that are not UTF-8 (a file named on a
+    system writing cp1250 or cp866) are shown as \\xe9 escapes instead of failing every write of the report."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -22,7 +22,7 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
-                     UsageError, disk_full_error, is_disk_full)
+                     UsageError, disk_full_error, is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
@@ -32,7 +32,7 @@ from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
 from .stages.metadata import load_doctype_rules
-from .stages.preflight import IMAGE_FORMATS, ScanFile, inspect_scan, ocr_cost
+from .stages.preflight import IMAGE_FORMATS, ScanFile, check_name, inspect_scan, master_suffix, ocr_cost
 
 if TYPE_CHECKING:
     from .pagework import PageResult, PageTask
@@ -177,12 +177,13 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
 
     files, others = find_scan_files(inputs, exclude=archive.root)
     for path in others:
-        _add(report, events, ItemReport(str(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
+        _add(report, events, ItemReport(shown_path(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
     checked: dict[Path, ScanFile | InputError] = {}
     cache = ScanCache(archive.index / "scans.sqlite")
     try:
         for path in files:
             try:
+                check_name(path)  # before the cache, which keeps names as UTF-8
                 checked[path] = cache.inspect(path, options.max_pixels, inspect_new, use_cached=not options.force)
             except InputError as exc:
                 checked[path] = exc
@@ -229,7 +230,7 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
         return None
     from .stages.document import DocumentInput
 
-    masters = tuple(archive.store_master(s.path, s.sha256, s.path.suffix or f".{s.format}") for s in scans)
+    masters = tuple(archive.store_master(s.path, s.sha256, master_suffix(s)) for s in scans)
     doc = DocumentInput(doc_id=doc_id, source=plan.source, collection=options.collection, files=tuple(scans),
                         masters=masters, languages=options.languages, profile=options.profile)
     return _DocumentJob(doc, page_count=sum(s.page_count for s in scans))
@@ -316,8 +317,8 @@ def _fail_document(plan: DocumentPlan, errors: dict[Path, InputError], report, e
     first = next(iter(errors.values()))
     for path in plan.files:
         error = errors.get(path) or SiblingFailedError(
-            path, f"not archived because {first.path.name} in the same document failed ({first.reason})")
-        _add(report, events, ItemReport(str(path), FAILED, error.reason, error.detail))
+            path, f"not archived because {shown_path(first.path.name)} in the same document failed ({first.reason})")
+        _add(report, events, ItemReport(shown_path(path), FAILED, error.reason, error.detail))
 
 
 def _original(doc: DocumentInput, master_or_source: Path) -> Path:

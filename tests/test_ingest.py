@@ -88,6 +88,34 @@ def test_the_same_scan_twice_in_one_batch_is_read_once(run_cli, phototest, tmp_p
     assert [d.name for d in (archive_dir / "documents").iterdir()] == [first["document"]]
 
 
+def test_a_file_named_in_another_encoding_fails_alone(run_cli, phototest, archive_dir):
+    """A name that is not UTF-8 (a folder copied from a cp1250 system) failed the whole batch with an internal
+    error: the scan cache and the report could not keep it. It fails alone, shown with \\x escapes."""
+    folder = phototest.parent
+    (folder / os.fsdecode(b"decizia_consiliului_\xe9.tif")).write_bytes(phototest.read_bytes() + b"\0")
+    (folder / os.fsdecode(b"notes_\xe9.txt")).write_text("not a scan")
+    result = run_cli("ingest", str(folder), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.partial, result.output
+    items = {Path(item["source"]).name: item for item in _report(result)["items"]}
+    assert items["phototest.tif"]["status"] == "processed"
+    assert items["decizia_consiliului_\\xe9.tif"]["reason"] == "bad-name"
+    assert "not UTF-8" in items["decizia_consiliului_\\xe9.tif"]["detail"]
+    assert items["notes_\\xe9.txt"]["status"] == "skipped"
+
+
+def test_a_scan_named_without_an_ending_gets_its_formats_for_its_master(run_cli, phototest, archive_dir):
+    """The master took the name after the last dot for its ending: a long one was too long a file name for the
+    file system, and the batch failed with an internal error."""
+    named = phototest.with_name("Hotărârea nr. 45 privind aprobarea documentației tehnice pentru construirea unei "
+                                "locuințe unifamiliale și a anexelor gospodărești în satul Florești, comuna "
+                                "Florești, județul Cluj, beneficiar Popescu Ion")
+    phototest.rename(named)
+    result = run_cli("ingest", str(named), "--lang", "eng")
+    assert result.exit_code == ExitCode.ok, result.output
+    (master,) = (archive_dir / "masters").glob("*/*")
+    assert master.suffix == ".tif" and master.read_bytes() == named.read_bytes()
+
+
 def test_search_paged_past_its_hits_says_how_many_pages_matched(run_cli, phototest, archive_dir):
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
     assert "1 matching pages; showing 1-1" in run_cli("search", "quick").output

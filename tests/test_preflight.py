@@ -1,8 +1,11 @@
 """Preflight refuses hard inputs with a named reason, from real files (and real damage done to copies)."""
 
 import io
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from pipeline.errors import (
 )
 from pipeline.stages.preflight import A4_PIXELS_AT_300_DPI, inspect_scan, ocr_cost
 
-from .conftest import DATA
+from .conftest import DATA, REPO
 
 EDGE = DATA / "edge"
 LIMIT = 250_000_000
@@ -147,3 +150,19 @@ def test_ocr_cost_counts_a_low_resolution_scan_as_enlarged_for_ocr():
     assert ocr_cost(at_300) == 1494 * 2388
     assert ocr_cost(at_150) == pytest.approx(1239 * 2019 * 2 ** 2)
     assert ocr_cost(inspect_scan(EDGE / "trivial.pdf", LIMIT)) == A4_PIXELS_AT_300_DPI
+
+
+def test_a_file_that_cannot_be_read_is_refused_as_unreadable(tmp_path):
+    """It failed as retrodig's own bug ("internal-error", with a traceback)."""
+    scan = shutil.copy(DATA / "pages" / "phototest.tif", tmp_path / "locked.tif")
+    os.chmod(scan, 0)
+    check = ("import sys; from pathlib import Path; from pipeline.errors import InputError; "
+             "from pipeline.stages.preflight import inspect_scan\n"
+             "try: inspect_scan(Path(sys.argv[1]), 10**9)\n"
+             "except InputError as error: print(error.reason, error.detail, sep=': ')")
+    command = [sys.executable, "-c", check, str(scan)]
+    if os.geteuid() == 0:  # root reads any file: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "unreadable: the file cannot be read: Permission denied", done.stderr
+

@@ -17,14 +17,22 @@ from ..errors import (
     DecompressionBombError,
     EmptyFileError,
     EncryptedPdfError,
+    FileNameError,
     TruncatedFileError,
+    UnreadableFileError,
     UnsupportedFormatError,
+    shown_path,
 )
 from .dpi import is_photograph, plausible_dpi
 
 Image.MAX_IMAGE_PIXELS = None  # our own limit (--max-pixels) applies, per format: see _check_pixels
 
-SCAN_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx", ".pdf"}
+# The name endings of each format. A master keeps its file's ending when that is one of its format's, else it
+# gets the format's first: a scan named without one ("Hotărârea nr. 45 privind ...") had its name after the
+# last dot for an ending, and a long one made the master's name too long for the file system.
+FORMAT_SUFFIXES = {"tiff": (".tif", ".tiff"), "jpeg": (".jpg", ".jpeg"), "png": (".png",),
+                   "jp2": (".jp2", ".j2k", ".jpx"), "pdf": (".pdf",)}
+SCAN_SUFFIXES = {suffix for suffixes in FORMAT_SUFFIXES.values() for suffix in suffixes}
 IMAGE_FORMATS = {"tiff", "jpeg", "png", "jp2"}
 
 
@@ -37,6 +45,12 @@ class ScanFile:
     page_count: int
     sha256: str
     size: int
+
+
+def master_suffix(scan: ScanFile) -> str:
+    """The name ending of the archive's copy of `scan` (see FORMAT_SUFFIXES)."""
+    own = scan.path.suffix.lower()
+    return own if own in FORMAT_SUFFIXES[scan.format] else FORMAT_SUFFIXES[scan.format][0]
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -84,11 +98,15 @@ def sha256_of(path: Path) -> str:
 
 def inspect_scan(path: Path, max_pixels: int) -> ScanFile:
     """Validate `path` and return what later stages need; raise a typed InputError naming the reason."""
+    check_name(path)
     size = path.stat().st_size
     if size == 0:
         raise EmptyFileError(path, "the file is empty (0 bytes)")
-    with path.open("rb") as fh:
-        head = fh.read(1024)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:  # its permissions, or a disk that fails to give its bytes
+        raise UnreadableFileError(path, f"the file cannot be read: {exc.strerror or exc}") from exc
     fmt = sniff_format(head)
     if fmt is None:
         raise UnsupportedFormatError(path, describe_unsupported(path, head))
@@ -97,6 +115,14 @@ def inspect_scan(path: Path, max_pixels: int) -> ScanFile:
     else:
         pages = _check_image(path, fmt, max_pixels, size)
     return ScanFile(path=path, format=fmt, page_count=pages, sha256=sha256_of(path), size=size)
+
+
+def check_name(path: Path) -> None:
+    """Raise FileNameError when `path` is not UTF-8: it could not be kept in the archive's records (the scan
+    cache, the report, the catalog), and failed the whole batch."""
+    if shown_path(path) != str(path):
+        raise FileNameError(path, "the file's name is not UTF-8 (written on a system in another encoding, such as "
+                                  "cp1250 or cp866): rename it (convmv converts whole folders)")
 
 
 def _check_pdf(path: Path) -> int:
