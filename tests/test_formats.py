@@ -6,6 +6,7 @@ from pathlib import Path
 import img2pdf
 import numpy as np
 import pikepdf
+import pytest
 from PIL import Image
 
 from pipeline.errors import ExitCode
@@ -105,6 +106,25 @@ def test_a_jpeg_turned_by_its_exif_tag_is_loaded_upright_and_never_handed_on_as_
     assert load_page(plain, "jpeg", 0, 10**9, 300).as_stored
     page = load_page(turned, "jpeg", 0, 10**9, 300)
     assert page.pixels.shape[:2] == (scan.width, scan.height) and not page.as_stored
+
+
+@pytest.mark.parametrize("orientation", [6, 8])
+def test_a_jpeg_turned_by_its_exif_tag_keeps_the_dpi_of_its_tag(tmp_path, orientation):
+    """Its scale was measured against its width as stored, its height once turned: a 150 dpi page lying on its
+    side was read as 94 dpi, and its PDF page was A3 instead of A4."""
+    from pipeline.stages.load import load_page
+
+    page = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").convert("L").resize((1240, 1754))
+    upright, turned = tmp_path / "upright.jpg", tmp_path / "turned.jpg"
+    page.save(upright, dpi=(150, 150), quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    lying = page.transpose(Image.Transpose.ROTATE_90 if orientation == 6 else Image.Transpose.ROTATE_270)
+    lying.save(turned, dpi=(150, 150), exif=exif, quality=90)
+
+    straight, shown = load_page(upright, "jpeg", 0, 10**9, 300), load_page(turned, "jpeg", 0, 10**9, 300)
+    assert shown.pixels.shape[:2] == straight.pixels.shape[:2] == (1754, 1240)
+    assert shown.dpi == straight.dpi == 150
 
 
 def test_a_default_dpi_tag_is_not_taken_for_the_page_size(run_cli, archive_dir):

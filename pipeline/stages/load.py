@@ -64,8 +64,10 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                 sixteen_bit_colour = _sixteen_bit_colour(img)  # before reading EXIF: a PNG's loads the image
                 dpi_x, dpi_y = _image_dpi(img)
                 photograph = is_photograph(img)
-                full_width = img.width
                 orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
+                full_width = img.width
+                if orientation in _QUARTER_TURNS:  # the page's width once turned is its stored height
+                    full_width, dpi_x, dpi_y = img.height, dpi_y, dpi_x
                 plain = (img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
                          and not sixteen_bit_colour)
                 stored_size = img.size if plain else None
@@ -99,6 +101,11 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
         scale = frame.width / full_width
     as_stored = frame.size == stored_size
     return frame, plausible_dpi(dpi_x * scale, max(frame.size), default_dpi, photograph), scale, as_stored
+
+
+# EXIF orientations that turn the image a quarter (5 and 7 also mirror it): measured against its width as
+# stored, a phone's upright photo of an A4 page was scaled by 0.63 and became an A3 page in the PDF.
+_QUARTER_TURNS = (5, 6, 7, 8)
 
 
 def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
