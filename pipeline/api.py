@@ -48,6 +48,17 @@ def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> lis
     return [page.text for page in read_file(path, options, debug_dir)]
 
 
+def _make_debug_dir(debug_dir: Path) -> None:
+    """The folder for the cleanup steps' images, made before any work (a path through a file, or a folder that
+    cannot be written, was an internal error after the page's cleanup)."""
+    try:
+        Path(debug_dir).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=debug_dir):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--debug-dir {debug_dir}: cannot write there ({exc.strerror or exc})") from exc
+
+
 def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageResult]:
     """Like `ocr_file`, with what cleanup and OCR found out about each page (quality, turn, languages,
     timings). A two-page spread comes back as two pages; pages are numbered 1.. in reading order."""
@@ -56,6 +67,8 @@ def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> li
         raise UsageError(f"{path}: no such file" + (" (a folder: `ingest` reads folders)" if path.is_dir() else ""))
     tesseract.require_languages(options.languages)
     profile = load_profile(options.profile, options.configs_dir)
+    if debug_dir is not None:
+        _make_debug_dir(debug_dir)
     scan = inspect_scan(path, options.max_pixels)
     pages: list[PageResult] = []
     with tempfile.TemporaryDirectory(prefix="retrodig-ocr-") as tmp:

@@ -310,6 +310,13 @@ def test_ocr_command_prints_text_and_writes_nothing(run_cli, phototest, archive_
     assert list(debug.glob("*.png")), "each cleanup step leaves an image in --debug-dir"
 
 
+def test_a_debug_dir_that_cannot_be_made_is_a_usage_error(run_cli, phototest, tmp_path):
+    """A path through a file was an internal error (NotADirectoryError), after the page was cleaned."""
+    result = run_cli("ocr", str(phototest), "--lang", "eng", "--debug-dir", str(phototest / "steps"))
+    assert result.exit_code == ExitCode.usage
+    assert "--debug-dir" in result.output and "Not a directory" in result.output
+
+
 def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path):
     assert run_cli("ingest", str(tmp_path / "missing.tif")).exit_code == ExitCode.usage
     assert run_cli("ingest", str(phototest), "--lang", "not a code").exit_code == ExitCode.usage
