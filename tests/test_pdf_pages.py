@@ -93,6 +93,18 @@ def test_a_page_box_in_user_units_is_measured_in_them(tmp_path):
     assert abs(page.pixels.shape[0] - scan.height) <= 1
 
 
+def test_a_rotate_key_that_is_no_number_is_read_as_absent(tmp_path):
+    """A broken tool's /Rotate (90) written as the string "90": int() of it was an internal error. Poppler
+    renders the page unturned, and its size is measured so."""
+    scan = Image.open(SCAN)
+    width, height = _scan_page_size(scan)
+    pdf = pikepdf.new()
+    _whole_page(pdf, _jpeg_stream(pdf, scan), width, height, Rotate=pikepdf.String("90"))
+    pdf.save(tmp_path / "rotate.pdf")
+    page = load_page(tmp_path / "rotate.pdf", "pdf", 0, 10**9, 300)
+    assert page.dpi == 300 and abs(page.pixels.shape[0] - scan.height) <= 1
+
+
 def test_a_ccitt_scan_stays_black_and_white_to_the_archived_copy(run_cli, tmp_path, archive_dir):
     source = tmp_path / "register.pdf"
     source.write_bytes(img2pdf.convert(str(BITONAL_SCAN)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pikepdf
@@ -62,6 +63,13 @@ def rasterize_pdf_page(path: Path, index: int, budget: int, default_dpi: int) ->
     return image, dpi, min(1.0, dpi / native_dpi)
 
 
+def _rotation(page) -> int:
+    """The page's /Rotate in degrees. A value that is no number (a string "90", written by a broken tool) is
+    read as absent, as poppler, which renders the page, reads it; int() of it was an internal error."""
+    value = page.obj.get("/Rotate", 0)
+    return int(value) if isinstance(value, (int, float, Decimal)) else 0
+
+
 def read_pdf_page(path: Path, index: int) -> PdfPage:
     with pikepdf.open(path) as pdf:
         page = pdf.pages[index]
@@ -71,7 +79,7 @@ def read_pdf_page(path: Path, index: int) -> PdfPage:
         box = page.cropbox
         width_in = abs(float(box[2]) - float(box[0])) / 72 * user_unit
         height_in = abs(float(box[3]) - float(box[1])) / 72 * user_unit
-        if int(page.obj.get("/Rotate", 0)) % 180 == 90:
+        if _rotation(page) % 180 == 90:
             width_in, height_in = height_in, width_in
         # get_images (pikepdf 10.x) also finds scans drawn through form XObjects; older pikepdf has .images.
         images = list((page.get_images() if hasattr(page, "get_images") else page.images).values())
