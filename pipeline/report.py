@@ -26,7 +26,7 @@ class IngestReport:
     archive: str
     grouping: str
     items: list[ItemReport] = field(default_factory=list)
-    pages: int = 0  # pages OCRed in this run
+    pages: int = 0  # pages archived in this run (those of documents that failed are not)
     seconds: float = 0.0
 
     def count(self, status: str) -> int:

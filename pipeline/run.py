@@ -268,9 +268,7 @@ def _run_pages(jobs, options, profile, rules, archive, batch: _IndexBatch, repor
         events.page_done()
         job.scans_done += 1
         if outcome.ok:
-            pages = all_pages(outcome.result)
-            job.results.extend(pages)
-            report.pages += len(pages)
+            job.results.extend(all_pages(outcome.result))
         else:
             if isinstance(outcome.error, ArchiveFullError):
                 raise outcome.error  # every page after would fail so too (see ingest)
@@ -306,6 +304,7 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, re
         return
     folder = archive.publish(staging, doc.doc_id)
     batch.add(doc.doc_id)
+    report.pages += len(job.results)  # the pages archived: a failed document's read pages are not counted
     review = record.get("review_pages", [])
     for scan in doc.files:
         _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,

@@ -348,6 +348,27 @@ def test_a_second_writer_is_refused_while_one_works(run_cli, phototest, archive_
     assert "another retrodig process" in result.stderr
 
 
+def test_the_summary_counts_the_pages_archived_not_those_of_failed_documents(run_cli, phototest, tmp_path):
+    """A three-page TIFF whose second page's data is damaged (its header is whole: it fails in the worker), and a
+    good page: "1 documents, 3 pages" counted the failed TIFF's page that was read."""
+    from PIL import Image
+
+    page = Image.open(phototest).convert("L")
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    page.save(scans / "three.tif", save_all=True, compression="tiff_lzw",
+              append_images=[page.rotate(1, fillcolor=255), page.rotate(2, fillcolor=255)])
+    data = bytearray((scans / "three.tif").read_bytes())
+    third = len(data) // 3
+    data[third + 500:third + 8000] = bytes((7 * i) % 251 for i in range(7500))
+    (scans / "three.tif").write_bytes(bytes(data))
+    result = run_cli("ingest", str(scans / "three.tif"), str(phototest), "--lang", "eng", "--jobs", "1", "--json")
+    assert result.exit_code == ExitCode.partial, result.output
+    report = _report(result)
+    assert {item["status"] for item in report["items"]} == {"processed", "failed"}
+    assert (report["summary"]["documents"], report["summary"]["pages"]) == (1, 1)
+
+
 def test_every_file_of_a_document_fails_together(run_cli, tmp_path):
     dosar = tmp_path / "dosar"
     dosar.mkdir()
