@@ -22,7 +22,7 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
-                     UsageError, disk_full_error, is_disk_full, shown_path)
+                     UnreadableFileError, UsageError, disk_full_error, is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
@@ -175,9 +175,13 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
             on_new_file()
         return inspect_scan(path, max_pixels)
 
-    files, others = find_scan_files(inputs, exclude=archive.root)
-    for path in others:
+    found = find_scan_files(inputs, exclude=archive.root)
+    files = found.scans
+    for path in found.not_scans:
         _add(report, events, ItemReport(shown_path(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
+    for folder, why in found.unreadable:
+        _add(report, events, ItemReport(shown_path(folder), FAILED, UnreadableFileError.reason,
+                                        f"the folder cannot be read: {why}; the scans in it were not looked for"))
     checked: dict[Path, ScanFile | InputError] = {}
     cache = ScanCache(archive.index / "scans.sqlite")
     try:

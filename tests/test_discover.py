@@ -1,11 +1,17 @@
 """Grouping pages into documents: the rules the README promises."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import UsageError
 from pipeline.stages.discover import find_scan_files, group_documents, natural_key
+
+from .conftest import REPO
 
 
 def _touch(folder: Path, *names: str) -> list[Path]:
@@ -25,7 +31,7 @@ def test_natural_order_puts_p2_before_p10():
 
 def test_auto_groups_numbered_pages_and_keeps_other_files_apart(tmp_path):
     pages = _touch(tmp_path / "dosar-7", "p10.png", "p2.png", "p1.png", "cover.png", "deed.pdf")
-    files, _ = find_scan_files([str(tmp_path)])
+    files = find_scan_files([str(tmp_path)]).scans
     plans = group_documents(files, single_page={p for p in pages if p.suffix == ".png"}, rule="auto")
     sources = {plan.source: [f.name for f in plan.files] for plan in plans}
     assert sources[str(tmp_path / "dosar-7" / "p*.png")] == ["p1.png", "p2.png", "p10.png"]
@@ -56,9 +62,9 @@ def test_walk_skips_hidden_and_non_scan_files_and_the_archive_itself(tmp_path):
     (tmp_path / "notes.txt").write_text("not a scan")
     (tmp_path / ".DS_Store").write_bytes(b"\0")
     _touch(tmp_path / "archive" / "masters", "old.png")
-    files, others = find_scan_files([str(tmp_path)], exclude=tmp_path / "archive")
-    assert [f.name for f in files] == ["p1.png"]
-    assert [o.name for o in others] == ["notes.txt"]
+    found = find_scan_files([str(tmp_path)], exclude=tmp_path / "archive")
+    assert [f.name for f in found.scans] == ["p1.png"]
+    assert [o.name for o in found.not_scans] == ["notes.txt"]
 
 
 def test_missing_input_is_a_usage_error(tmp_path):
@@ -66,3 +72,30 @@ def test_missing_input_is_a_usage_error(tmp_path):
         find_scan_files([str(tmp_path / "nope")])
     with pytest.raises(UsageError, match="no files match"):
         find_scan_files([str(tmp_path / "*.tif")])
+
+
+def test_linked_folders_are_walked_once(tmp_path):
+    """Path.rglob passed over a linked folder: its scans were silently left out of the batch."""
+    _touch(tmp_path / "fond" / "real", "a.png")
+    _touch(tmp_path / "elsewhere", "b.png")
+    (tmp_path / "fond" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "fond" / "real" / "loop").symlink_to(tmp_path / "fond")  # a link back up ends there
+    found = find_scan_files([str(tmp_path / "fond")])
+    assert sorted(path.name for path in found.scans) == ["a.png", "b.png"]
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(tmp_path):
+    """It was passed over silently: "0 processed, 0 skipped, 0 failed" for a folder of scans."""
+    _touch(tmp_path / "fond", "a.png")
+    _touch(tmp_path / "fond" / "locked", "b.png")
+    os.chmod(tmp_path / "fond" / "locked", 0)
+    list_it = ("import json, sys; from pipeline.stages.discover import find_scan_files\n"
+               "found = find_scan_files([sys.argv[1]])\n"
+               "print(json.dumps([[p.name for p in found.scans], [[p.name, why] for p, why in found.unreadable]]))")
+    command = [sys.executable, "-c", list_it, str(tmp_path / "fond")]
+    if os.geteuid() == 0:  # root lists any folder: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    os.chmod(tmp_path / "fond" / "locked", 0o755)
+    assert json.loads(done.stdout) == [["a.png"], [["locked", "Permission denied"]]], done.stderr
+

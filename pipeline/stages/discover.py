@@ -12,10 +12,12 @@ In every rule a multi-page file (PDF, multi-page TIFF) is one document.
 from __future__ import annotations
 
 import glob
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import UsageError
 from .preflight import SCAN_SUFFIXES, sniff_format
@@ -34,14 +36,20 @@ def natural_key(path: Path) -> tuple:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name))
 
 
-def find_scan_files(inputs: list[str], exclude: Path | None = None) -> tuple[list[Path], list[Path]]:
-    """Files to ingest, and files seen while walking folders that are not scans (reported as skipped).
+class Discovered(NamedTuple):
+    scans: list[Path]  # files to ingest
+    not_scans: list[Path]  # files seen while walking folders that are not scans (reported as skipped)
+    unreadable: list[tuple[Path, str]]  # folders that could not be listed, and why (reported as failed)
+
+
+def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovered:
+    """Files to ingest, and what was passed over while walking folders.
 
     Files named explicitly are always tried (and refused with a reason if they are not scans); inside
-    folders, hidden files and files that neither look nor are named like scans are passed over.
+    folders, hidden files and folders are passed over silently, and files that neither look nor are named like
+    scans are reported. Linked folders are followed (each real folder once: a link back up ends there).
     """
-    scans: list[Path] = []
-    others: list[Path] = []
+    found = Discovered([], [], [])
     seen: set[Path] = set()
     excluded = exclude.resolve() if exclude else None
     for raw in inputs:
@@ -49,14 +57,15 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> tuple[lis
             if excluded and (excluded == path.resolve() or excluded in path.resolve().parents):
                 raise UsageError(f"{path} is inside the archive {exclude}: ingest the original scans")
             if path.is_dir():
-                walked, skipped = _walk(path, exclude)
-                scans += [p for p in walked if p not in seen]
-                others += skipped
-                seen.update(walked)
+                walked = _walk(path, exclude)
+                found.scans.extend(p for p in walked.scans if p not in seen)
+                found.not_scans.extend(walked.not_scans)
+                found.unreadable.extend(walked.unreadable)
+                seen.update(walked.scans)
             elif path not in seen:
-                scans.append(path)
+                found.scans.append(path)
                 seen.add(path)
-    return scans, others
+    return found
 
 
 def _expand(raw: str) -> list[Path]:
@@ -77,17 +86,29 @@ def _expand(raw: str) -> list[Path]:
     raise UsageError(f"no such file or folder: {raw}")
 
 
-def _walk(folder: Path, exclude: Path | None) -> tuple[list[Path], list[Path]]:
-    scans, others = [], []
+def _walk(folder: Path, exclude: Path | None) -> Discovered:
+    """The files under `folder` in natural order, folder by folder. os.walk, not Path.rglob: rglob passed over
+    linked folders and folders it could not list, silently."""
+    found = Discovered([], [], [])
     excluded = exclude.resolve() if exclude else None
-    for path in sorted(folder.rglob("*"), key=lambda p: (p.parent.as_posix(), natural_key(p))):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+    visited: set[Path] = set()
+
+    def unreadable(error: OSError) -> None:
+        found.unreadable.append((Path(error.filename), error.strerror or str(error)))
+
+    files: list[Path] = []
+    for top, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        real = Path(top).resolve()
+        if real in visited or (excluded and (excluded == real or excluded in real.parents)):
+            folders[:] = []  # a link back to a folder walked already, or the archive: never ingested into itself
             continue
-        if excluded and (excluded == path.resolve() or excluded in path.resolve().parents):
-            continue  # never ingest the archive into itself
-        (scans if _looks_like_scan(path) else others).append(path)
-    return scans, others
+        visited.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        files += [Path(top) / name for name in names if not name.startswith(".")]
+    for path in sorted(files, key=lambda p: (p.parent.as_posix(), natural_key(p))):
+        if path.is_file():
+            (found.scans if _looks_like_scan(path) else found.not_scans).append(path)
+    return found
 
 
 def _looks_like_scan(path: Path) -> bool:
