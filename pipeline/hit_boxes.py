@@ -32,10 +32,27 @@ def _locate(archive: Archive, hit: SearchHit) -> SearchHit:
     except ET.ParseError as exc:  # the hit is still shown, without boxes; `show` and the viewer name the file
         log.warning("%s is damaged (%s): the hit on page %s is shown without its word boxes", hocr, exc, hit.page)
         return hit
-    wanted = {fold(word) for word in hit.matches}
-    boxes = tuple(
-        WordBox(word.text, *word.bbox) for word in page.words
-        # An OCR word may carry punctuation ("Primăria,") or be two words joined by a hyphen.
-        if any(fold(part.group()) in wanted for part in word_matches(word.text))
-    )
+    boxed = _matched_words([[fold(part.group()) for part in word_matches(word.text)] for word in page.words],
+                           hit.matches)
+    boxes = tuple(WordBox(word.text, *word.bbox) for index, word in enumerate(page.words) if index in boxed)
     return replace(hit, boxes=boxes, page_width=page.size[0], page_height=page.size[1])
+
+
+def _matched_words(words: list[list[str]], matches: tuple[str, ...]) -> set[int]:
+    """Indexes of the OCR words (each as its folded parts: an OCR word may carry punctuation, "Primăria,", or be
+    two words joined by a hyphen) that are a match: a single word's wherever it stands, a phrase's (a match of
+    several words) only where its words follow each other."""
+    singles, phrases = set(), []
+    for match in matches:
+        tokens = [fold(part.group()) for part in word_matches(match)]
+        if len(tokens) == 1:
+            singles.update(tokens)
+        elif tokens:
+            phrases.append(tokens)
+    found = {index for index, parts in enumerate(words) if not singles.isdisjoint(parts)}
+    flat = [(index, part) for index, parts in enumerate(words) for part in parts]
+    for tokens in phrases:
+        for start in range(len(flat) - len(tokens) + 1):
+            if [part for _, part in flat[start:start + len(tokens)]] == tokens:
+                found.update(index for index, _ in flat[start:start + len(tokens)])
+    return found

@@ -88,6 +88,15 @@ def test_the_same_scan_twice_in_one_batch_is_read_once(run_cli, phototest, tmp_p
     assert [d.name for d in (archive_dir / "documents").iterdir()] == [first["document"]]
 
 
+def test_a_phrase_is_marked_and_boxed_only_where_its_words_stand_together(run_cli, phototest, archive_dir):
+    """'"the lazy"' boxed every "the" on the page too (13 boxes: "test the", "The quick" four times)."""
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    (hit,) = _report(run_cli("search", '"the lazy"', "--json"))["hits"]
+    assert hit["matches"] == ["the lazy"]
+    assert sorted(box["word"] for box in hit["boxes"]) == ["lazy"] * 4 + ["the"] * 4
+    assert "[the] [lazy]" in hit["snippet"] and "[The]" not in hit["snippet"]
+
+
 def test_a_file_named_in_another_encoding_fails_alone(run_cli, phototest, archive_dir):
     """A name that is not UTF-8 (a folder copied from a cp1250 system) failed the whole batch with an internal
     error: the scan cache and the report could not keep it. It fails alone, shown with \\x escapes."""

@@ -176,6 +176,23 @@ def test_hits_are_pages_with_snippets_marking_the_printed_words(search):
     assert {"Autorizație", "construire"} <= set(page_one.matches)
 
 
+def test_a_phrase_is_marked_only_where_its_words_stand_together(fresh):
+    # Its words were marked wherever they stood: "bugetul [local] și [consiliul] județean".
+    fresh.index_documents([doc("d", "Consiliul local a decis. Bugetul local și consiliul județean.")])
+    (hit,) = fresh.search(SearchQuery('"consiliul local" bugetul')).hits
+    assert hit.snippet.startswith("[Consiliul] [local] a decis. [Bugetul] local și consiliul județean")
+    assert hit.matches == ("Consiliul local", "Bugetul")
+
+
+@pytest.mark.parametrize("typed", ["construcție", "construcției"])
+def test_a_word_broken_over_two_lines_is_marked_in_both_halves(fresh, typed):
+    # Found whole, it was marked nowhere: its printed halves match no word typed.
+    fresh.index_documents([doc("d", "Autorizație de construc-\nție pentru locuință.")])
+    (hit,) = fresh.search(SearchQuery(typed, fuzzy=False)).hits
+    assert "[construc]- [ție]" in hit.snippet
+    assert "construc" in " ".join(hit.matches) and "ție" in " ".join(hit.matches)
+
+
 def test_limit_and_offset_page_through_results(search):
     everything = search.search(SearchQuery("primariei", fuzzy=False, limit=50))
     first = search.search(SearchQuery("primariei", fuzzy=False, limit=2))

@@ -33,10 +33,10 @@ from .elasticsearch_index import (
 from .elasticsearch_query import (
     MATCHED, facet_aggregations, facet_counts, filters, highlight, highlighted_words, terms_query,
 )
-from .folding import fold
+from .folding import fold, split_words
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
-from .snippets import snippet_and_matches
+from .snippets import marked_snippet
 
 log = logging.getLogger(__name__)
 
@@ -366,9 +366,12 @@ def _hit(hit: dict, terms: list[QueryTerm], matchers: dict[tuple[str, ...], Word
     rules = matchers.setdefault(languages, WordMatcher(terms, languages))
 
     def is_match(word: str) -> bool:
-        return fold(word) in marked or rules(word)
+        folded = fold(word)
+        return (folded in marked and not rules.only_in_phrases(folded)) or rules(word)
 
-    snippet, matches = snippet_and_matches(source["text"], is_match)
+    pieces = split_words(source["text"])
+    verdict = {word: is_match(word) for word in set(pieces[1::2])}  # a page repeats its words: judge each once
+    snippet, matches = marked_snippet(pieces, *rules.marks(pieces, [verdict[word] for word in pieces[1::2]]))
     return SearchHit(document=source["document"], source=source["source"], page=source["page"],
                      score=float(hit["_score"]), snippet=snippet, title=source["title"],
                      collection=source["collection"], doc_type=source["doc_type"], matches=matches)

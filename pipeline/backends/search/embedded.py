@@ -272,19 +272,20 @@ def _hit(stored: tantivy.Document, score: float, terms: list[QueryTerm],
     languages = analysed_languages(fields.get("language") or ())
     matcher = matchers.setdefault(languages, WordMatcher(terms, languages, fuzzy=fuzzy))
     pieces = split_words(bytes(fields["text"][0]).decode("utf-8"))
-    snippet, matches = marked_snippet(pieces, _matched_flags(pieces[1::2], fields, matcher))
+    flags, folded = _matched_flags(pieces[1::2], fields, matcher)
+    snippet, matches = marked_snippet(pieces, *matcher.marks(pieces, flags, folded))
     return SearchHit(document=fields["doc_id"][0], source=fields["source"][0], page=fields["page"][0],
                      score=float(score), snippet=snippet, title=fields["title"][0],
                      collection=fields["collection"][0], doc_type=fields["doc_type"][0], matches=matches)
 
 
-def _matched_flags(printed: list[str], fields: dict, matcher: WordMatcher) -> list[bool]:
-    """Which printed words match, judged from the folded words and keys stored with the page: nothing is
-    folded or stemmed at search time (that cost about a millisecond per hit)."""
+def _matched_flags(printed: list[str], fields: dict, matcher: WordMatcher) -> tuple[list[bool], list[str] | None]:
+    """Which printed words match alone, judged from the folded words and keys stored with the page: nothing is
+    folded or stemmed at search time (that cost about a millisecond per hit); and those folded words."""
     folded = fields["words"][0].split(" ") if fields.get("words") else []
     keys = bytes(fields["word_keys"][0]).decode("utf-8").split("|") if fields.get("word_keys") else []
     if len(printed) == len(folded) == len(keys):
         analysed = list(zip(folded, keys))
         verdict = {pair: matcher.matches_analysed(*pair) for pair in set(analysed)}  # a page repeats its words
-        return [verdict[pair] for pair in analysed]
-    return [matcher(word) for word in printed]  # not expected: the page was analysed with these words
+        return [verdict[pair] for pair in analysed], folded
+    return [matcher(word) for word in printed], None  # not expected: the page was analysed with these words

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, word_keys
-from .folding import fold, fold_word, word_matches, words
+from .folding import LINE_BREAK, fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -83,8 +83,11 @@ class WordMatcher:
     """Judges a page's words against the terms, the way the index matched them."""
 
     def __init__(self, terms: list[QueryTerm], languages: Iterable[str], fuzzy: bool = False):
-        self._exact = {token for term in terms for token in term.tokens}
-        self._prefixes = tuple(term.tokens[-1] for term in terms if term.prefix)
+        # A word alone matches the single words; a phrase's words match only where they stand together (`marks`).
+        self._exact = {term.tokens[0] for term in terms if len(term.tokens) == 1}
+        self._prefixes = tuple(term.tokens[0] for term in terms if term.prefix and len(term.tokens) == 1)
+        self._phrases = tuple(term.tokens for term in terms if len(term.tokens) > 1)
+        self._phrase_words = {token for tokens in self._phrases for token in tokens} - self._exact
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
         # With OCR-error tolerance on: words one letter away from these (as the index matched them).
         self._tolerant = tuple(term.tokens[0] for term in terms if fuzzy and term.fuzzy_eligible())
@@ -100,6 +103,30 @@ class WordMatcher:
         if known is None:
             known = self._seen[word] = self._judge(word)
         return known
+
+    def only_in_phrases(self, folded: str) -> bool:
+        """Whether the folded word is a phrase's and no single term's: marked only where the phrase stands."""
+        return folded in self._phrase_words
+
+    def marks(self, pieces: list[str], flags: list[bool],
+              folded: list[str] | None = None) -> tuple[list[bool], list[range]]:
+        """The page's words to mark, and the runs of them that are phrases. `pieces` is the page cut by
+        `split_words`, `flags` says which of its words match alone (this matcher's or the index's verdict), and
+        `folded` are its words folded when the index keeps them. Added: the words of each phrase where they stand
+        together, and both halves of a word broken over two lines (construc- / ție) whose whole matches."""
+        printed = pieces[1::2]
+        folded = folded if folded is not None else [fold_word(word) for word in printed]
+        flags, runs = list(flags), []
+        for tokens in self._phrases:
+            for start in (i for i, word in enumerate(folded) if word == tokens[0]):
+                if tuple(folded[start:start + len(tokens)]) == tokens:
+                    runs.append(range(start, start + len(tokens)))
+                    flags[start:start + len(tokens)] = [True] * len(tokens)
+        for i in range(len(printed) - 1):
+            if (not flags[i] or not flags[i + 1]) and LINE_BREAK.fullmatch(pieces[2 * i + 2]) \
+                    and printed[i + 1][:1].islower() and self(printed[i] + printed[i + 1]):
+                flags[i] = flags[i + 1] = True
+        return flags, sorted(runs, key=lambda run: run.start)
 
     def _judge(self, word: str) -> bool:
         folded = fold_word(word)

@@ -24,13 +24,18 @@ def snippet_and_matches(text: str, is_match: Callable[[str], bool]) -> tuple[str
     return marked_snippet(pieces, [verdict[word] for word in printed])
 
 
-def marked_snippet(pieces: list[str], matched_flags: list[bool]) -> tuple[str, tuple[str, ...]]:
-    """`snippet_and_matches` for a text already cut by `split_words`, with a flag per word."""
+def marked_snippet(pieces: list[str], matched_flags: list[bool],
+                   phrases: list[range] = ()) -> tuple[str, tuple[str, ...]]:
+    """`snippet_and_matches` for a text already cut by `split_words`, with a flag per word; the words of each of
+    `phrases` (runs of word indexes) are one match, as printed with a space between them."""
     printed = pieces[1::2]
     if not printed:
         return _shorten(" ".join("".join(pieces).split())), ()
     matched = {index for index, flag in enumerate(matched_flags) if flag}
-    matches = tuple(dict.fromkeys(printed[index] for index in sorted(matched)))
+    in_phrases = {index for run in phrases for index in run}
+    found = [(index, printed[index]) for index in matched - in_phrases]
+    found += [(run.start, " ".join(printed[index] for index in run)) for run in phrases]
+    matches = tuple(dict.fromkeys(text for _, text in sorted(found)))
     return _snippet(pieces, len(printed), matched), matches
 
 
