@@ -61,9 +61,10 @@ def labeller(gettext):
     return label
 
 
-_MARKED = re.compile(r"\[([^\[\]]{1,200})\]")
+# A [matched] word, or a character of the page's own text escaped by a backslash (\[, \], \\: see snippets.py).
+_MARKED = re.compile(r"\\(.)|\[([^\[\]\\]{1,200})\]", re.DOTALL)
 
 
 def snippet_html(snippet: str) -> Markup:
     """A search snippet with its [matched] words in <mark>: escaped first, so page text stays text."""
-    return Markup(_MARKED.sub(r"<mark>\1</mark>", str(escape(snippet))))
+    return Markup(_MARKED.sub(lambda m: m[1] if m[1] is not None else f"<mark>{m[2]}</mark>", str(escape(snippet))))

@@ -159,6 +159,13 @@ def test_query_syntax_never_reaches_the_engine(client):
         assert client.get("/api/search", params={"q": text}).status_code == 200, text
 
 
+def test_a_snippet_marks_its_matches_and_shows_the_pages_own_brackets_as_text():
+    from portal.labels import snippet_html
+
+    html = str(snippet_html("pentru \\[sic\\] [primăria], cota C:\\\\arhiva <b>"))
+    assert html == "pentru [sic] <mark>primăria</mark>, cota C:\\arhiva &lt;b&gt;"  # [sic] was marked
+
+
 def test_next_hit_opens_the_viewer_with_boxes_on_the_page(client, clujul):
     sign_in(client, "clara")
     response = client.get("/hit", params={"q": "somesului", "n": 0})

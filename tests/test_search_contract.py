@@ -193,6 +193,13 @@ def test_a_word_broken_over_two_lines_is_marked_in_both_halves(fresh, typed):
     assert "construc" in " ".join(hit.matches) and "ție" in " ".join(hit.matches)
 
 
+def test_brackets_of_the_page_are_escaped_in_the_snippet(fresh):
+    # "[sic]" on the page was shown as a match: the snippet's marks are brackets too.
+    fresh.index_documents([doc("d", "Autorizație pentru [sic] primăria, cota C:\\arhiva.")])
+    (hit,) = fresh.search(SearchQuery("primăria")).hits
+    assert hit.snippet.startswith("Autorizație pentru \\[sic\\] [primăria], cota C:\\\\arhiva")
+
+
 def test_limit_and_offset_page_through_results(search):
     everything = search.search(SearchQuery("primariei", fuzzy=False, limit=50))
     first = search.search(SearchQuery("primariei", fuzzy=False, limit=2))

@@ -1,4 +1,7 @@
-"""Snippets: a few words of the page around the matches, from the original text, matches in [brackets]."""
+"""Snippets: a few words of the page around the matches, from the original text, matches in [brackets].
+
+A bracket or backslash of the page's own text is written \\[, \\] or \\\\, so that "[sic]" on the page is
+not read as a match (portal.labels.snippet_html reads the snippet so)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ def marked_snippet(pieces: list[str], matched_flags: list[bool],
     `phrases` (runs of word indexes) are one match, as printed with a space between them."""
     printed = pieces[1::2]
     if not printed:
-        return _shorten(" ".join("".join(pieces).split())), ()
+        return _shorten(_escaped(" ".join("".join(pieces).split()))), ()
     matched = {index for index, flag in enumerate(matched_flags) if flag}
     in_phrases = {index for run in phrases for index in run}
     found = [(index, printed[index]) for index in matched - in_phrases]
@@ -71,13 +74,21 @@ def _render(pieces: list[str], window: range, matched: set[int]) -> str:
     out = []
     for index in window:
         if out:
-            out.append(_SPACE.sub(" ", pieces[2 * index]))  # what stands between this word and the last
+            out.append(_escaped(_SPACE.sub(" ", pieces[2 * index])))  # what stands between this word and the last
         word = pieces[2 * index + 1]
         out.append(f"[{word}]" if index in matched else word)
     return "".join(out)
 
 
+def _escaped(text: str) -> str:
+    """The page's own brackets and backslashes, escaped (words are letters and digits: they have none)."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
 def _shorten(snippet: str) -> str:
     if len(snippet) <= SNIPPET_CHARS:
         return snippet
-    return snippet[:SNIPPET_CHARS - 1].rstrip() + "…"
+    cut = snippet[:SNIPPET_CHARS - 1].rstrip()
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:
+        cut = cut[:-1]  # an escape cut in half: its backslash would escape the ellipsis
+    return cut + "…"
