@@ -52,7 +52,10 @@ class Archive:
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """One writer at a time: a second ingest into the same archive is refused, not interleaved."""
-        handle = (self.root / ".lock").open("a+")
+        try:
+            handle = (self.root / ".lock").open("a+")
+        except OSError as exc:  # a read-only archive (a published copy, a share): nothing can be written to it
+            raise ArchiveError(f"the archive {self.root} cannot be written ({exc.strerror or exc})") from exc
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

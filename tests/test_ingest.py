@@ -347,6 +347,46 @@ def test_language_codes_in_capitals_or_twice_and_a_collection_with_control_chara
     assert record["collection"] == "Fond 12 b"  # one line of text, as the catalog, the PDF and facets show it
 
 
+def test_reindexing_an_archive_that_cannot_be_written_says_so(run_cli, phototest, archive_dir):
+    """It was an internal error (PermissionError on the archive's lock file), exit 1."""
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    for folder, _, names in os.walk(archive_dir):
+        os.chmod(folder, 0o555)
+        for name in names:
+            os.chmod(Path(folder) / name, 0o444)
+    command = [sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "reindex"]
+    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        for folder, _, _ in os.walk(archive_dir):
+            os.chmod(folder, 0o755)
+    assert done.returncode == ExitCode.archive_unavailable, done.stderr
+    assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_archive_that_cannot_be_written_can_be_searched_by_its_relative_path(run_cli, phototest, archive_dir):
+    """Named by a relative path, a read-only archive was "unusable; run retrodig reindex": the index is read
+    through links made in a temporary folder, and they pointed to the relative path from there."""
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    for folder, _, names in os.walk(archive_dir):
+        os.chmod(folder, 0o555)
+        for name in names:
+            os.chmod(Path(folder) / name, 0o444)
+    command = [sys.executable, "-m", "cli.main", "--archive", archive_dir.name, "search", "lazy", "fox", "--json"]
+    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    try:
+        done = subprocess.run(command, cwd=archive_dir.parent, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        for folder, _, _ in os.walk(archive_dir):
+            os.chmod(folder, 0o755)
+    assert done.returncode == ExitCode.ok, done.stderr
+    assert json.loads(done.stdout)["total"] == 1
+
+
 def test_a_second_writer_is_refused_while_one_works(run_cli, phototest, archive_dir):
     from pipeline.archive import Archive
 

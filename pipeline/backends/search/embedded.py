@@ -10,7 +10,6 @@ or lemmas (analysis.py). User input never reaches a query parser (embedded_query
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -70,7 +69,7 @@ class EmbeddedSearch:
         try:
             self._index = tantivy.Index.open(str(folder))
         except ValueError as exc:
-            if os.access(folder, os.W_OK):
+            if _writable(folder):
                 raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
             self._index = self._open_read_only(folder)
         self._generation = folder.name
@@ -82,7 +81,7 @@ class EmbeddedSearch:
         shadow = tempfile.TemporaryDirectory(prefix="retrodig-index-")  # removed with this object
         for file in folder.iterdir():
             if not file.name.endswith(".lock"):  # the lock files are Tantivy's to make, there
-                (Path(shadow.name) / file.name).symlink_to(file)
+                (Path(shadow.name) / file.name).symlink_to(file.absolute())  # --archive may be relative
         try:
             index = tantivy.Index.open(shadow.name)
         except ValueError as exc:
@@ -251,6 +250,16 @@ def _add(writer: tantivy.IndexWriter, analysed: AnalysedDocument, replace: bool)
         writer.add_document(tantivy.Document(
             kind="page", page=page.number, words=page.words, stems=page.keys, text=page.text.encode("utf-8"),
             word_keys=page.word_keys.encode("utf-8"), **shared))
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be made in `folder`, tried: os.access answers for the real user, and root's "yes" is
+    wrong where the process lacks root's rights (a container, a service) or the share refuses it."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _languages(languages: Iterable[str]) -> list[str]:
