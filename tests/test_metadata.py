@@ -279,6 +279,7 @@ def test_the_title_has_no_control_or_format_characters(rules):
     "Radiograma miejska nr 5, sesja",  # rad* miejsk* took a radiogram: council decision
     "Bérleti szerződés határozatlan időre, lásd a jegyzőkönyvet",  # határozat* took "indefinite": council
     "Beschluss des Amtsgerichts Hermannstadt",  # a court's decision: council decision
+    "Primarily for the children. Primarily for the aged. Primarily.",  # primări* took English: building permit
 ])
 def test_a_word_that_only_begins_like_a_keyword_does_not_decide_the_type(rules, text):
     assert extract_metadata([page(text)], ALL_LANGUAGES, rules).doc_type == "unknown"
