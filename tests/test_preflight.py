@@ -166,3 +166,15 @@ def test_a_file_that_cannot_be_read_is_refused_as_unreadable(tmp_path):
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "unreadable: the file cannot be read: Permission denied", done.stderr
 
+
+@pytest.mark.parametrize(("pages", "keep"), [(1, 0.5), (3, 0.6)])
+def test_a_tiff_cut_before_its_image_directory_is_truncated(tmp_path, pages, keep):
+    """Pillow writes (as many scanners do) each page's directory after its pixels: a copy cut short lost them,
+    and Pillow's "cannot identify image file" / "Missing dimensions" was reported as a corrupt file."""
+    page = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg")
+    whole = tmp_path / "whole.tif"
+    page.save(whole, save_all=True, append_images=[page] * (pages - 1), compression="tiff_lzw")
+    assert inspect_scan(whole, LIMIT).page_count == pages
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(_truncated_copy(whole, tmp_path / "cut.tif", keep), LIMIT)
+

@@ -6,6 +6,7 @@ Cheap checks only (headers, structure, sizes); full decoding happens once, in th
 from __future__ import annotations
 
 import hashlib
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,8 +168,39 @@ def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
     except (OSError, SyntaxError, ValueError, TypeError) as exc:  # TypeError: a TIFF page cut before its header
         if isinstance(exc, (TruncatedFileError, DecompressionBombError)):
             raise
+        if fmt == "tiff" and _tiff_directory_past_end(path, size):
+            raise TruncatedFileError(path, "the file ends before a page's image directory: it was cut short") from exc
         raise CorruptFileError(path, f"cannot read the {fmt.upper()} image ({_short(exc)})") from exc
     return len(frames)
+
+
+def _tiff_directory_past_end(path: Path, size: int) -> bool:
+    """Whether the chain of a TIFF's image directories (one per page) leads past the end of the file. Pillow
+    says only "cannot identify image file" or "Missing dimensions" for such a file, which was reported as
+    corrupt: many writers put the directories after the pixels, so a copy cut short loses them first. Walked
+    by hand (header, entry count, entries, next offset: TIFF 6.0 and BigTIFF), only once Pillow has failed."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+        order = {b"II": "<", b"MM": ">"}.get(head[:2])
+        if order is None or len(head) < 8:
+            return False
+        big = struct.unpack(order + "H", head[2:4])[0] == 43
+        count_format, entry_size, offset_format = ("Q", 20, "Q") if big else ("H", 12, "I")
+        offset = struct.unpack(order + offset_format, head[8:16] if big else head[4:8])[0]
+        seen: set[int] = set()
+        while offset and offset not in seen and len(seen) < 100_000:
+            seen.add(offset)
+            fh.seek(offset)
+            counted = fh.read(struct.calcsize(count_format))
+            if len(counted) < struct.calcsize(count_format):
+                return True
+            entries = struct.unpack(order + count_format, counted)[0]
+            fh.seek(offset + len(counted) + entries * entry_size)
+            following = fh.read(struct.calcsize(offset_format))
+            if len(following) < struct.calcsize(offset_format):
+                return True
+            offset = struct.unpack(order + offset_format, following)[0]
+    return False
 
 
 def page_frames(img: Image.Image, up_to: int | None = None) -> list[int]:
