@@ -178,3 +178,16 @@ def test_a_tiff_cut_before_its_image_directory_is_truncated(tmp_path, pages, kee
     with pytest.raises(TruncatedFileError, match="cut short"):
         inspect_scan(_truncated_copy(whole, tmp_path / "cut.tif", keep), LIMIT)
 
+
+@pytest.mark.parametrize("suffix", [".jp2", ".j2k"])
+def test_a_jpeg_2000_cut_short_is_truncated_before_its_master_is_kept(tmp_path, suffix):
+    """It passed preflight: its master was copied into the archive, then its page failed as corrupt."""
+    page = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").convert("L").resize((600, 960))
+    whole = tmp_path / f"whole{suffix}"
+    page.save(whole)
+    padded = tmp_path / f"padded{suffix}"
+    padded.write_bytes(whole.read_bytes() + bytes(100))  # NUL padding after the stream's end is no damage
+    assert inspect_scan(whole, LIMIT).page_count == inspect_scan(padded, LIMIT).page_count == 1
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(_truncated_copy(whole, tmp_path / f"cut{suffix}", 0.5), LIMIT)
+

@@ -253,6 +253,43 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
             fh.seek(max(0, size - 64))
             if b"IEND" not in fh.read():
                 raise TruncatedFileError(path, "PNG has no IEND chunk: the file was cut short")
+    elif fmt == "jp2" and _jpeg2000_cut_short(path, size):
+        # It passed before, its master was copied into the archive, and its page failed as corrupt.
+        raise TruncatedFileError(path, "JPEG 2000 data ends before its code stream does: the file was cut short")
+
+
+def _jpeg2000_cut_short(path: Path, size: int) -> bool:
+    """Whether a JP2 file's boxes reach past its end (ISO 15444-1 annex I: length, type, and a 64-bit length
+    when the length is 1), or its code stream (its box, or the whole file for a bare .j2k) lacks the
+    end-of-codestream marker FFD9 at its end (NUL padding after it allowed, as for PDFs)."""
+
+    def ends_the_stream(end: int) -> bool:
+        fh.seek(max(0, end - 4096))
+        return fh.read(end - fh.tell()).rstrip(b"\x00").endswith(b"\xff\xd9")
+
+    with path.open("rb") as fh:
+        if fh.read(4) == b"\xff\x4f\xff\x51":  # a bare code stream
+            return not ends_the_stream(size)
+        offset = 0
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(8)
+            if len(header) < 8:
+                return True
+            length, kind = struct.unpack(">I4s", header)
+            if length == 1:
+                extended = fh.read(8)
+                if len(extended) < 8:
+                    return True
+                length = struct.unpack(">Q", extended)[0]
+            elif length == 0:  # the last box runs to the end of the file
+                length = size - offset
+            if length < 8 or offset + length > size:
+                return True
+            if kind == b"jp2c" and not ends_the_stream(offset + length):
+                return True
+            offset += length
+    return False
 
 
 def _short(exc: BaseException) -> str:
