@@ -265,3 +265,13 @@ def test_credentials_come_from_the_environment_and_go_together(monkeypatch, noth
 
 def test_every_query_language_has_an_elasticsearch_analyzer():
     assert set(LANGUAGES) == set(QUERY_LANGUAGES)
+
+
+def test_romanian_and_polish_keys_are_indexed_beside_the_clusters_own_analyzers():
+    # A cluster with the romanian analyzer and analysis-stempel stemmed those two itself, and found less than the
+    # embedded index: hotărâre/hotărârile, rada/radzie are apart in Snowball and Stempel alike.
+    from pipeline.backends.search.elasticsearch_index import IndexLayout
+
+    layout = IndexLayout(version=3, languages=("ron", "pol", "rus", "deu", "eng", "hun", "ukr"))
+    assert layout.keyed_languages == ("ron", "pol")
+    assert set(IndexLayout(version=3, languages=("rus", "deu", "eng")).keyed_languages) == {"ron", "pol", "ukr", "hun"}

@@ -142,6 +142,9 @@ def missing_analyzer(reason: str) -> str | None:
     return next((code for code, spec in LANGUAGES.items() if spec.analyzer == match.group(1)), None)
 
 
+ALWAYS_KEYED = ("ron", "pol")  # see IndexLayout.keyed_languages
+
+
 @dataclass(frozen=True)
 class IndexLayout:
     """What an existing index holds: which languages Elasticsearch analyses, and which analysis.py keys stand in."""
@@ -151,8 +154,11 @@ class IndexLayout:
 
     @property
     def keyed_languages(self) -> tuple[str, ...]:
-        """Query languages the cluster had no analyzer for: their keys are computed here, into `keys`."""
-        return tuple(code for code in QUERY_LANGUAGES if code not in self.languages)
+        """Query languages whose analysis.py keys are computed here, into `keys`: those the cluster has no
+        analyzer for, and Romanian and Polish always. analysis.py joins their forms that Snowball and Stempel
+        leave apart (hotărâre/hotărârile, rada/radzie): without its keys, the cluster found less than the
+        embedded index."""
+        return tuple(code for code in QUERY_LANGUAGES if code not in self.languages or code in ALWAYS_KEYED)
 
     @classmethod
     def from_mapping(cls, mapping: dict) -> "IndexLayout":
