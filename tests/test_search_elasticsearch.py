@@ -15,7 +15,7 @@ import pytest
 from pipeline.backends.search import open_search
 from pipeline.backends.search.analysis import QUERY_LANGUAGES
 from pipeline.backends.search.elasticsearch import SearchServiceError
-from pipeline.backends.search.elasticsearch_index import LANGUAGES, index_body
+from pipeline.backends.search.elasticsearch_index import LANGUAGES, IndexLayout, index_body
 from pipeline.backends.search.protocol import SearchQuery
 from pipeline.errors import ExitCode, UsageError
 from pipeline.options import EnvRef, SearchSettings
@@ -270,8 +270,6 @@ def test_every_query_language_has_an_elasticsearch_analyzer():
 def test_romanian_and_polish_keys_are_indexed_beside_the_clusters_own_analyzers():
     # A cluster with the romanian analyzer and analysis-stempel stemmed those two itself, and found less than the
     # embedded index: hotărâre/hotărârile, rada/radzie are apart in Snowball and Stempel alike.
-    from pipeline.backends.search.elasticsearch_index import IndexLayout
-
     layout = IndexLayout(version=3, languages=("ron", "pol", "rus", "deu", "eng", "hun", "ukr"))
     assert layout.keyed_languages == ("ron", "pol")
     assert set(IndexLayout(version=3, languages=("rus", "deu", "eng")).keyed_languages) == {"ron", "pol", "ukr", "hun"}
