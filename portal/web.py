@@ -107,18 +107,27 @@ class AnswerHead:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+_WITH_BODY = ("POST", "PUT", "PATCH", "DELETE")
+JSON_BODY_LIMIT = 1024 * 1024  # bytes: a corrected line or a record's metadata is a few KB
+
+
 def _too_large(request: Request) -> bool:
-    """A body larger than a request's attachments may add up to (plus the form around them)."""
-    settings = request.app.state.service.desk.context.settings
-    limit = settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
+    """A body larger than a request's attachments may add up to (plus the form around them); for the other
+    methods (JSON: a corrected line, metadata), larger than JSON_BODY_LIMIT. A PUT was read whole before its
+    sender was asked who they are: 300 MB, anonymous, kept the portal's memory 600 MB higher."""
     length = request.headers.get("content-length", "")
-    return request.method == "POST" and length.isdigit() and int(length) > limit
+    if request.method not in _WITH_BODY or not length.isdigit():
+        return False
+    if request.method != "POST":
+        return int(length) > JSON_BODY_LIMIT
+    settings = request.app.state.service.desk.context.settings
+    return int(length) > settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
 
 
 def _unmeasured(request: Request) -> bool:
     """A body sent in chunks, without its length: `_too_large` cannot judge it before reading it all (browsers and
     HTTP clients send the length of a form or a JSON body; a proxy in front, such as nginx, does too)."""
-    return request.method in ("POST", "PUT") and "content-length" not in request.headers and \
+    return request.method in _WITH_BODY and "content-length" not in request.headers and \
         "chunked" in request.headers.get("transfer-encoding", "").lower()
 
 

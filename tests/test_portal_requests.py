@@ -163,6 +163,16 @@ def test_a_body_too_large_is_refused_before_it_is_read(portal_archive, smtp):
         assert chunked.status_code == 411 and "without its length" in chunked.text
 
 
+def test_a_json_body_too_large_is_refused_before_it_is_read_or_its_sender_known(client):
+    # A PUT was read whole before its sender was asked who they are (300 MB: 600 MB more memory, kept).
+    big = client.put("/api/documents/x/pages/1/lines/line_1_1", content=b"0" * (2 * 1024 * 1024),
+                     headers={"Content-Type": "application/json"})
+    assert big.status_code == 413
+    small = client.put("/api/documents/x/pages/1/lines/line_1_1", content=b'{"text": "x"}',
+                       headers={"Content-Type": "application/json"})
+    assert small.status_code in (401, 403)  # asked who it is, as before
+
+
 def test_the_form_needs_its_csrf_token(client, portal_archive):
     client.get("/services/building-permit-copy")
     response = client.post("/services/building-permit-copy", data=PERMIT_FORM,
