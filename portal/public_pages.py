@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from .citizens.cards import RELATIONS, FormErrors
 from .citizens.desk import Upload
 from .security import check_csrf, client_address
-from .web import language_of, render
+from .web import asked_with_head, language_of, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -91,7 +91,11 @@ def rate(request: Request, code: Secret, score: int = Form(ge=1, le=5), comment:
 
 @router.get("/download/{token}")
 def download(request: Request, token: Secret):
-    path, name = _desk(request).download(token)
+    # Counted: a GET of the whole file, or of its start (a download manager's first range). A HEAD (a mail
+    # system's link scanner) or a later range was counted too, and used up the citizen's downloads.
+    whole = not asked_with_head(request) and request.headers.get("range", "bytes=0-").replace(" ", "").startswith(
+        "bytes=0-")
+    path, name = _desk(request).download(token, counted=whole)
     return FileResponse(path, media_type="application/pdf", filename=name)
 
 

@@ -104,7 +104,14 @@ class AnswerHead:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b""})
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        await self.app({**scope, "method": "GET", HEAD_SCOPE_KEY: True}, receive, headers_only)
+
+
+HEAD_SCOPE_KEY = "retrodig.head"  # in a request's scope: asked with HEAD, answered as GET without the body
+
+
+def asked_with_head(request: Request) -> bool:
+    return bool(request.scope.get(HEAD_SCOPE_KEY))
 
 
 _WITH_BODY = ("POST", "PUT", "PATCH", "DELETE")

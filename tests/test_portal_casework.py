@@ -217,6 +217,22 @@ def test_an_expired_link_is_refused_and_works_only_for_its_copy(client, smtp, pe
     assert client.get(path, headers={"Accept-Language": "uk"}).status_code == 410
 
 
+def test_only_a_download_of_the_whole_copy_counts(client, smtp, permit):
+    """A HEAD (a mail system's link scanner) and a later range (a download manager) each used up one of the
+    link's downloads (two here): the citizen's own download was refused."""
+    _file_and_sign_in(client)
+    _deliver_permit(client, permit)
+    path = link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]
+    assert client.head(path).status_code == 200
+    assert client.get(path, headers={"Range": "bytes=100-199"}).status_code == 206
+    assert client.head(path).status_code == 200
+    for _ in range(2):  # the link's two downloads: the whole file, then its start again
+        whole = client.get(path, headers={"Range": "bytes=0-"} if _ else {})
+        assert whole.status_code in (200, 206) and whole.content.startswith(b"%PDF")
+    assert client.get(path).status_code == 410
+    assert client.head(path).status_code == 410
+
+
 def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, smtp, birth):
     _file_and_sign_in(client, form=BIRTH_FORM, card="civil-status-extract", language="ro")
     _post(client, "/requests/1/status", status="searching")

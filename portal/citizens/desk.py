@@ -220,13 +220,15 @@ class RequestDesk:
         return True
 
     # --- the copy -----------------------------------------------------------------------------------------
-    def download(self, token: str) -> tuple[Path, str]:
-        """The file behind a download link and the name to save it as; Gone when expired or used up."""
+    def download(self, token: str, counted: bool = True) -> tuple[Path, str]:
+        """The file behind a download link and the name to save it as; Gone when expired or used up. The
+        download counts against the link's when `counted`."""
         link = self.store.link_by_token(token)
         if link is None:
             raise DocumentNotFoundError("no such download link")
         request = self.store.get(link.request_id, full=False)
-        if request.status != "delivered" or not self.store.count_download(link.id):
+        usable = self.store.count_download(link.id) if counted else self.store.can_download(link.id)
+        if request.status != "delivered" or not usable:
             raise Gone()
         path = self.context.archive.root / link.path
         return path, f"{request.number}-{link.document}.pdf"

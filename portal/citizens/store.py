@@ -329,6 +329,12 @@ class RequestStore:
                                   "AND downloads < max_downloads AND expires > ?", (link_id, time.time()))
             return cursor.rowcount == 1
 
+    def can_download(self, link_id: int) -> bool:
+        """Whether the link still allows a download, without counting one."""
+        with self.connect() as conn:
+            return conn.execute("SELECT 1 FROM issued_copies WHERE id = ? AND downloads < max_downloads "
+                                "AND expires > ?", (link_id, time.time())).fetchone() is not None
+
     # --- rate limits on the public forms ----------------------------------------------------------------
     def attempts(self, address: str, action: str, window: float) -> int:
         since = time.time() - window
