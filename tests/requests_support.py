@@ -109,6 +109,11 @@ def tracking_code(response) -> str:
     return response.headers["location"].split("/track/")[1].split("?")[0]
 
 
+def rows_in_portal_db(archive: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(archive / "portal" / "portal.sqlite") as conn:
+        return conn.execute(sql).fetchall()
+
+
 def set_in_portal_db(archive: Path, sql: str, params: tuple = ()) -> None:
     """Move a stored moment (a link's expiry, a request's deadline) into the past: time passing, which a
     test cannot wait for."""

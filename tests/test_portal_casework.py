@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
 
 import pytest
 
 from .portal_support import csrf_of, only_document, portal_client, sign_in, token
 from .requests_support import (
-    PERMIT_FORM, body, file_request, free_port, link_in, request_settings, set_in_portal_db, start_smtp,
-    tracking_code,
+    PERMIT_FORM, body, file_request, free_port, link_in, request_settings, rows_in_portal_db, set_in_portal_db,
+    start_smtp, tracking_code,
 )
 
 BIRTH_FORM = {"applicant": "Elena Marin", "email": "elena@example.ro", "relation": "other", "event": "birth",
@@ -215,6 +216,38 @@ def test_an_expired_link_is_refused_and_works_only_for_its_copy(client, smtp, pe
     assert gone.status_code == 410 and b"%PDF" not in gone.content
     assert "expired" in gone.text
     assert client.get(path, headers={"Accept-Language": "uk"}).status_code == 410
+
+
+def test_two_clerks_delivering_at_once_make_one_copy(client, smtp, permit, requests_archive):
+    """Both deliveries went through: two certified copies registered at one file (the first lost its file while
+    still listed as valid) and two e-mails. The second now finds the request taken."""
+    from portal.citizens.workflow import ActionRefused
+
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    _post(client, f"/requests/1/records/{permit}/confirm")
+    casework, start = client.app.state.service.casework, threading.Barrier(2)
+    outcomes = []
+
+    def deliver(user):
+        start.wait()
+        try:
+            casework.deliver(user, 1, "http://testserver/")
+            outcomes.append("delivered")
+        except ActionRefused as refused:
+            outcomes.append(refused.message)
+
+    clerks = [threading.Thread(target=deliver, args=(name,)) for name in ("clara", "ana")]
+    for clerk in clerks:
+        clerk.start()
+    for clerk in clerks:
+        clerk.join(timeout=120)
+    assert sorted(outcomes) == ["This request cannot go from “%(current)s” to “%(wanted)s”.", "delivered"]
+    assert rows_in_portal_db(requests_archive, "SELECT count(*) FROM issued_copies") == [(1,)]
+    assert [event["status"] for event in client.get("/api/requests/1").json()["events"]
+            if event["kind"] == "status"][-2:] == ["ready", "delivered"]
 
 
 def test_only_a_download_of_the_whole_copy_counts(client, smtp, permit):

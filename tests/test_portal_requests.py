@@ -5,7 +5,6 @@ cannot be guessed, rate limits, and e-mail in the request's language."""
 from __future__ import annotations
 
 import io
-import sqlite3
 import struct
 import zlib
 
@@ -14,7 +13,7 @@ from PIL import Image
 
 from .portal_support import csrf_of, portal_client, sign_in
 from .requests_support import (
-    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, tracking_code,
+    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, rows_in_portal_db, tracking_code,
 )
 
 
@@ -22,11 +21,6 @@ from .requests_support import (
 def client(portal_archive, smtp):
     with portal_client(portal_archive, requests=request_settings(smtp.port)) as client:
         yield client
-
-
-def _rows(archive, sql):
-    with sqlite3.connect(archive / "portal" / "portal.sqlite") as conn:
-        return conn.execute(sql).fetchall()
 
 
 # --- service cards ---------------------------------------------------------------------------------------
@@ -70,7 +64,7 @@ def test_a_request_filed_in_polish_gets_a_tracking_page_and_a_polish_email(clien
     assert "Dzień dobry Anna Nowak" in body(message)
     assert link_in(message, "/track/").endswith(f"/track/{code}")
     # the attachment: kept under a generated name, with the type its content has
-    (request_id, stored, media_type), = _rows(portal_archive, "SELECT request_id, stored, media_type FROM "
+    (request_id, stored, media_type), = rows_in_portal_db(portal_archive, "SELECT request_id, stored, media_type FROM "
                                                               "request_attachments")
     kept = portal_archive / "requests" / str(request_id) / stored
     assert stored == "01-identity.jpg" and media_type == "image/jpeg"
@@ -98,7 +92,7 @@ def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp
     assert missing.status_code == 400 and "This document is required." in missing.text
     polish = file_request(client, form={**PERMIT_FORM, "email": ""}, language="pl")
     assert "Podaj adres e-mail" in polish.text
-    assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+    assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
     assert not list((portal_archive / "requests").glob("*/*")) if (portal_archive / "requests").exists() else True
     assert smtp.messages == []
 
@@ -135,13 +129,13 @@ def test_attachments_are_recognised_by_their_content_not_their_name(portal_archi
         stray = file_request(client, files={"file_identity": ("id.jpg", identity_jpeg(), "image/jpeg"),
                                             "file_passport": ("p.png", _png_bytes(), "image/png")})
         assert stray.status_code == 400
-        assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+        assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
         assert not [p for p in (portal_archive / "requests").rglob("*") if p.is_file()]
         # a PNG sent with a traversing name and a PDF's type is kept as what it is, under the portal's name
         kept = file_request(client, files={"file_identity": ("../../../portal/portal.sqlite", _png_bytes(),
                                                              "application/pdf")})
         tracking_code(kept)
-        assert _rows(portal_archive, "SELECT stored, media_type FROM request_attachments") == [
+        assert rows_in_portal_db(portal_archive, "SELECT stored, media_type FROM request_attachments") == [
             ("01-identity.png", "image/png")]
         assert (portal_archive / "portal" / "portal.sqlite").read_bytes().startswith(b"SQLite format")
 
@@ -181,7 +175,7 @@ def test_the_form_needs_its_csrf_token(client, portal_archive):
     forged = client.post("/services/building-permit-copy", data={**PERMIT_FORM, "csrf_token": "guessed"},
                          files={"file_identity": ("id.jpg", identity_jpeg(), "image/jpeg")})
     assert forged.status_code == 403
-    assert _rows(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
+    assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
 
 
 def test_submissions_per_address_are_limited(portal_archive, smtp):
@@ -199,7 +193,7 @@ def test_one_citizen_cannot_see_another_ones_request(client, portal_archive):
     second = tracking_code(file_request(client, form={**PERMIT_FORM, "applicant": "Maria Ionescu",
                                                       "email": "maria@example.ro"}))
     assert first != second
-    numbers = [row[0] for row in _rows(portal_archive, "SELECT number FROM requests ORDER BY id")]
+    numbers = [row[0] for row in rows_in_portal_db(portal_archive, "SELECT number FROM requests ORDER BY id")]
     assert numbers[0] in client.get(f"/track/{first}").text and numbers[1] not in client.get(f"/track/{first}").text
     # request numbers and ids are not tracking codes; nor is anything short, padded or near a real code
     for guess in [numbers[1], "2", first[:-1], first[:-1] + ("A" if first[-1] != "A" else "B"), first + "A",

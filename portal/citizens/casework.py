@@ -166,14 +166,23 @@ class Casework:
         request = self._open(request_id)
         card = self.context.card(request.service)
         self._check_deliverable(request, card)
-        made = []
-        for record in request.records:
-            boxes = [(b.page, (b.left, b.top, b.right, b.bottom)) for b in self.boxes(request.id, record.document)
-                     if b.keep]
-            out = self.context.request_folder(request.id) / "copies" / f"{record.document}.pdf"
-            made.append((record.document, deliveries.certified_copy(
-                self.context.options, record.document, boxes, out, request.language, request.number)))
-        links = self._issue_links(request, made, base_url)
+        # Claimed before the copies are made: two clerks' Deliver at once made two certified copies into one
+        # file (the first, still registered, lost its file) and two e-mails. The second is refused as a late one.
+        if not self.store.change_status(request.id, request.status, "ready"):
+            raise ActionRefused("This request cannot go from “%(current)s” to “%(wanted)s”.",
+                                current=self.request(request_id).status, wanted="ready")
+        try:
+            made = []
+            for record in request.records:
+                boxes = [(b.page, (b.left, b.top, b.right, b.bottom))
+                         for b in self.boxes(request.id, record.document) if b.keep]
+                out = self.context.request_folder(request.id) / "copies" / f"{record.document}.pdf"
+                made.append((record.document, deliveries.certified_copy(
+                    self.context.options, record.document, boxes, out, request.language, request.number)))
+            links = self._issue_links(request, made, base_url)
+        except BaseException:
+            self.store.change_status(request.id, "ready", request.status)  # as it was: the clerk may try again
+            raise
         with self.store.connect() as conn:
             self.store.add_event(conn, request.id, "ready", user, "status")
             if request.delivery == "electronic":

@@ -309,6 +309,13 @@ class RequestStore:
         if closed:
             conn.execute("UPDATE requests SET closed = ? WHERE id = ?", (now, request_id))
 
+    def change_status(self, request_id: int, current: str, wanted: str) -> bool:
+        """Set the request's status to `wanted` if it is still `current` (checked and set in one statement);
+        False when another clerk changed it first. The event that records the change is the caller's."""
+        with self.connect() as conn:
+            return conn.execute("UPDATE requests SET status = ? WHERE id = ? AND status = ?",
+                                (wanted, request_id, current)).rowcount == 1
+
     # --- download links ---------------------------------------------------------------------------------
     def _links(self, conn: sqlite3.Connection, where: str, params: tuple) -> list[IssuedLink]:
         rows = conn.execute("SELECT id, request_id, document, copy_id, sha256, path, issued, expires, downloads, "
