@@ -291,6 +291,22 @@ def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, sm
     assert all("copia" not in m["Subject"] for m in smtp.messages)
 
 
+def test_embargo_holds_for_the_type_the_card_copies_whatever_the_catalog_guessed(client, smtp, permit):
+    """A civil-status extract asked for by a third party, linked to a record the catalog typed otherwise (here
+    the permit, 1978): the embargo looked at the catalog's type only, and the copy was delivered."""
+    _file_and_sign_in(client, form=BIRTH_FORM, card="civil-status-extract", language="ro")
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    _post(client, "/requests/1/status", status="awaiting_payment")
+    _post(client, "/requests/1/status", status="paid")
+    _post(client, f"/requests/1/records/{permit}/confirm")
+    refused = _post(client, "/requests/1/deliver")
+    assert refused.status_code == 409 and "Delivery refused" in refused.text
+    (embargo,) = client.get("/api/requests/1").json()["embargoes"]
+    assert embargo["doc_type"] == "civil_status" and not client.get("/api/requests/1").json()["copies"]
+
+
 def test_the_person_concerned_may_have_the_young_record(client, smtp, birth):
     _file_and_sign_in(client, form={**BIRTH_FORM, "relation": "self"}, card="civil-status-extract", language="ro")
     _post(client, "/requests/1/status", status="searching")

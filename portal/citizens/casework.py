@@ -102,7 +102,9 @@ class Casework:
                 self.store.add_event(conn, request.id, request.status, user, "note", f"record {doc_id} unlinked")
 
     def embargoes(self, request: Request) -> list[Embargo]:
-        held = (embargo_on(self.context.policy, self._record(r.document), request.relation) for r in request.records)
+        requested = self.context.card(request.service).doc_type
+        held = (embargo_on(self.context.policy, self._record(r.document), request.relation, requested_type=requested)
+                for r in request.records)
         return [e for e in held if e is not None]
 
     # --- redaction ----------------------------------------------------------------------------------------

@@ -19,15 +19,20 @@ class Embargo:
     allowed: tuple[str, ...]  # relations that may have it now
 
 
-def embargo_on(policy: Policy, record: dict, relation: str, today: dt.date | None = None) -> Embargo | None:
-    """The rule that keeps `record` from an applicant of `relation`, or None when it may be delivered."""
+def embargo_on(policy: Policy, record: dict, relation: str, today: dt.date | None = None,
+               requested_type: str | None = None) -> Embargo | None:
+    """The rule that keeps `record` from an applicant of `relation`, or None when it may be delivered. A rule
+    holds for the record's type in the catalog and for the type the request's service card copies
+    (`requested_type`): a civil-status extract asked for is one, whatever the catalog guessed of the record
+    linked to it (a scan typed "unknown" was delivered to a third party)."""
     metadata = record.get("metadata", {})
-    doc_type = metadata.get("doc_type") or "unknown"
+    types = list(dict.fromkeys([metadata.get("doc_type") or "unknown", *([requested_type] if requested_type else [])]))
     years = [int(y) for y in metadata.get("years") or [] if str(y).isdigit()]
     record_year = max(years) if years else None
     this_year = (today or dt.date.today()).year
     for rule in policy.embargo:
-        if doc_type not in rule.doc_types or relation in rule.allowed:
+        doc_type = next((kind for kind in types if kind in rule.doc_types), None)
+        if doc_type is None or relation in rule.allowed:
             continue
         if record_year is None or this_year - record_year < rule.years:
             until = record_year + rule.years if record_year is not None else None
