@@ -27,6 +27,13 @@ class Inbox:
     def __init__(self, port: int):
         self.port = port
         self.messages: list[email.message.EmailMessage] = []
+        self.refused: set[str] = set()  # addresses answered "550 no such mailbox", as a real server would
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))

@@ -400,6 +400,23 @@ def test_mail_that_cannot_be_sent_waits_and_goes_with_the_next_one(requests_arch
         assert "E-mail not sent yet" not in client.get("/requests/1").text
 
 
+def test_a_message_the_server_refuses_fails_alone(client, smtp):
+    """The refused message was first in every batch: its refusal failed the batch, so no later message went out,
+    and every request's page showed the other citizen's address in its error."""
+    smtp.refused.add("bounce@example.com")
+    file_request(client, form={**PERMIT_FORM, "email": "bounce@example.com"})
+    for n in (1, 2):
+        file_request(client, form={**PERMIT_FORM, "email": f"citizen{n}@example.com"})
+    assert sorted(m["To"] for m in smtp.wait_for(2)) == ["citizen1@example.com", "citizen2@example.com"]
+    sign_in(client, "clara")
+    assert "No such mailbox" in client.get("/requests/1").text
+    assert "bounce@example.com" not in client.get("/requests/2").text
+    assert "E-mail not sent yet" not in client.get("/requests/3").text
+    smtp.refused.clear()  # the address is mended: it goes out with the next message
+    _post(client, "/requests/2/status", status="searching")
+    assert {m["To"] for m in smtp.wait_for(4)} == {"bounce@example.com", "citizen1@example.com", "citizen2@example.com"}
+
+
 def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     code = _file_and_sign_in(client, form={**PERMIT_FORM, "delivery": "counter"}, language="en")
     _post(client, "/requests/1/status", status="searching")

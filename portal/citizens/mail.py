@@ -19,6 +19,19 @@ from .store import RequestStore
 
 log = logging.getLogger(__name__)
 BATCH = 20
+# What the server says of one message (its recipient, its size, an address it cannot carry without SMTPUTF8),
+# as against what ends the connection (server down, login refused, disconnected): those stop the batch.
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPNotSupportedError, UnicodeError)
+
+
+REFUSED = "refused by the mail server: "  # how the error of a message refused alone begins
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reason = next(iter(exc.recipients.values()))
+        return f"{REFUSED}the address ({code} {reason.decode(errors='replace')})"
+    return f"{REFUSED}{type(exc).__name__}: {exc}"
 
 
 class Outbox:
@@ -33,27 +46,35 @@ class Outbox:
         self.flush()
 
     def flush(self) -> int:
-        """Send what is queued; the number sent."""
+        """Send what is queued, in the order it was queued; the number sent. A message the server refused alone
+        (its address, say) fails alone, and waits with its error behind the others, to be tried again: it was
+        first in every batch, its refusal failed the whole batch, and no message after it went out."""
         with self.store.connect() as conn:
             pending = conn.execute("SELECT id, recipient, subject, body, language FROM outbox WHERE sent IS NULL "
-                                   "ORDER BY id LIMIT ?", (BATCH,)).fetchall()
+                                   "ORDER BY coalesce(error, '') LIKE ?, id LIMIT ?", (REFUSED + "%", BATCH)).fetchall()
         if not pending:
             return 0
         if self.smtp is None:
             self._failed([row[0] for row in pending], "no SMTP server is configured (smtp: in retrodig.yaml)")
             return 0
+        sent = 0
         try:
             with self._connection() as server:
                 for message_id, recipient, subject, body, language in pending:
-                    server.send_message(self._message(recipient, subject, body, language))
+                    try:
+                        server.send_message(self._message(recipient, subject, body, language))
+                    except _REFUSED as exc:  # this message only: the connection serves the next
+                        log.warning("e-mail %s of the outbox refused: %s", message_id, exc)
+                        self._failed([message_id], _refusal(exc))
+                        continue
                     with self.store.connect() as conn:
                         conn.execute("UPDATE outbox SET sent = ?, error = NULL, body = '' WHERE id = ?",
                                      (time.time(), message_id))
+                    sent += 1
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("e-mail not sent: %s", exc)
             self._failed([row[0] for row in pending], f"{type(exc).__name__}: {exc}")
-            return 0
-        return len(pending)
+        return sent
 
     def unsent(self, request_id: int) -> list[tuple[str, str | None]]:
         """(subject, error) of the messages for one request still waiting to go out."""
@@ -61,7 +82,7 @@ class Outbox:
             return conn.execute("SELECT subject, error FROM outbox WHERE request_id = ? AND sent IS NULL ORDER BY id",
                                 (request_id,)).fetchall()
 
-    def _failed(self, ids: list[int], error: str) -> None:
+    def _failed(self, ids: list[int], error: str) -> None:  # the sent ones are left alone (sent IS NULL)
         with self.store.connect() as conn:
             conn.executemany("UPDATE outbox SET error = ? WHERE id = ? AND sent IS NULL", [(error, i) for i in ids])
 
