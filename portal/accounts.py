@@ -105,9 +105,13 @@ class Accounts:
             self.end_sessions(name)
 
     def _update(self, name: str, assignment: str, value) -> None:
-        with self.db.connect() as conn:
+        with self.db.connect() as conn:  # an error below undoes the update
+            admins = _active_admins(conn)
             if conn.execute(f"UPDATE users SET {assignment} WHERE name = ?", (value, name)).rowcount == 0:
                 raise UsageError(f"no user named '{name}'")
+            if admins and not _active_admins(conn):
+                # The only admin could disable or demote themselves: no one could manage users in the portal.
+                raise UsageError(f"'{name}' is the last active admin: make another user admin first")
 
     # --- logging in -------------------------------------------------------------------------------
     def log_in(self, name: str, password: str, address: str) -> Session:
@@ -202,3 +206,8 @@ def _digest(token: str) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _active_admins(conn) -> int:
+    return conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+

@@ -589,6 +589,9 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
     assert listed[0]["name"] == "maria" and listed[0]["role"] == "archivist"
     assert run("user", "passwd", "maria", "--password-stdin", stdin="another-long-pw\n").exit_code == 0
     assert run("user", "role", "maria", "admin").exit_code == 0
+    refused = run("user", "disable", "maria")  # the last active admin: no one could manage users any more
+    assert refused.exit_code == 2 and "last active admin" in refused.output
+    assert run("user", "add", "ioana", "--role", "admin", "--password-stdin", stdin="long-enough-pw\n").exit_code == 0
     assert run("user", "disable", "maria").exit_code == 0
     assert run("user", "passwd", "nobody", "--password-stdin", stdin="another-long-pw\n").exit_code == 2
     from portal.accounts import Accounts, LoginRefused
@@ -596,6 +599,17 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
 
     with pytest.raises(LoginRefused):
         Accounts(staff_database(archive_dir)).log_in("maria", "another-long-pw", "127.0.0.1")
+
+
+def test_the_last_active_admin_cannot_disable_or_demote_themselves(client):
+    sign_in(client, "adam")  # the only admin
+    csrf = token(client, "/users")
+    for change in ({"active": "0"}, {"role": "clerk"}):
+        refused = client.post("/users/adam", data={"csrf_token": csrf, **change})
+        assert refused.status_code == 400 and "last active admin" in refused.text
+    assert client.get("/users").status_code == 200  # still an admin, still signed in
+    assert client.post("/users/clara", data={"csrf_token": csrf, "role": "admin"}).status_code == 303
+    assert client.post("/users/adam", data={"csrf_token": csrf, "role": "clerk"}).status_code == 303
 
 
 def test_admin_manages_users_in_the_portal(client):
