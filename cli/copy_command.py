@@ -37,12 +37,14 @@ def register(cli: click.Group) -> None:
                   help="Language of the certification stamp.")
     @click.option("--request-number", default="", help="The citizen's request number, printed in the stamp (without it: the date of issue only).")
     @click.option("--date", "issued", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="Date on the stamp (default: today).")
+                  help="Date of issue on the stamp (default: today).")
+    @click.option("--request-date", "requested", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The day the request was filed, on the stamp's request line (default: the date of issue).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="Where to write the PDF.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @click.pass_context
-    def copy(ctx, document, redact, boxes_file, certify, language, request_number, issued, out, as_json):
+    def copy(ctx, document, redact, boxes_file, certify, language, request_number, issued, requested, out, as_json):
         """Make a (redacted, certified) copy of DOCUMENT as a PDF."""
         from pipeline import copies
 
@@ -53,7 +55,8 @@ def register(cli: click.Group) -> None:
         else:
             boxes = copies.propose_redactions(options, document) if redact == "auto" else []
         result = copies.make_copy(options, document, boxes, out, certify=certify, language=language,
-                                  request_number=request_number, issued=issued.date() if issued else None)
+                                  request_number=request_number, issued=issued.date() if issued else None,
+                                  requested=requested.date() if requested else None)
         if as_json:
             echo_json({"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
                        "redactions": result.redactions, "words_removed": result.words_removed,

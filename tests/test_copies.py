@@ -226,7 +226,8 @@ def test_certified_copy_is_stamped_signed_and_registered(civil_archive, tmp_path
     options = _options(civil_archive)
     proposals = propose_redactions(options, civil_archive["pl"])
     result = make_copy(options, civil_archive["pl"], proposals, tmp_path / "certified.pdf", certify=True,
-                       language="pl", request_number="W-17/2025", issued=date(2025, 6, 1))
+                       language="pl", request_number="W-17/2025", issued=date(2025, 6, 1),
+                       requested=date(2025, 5, 12))
     issued = result.issued
     data = result.path.read_bytes()
     assert issued.sha256 == hashlib.sha256(data).hexdigest() == result.sha256
@@ -235,7 +236,9 @@ def test_certified_copy_is_stamped_signed_and_registered(civil_archive, tmp_path
     assert issued.redactions == len(proposals) and issued.demo_certificate and "DEMO" in issued.signer
 
     text = _pdftotext(result.path)
-    assert "Za zgodność z oryginałem" in text and "Wniosek nr W-17/2025 z dnia 01.06.2025" in text
+    # The request's line is dated as the request is, the issue has its own (the request's said the day of issue)
+    assert "Za zgodność z oryginałem" in text and "Wniosek nr W-17/2025 z dnia 12.05.2025" in text
+    assert "Wydano dnia 01.06.2025" in text
     assert f"http://127.0.0.1:8000/verify/{issued.copy_id}" in text
     # The QR code on the rendered page reads back as that address (OpenCV's detector, a real reader). Its
     # ArUco-based finder: the classic one missed 11 of 150 random addresses' codes stamped this way (the

@@ -54,7 +54,8 @@ class CopyResult:
 
 
 def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: Path, *, certify: bool = False,
-              language: str = "en", request_number: str = "", issued: date | None = None) -> CopyResult:
+              language: str = "en", request_number: str = "", issued: date | None = None,
+              requested: date | None = None) -> CopyResult:
     archive = _archive(options)
     record = current_record(archive, archive.load_document(doc_id))
     by_page = _boxes_by_page(boxes, len(record["pages"]))
@@ -70,7 +71,7 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
     issued = issued or date.today()
     copy_id = secrets.token_hex(8)
     url = f"{options.copies.verify_url.rstrip('/')}/{copy_id}"
-    stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url)
+    stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url, requested)
     data = _as_pdfa(write_copy_pdf(pages, stamp, title), PdfInfo(title=title, language=language))
     key = signing_key(options.copies, archive.root)
     signed, signer = sign_pdf(data, key, reason=stamp.title, location=options.copies.location)

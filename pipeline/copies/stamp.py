@@ -38,12 +38,16 @@ def stamp_languages(configs_dir: Path) -> list[str]:
 
 
 def make_stamp(configs_dir: Path, language: str, request_number: str, issued: date, copy_id: str,
-               url: str) -> Stamp:
+               url: str, requested: date | None = None) -> Stamp:
+    """The stamp of a copy issued on `issued`; with a request number, the request's line is dated `requested`
+    (when the request was filed; the day of issue when not known), and the day of issue has its own line: the
+    request's line said the day of issue, which is not the request's date ("Cererea nr. X din <date>")."""
     texts = _texts(Path(configs_dir)).get(language)
     if texts is None:
         raise UsageError(f"no certification text for language '{language}' "
                          f"(languages: {', '.join(stamp_languages(configs_dir))})")
     values = {"number": request_number, "date": issued.strftime("%d.%m.%Y"), "copy": copy_id, "url": url}
-    # A copy made at the counter (no online request) says only when it was issued.
-    first = "request" if request_number.strip() else "issued"
-    return Stamp(texts["title"], tuple(texts[key].format(**values) for key in (first, "copy", "verify")), url)
+    lines = [texts["issued"].format(**values), texts["copy"].format(**values), texts["verify"].format(**values)]
+    if request_number.strip():  # a copy made at the counter (no online request) says only when it was issued
+        lines.insert(0, texts["request"].format(**{**values, "date": (requested or issued).strftime("%d.%m.%Y")}))
+    return Stamp(texts["title"], tuple(lines), url)

@@ -180,7 +180,8 @@ class Casework:
                          for b in self.boxes(request.id, record.document) if b.keep]
                 out = self.context.request_folder(request.id) / "copies" / f"{record.document}.pdf"
                 made.append((record.document, deliveries.certified_copy(
-                    self.context.options, record.document, boxes, out, request.language, request.number)))
+                    self.context.options, record.document, boxes, out, request.language, request.number,
+                    request.submitted.astimezone().date())))
             links = self._issue_links(request, made, base_url)
         except BaseException:
             self.store.change_status(request.id, "ready", request.status)  # as it was: the clerk may try again

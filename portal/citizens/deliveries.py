@@ -5,6 +5,7 @@ redacted certified copy, and the register that confirms a copy. Everything else 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from pipeline import copies
@@ -33,10 +34,11 @@ def proposals(options: Options, doc_id: str) -> list[ProposedBox]:
 
 
 def certified_copy(options: Options, doc_id: str, boxes: list[tuple[int, tuple[int, int, int, int]]], out: Path,
-                   language: str, request_number: str) -> MadeCopy:
-    """A copy with the boxes burned in and their words gone from the text, stamped, signed and registered."""
+                   language: str, request_number: str, requested: date) -> MadeCopy:
+    """A copy with the boxes burned in and their words gone from the text, stamped (with the request's number and
+    the day it was filed), signed and registered."""
     result = copies.make_copy(options, doc_id, [copies.PageBox(page, box) for page, box in boxes], out,
-                              certify=True, language=language, request_number=request_number)
+                              certify=True, language=language, request_number=request_number, requested=requested)
     return MadeCopy(result.issued.copy_id, result.sha256, result.path)
 
 
