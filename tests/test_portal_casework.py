@@ -433,3 +433,5 @@ def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     assert _post(client, "/requests/1/handover").status_code == 303
     assert "collected your copy at the archive's counter" in body(smtp.messages[-1])
     assert client.get(f"/api/track/{code}").json()["status"] == "delivered"
+    tracked = client.get(f"/track/{code}").text  # it said a download link had been e-mailed
+    assert "download link" not in tracked and "Verify this copy" in tracked
