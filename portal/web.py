@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from pipeline import __version__
 from pipeline.corrections import CorrectionConflictError
@@ -56,6 +58,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
                   description="Search, read, correct and review a retrodig archive. Sign in with POST "
                               "/api/session; send the returned csrf token as X-CSRF-Token on every write.")
     app.state.service = PortalService(settings)
+    outbox = app.state.service.desk.context.outbox
+    outbox.deferred = True
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(public_pages.router)
@@ -74,6 +78,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             return _error(request, 411, translations(language_of(request)).gettext(
                 N_("The request was sent without its length. Send it again.")))
         response = await call_next(request)
+        response.background = _then(response.background, outbox.send_queued)  # once the answer has gone out
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)  # a route may be stricter (citizens' uploads: sandbox)
         response.headers.setdefault("Cache-Control", "no-store")  # pages show staff-only data
@@ -85,6 +90,15 @@ def create_app(settings: PortalSettings) -> FastAPI:
 
     app.add_middleware(AnswerHead)  # added last, so outermost: the middleware above sees a GET
     return app
+
+
+def _then(first: BackgroundTask | None, function) -> BackgroundTask:
+    """`first` (a route's own background work), then `function`, in Starlette's thread pool."""
+    async def both():
+        if first is not None:
+            await first()
+        await run_in_threadpool(function)
+    return BackgroundTask(both)
 
 
 class AnswerHead:

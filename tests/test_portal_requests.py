@@ -5,15 +5,25 @@ cannot be guessed, rate limits, and e-mail in the request's language."""
 from __future__ import annotations
 
 import io
+import socket
 import struct
+import time
 import zlib
 
+import httpx
 import pytest
 from PIL import Image
 
-from .portal_support import csrf_of, portal_client, sign_in
+from pipeline.options import Options
+from portal.citizens.settings import RequestSettings, SmtpSettings
+from portal.settings import PortalSettings
+from portal.web import create_app
+
+from .browser_support import served
+from .portal_support import add_staff, csrf_of, portal_client, sign_in
 from .requests_support import (
-    PERMIT_FORM, body, file_request, identity_jpeg, link_in, request_settings, rows_in_portal_db, tracking_code,
+    PERMIT_FORM, SENDER, body, file_request, free_port, identity_jpeg, link_in, request_settings, rows_in_portal_db,
+    tracking_code,
 )
 
 
@@ -251,3 +261,24 @@ def test_requests_and_smtp_settings_come_from_retrodig_yaml(portal_archive, monk
     (portal_archive / "retrodig.yaml").write_text("requests: {country: Poland}\n", encoding="utf-8")
     with pytest.raises(UsageError, match="requests.country"):
         create_app(PortalSettings(options=Options(archive=portal_archive)))
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_the_citizens_page(portal_archive):
+    """The e-mail went out within the page's request: a server that took the connection and never answered held
+    the citizen's page (and each clerk's action) for its whole timeout. It is sent once the page has gone out."""
+    with socket.socket() as silent:  # takes connections, says nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        smtp = SmtpSettings(host="127.0.0.1", port=silent.getsockname()[1], security="none", sender=SENDER,
+                            timeout=20)
+        add_staff(portal_archive)
+        app = create_app(PortalSettings(options=Options(archive=portal_archive), requests=RequestSettings(smtp=smtp)))
+        with served(app, free_port()) as url, httpx.Client(base_url=url, timeout=60) as browser:
+            started = time.monotonic()
+            code = tracking_code(file_request(browser))
+            answered = time.monotonic() - started
+            silent.close()  # the server goes: the waiting message fails and stays queued
+        assert answered < 10, f"the page took {answered:.1f} s"
+        assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM outbox WHERE sent IS NULL") == [(1,)]
+        assert code
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -38,17 +39,35 @@ class Outbox:
     def __init__(self, store: RequestStore, smtp: SmtpSettings | None):
         self.store = store
         self.smtp = smtp
+        # The portal sends after a page's answer has gone out (`send_queued`): sent within the page's request,
+        # a mail server that took connections and never answered held each citizen's and clerk's page 20 s.
+        self.deferred = False
+        self._queued = threading.Event()
+        self._sending = threading.Lock()  # one flush at a time: two at once could both send a message
 
     def queue(self, request_id: int | None, recipient: str, subject: str, body: str, language: str) -> None:
         with self.store.connect() as conn:
             conn.execute("INSERT INTO outbox (request_id, recipient, subject, body, language, queued) "
                          "VALUES (?, ?, ?, ?, ?, ?)", (request_id, recipient, subject, body, language, time.time()))
-        self.flush()
+        if self.deferred:
+            self._queued.set()
+        else:
+            self.flush()
+
+    def send_queued(self) -> None:
+        """Send what was queued since the last call (the portal calls it after each answer it gives)."""
+        if self._queued.is_set():
+            self._queued.clear()
+            self.flush()
 
     def flush(self) -> int:
         """Send what is queued, in the order it was queued; the number sent. A message the server refused alone
         (its address, say) fails alone, and waits with its error behind the others, to be tried again: it was
         first in every batch, its refusal failed the whole batch, and no message after it went out."""
+        with self._sending:
+            return self._send_batch()
+
+    def _send_batch(self) -> int:
         with self.store.connect() as conn:
             pending = conn.execute("SELECT id, recipient, subject, body, language FROM outbox WHERE sent IS NULL "
                                    "ORDER BY coalesce(error, '') LIKE ?, id LIMIT ?", (REFUSED + "%", BATCH)).fetchall()
