@@ -250,3 +250,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(404)
     async def no_route(request: Request, exc):
         return _error(request, 404, gettext(request, N_("Not found.")))
+
+    @app.exception_handler(405)
+    async def wrong_method(request: Request, exc):  # a bookmarked /logout, a button's address typed in: was raw JSON
+        return _error(request, 405, gettext(request, N_(
+            "This address opens no page: use the button or the form that leads to it.")),
+            {"Allow": exc.headers.get("Allow", "")} if getattr(exc, "headers", None) else None)

@@ -506,6 +506,14 @@ def test_language_switch_and_locale_formats(client, portal_archive):
     assert "Căutare" in client.get("/", headers={"Accept-Language": "ro-RO,ro;q=0.9,en;q=0.5"}).text
 
 
+def test_an_address_opened_with_the_wrong_method_gets_the_error_page(client):
+    # A bookmarked /logout (a form's action) answered {"detail":"Method Not Allowed"}, in English, as raw JSON.
+    page = client.get("/logout", headers={"Accept-Language": "ro"})
+    assert page.status_code == 405 and page.headers["content-type"].startswith("text/html")
+    assert "Această adresă nu deschide o pagină" in page.text and "POST" in page.headers["allow"]
+    assert client.put("/api/session").json()["detail"].startswith("This address opens no page")  # the API: JSON
+
+
 def test_every_message_is_translated_in_every_language():
     from babel.messages.pofile import read_po
 
