@@ -282,3 +282,11 @@ def test_a_mail_server_that_never_answers_does_not_hold_the_citizens_page(portal
         assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM outbox WHERE sent IS NULL") == [(1,)]
         assert code
 
+
+def test_the_ukrainian_receipt_ends_its_date_with_one_full_stop(client, smtp):
+    # Babel writes a Ukrainian date as "28 грудня 2026 р.": the sentence's own full stop made "р..".
+    tracking_code(file_request(client, language="uk"))
+    (receipt,) = smtp.wait_for(1)
+    text = " ".join(body(receipt).split())
+    assert "Відповімо не пізніше" in text and "р.." not in text
+
