@@ -5,6 +5,7 @@ cannot be guessed, rate limits, and e-mail in the request's language."""
 from __future__ import annotations
 
 import io
+import json
 import socket
 import struct
 import time
@@ -105,6 +106,24 @@ def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp
     assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM requests") == [(0,)]
     assert not list((portal_archive / "requests").glob("*/*")) if (portal_archive / "requests").exists() else True
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("١٩٧٤", "1974"), ("１９７４", "1974"), ("1974", "1974")])
+def test_a_year_typed_in_other_digits_is_kept_in_0_to_9(client, portal_archive, typed, stored):
+    # A phone's Arabic-Indic or full-width digits were kept as typed: the clerk's search for the year missed them.
+    tracking_code(file_request(client, form={**PERMIT_FORM, "year": typed}))
+    (fields,) = rows_in_portal_db(portal_archive, "SELECT fields FROM requests")[0]
+    assert json.loads(fields)["year"] == stored
+
+
+@pytest.mark.parametrize(("typed", "taken"), [("1974-05-21", True), ("19740521", False), ("1974-W21-2", False),
+                                           ("0001-01-01", False), ("1974-5-21", False)])
+def test_a_date_is_taken_only_as_the_form_shows_it(client, typed, taken):
+    # Python's fromisoformat took 19740521, a week date and the year 1, and they were kept as typed.
+    form = {**PERMIT_FORM, "subject": "Hotărârea privind bugetul", "date": typed}
+    response = file_request(client, card="council-decision-copy", form=form, files={})
+    assert (response.status_code == 303) == taken, response.text[-500:]
+    assert taken or "Give a date such as 1974-05-21." in response.text
 
 
 def _png_bytes() -> bytes:

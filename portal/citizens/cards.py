@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
@@ -118,6 +119,8 @@ def clean_fields(card: ServiceCard, values: dict[str, str], errors: dict[str, st
             if spec.required:
                 errors[spec.name] = N_("This field is required.")
             continue
+        if spec.type in ("year", "date"):
+            value = _ascii_digits(value)
         problem = _check(spec, value)
         if problem:
             errors[spec.name] = problem
@@ -126,15 +129,27 @@ def clean_fields(card: ServiceCard, values: dict[str, str], errors: dict[str, st
     return cleaned
 
 
+FIRST_YEAR = 1500  # no archive's record is older
+
+
+def _ascii_digits(value: str) -> str:
+    """Digits as 0-9: a phone's keyboard may type Arabic-Indic (١٩٣٠) or full-width (１９３０) ones, which were
+    kept as typed and matched no year."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in value)
+
+
 def _check(spec: FieldSpec, value: str) -> str | None:
     if len(value) > spec.max_length:
         return N_("This is too long.")
     if spec.type == "year":
-        if not re.fullmatch(r"\d{4}", value) or not 1500 <= int(value) <= dt.date.today().year:
+        if not re.fullmatch(r"[0-9]{4}", value) or not FIRST_YEAR <= int(value) <= dt.date.today().year:
             return N_("Give a year such as 1974.")
     elif spec.type == "date":
+        # As the form shows it, year-month-day: fromisoformat also took 19740521, 1974-W21-2 and 0001-01-01.
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return N_("Give a date such as 1974-05-21.")
         try:
-            if dt.date.fromisoformat(value) > dt.date.today():
+            if not FIRST_YEAR <= dt.date.fromisoformat(value).year or dt.date.fromisoformat(value) > dt.date.today():
                 return N_("Give a date such as 1974-05-21.")
         except ValueError:
             return N_("Give a date such as 1974-05-21.")
