@@ -78,7 +78,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
             return _error(request, 411, translations(language_of(request)).gettext(
                 N_("The request was sent without its length. Send it again.")))
         response = await call_next(request)
-        response.background = _then(response.background, outbox.send_queued)  # once the answer has gone out
+        if outbox.waiting:  # the route queued e-mail: sent once the answer has gone out
+            response.background = _then(response.background, outbox.send_queued)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)  # a route may be stricter (citizens' uploads: sandbox)
         response.headers.setdefault("Cache-Control", "no-store")  # pages show staff-only data

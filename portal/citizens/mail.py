@@ -22,17 +22,16 @@ log = logging.getLogger(__name__)
 BATCH = 20
 # What the server says of one message (its recipient, its size, an address it cannot carry without SMTPUTF8),
 # as against what ends the connection (server down, login refused, disconnected): those stop the batch.
-_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPNotSupportedError, UnicodeError)
-
-
-REFUSED = "refused by the mail server: "  # how the error of a message refused alone begins
+_ONE_MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPNotSupportedError,
+                       UnicodeError)
+REFUSED_ALONE = "refused by the mail server: "  # how the error of a message refused alone begins
 
 
 def _refusal(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reason = next(iter(exc.recipients.values()))
-        return f"{REFUSED}the address ({code} {reason.decode(errors='replace')})"
-    return f"{REFUSED}{type(exc).__name__}: {exc}"
+        return f"{REFUSED_ALONE}the address ({code} {reason.decode(errors='replace')})"
+    return f"{REFUSED_ALONE}{type(exc).__name__}: {exc}"
 
 
 class Outbox:
@@ -54,8 +53,13 @@ class Outbox:
         else:
             self.flush()
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a message was queued since `send_queued` last ran."""
+        return self._queued.is_set()
+
     def send_queued(self) -> None:
-        """Send what was queued since the last call (the portal calls it after each answer it gives)."""
+        """Send what was queued since the last call (the portal calls it after an answer that queued mail)."""
         if self._queued.is_set():
             self._queued.clear()
             self.flush()
@@ -70,7 +74,8 @@ class Outbox:
     def _send_batch(self) -> int:
         with self.store.connect() as conn:
             pending = conn.execute("SELECT id, recipient, subject, body, language FROM outbox WHERE sent IS NULL "
-                                   "ORDER BY coalesce(error, '') LIKE ?, id LIMIT ?", (REFUSED + "%", BATCH)).fetchall()
+                                   "ORDER BY coalesce(error, '') LIKE ?, id LIMIT ?",
+                                   (REFUSED_ALONE + "%", BATCH)).fetchall()
         if not pending:
             return 0
         if self.smtp is None:
@@ -82,7 +87,7 @@ class Outbox:
                 for message_id, recipient, subject, body, language in pending:
                     try:
                         server.send_message(self._message(recipient, subject, body, language))
-                    except _REFUSED as exc:  # this message only: the connection serves the next
+                    except _ONE_MESSAGE_ERRORS as exc:  # this message only: the connection serves the next
                         log.warning("e-mail %s of the outbox refused: %s", message_id, exc)
                         self._failed([message_id], _refusal(exc))
                         continue
