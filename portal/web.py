@@ -222,7 +222,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ActionRefused)
     async def refused(request: Request, exc: ActionRefused):
         message = gettext(request, exc.message)
-        return _error(request, 409, message % exc.values if exc.values else message)
+        values = dict(exc.values)
+        if values.get("embargo"):  # the types by their names in the reader's language, not their codes
+            label = labeller(translations(language_of(request)).gettext)
+            values["reason"] = ", ".join(f"{e.document} ({label('doc_type', e.doc_type)}, {e.record_year or '?'}: "
+                                         f"{e.years})" for e in values["embargo"])
+        return _error(request, 409, message % values if values else message)
 
     def as_said(status: int):
         """A handler answering with the error's own words."""

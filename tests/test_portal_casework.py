@@ -286,6 +286,11 @@ def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, sm
     assert "Third parties may have it from 2080." in detail and "Legal representative" in detail
     refused = _post(client, "/requests/1/deliver")
     assert refused.status_code == 409 and "Delivery refused" in refused.text and birth in refused.text
+    assert "civil_status" not in refused.text  # the type by its name, as the page above says it
+    in_romanian = client.post("/requests/1/deliver", data={"csrf_token": token(client, "/requests")},
+                              headers={"Accept-Language": "ro"})
+    assert in_romanian.status_code == 409 and "Eliberare refuzată" in in_romanian.text
+    assert "Act de stare civilă" in in_romanian.text
     assert client.get("/api/requests/1").json()["embargoes"][0]["until"] == 2080
     assert client.get("/api/requests/1").json()["status"] == "paid" and not client.get("/api/requests/1").json()["copies"]
     assert all("copia" not in m["Subject"] for m in smtp.messages)
