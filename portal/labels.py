@@ -53,6 +53,27 @@ LABELS = {
 }
 
 
+# The notes the portal itself writes into a request's history (casework.py), stored in English: shown in the
+# reader's language. A clerk's own notes are shown as written.
+_NOTES = (
+    (re.compile(r"record (\S+) linked"), N_("Record %(name)s linked")),
+    (re.compile(r"record (\S+) unlinked"), N_("Record %(name)s unlinked")),
+    (re.compile(r"redactions of (\S+) confirmed"), N_("Redactions of %(name)s confirmed")),
+    (re.compile(r"assigned to (.+)"), N_("Assigned to %(name)s")),
+    (re.compile(r"(unassigned)"), N_("Unassigned")),
+)
+
+
+def note_text(text: str, gettext) -> str:
+    """A history note in the reader's language when the portal wrote it (see _NOTES), else as written."""
+    for pattern, message in _NOTES:
+        match = pattern.fullmatch(text)
+        if match:
+            translated = gettext(message)
+            return translated % {"name": match.group(1)} if "%(name)s" in translated else translated
+    return text
+
+
 def labeller(gettext):
     def label(kind: str, code) -> str:
         message = LABELS.get(kind, {}).get(str(code))

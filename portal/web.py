@@ -24,7 +24,7 @@ from pipeline.errors import DocumentNotFoundError, MissingDependencyError, Retro
 
 from .accounts import LoginThrottled
 from .citizens.workflow import ActionRefused, Gone, Throttled
-from .labels import N_, labeller, snippet_html
+from .labels import N_, labeller, note_text, snippet_html
 from .i18n import COOKIE, LANGUAGES, Formats, choose_language, translations
 from .security import PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, set_cookie
 from .service import PortalService
@@ -164,6 +164,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     html = templates.get_template(template).render(
         request=request, _=catalog.gettext, ngettext=catalog.ngettext, fmt=Formats(language), lang=language,
         languages=LANGUAGES, user=session.user if session else None, csrf=csrf_token(request), label=labeller(catalog.gettext),
+        note=lambda text: note_text(text, catalog.gettext),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context,
     )
     return HTMLResponse(html, status_code=status)

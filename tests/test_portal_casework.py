@@ -250,6 +250,16 @@ def test_two_clerks_delivering_at_once_make_one_copy(client, smtp, permit, reque
             if event["kind"] == "status"][-2:] == ["ready", "delivered"]
 
 
+def test_the_history_reads_in_the_clerks_language(client, permit):
+    # The portal's own notes ("record … linked", "assigned to …") and the actor "citizen" were shown in English.
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/assign", clerk="clara")
+    page = client.get("/requests/1", headers={"Accept-Language": "ro"}).text
+    assert f"Documentul {permit} a fost legat" in page and "Atribuită lui clara" in page and "Solicitant" in page
+    assert f"record {permit} linked" not in page and "assigned to" not in page
+
+
 def test_only_a_download_of_the_whole_copy_counts(client, smtp, permit):
     """A HEAD (a mail system's link scanner) and a later range (a download manager) each used up one of the
     link's downloads (two here): the citizen's own download was refused."""
