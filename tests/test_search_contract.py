@@ -284,6 +284,15 @@ def test_polish_words_whose_stem_changes_find_each_other(fresh, printed, typed):
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
 
 
+@pytest.mark.parametrize(("printed", "typed", "language"), [("Oświadczył więc, że", "wiek", "pol"),
+                                                           ("Ksiądz proboszcz podpisał", "księga", "pol"),
+                                                           ("dela 1 Mai 1931", "dealul", "ron")])
+def test_frequent_words_are_not_taken_for_forms_of_others(fresh, printed, typed, language):
+    # więc (so) was found for wiek (age), ksiądz (priest) for księga (register), the old spelling's dela for deal.
+    fresh.index_documents([doc("d", printed, languages=(language,))])
+    assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == []
+
+
 @pytest.mark.parametrize(("printed", "typed"), [("Contract de vânzare-cumpărare", "vânzării"),
                                                ("elevii școlii nr. 3", "școala"), ("pe străzile orașului", "strada"),
                                                ("doi cetățeni", "cetățean"), ("terenuri agricole", "teren"),

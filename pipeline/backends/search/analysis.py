@@ -109,17 +109,18 @@ def _romanian_alternates(folded: str, stems: set[str]) -> set[str]:
 
     Written by hand: Snowball has no rule for them, and they split a clerk's hotărâre, vânzare, consiliu,
     teren, stradă, act from their other forms. On the 30,000 most frequent Romanian words (wordfreq's list)
-    they join 7,000 more pairs of words to Snowball's 68,000, about six in seven of 50 drawn forms of one word
-    or of one family (gear and ger, coastă and coste are not). Stems shorter than 3 letters are not kept."""
+    they join 6,600 more pairs of words to Snowball's 68,000, about six in seven of 50 drawn forms of one word
+    or of one family (gear and ger, coastă and coste are not). A vowel alternates only in stems of 5 letters or
+    more; stems shorter than 3 letters are not kept."""
     alternates = set()
     for ending in ("rea", "re"):
         if folded.endswith(ending) and len(folded) >= len(ending) + 4 and folded[-len(ending) - 1] in "aei":
             alternates.add(folded[:1 - len(ending)])  # hotarare -> hotarar
             break
     for stem in stems:
-        if "oa" in stem:
+        if "oa" in stem and len(stem) >= 5:
             alternates.add(stem.replace("oa", "o"))
-        if "ea" in stem[1:]:
+        if "ea" in stem[1:] and len(stem) >= 5:  # not deal (hill) -> del, the old spelling's "dela" (de la)
             alternates.add(stem[0] + stem[1:].replace("ea", "e"))
         if stem.endswith("z") and len(stem) >= 4:
             alternates.add(stem[:-1] + "d")
@@ -143,7 +144,7 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
             last = stem.rfind("e")
             if last >= 0:
                 stems.add(stem[:last] + "a" + stem[last + 1:])
-    return stems | {hard for stem in stems for hard in _hardened(stem)}
+    return stems | {hard for stem in stems for hard in _hardened(stem, folded)}
 
 
 # The consonants Polish softens before the -e/-i of the locative and dative (radzie, drodze, Polsce, kwaterze,
@@ -151,20 +152,23 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
 _SOFTENED = (("dz", ("d", "g")), ("rz", ("r",)), ("sz", ("ch",)), ("c", ("k",)))
 
 
-def _hardened(stem: str) -> set[str]:
-    """The stems `stem` may come from through Polish alternations Snowball leaves: a softened last consonant
-    (radzie: radz, rada: rad; urzędzie, sądzie, drodze, księdze, Polsce, działce, kwaterze), and the e that
-    drops from a last syllable -ek/-ec (wniosek: wniosku, budynek, podatek, rynek, chłopiec: chłopca).
+def _hardened(stem: str, folded: str) -> set[str]:
+    """The stems `stem` (of the word `folded`) may come from through Polish alternations Snowball leaves: a
+    consonant softened before the word's ending -e or -i (radzie: radz, rada: rad; urzędzie, sądzie, drodze,
+    księdze, Polsce, działce, kwaterze), and the e that drops from a last syllable -ek/-ec (wniosek: wniosku,
+    budynek, podatek, rynek, chłopiec: chłopca). A consonant with no such ending after it is the word's own:
+    więc (so) is no form of wiek (age), ksiądz (priest) none of księga (register).
 
     Written by hand: Snowball has no rule for them, and they split a clerk's urząd, sąd, wniosek, budynek,
     podatek from their other cases. Stempel (pystempel, the stemmer of Elasticsearch's analysis-stempel) was
     measured: it joins urząd/urzędzie but not rada/radzie, sąd/sądzie, wniosek/wniosku, and takes 0.6 s to
     load in every process (each search from the command line). On the 30,000 most frequent Polish words
-    (wordfreq's list) the rules join 4,200 more pairs of words to the 61,000 Snowball joins, about four in five
-    of 40 drawn forms of one word or of one family (więc and większe, Pradze and prądem are not). A hardened
+    (wordfreq's list) the rules join 2,800 more pairs of words to the 61,000 Snowball joins, about three in four
+    of 40 drawn forms of one word or of one family (czeski and części, wierszy and wierze are not). A hardened
     stem is kept from 4 letters (3 for d: rad, sąd): shorter ones joined more unrelated words."""
     hard = set()
-    for softened, sources in _SOFTENED:
+    softening_ending = folded[len(stem):len(stem) + 1] in ("e", "i")  # stems keep the word's length (ą/ę: a/e)
+    for softened, sources in _SOFTENED if softening_ending else ():
         if stem.endswith(softened):
             base = stem[:-len(softened)]
             hard.update(base + source for source in sources if len(base + source) >= (3 if source == "d" else 4))
