@@ -195,7 +195,27 @@ def test_a_word_broken_over_two_lines_is_marked_in_both_halves(fresh, typed):
     fresh.index_documents([doc("d", "Autorizație de construc-\nție pentru locuință.")])
     (hit,) = fresh.search(SearchQuery(typed, fuzzy=False)).hits
     assert "[construc]- [ție]" in hit.snippet
-    assert "construc" in " ".join(hit.matches) and "ție" in " ".join(hit.matches)
+    assert hit.matches == ("construc ție",)  # one match: its halves alone were boxed wherever they stood
+
+
+def test_a_word_broken_in_capitals_is_found_whole(fresh):
+    # A heading in capitals broken over two lines was not joined: its second half began with a capital.
+    fresh.index_documents([doc("d", "AUTORIZAȚIE DE CONSTRUC-\nȚIE NR. 5 pentru Cluj-\nNapoca")])
+    assert ids(fresh.search(SearchQuery("construcție", fuzzy=False))) == ["d"]
+    assert ids(fresh.search(SearchQuery("clujnapoca", fuzzy=False))) == []
+
+
+@pytest.mark.parametrize("quoted", ["« сім'я »", '„primăriei ”', '"primăriei,"'])
+def test_a_quoted_word_with_spaces_or_punctuation_keeps_its_inflected_forms(fresh, quoted):
+    # The word as typed kept the spaces and the comma: no stems, only the exact form was found.
+    fresh.index_documents([doc("uk", "Допомога сім’ї", languages=("ukr",)), doc("ro", "Primăria comunei")])
+    assert len(ids(fresh.search(SearchQuery(quoted, fuzzy=False)))) == 1
+
+
+def test_a_stressed_russian_word_is_stemmed(fresh):
+    # A stress mark (no composed letter) made the word no run of letters: no stems.
+    fresh.index_documents([doc("d", "Реше́ние городского совета", languages=("rus",))])
+    assert ids(fresh.search(SearchQuery("решения", fuzzy=False))) == ["d"]
 
 
 def test_brackets_of_the_page_are_escaped_in_the_snippet(fresh):

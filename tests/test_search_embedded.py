@@ -485,3 +485,15 @@ def found_after_reopening(root):
         return found(backend, "cerere")
     finally:
         backend.close()
+
+
+def test_a_snippet_never_cuts_a_mark_in_half_and_shortens_fill_in_lines():
+    """A form's dotted lines took the snippet's 200 characters, and its cut left "[Primă…": the portal showed a
+    bare bracket and marked nothing."""
+    text = "Subsemnatul " + "." * 85 + " domiciliat în " + "." * 40 + " strada " + "." * 20 + \
+           " nr. 5 de la Primăria orașului Cluj"
+    snippet = make_snippet(text, lambda word: word == "Primăria")
+    assert "[Primăria]" in snippet and "....." not in snippet
+    long = make_snippet("a" * 190 + " Primăria" * 3, lambda word: word == "Primăria")
+    assert long.count("[") == long.count("]")
+

@@ -54,19 +54,24 @@ def analysed_languages(languages: Iterable[str]) -> tuple[str, ...]:
 
 def word_keys(word: str, languages: Iterable[str]) -> frozenset[str]:
     """Language-tagged keys of one word (as printed or typed) for each of `languages` that fits its script."""
-    return _keys(_composed(word).casefold(), tuple(languages))
+    return _keys(composed(word).casefold(), tuple(languages))
 
 
 @functools.lru_cache(maxsize=500_000)
 def keys_text(word: str, languages: tuple[str, ...]) -> str:
     """The word's keys as the embedded index stores them: space-separated, in a stable order."""
-    return " ".join(sorted(_keys(_composed(word).casefold(), languages)))
+    return " ".join(sorted(_keys(composed(word).casefold(), languages)))
 
 
-def _composed(word: str) -> str:
-    """The word in NFC: a word typed or stored decomposed (s + combining comma, as some keyboards and macOS
-    write ș) is no run of letters to the stemmers, and got no keys: `orașul` typed so did not find `orașului`."""
-    return word if word.isascii() else unicodedata.normalize("NFC", word)
+def composed(text: str) -> str:
+    """`text` in NFC, for the stemmers and language analyzers: a word typed or stored decomposed (s + combining
+    comma, as some keyboards and macOS write ș) is no run of letters to them, and got no keys (`orașul` typed so
+    did not find `orașului`). Marks with no composed letter are dropped: a Russian or Ukrainian stress mark
+    (Реше́ние)."""
+    if text.isascii():
+        return text
+    nfc = unicodedata.normalize("NFC", text)
+    return nfc if nfc.isalpha() else "".join(ch for ch in nfc if not unicodedata.combining(ch))
 
 
 @functools.lru_cache(maxsize=500_000)

@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .analysis import QUERY_LANGUAGES, analysed_languages, word_keys
+from .analysis import QUERY_LANGUAGES, analysed_languages, composed, word_keys
 from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
 from .protocol import IndexedDocument
 
@@ -195,6 +195,6 @@ def page_id(doc_id: str, number: int) -> str:
 
 
 def _language_text(text: str, code: str) -> str | list[str]:
-    text = unicodedata.normalize("NFC", text)  # the language analyzers stem composed letters (ș, not s + ̦)
+    text = composed(text)  # the language analyzers stem composed letters (ș, not s + ̦), without stress marks
     folded = fold(text)
     return [text, folded] if LANGUAGES[code].fold_too and folded != text else text

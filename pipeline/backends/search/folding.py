@@ -85,7 +85,14 @@ def joined_words(text: str) -> list[str]:
     """Words broken over two lines, joined again (constru-/cție: construcție), as they are printed otherwise.
     Typewritten and printed pages break long words at line ends, and OCR keeps the break: the printed halves
     match no search for the word."""
-    return [first + rest for first, rest in _BROKEN.findall(text) if rest[0].islower()]
+    return [first + rest for first, rest in _BROKEN.findall(text) if continues(first, rest)]
+
+
+def continues(first: str, rest: str) -> bool:
+    """Whether `rest`, after `first`, a hyphen and a line break, is the rest of one word: it begins in small
+    letters, or both are in capitals (a heading: CONSTRUC-/ȚIE). A capital after small letters starts a new word
+    or a compound's second name (Cluj-/Napoca)."""
+    return rest[:1].islower() or (first.isupper() and rest.isupper())
 
 
 def word_matches(text: str) -> Iterator[re.Match[str]]:

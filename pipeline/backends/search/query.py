@@ -8,14 +8,13 @@ reaches an engine's own syntax: it is rebuilt from the words found here.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from .analysis import QUERY_LANGUAGES, word_keys
-from .folding import LINE_BREAK, fold, fold_word, word_matches, words
+from .analysis import QUERY_LANGUAGES, composed, word_keys
+from .folding import LINE_BREAK, continues, fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -53,12 +52,13 @@ def parse_query(text: str) -> list[QueryTerm]:
     """Plain words, "quoted phrases" and word* prefixes; everything else is just text."""
     terms = []
     # With a capturing group, split() alternates: outside quotes, inside, outside, ...
-    # NFC: the words as typed go to the stemmers and Elasticsearch's language analyzers (see analysis._composed).
-    for index, part in enumerate(_PHRASE.split(unicodedata.normalize("NFC", text).translate(_QUOTES))):
+    # Composed: the words as typed go to the stemmers and Elasticsearch's language analyzers (analysis.composed).
+    for index, part in enumerate(_PHRASE.split(composed(text).translate(_QUOTES))):
         if index % 2:
-            tokens = tuple(token for token in map(fold, words(part)) if token)
+            typed = words(part)  # the words alone: « сім'я » or "primăriei," (spaces, a comma) had no stems
+            tokens = tuple(token for token in map(fold, typed) if token)
             if tokens:
-                terms.append(QueryTerm(tokens, typed=part.casefold() if len(tokens) == 1 else ""))
+                terms.append(QueryTerm(tokens, typed=typed[0] if len(tokens) == 1 else ""))
         else:
             terms.extend(_loose_terms(part))
     return terms
@@ -123,9 +123,10 @@ class WordMatcher:
                     runs.append(range(start, start + len(tokens)))
                     flags[start:start + len(tokens)] = [True] * len(tokens)
         for i in range(len(printed) - 1):
-            if (not flags[i] or not flags[i + 1]) and LINE_BREAK.fullmatch(pieces[2 * i + 2]) \
-                    and printed[i + 1][:1].islower() and self(printed[i] + printed[i + 1]):
+            if LINE_BREAK.fullmatch(pieces[2 * i + 2]) and continues(printed[i], printed[i + 1]) \
+                    and self(printed[i] + printed[i + 1]):
                 flags[i] = flags[i + 1] = True
+                runs.append(range(i, i + 2))  # one match: its halves alone are other words (de-/clarației)
         return flags, sorted(runs, key=lambda run: run.start)
 
     def _judge(self, word: str) -> bool:

@@ -13,6 +13,9 @@ from .folding import split_words
 SNIPPET_WORDS = 12
 SNIPPET_CHARS = 200
 _SPACE = re.compile(r"\s+")
+# A form's dotted or underlined line to fill in: its 40-85 dots took the snippet's room, and the match was cut.
+_FILL_IN = re.compile(r"([._·…-])\1{3,}")
+_UNESCAPED_OPEN = re.compile(r"(?<!\\)(?:\\\\)*\[(?!.*(?<!\\)(?:\\\\)*\[)", re.DOTALL)  # the last mark's opening
 
 
 def make_snippet(text: str, is_match: Callable[[str], bool]) -> str:
@@ -74,7 +77,8 @@ def _render(pieces: list[str], window: range, matched: set[int]) -> str:
     out = []
     for index in window:
         if out:
-            out.append(_escaped(_SPACE.sub(" ", pieces[2 * index])))  # what stands between this word and the last
+            between = _FILL_IN.sub("…", _SPACE.sub(" ", pieces[2 * index]))  # what stands between it and the last
+            out.append(_escaped(between))
         word = pieces[2 * index + 1]
         out.append(f"[{word}]" if index in matched else word)
     return "".join(out)
@@ -91,4 +95,7 @@ def _shorten(snippet: str) -> str:
     cut = snippet[:SNIPPET_CHARS - 1].rstrip()
     if (len(cut) - len(cut.rstrip("\\"))) % 2:
         cut = cut[:-1]  # an escape cut in half: its backslash would escape the ellipsis
+    opened = _UNESCAPED_OPEN.search(cut)
+    if opened and "]" not in cut[opened.start():]:
+        cut = cut[:opened.start()].rstrip()  # a mark cut in half ("[Primă…"): the reader saw a bare bracket
     return cut + "…"
