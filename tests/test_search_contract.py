@@ -351,6 +351,16 @@ def test_words_typed_joined_by_punctuation_must_stand_together(fresh):
     assert set(ids(fresh.search(SearchQuery("12 1974")))) == {"dated", "scattered"}
 
 
+def test_a_star_after_words_typed_joined_makes_their_last_a_beginning(fresh):
+    # The star was ignored: Cluj-Nap* was the phrase "cluj nap", and found nothing.
+    fresh.index_documents([doc("d", "Primăria municipiului Cluj-Napoca, data 12.03.1974."),
+                           doc("other", "Cluj, strada Napoleon 3")])
+    for typed, marked in (("Cluj-Nap*", "[Cluj]-[Napoca]"), ("12.03.197*", "[12].[03].[1974]")):
+        (hit,) = fresh.search(SearchQuery(typed)).hits
+        assert hit.document == "d" and marked in hit.snippet, (typed, hit.snippet)
+    assert ids(fresh.search(SearchQuery("Cluj-Nap"))) == []
+
+
 def test_a_document_without_a_type_counts_as_unknown(fresh):
     fresh.index_documents([doc("typed", "registrul agricol", doc_type="certificate"),
                            doc("untyped", "registrul de intrare", doc_type="")])

@@ -30,8 +30,9 @@ def terms_query(terms: list[QueryTerm], layout: IndexLayout, fuzzy: bool) -> dic
 
 
 def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
+    if term.prefix and len(term.tokens) > 1:  # words typed joined, the last a beginning: Cluj-Nap*
+        return {"match_phrase_prefix": {"text": {"query": " ".join(term.tokens), "max_expansions": 50}}}
     if term.prefix:
-        # parse_query makes only a single loose word a prefix: its last (only) token.
         return {"prefix": {"text": {"value": term.tokens[-1]}}}
     if not term.is_word:
         return {"match_phrase": {"text": " ".join(term.tokens)}}

@@ -70,8 +70,10 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
         folded = [(token, match) for token, match in folded if token]
         if len(folded) > 1:
             # Words joined by punctuation, as printed together: a date (12.03.1974), an elision (м'ясо, l'école),
-            # a compound (Cluj-Napoca), a number (3,14). They must stand together, as in a quoted phrase.
-            yield QueryTerm(tuple(token for token, _ in folded))
+            # a compound (Cluj-Napoca), a number (3,14). They must stand together, as in a quoted phrase; a star
+            # after the last makes it a beginning (Cluj-Nap*, 12.03.197*: the star was ignored).
+            yield QueryTerm(tuple(token for token, _ in folded),
+                            prefix=glued.startswith("*", folded[-1][1].end()) and folded[-1][0].isalnum())
         elif folded:
             (token, match), = folded
             starred = glued.startswith("*", match.end())
@@ -86,8 +88,8 @@ class WordMatcher:
         # A word alone matches the single words; a phrase's words match only where they stand together (`marks`).
         self._exact = {term.tokens[0] for term in terms if len(term.tokens) == 1}
         self._prefixes = tuple(term.tokens[0] for term in terms if term.prefix and len(term.tokens) == 1)
-        self._phrases = tuple(term.tokens for term in terms if len(term.tokens) > 1)
-        self._phrase_words = {token for tokens in self._phrases for token in tokens} - self._exact
+        self._phrases = tuple((term.tokens, term.prefix) for term in terms if len(term.tokens) > 1)
+        self._phrase_words = {token for tokens, _ in self._phrases for token in tokens} - self._exact
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
         # With OCR-error tolerance on: words one letter away from these (as the index matched them).
         self._tolerant = tuple(term.tokens[0] for term in terms if fuzzy and term.fuzzy_eligible())
@@ -117,9 +119,11 @@ class WordMatcher:
         printed = pieces[1::2]
         folded = folded if folded is not None else [fold_word(word) for word in printed]
         flags, runs = list(flags), []
-        for tokens in self._phrases:
+        for tokens, prefix in self._phrases:
             for start in (i for i, word in enumerate(folded) if word == tokens[0]):
-                if tuple(folded[start:start + len(tokens)]) == tokens:
+                found = folded[start:start + len(tokens)]
+                if len(found) == len(tokens) and tuple(found[:-1]) == tokens[:-1] and (
+                        found[-1].startswith(tokens[-1]) if prefix else found[-1] == tokens[-1]):
                     runs.append(range(start, start + len(tokens)))
                     flags[start:start + len(tokens)] = [True] * len(tokens)
         for i in range(len(printed) - 1):
