@@ -76,7 +76,7 @@ def split_words(text: str) -> list[str]:
 
 
 # A word broken at the end of a line: letters, a hyphen (-, soft, Unicode, ¬, Fraktur's ⸗), the line break, and
-# the rest of the word in small letters (a capital starts a new word or a compound's second name: Cluj-Napoca).
+# the rest of the word (`continues` says whether it is one).
 LINE_BREAK = re.compile(r"[-\u00ad\u2010\u2011\u00ac\u2e17][ \t]*\n[ \t]*")  # what stands between the two halves
 _BROKEN = re.compile(rf"({_WORD.pattern}){LINE_BREAK.pattern}({_WORD.pattern})")
 
