@@ -191,3 +191,19 @@ def test_a_jpeg_2000_cut_short_is_truncated_before_its_master_is_kept(tmp_path, 
     with pytest.raises(TruncatedFileError, match="cut short"):
         inspect_scan(_truncated_copy(whole, tmp_path / f"cut{suffix}", 0.5), LIMIT)
 
+
+def test_a_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_hold_is_refused(tmp_path):
+    """A small JPEG whose header says 65000 x 65000 px passed, and was decoded at 1/8 scale into a blank page of
+    850 MB. A blank A4 page at 300 dpi, the smallest a whole page gets, holds 1 byte per 250 pixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    frame = data.index(b"\xff\xc0")  # start of frame: length (2), precision (1), height (2), width (2)
+    data[frame + 5:frame + 9] = struct.pack(">HH", 65000, 65000)
+    (tmp_path / "huge.jpg").write_bytes(bytes(data))
+    with pytest.raises(TruncatedFileError, match="cannot hold a JPEG of 65000x65000 px"):
+        inspect_scan(tmp_path / "huge.jpg", LIMIT)
+    blank = tmp_path / "blank.jpg"
+    Image.new("L", (2480, 3508), 255).save(blank, quality=10, optimize=True)
+    assert inspect_scan(blank, LIMIT).page_count == 1
+

@@ -233,6 +233,13 @@ def _check_pixels(path: Path, img: Image.Image, fmt: str, max_pixels: int) -> No
         raise CorruptFileError(path, f"image is only {width}x{height} px: too small to be a scanned page")
 
 
+# A JPEG codes each 8x8 block of its pixels in one bit at least (the DC difference's shortest Huffman code, even
+# in a progressive file, whose AC scans can skip runs of blocks): a file of fewer bytes than pixels / 512 cannot
+# be whole. 8 times less is refused: a 380-byte file whose header said 65000 x 65000 px was decoded, at 1/8
+# scale, into a blank page of 850 MB.
+JPEG_MIN_PIXELS_PER_BYTE = 4096
+
+
 def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
     """Truncation check without decoding: every byte the header points at must exist."""
     if fmt == "tiff":
@@ -248,6 +255,9 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
             fh.seek(max(0, size - 4096))
             if b"\xff\xd9" not in fh.read():
                 raise TruncatedFileError(path, "JPEG data has no end marker: the file was cut short")
+        if size * JPEG_MIN_PIXELS_PER_BYTE < img.width * img.height:
+            raise TruncatedFileError(path, f"{size} bytes cannot hold a JPEG of {img.width}x{img.height} px: the "
+                                           "file was cut short or its header is damaged")
     elif fmt == "png":
         with path.open("rb") as fh:
             fh.seek(max(0, size - 64))
