@@ -24,7 +24,7 @@ SERVICES_DIR = "services"
 DELIVERIES = ("electronic", "counter")
 RELATIONS = ("self", "relative", "representative", "other")  # the applicant to the person in the record
 _CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
-_EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 
 
@@ -159,8 +159,20 @@ def _check(spec: FieldSpec, value: str) -> str | None:
 
 
 def clean_email(value: str) -> str | None:
+    """The address as typed, or None when it is none. A domain in other letters (primăria.ro, приклад.укр) is
+    checked, and mailed to, in its ASCII form (IDNA): such addresses were refused."""
     value = value.strip()
-    return value if len(value) <= 254 and _EMAIL.match(value) else None
+    sendable = ascii_domain(value)
+    return value if sendable and len(sendable) <= 254 and _EMAIL.match(sendable) else None
+
+
+def ascii_domain(address: str) -> str | None:
+    """`address` with its domain in ASCII (IDNA, as mail servers route it); None when the domain has no such form."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}" if domain else None
+    except UnicodeError:
+        return None
 
 
 def clean_phone(value: str) -> str | None:

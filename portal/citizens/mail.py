@@ -15,6 +15,7 @@ from email.utils import formatdate, make_msgid
 
 from pipeline.options import resolve_secret
 
+from .cards import ascii_domain
 from .settings import SmtpSettings
 from .store import RequestStore
 
@@ -125,7 +126,7 @@ class Outbox:
     def _message(self, recipient: str, subject: str, text: str, language: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.smtp.sender
-        message["To"] = recipient
+        message["To"] = ascii_domain(recipient) or recipient  # primăria.ro as xn--primria-d2a.ro: no SMTPUTF8
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain=self.smtp.sender.rpartition("@")[2])
