@@ -179,9 +179,8 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
     files = found.scans
     for path in found.not_scans:
         _add(report, events, ItemReport(shown_path(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
-    for folder, why in found.unreadable:
-        _add(report, events, ItemReport(shown_path(folder), FAILED, UnreadableFileError.reason,
-                                        f"the folder cannot be read: {why}; the scans in it were not looked for"))
+    for path, why in found.unreadable:
+        _add(report, events, ItemReport(shown_path(path), FAILED, UnreadableFileError.reason, why))
     checked: dict[Path, ScanFile | InputError] = {}
     cache = ScanCache(archive.index / "scans.sqlite")
     try:
@@ -317,17 +316,19 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, re
 
 
 def _fail_document(plan: DocumentPlan, errors: dict[Path, InputError], report, events) -> None:
-    first = next(iter(errors.values()))
+    failed, first = next(iter(errors.items()))  # the user's file (a worker's error names the master copy)
     for path in plan.files:
         error = errors.get(path) or SiblingFailedError(
-            path, f"not archived because {shown_path(first.path.name)} in the same document failed ({first.reason})")
+            path, f"not archived because {shown_path(failed.name)} in the same document failed ({first.reason})")
         _add(report, events, ItemReport(shown_path(path), FAILED, error.reason, error.detail))
 
 
 def _original(doc: DocumentInput, master_or_source: Path) -> Path:
     """Errors from workers name the master copy; report them against the user's file."""
     for scan, master in zip(doc.files, doc.masters):
-        if master_or_source in (master, scan.path):
+        # Workers are given absolute paths: with a relative --archive (./archive by default) the master's
+        # relative path never matched, and the document's first file was blamed for another's failure.
+        if Path(master_or_source).absolute() in (master.absolute(), scan.path.absolute()):
             return scan.path
     return doc.files[0].path
 

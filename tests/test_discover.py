@@ -89,6 +89,8 @@ def test_a_folder_that_cannot_be_listed_is_reported(tmp_path):
     _touch(tmp_path / "fond", "a.png")
     _touch(tmp_path / "fond" / "locked", "b.png")
     os.chmod(tmp_path / "fond" / "locked", 0)
+    _touch(tmp_path / "fond" / "listed", "c.png")
+    os.chmod(tmp_path / "fond" / "listed", 0o444)  # its names can be read, not its files: it stopped the batch
     list_it = ("import json, sys; from pipeline.stages.discover import find_scan_files\n"
                "found = find_scan_files([sys.argv[1]])\n"
                "print(json.dumps([[p.name for p in found.scans], [[p.name, why] for p, why in found.unreadable]]))")
@@ -97,5 +99,31 @@ def test_a_folder_that_cannot_be_listed_is_reported(tmp_path):
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     os.chmod(tmp_path / "fond" / "locked", 0o755)
-    assert json.loads(done.stdout) == [["a.png"], [["locked", "Permission denied"]]], done.stderr
+    os.chmod(tmp_path / "fond" / "listed", 0o755)
+    scans, unreadable = json.loads(done.stdout)
+    assert scans == ["a.png"], done.stderr
+    assert sorted(name for name, _ in unreadable) == ["c.png", "locked"]
+    assert all("Permission denied" in why for _, why in unreadable)
+
+
+def test_links_up_into_the_archive_or_to_nothing_are_not_ingested(tmp_path):
+    """A link up to a parent folder walked the parent's other folders; a link to a file of the archive ingested
+    the archive's own master; a link to a missing file was dropped silently."""
+    _touch(tmp_path / "fond" / "box", "elsewhere.png")
+    _touch(tmp_path / "fond" / "sub", "p1.png")
+    (tmp_path / "fond" / "sub" / "up").symlink_to(tmp_path / "fond")
+    _touch(tmp_path / "fond" / "sub" / "archive" / "masters", "old.png")
+    (tmp_path / "fond" / "sub" / "master.png").symlink_to(tmp_path / "fond" / "sub" / "archive" / "masters" / "old.png")
+    (tmp_path / "fond" / "sub" / "p2.png").symlink_to(tmp_path / "offline" / "p2.png")
+    found = find_scan_files([str(tmp_path / "fond" / "sub")], exclude=tmp_path / "fond" / "sub" / "archive")
+    assert [path.name for path in found.scans] == ["p1.png"]
+    (broken, why), = found.unreadable
+    assert broken.name == "p2.png" and "not there" in why
+
+
+def test_a_folder_named_twice_is_reported_once(tmp_path):
+    _touch(tmp_path / "fond", "p1.png")
+    (tmp_path / "fond" / "notes.txt").write_text("not a scan")
+    found = find_scan_files([str(tmp_path / "fond"), str(tmp_path / "fond") + "/"])
+    assert [path.name for path in found.scans] == ["p1.png"] and [path.name for path in found.not_scans] == ["notes.txt"]
 

@@ -39,7 +39,7 @@ def natural_key(path: Path) -> tuple:
 class Discovered(NamedTuple):
     scans: list[Path]  # files to ingest
     not_scans: list[Path]  # files seen while walking folders that are not scans (reported as skipped)
-    unreadable: list[tuple[Path, str]]  # folders that could not be listed, and why (reported as failed)
+    unreadable: list[tuple[Path, str]]  # what could not be looked at (a folder, a broken link), and why: failed
 
 
 def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovered:
@@ -57,15 +57,21 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovere
             if excluded and (excluded == path.resolve() or excluded in path.resolve().parents):
                 raise UsageError(f"{path} is inside the archive {exclude}: ingest the original scans")
             if path.is_dir():
-                walked = _walk(path, exclude)
-                found.scans.extend(p for p in walked.scans if p not in seen)
-                found.not_scans.extend(walked.not_scans)
-                found.unreadable.extend(walked.unreadable)
-                seen.update(walked.scans)
+                walked = _walk(path, exclude)  # a folder named twice (F and F/) is reported once
+                found.scans.extend(_unseen(walked.scans, seen))
+                found.not_scans.extend(_unseen(walked.not_scans, seen))
+                found.unreadable.extend(item for item in walked.unreadable if item[0] in _unseen([item[0]], seen))
             elif path not in seen:
                 found.scans.append(path)
                 seen.add(path)
     return found
+
+
+def _unseen(paths: list[Path], seen: set[Path]) -> list[Path]:
+    """The paths not in `seen`, which now holds them."""
+    new = [path for path in paths if path not in seen]
+    seen.update(new)
+    return new
 
 
 def _expand(raw: str) -> list[Path]:
@@ -91,23 +97,33 @@ def _walk(folder: Path, exclude: Path | None) -> Discovered:
     linked folders and folders it could not list, silently."""
     found = Discovered([], [], [])
     excluded = exclude.resolve() if exclude else None
+    root = folder.resolve()
     visited: set[Path] = set()
 
     def unreadable(error: OSError) -> None:
-        found.unreadable.append((Path(error.filename), error.strerror or str(error)))
+        found.unreadable.append((Path(error.filename), f"the folder cannot be read: {error.strerror or error}; "
+                                                       "the scans in it were not looked for"))
+
+    def inside_archive(real: Path) -> bool:  # never ingested into itself, nor through a link
+        return bool(excluded) and (excluded == real or excluded in real.parents)
 
     files: list[Path] = []
     for top, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
         real = Path(top).resolve()
-        if real in visited or (excluded and (excluded == real or excluded in real.parents)):
-            folders[:] = []  # a link back to a folder walked already, or the archive: never ingested into itself
+        if real in visited or real in root.parents or inside_archive(real):
+            folders[:] = []  # a link back to a folder walked already or up to one above: it ends there
             continue
         visited.add(real)
         folders[:] = [name for name in folders if not name.startswith(".")]
         files += [Path(top) / name for name in names if not name.startswith(".")]
     for path in sorted(files, key=lambda p: (p.parent.as_posix(), natural_key(p))):
-        if path.is_file():
-            (found.scans if _looks_like_scan(path) else found.not_scans).append(path)
+        try:
+            if path.is_symlink() and not path.exists():
+                found.unreadable.append((path, "a link to a file that is not there (a disk not mounted?)"))
+            elif path.is_file() and not inside_archive(path.resolve()):
+                (found.scans if _looks_like_scan(path) else found.not_scans).append(path)
+        except OSError as exc:  # a folder that can be listed but not entered
+            found.unreadable.append((path, f"the file cannot be read: {exc.strerror or exc}"))
     return found
 
 
