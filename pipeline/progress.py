@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import shown_path
 from .report import FAILED, ItemReport
 
 PREFIX = "in-progress-"
@@ -27,7 +28,8 @@ class ProgressFile:
         self.path = runs / f"{PREFIX}{os.getpid()}.json"
         self.state = {
             "pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "inputs": [str(i) for i in inputs][:20], "documents": 0, "pages": 0, "pages_done": 0,
+            # shown_path: a name in another encoding failed the batch (the file is written as UTF-8)
+            "inputs": [shown_path(i) for i in inputs][:20], "documents": 0, "pages": 0, "pages_done": 0,
             "processed": 0, "skipped": 0, "failed": 0, "failures": [],
         }
         self._written = 0.0

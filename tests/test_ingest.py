@@ -112,6 +112,37 @@ def test_a_file_named_in_another_encoding_fails_alone(run_cli, phototest, archiv
     assert items["notes_\\xe9.txt"]["status"] == "skipped"
 
 
+def test_a_folder_named_in_another_encoding_on_the_command_line_fails_alone(run_cli, phototest, tmp_path):
+    """Named on the command line, it failed the whole batch: the progress file could not write its name."""
+    folder = tmp_path / os.fsdecode(b"dosar_\xe9")
+    folder.mkdir()
+    shutil.copy(phototest, folder / "p1.tif")
+    (folder / "p1.tif").write_bytes(phototest.read_bytes() + b"\0")
+    result = run_cli("ingest", str(phototest), str(folder), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.partial, result.output
+    assert [item["reason"] for item in _report(result)["items"] if item["status"] == "failed"] == ["bad-name"]
+
+
+def test_a_page_that_fails_is_blamed_on_its_own_file_with_a_relative_archive(phototest, tmp_path):
+    """With --archive relative (./archive by default), the document's first file was blamed, and the failing one
+    was "document-incomplete because <checksum>.tif failed"."""
+    from PIL import Image
+
+    dosar = tmp_path / "dosar"
+    dosar.mkdir()
+    shutil.copy(phototest, dosar / "p_1.tif")
+    Image.open(phototest).convert("L").save(dosar / "p_2.tif", compression="tiff_lzw")
+    data = bytearray((dosar / "p_2.tif").read_bytes())
+    data[400:4000] = bytes((7 * i) % 251 for i in range(3600))  # its pixels, not its header: fails in the worker
+    (dosar / "p_2.tif").write_bytes(bytes(data))
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", "archive", "ingest", "dosar", "--lang", "eng",
+                           "--json"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=300)
+    items = {Path(item["source"]).name: item for item in json.loads(done.stdout)["items"]}
+    assert items["p_2.tif"]["reason"] == "corrupt", items
+    assert items["p_1.tif"]["reason"] == "document-incomplete" and "p_2.tif" in items["p_1.tif"]["detail"]
+
+
 def test_a_scan_named_without_an_ending_gets_its_formats_for_its_master(run_cli, phototest, archive_dir):
     """The master took the name after the last dot for its ending: a long one was too long a file name for the
     file system, and the batch failed with an internal error."""
