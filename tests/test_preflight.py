@@ -185,9 +185,11 @@ def test_a_jpeg_2000_cut_short_is_truncated_before_its_master_is_kept(tmp_path, 
     page = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").convert("L").resize((600, 960))
     whole = tmp_path / f"whole{suffix}"
     page.save(whole)
-    padded = tmp_path / f"padded{suffix}"
-    padded.write_bytes(whole.read_bytes() + bytes(100))  # NUL padding after the stream's end is no damage
-    assert inspect_scan(whole, LIMIT).page_count == inspect_scan(padded, LIMIT).page_count == 1
+    assert inspect_scan(whole, LIMIT).page_count == 1
+    for n, trailing in enumerate((bytes(100), bytes(3), b"\n", b"\xff\xff")):  # after the stream: no damage
+        padded = tmp_path / f"padded{n}{suffix}"
+        padded.write_bytes(whole.read_bytes() + trailing)
+        assert inspect_scan(padded, LIMIT).page_count == 1, trailing
     with pytest.raises(TruncatedFileError, match="cut short"):
         inspect_scan(_truncated_copy(whole, tmp_path / f"cut{suffix}", 0.5), LIMIT)
 
@@ -206,4 +208,19 @@ def test_a_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_hold_is_refus
     blank = tmp_path / "blank.jpg"
     Image.new("L", (2480, 3508), 255).save(blank, quality=10, optimize=True)
     assert inspect_scan(blank, LIMIT).page_count == 1
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "group4"])
+def test_a_tiff_cut_inside_its_directory_at_the_end_is_truncated(tmp_path, compression):
+    """Its directory's values (dpi, strip offsets) come last: cut by one byte, Pillow only warned, and the page
+    failed in the worker after its master was kept, or was archived without its dpi."""
+    page = Image.open(DATA / "pages" / "phototest.tif")
+    whole = tmp_path / "whole.tif"
+    (page.convert("1") if compression == "group4" else page.convert("L")).save(whole, compression=compression,
+                                                                              dpi=(300, 300))
+    assert inspect_scan(whole, LIMIT).page_count == 1
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole.read_bytes()[:-1])
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(cut, LIMIT)
 

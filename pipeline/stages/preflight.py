@@ -177,8 +177,9 @@ def _check_image(path: Path, fmt: str, max_pixels: int, size: int) -> int:
 def _tiff_directory_past_end(path: Path, size: int) -> bool:
     """Whether the chain of a TIFF's image directories (one per page) leads past the end of the file. Pillow
     says only "cannot identify image file" or "Missing dimensions" for such a file, which was reported as
-    corrupt: many writers put the directories after the pixels, so a copy cut short loses them first. Walked
-    by hand (header, entry count, entries, next offset: TIFF 6.0 and BigTIFF), only once Pillow has failed."""
+    corrupt, or only warns (a directory cut inside its entries: its page was archived, its dpi tag lost): many
+    writers put the directories after the pixels, so a copy cut short loses them first. Walked by hand (header,
+    entry count, entries and the values they point to, next offset: TIFF 6.0 and BigTIFF)."""
     with path.open("rb") as fh:
         head = fh.read(16)
         order = {b"II": "<", b"MM": ">"}.get(head[:2])
@@ -188,6 +189,7 @@ def _tiff_directory_past_end(path: Path, size: int) -> bool:
         count_format, entry_size, offset_format = ("Q", 20, "Q") if big else ("H", 12, "I")
         offset = struct.unpack(order + offset_format, head[8:16] if big else head[4:8])[0]
         seen: set[int] = set()
+        entry_format = order + ("HHQQ" if big else "HHII")  # tag, type, count, value or the value's offset
         while offset and offset not in seen and len(seen) < 100_000:
             seen.add(offset)
             fh.seek(offset)
@@ -195,12 +197,22 @@ def _tiff_directory_past_end(path: Path, size: int) -> bool:
             if len(counted) < struct.calcsize(count_format):
                 return True
             entries = struct.unpack(order + count_format, counted)[0]
-            fh.seek(offset + len(counted) + entries * entry_size)
+            table = fh.read(entries * entry_size)
             following = fh.read(struct.calcsize(offset_format))
-            if len(following) < struct.calcsize(offset_format):
+            if len(table) < entries * entry_size or len(following) < struct.calcsize(offset_format):
                 return True
+            for start in range(0, len(table), entry_size):  # values too long for their entry lie elsewhere
+                _, kind, count, value = struct.unpack(entry_format, table[start:start + entry_size])
+                length = count * _TIFF_TYPE_SIZES.get(kind, 1)
+                if length > entry_size - 4 - struct.calcsize(count_format) and value + length > size:
+                    return True
             offset = struct.unpack(order + offset_format, following)[0]
     return False
+
+
+# Bytes per value of each TIFF field type (TIFF 6.0 section 2; BigTIFF's LONG8, SLONG8, IFD8).
+_TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8,
+                    18: 8}
 
 
 def page_frames(img: Image.Image, up_to: int | None = None) -> list[int]:
@@ -233,16 +245,19 @@ def _check_pixels(path: Path, img: Image.Image, fmt: str, max_pixels: int) -> No
         raise CorruptFileError(path, f"image is only {width}x{height} px: too small to be a scanned page")
 
 
-# A JPEG codes each 8x8 block of its pixels in one bit at least (the DC difference's shortest Huffman code, even
-# in a progressive file, whose AC scans can skip runs of blocks): a file of fewer bytes than pixels / 512 cannot
-# be whole. 8 times less is refused: a 380-byte file whose header said 65000 x 65000 px was decoded, at 1/8
-# scale, into a blank page of 850 MB.
-JPEG_MIN_PIXELS_PER_BYTE = 4096
+# A Huffman-coded JPEG codes each 8x8 block of its pixels in one bit at least (the DC difference's shortest
+# code, even in a progressive file, whose AC scans can skip runs of blocks): fewer bytes than pixels / 512
+# cannot be whole. Arithmetic coding (rare, but legal) codes a blank A4 page at 300 dpi in 340 bytes, 25,600
+# pixels a byte. Fewer bytes than pixels / 65,536 is refused: a 380-byte file whose header said 65000 x 65000 px
+# was decoded, at 1/8 scale, into a blank page of 850 MB.
+JPEG_MIN_PIXELS_PER_BYTE = 65536
 
 
 def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
     """Truncation check without decoding: every byte the header points at must exist."""
     if fmt == "tiff":
+        if _tiff_directory_past_end(path, size):  # Pillow only warns of a directory cut short at the file's end
+            raise TruncatedFileError(path, "the file ends before a page's image directory: it was cut short")
         for _, _, offset, _ in img.tile:
             if offset >= size:
                 raise TruncatedFileError(path, "TIFF image data ends before the page does")
@@ -271,21 +286,24 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
 def _jpeg2000_cut_short(path: Path, size: int) -> bool:
     """Whether a JP2 file's boxes reach past its end (ISO 15444-1 annex I: length, type, and a 64-bit length
     when the length is 1), or its code stream (its box, or the whole file for a bare .j2k) lacks the
-    end-of-codestream marker FFD9 at its end (NUL padding after it allowed, as for PDFs)."""
+    end-of-codestream marker FFD9 near its end. What follows a whole code stream (NUL padding, a newline: some
+    transfers add them) is no damage: Pillow decodes such files, and they were refused."""
 
     def ends_the_stream(end: int) -> bool:
+        # FFD9 within the stream's last 4 KiB: no marker of FF90 or above occurs inside the coded data
+        # (its bit stuffing rules them out), so it is the end-of-codestream marker.
         fh.seek(max(0, end - 4096))
-        return fh.read(end - fh.tell()).rstrip(b"\x00").endswith(b"\xff\xd9")
+        return b"\xff\xd9" in fh.read(end - fh.tell())
 
     with path.open("rb") as fh:
         if fh.read(4) == b"\xff\x4f\xff\x51":  # a bare code stream
             return not ends_the_stream(size)
-        offset = 0
+        offset, whole_stream = 0, False
         while offset < size:
             fh.seek(offset)
             header = fh.read(8)
             if len(header) < 8:
-                return True
+                return not whole_stream
             length, kind = struct.unpack(">I4s", header)
             if length == 1:
                 extended = fh.read(8)
@@ -295,9 +313,11 @@ def _jpeg2000_cut_short(path: Path, size: int) -> bool:
             elif length == 0:  # the last box runs to the end of the file
                 length = size - offset
             if length < 8 or offset + length > size:
-                return True
-            if kind == b"jp2c" and not ends_the_stream(offset + length):
-                return True
+                return not whole_stream  # after the code stream: trailing bytes, not a box cut short
+            if kind == b"jp2c":
+                if not ends_the_stream(offset + length):
+                    return True
+                whole_stream = True
             offset += length
     return False
 
