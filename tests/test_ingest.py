@@ -112,6 +112,15 @@ def test_a_file_named_in_another_encoding_fails_alone(run_cli, phototest, archiv
     assert items["notes_\\xe9.txt"]["status"] == "skipped"
 
 
+def test_a_batch_where_nothing_landed_says_so_though_a_non_scan_was_passed_over(run_cli, tmp_path):
+    # A cut PNG beside notes.txt answered 4 (some inputs landed) with nothing archived: the skip counted.
+    folder = tmp_path / "fond"
+    folder.mkdir()
+    (folder / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    (folder / "notes.txt").write_text("not a scan")
+    assert run_cli("ingest", str(folder), "--lang", "eng").exit_code == ExitCode.bad_input
+
+
 def test_a_folder_named_in_another_encoding_on_the_command_line_fails_alone(run_cli, phototest, tmp_path):
     """Named on the command line, it failed the whole batch: the progress file could not write its name."""
     folder = tmp_path / os.fsdecode(b"dosar_\xe9")
