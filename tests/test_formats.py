@@ -127,6 +127,23 @@ def test_a_jpeg_turned_by_its_exif_tag_keeps_the_dpi_of_its_tag(tmp_path, orient
     assert shown.dpi == straight.dpi == 150
 
 
+def test_a_cameras_mpo_photo_is_one_page_turned_by_its_exif_tag(tmp_path):
+    """A phone's JPEG with a second image after the photo (MPO): the photo's EXIF turn was ignored, and the second
+    image became a page of its own."""
+    from pipeline.stages.load import load_page
+    from pipeline.stages.preflight import inspect_scan
+
+    page = Image.open(EHRI).convert("RGB").resize((620, 877))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    lying = page.transpose(Image.Transpose.ROTATE_90)
+    lying.save(tmp_path / "photo.jpg", format="MPO", save_all=True, append_images=[lying.resize((100, 70))],
+               exif=exif)
+    assert Image.open(tmp_path / "photo.jpg").format == "MPO"
+    assert inspect_scan(tmp_path / "photo.jpg", 10**9).page_count == 1
+    assert load_page(tmp_path / "photo.jpg", "jpeg", 0, 10**9, 300).pixels.shape[:2] == (877, 620)
+
+
 def test_a_default_dpi_tag_is_not_taken_for_the_page_size(run_cli, archive_dir):
     """NISKO_02 is a typewritten A4 page of 1200x1711 px tagged 72 dpi, the default many cameras and programs
     write: believed, the page would be 24 inches long. It is taken for an A4 page, in the cleanup's settings

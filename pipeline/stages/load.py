@@ -64,14 +64,15 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                 sixteen_bit_colour = _sixteen_bit_colour(img)  # before reading EXIF: a PNG's loads the image
                 dpi_x, dpi_y = _image_dpi(img)
                 photograph = is_photograph(img)
-                orientation = img.getexif().get(0x0112, 1) if img.format == "JPEG" else 1  # EXIF turn
+                camera_jpeg = img.format in ("JPEG", "MPO")  # MPO: a JPEG with more images after the photo
+                orientation = img.getexif().get(0x0112, 1) if camera_jpeg else 1  # EXIF turn
                 full_width = img.width
                 if orientation in _QUARTER_TURNS:  # the page's width once turned is its stored height
                     full_width, dpi_x, dpi_y = img.height, dpi_y, dpi_x
                 plain = (img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
                          and not sixteen_bit_colour)
                 stored_size = img.size if plain else None
-                if img.format == "JPEG":
+                if camera_jpeg:
                     frame = _decode_jpeg(path, img, budget, orientation)
                 elif sixteen_bit_colour:
                     frame = _fit(_decode_sixteen_bit_colour(path, frame_index), budget)

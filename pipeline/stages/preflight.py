@@ -218,7 +218,10 @@ _TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8,
 def page_frames(img: Image.Image, up_to: int | None = None) -> list[int]:
     """The frames of an image file that are pages (the first `up_to` + 1 of them, when given): in a TIFF, not
     the reduced-resolution copies (thumbnails) a scanner may store beside a page (NewSubfileType bit 0), which
-    came out as extra pages of garbage. Walking the frames costs what seeking to them does."""
+    came out as extra pages of garbage; in a camera's MPO file, only the photo. Walking the frames costs what
+    seeking to them does."""
+    if img.format == "MPO":  # a camera's JPEG with more images after the photo (a depth map, a preview)
+        return [0]
     frames = []
     for index in range(getattr(img, "n_frames", 1)):
         img.seek(index)
