@@ -39,6 +39,15 @@ def test_auto_groups_numbered_pages_and_keeps_other_files_apart(tmp_path):
     assert sources[str(tmp_path / "dosar-7" / "deed.pdf")] == ["deed.pdf"]
 
 
+def test_auto_groups_numbered_pages_named_without_an_ending(tmp_path):
+    # The text after the last dot was taken for an ending: each page was a document of its own.
+    pages = _touch(tmp_path, "Hotărârea nr. 45 pag. 10", "Hotărârea nr. 45 pag. 2", "Hotărârea nr. 45 pag. 1",
+                   "scan.002", "scan.001")
+    plans = group_documents(sorted(pages, key=natural_key), set(pages), "auto")
+    assert sorted([f.name for f in plan.files] for plan in plans) == [
+        ["Hotărârea nr. 45 pag. 1", "Hotărârea nr. 45 pag. 2", "Hotărârea nr. 45 pag. 10"], ["scan.001", "scan.002"]]
+
+
 def test_auto_does_not_join_files_that_differ_before_the_last_number(tmp_path):
     pages = _touch(tmp_path, "EHRI-BF-19380802_EN_01.png", "EHRI-BF-19380810_EN_01.png")
     plans = group_documents(pages, set(pages), "auto")

@@ -157,12 +157,14 @@ def _group_key(path: Path, rule: str) -> tuple | None:
         return None
     if rule == "folder":
         return (path.parent, "*")
-    runs = list(_DIGITS.finditer(path.stem))
+    # The name without its ending, if it has a scan's: "Hotărârea nr. 45 pag. 2" and "scan.002" have none (the
+    # text after their last dot was taken for one, and the series' pages were each a document of its own).
+    stem, ending = (path.stem, path.suffix.lower()) if path.suffix.lower() in SCAN_SUFFIXES else (path.name, "")
+    runs = list(_DIGITS.finditer(stem))
     if not runs:
         return None
     last = runs[-1]
-    pattern = path.stem[: last.start()] + "*" + path.stem[last.end():] + path.suffix.lower()
-    return (path.parent, pattern)
+    return (path.parent, stem[: last.start()] + "*" + stem[last.end():] + ending)
 
 
 def _describe(key: tuple, members: list[Path]) -> str:
