@@ -134,5 +134,6 @@ def test_a_folder_named_twice_is_reported_once(tmp_path):
     _touch(tmp_path / "fond", "p1.png")
     (tmp_path / "fond" / "notes.txt").write_text("not a scan")
     found = find_scan_files([str(tmp_path / "fond"), str(tmp_path / "fond") + "/"])
-    assert [path.name for path in found.scans] == ["p1.png"] and [path.name for path in found.not_scans] == ["notes.txt"]
+    assert [path.name for path in found.scans] == ["p1.png"]
+    assert [path.name for path in found.not_scans] == ["notes.txt"]
 
