@@ -36,7 +36,7 @@ from .elasticsearch_query import (
 from .folding import fold, split_words
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
-from .snippets import marked_snippet
+from .snippets import judged, marked_snippet
 
 log = logging.getLogger(__name__)
 
@@ -370,8 +370,7 @@ def _hit(hit: dict, terms: list[QueryTerm], matchers: dict[tuple[str, ...], Word
         return (folded in marked and not rules.only_in_phrases(folded)) or rules(word)
 
     pieces = split_words(source["text"])
-    verdict = {word: is_match(word) for word in set(pieces[1::2])}  # a page repeats its words: judge each once
-    snippet, matches = marked_snippet(pieces, *rules.marks(pieces, [verdict[word] for word in pieces[1::2]]))
+    snippet, matches = marked_snippet(pieces, *rules.marks(pieces, judged(pieces, is_match)))
     return SearchHit(document=source["document"], source=source["source"], page=source["page"],
                      score=float(hit["_score"]), snippet=snippet, title=source["title"],
                      collection=source["collection"], doc_type=source["doc_type"], matches=matches)

@@ -19,21 +19,23 @@ _UNESCAPED_OPEN = re.compile(r"(?<!\\)(?:\\\\)*\[(?!.*(?<!\\)(?:\\\\)*\[)", re.D
 
 
 def make_snippet(text: str, is_match: Callable[[str], bool]) -> str:
-    return snippet_and_matches(text, is_match)[0]
+    """The snippet of `text` with the words `is_match` takes marked."""
+    pieces = split_words(text)
+    return marked_snippet(pieces, judged(pieces, is_match))[0]
 
 
-def snippet_and_matches(text: str, is_match: Callable[[str], bool]) -> tuple[str, tuple[str, ...]]:
-    """The snippet, and the distinct words of `text` (as printed) that match, in reading order."""
-    pieces = split_words(text)  # between-words, word, between-words, word, ..., between-words
+def judged(pieces: list[str], is_match: Callable[[str], bool]) -> list[bool]:
+    """A flag per word of `pieces` (a text cut by `split_words`): a page repeats its words, each is judged once."""
     printed = pieces[1::2]
-    verdict = {word: is_match(word) for word in set(printed)}  # a page repeats its words: judge each once
-    return marked_snippet(pieces, [verdict[word] for word in printed])
+    verdict = {word: is_match(word) for word in set(printed)}
+    return [verdict[word] for word in printed]
 
 
 def marked_snippet(pieces: list[str], matched_flags: list[bool],
                    phrases: list[range] = ()) -> tuple[str, tuple[str, ...]]:
-    """`snippet_and_matches` for a text already cut by `split_words`, with a flag per word; the words of each of
-    `phrases` (runs of word indexes) are one match, as printed with a space between them."""
+    """The snippet of a text cut by `split_words` (between-words, word, ..., between-words), with a flag per
+    word, and the distinct matches as printed, in reading order; the words of each of `phrases` (runs of word
+    indexes) are one match, as printed with a space between them."""
     printed = pieces[1::2]
     if not printed:
         return _shorten(_escaped(" ".join("".join(pieces).split()))), ()
