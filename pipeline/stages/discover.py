@@ -60,7 +60,8 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovere
                 walked = _walk(path, exclude)  # a folder named twice (F and F/) is reported once
                 found.scans.extend(_unseen(walked.scans, seen))
                 found.not_scans.extend(_unseen(walked.not_scans, seen))
-                found.unreadable.extend(item for item in walked.unreadable if item[0] in _unseen([item[0]], seen))
+                reported = set(_unseen([path for path, _ in walked.unreadable], seen))
+                found.unreadable.extend(item for item in walked.unreadable if item[0] in reported)
             elif path not in seen:
                 found.scans.append(path)
                 seen.add(path)
