@@ -77,13 +77,17 @@ class Archive:
         return self.masters / sha256[:2] / f"{sha256}{suffix.lower()}"
 
     def store_master(self, source: Path, sha256: str, suffix: str) -> Path:
-        """Copy `source` in as a read-only master (once per checksum); the original is only read. A master that
-        no longer has its checksum (damaged, `verify` says so) is copied in again from the original."""
+        """Copy `source` in as a read-only master (once per checksum, whatever ending it came with: `x.tiff`,
+        then `X.TIF`, is one master); the original is only read. A master that no longer has its checksum
+        (damaged, `verify` says so) is copied in again from the original."""
         from .stages.preflight import sha256_of
 
         target = self.master_path(sha256, suffix)
-        if target.is_file() and sha256_of(target) == sha256:
-            return target
+        kept = sorted(target.parent.glob(f"{sha256}.*")) if target.parent.is_dir() else []
+        for master in kept:
+            if master.is_file() and sha256_of(master) == sha256:
+                return master
+        target = kept[0] if kept else target
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
         shutil.copyfile(source, partial)

@@ -165,6 +165,19 @@ def test_a_scan_named_without_an_ending_gets_its_formats_for_its_master(run_cli,
     assert master.suffix == ".tif" and master.read_bytes() == named.read_bytes()
 
 
+def test_the_same_scan_under_another_ending_is_kept_as_one_master(run_cli, phototest, archive_dir):
+    """`x.tiff`, then the same bytes as `X.TIF` with --force: the archive kept two masters (one per ending) and
+    the catalog named only the second."""
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    renamed = phototest.with_name("PHOTOTEST.TIFF")
+    phototest.rename(renamed)
+    assert run_cli("ingest", str(renamed), "--lang", "eng", "--force").exit_code == ExitCode.ok
+    (master,) = (archive_dir / "masters").glob("*/*")
+    (record,) = (archive_dir / "documents").glob("*/document.json")
+    assert json.loads(record.read_text())["files"][0]["master"] == str(master.relative_to(archive_dir))
+    assert run_cli("verify").exit_code == ExitCode.ok
+
+
 def test_search_paged_past_its_hits_says_how_many_pages_matched(run_cli, phototest, archive_dir):
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
     assert "1 matching pages; showing 1-1" in run_cli("search", "quick").output
