@@ -224,3 +224,34 @@ def test_a_tiff_cut_inside_its_directory_at_the_end_is_truncated(tmp_path, compr
     with pytest.raises(TruncatedFileError, match="cut short"):
         inspect_scan(cut, LIMIT)
 
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "1"])
+def test_a_png_whose_image_data_ends_before_its_last_row_is_truncated(tmp_path, mode):
+    """A PNG cut short whose zlib stream and IEND a tool completed: Pillow decoded it with the missing rows
+    black, and the page was archived half blank."""
+    page = Image.open(DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").convert(mode).resize((600, 960))
+    whole = tmp_path / "whole.png"
+    page.save(whole)
+    assert inspect_scan(whole, LIMIT).page_count == 1
+    data = whole.read_bytes()
+    chunks, offset = [], 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        chunks.append((kind, data[offset + 8:offset + 8 + length]))
+        offset += 12 + length
+    rows = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    def with_image_data(raw: bytes) -> bytes:
+        kept = [chunk(kind, body) for kind, body in chunks if kind not in (b"IDAT", b"IEND")]
+        return data[:8] + b"".join(kept) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+    (tmp_path / "same.png").write_bytes(with_image_data(rows))  # the same rows, written again: whole
+    assert inspect_scan(tmp_path / "same.png", LIMIT).page_count == 1
+    (tmp_path / "half.png").write_bytes(with_image_data(rows[: len(rows) // 2]))
+    assert Image.open(tmp_path / "half.png").load() is not None  # Pillow reads it without complaint
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(tmp_path / "half.png", LIMIT)
