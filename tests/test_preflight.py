@@ -255,3 +255,15 @@ def test_a_png_whose_image_data_ends_before_its_last_row_is_truncated(tmp_path, 
     assert Image.open(tmp_path / "half.png").load() is not None  # Pillow reads it without complaint
     with pytest.raises(TruncatedFileError, match="cut short"):
         inspect_scan(tmp_path / "half.png", LIMIT)
+
+
+def test_a_jpeg_cut_short_with_an_end_marker_appended_is_truncated(tmp_path):
+    """Tools that "repair" a cut JPEG append its end marker: Pillow decoded the rest of the page grey, without
+    a word, and it was archived so."""
+    data = (DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").read_bytes()
+    (tmp_path / "whole.jpg").write_bytes(data + b"\0" * 16)  # bytes after the end marker: no damage
+    assert inspect_scan(tmp_path / "whole.jpg", LIMIT).page_count == 1
+    (tmp_path / "mended.jpg").write_bytes(data[: len(data) // 2] + b"\xff\xd9")
+    Image.open(tmp_path / "mended.jpg").load()  # Pillow reads it without complaint
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(tmp_path / "mended.jpg", LIMIT)
