@@ -22,6 +22,7 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
+from .preflight import jpeg_data_ends_early
 
 MIN_PDF_DPI, MAX_PDF_DPI = 150, 600  # under 150 letters lose shape; beyond 600 only makes OCR slower
 MIN_REDUCED_DPI = 50  # a PDF page that fits the pixel budget only below this is refused: its letters would be dust
@@ -149,7 +150,7 @@ def _check_jpegs_whole(path: Path, index: int, images: list[pikepdf.Object]) -> 
             data = image.read_raw_bytes()
         except pikepdf.PdfError:
             continue  # poppler judges a stream qpdf cannot read
-        if b"\xff\xd9" not in data[-JPEG_TAIL:]:
+        if b"\xff\xd9" not in data[-JPEG_TAIL:] or jpeg_data_ends_early(data):  # the end marker appended
             raise TruncatedFileError(path, f"a JPEG image on page {index + 1} ends early: the file was cut short")
 
 

@@ -277,7 +277,7 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
         if size * JPEG_MIN_PIXELS_PER_BYTE < img.width * img.height:
             raise TruncatedFileError(path, f"{size} bytes cannot hold a JPEG of {img.width}x{img.height} px: the "
                                            "file was cut short or its header is damaged")
-        if _jpeg_data_ends_early(path):
+        if jpeg_data_ends_early(path.read_bytes()):
             raise TruncatedFileError(path, "JPEG data ends before the image does: the file was cut short")
     elif fmt == "png":
         with path.open("rb") as fh:
@@ -292,16 +292,17 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
         raise TruncatedFileError(path, "JPEG 2000 data ends before its code stream does: the file was cut short")
 
 
-def _jpeg_data_ends_early(path: Path) -> bool:
-    """Whether libjpeg-turbo, decoding the image at 1/8 scale (every coefficient is still read: 3 ms for an A4
-    page at 300 dpi), meets its end marker or the file's end before the last block: a JPEG cut short, with an
-    end marker appended by a tool that "repairs" such files. Pillow decodes it without a word, the rest of the
-    page grey; libjpeg only warns, and simplejpeg raises its warnings. Other warnings (extraneous bytes before
-    a marker, from some scanners) and formats it does not decode (12-bit, lossless) are left to the page stage."""
+def jpeg_data_ends_early(data: bytes) -> bool:
+    """Whether libjpeg-turbo, decoding the JPEG `data` at 1/8 scale (every coefficient is still read: 3 ms for
+    an A4 page at 300 dpi), meets its end marker or the data's end before the last block: a JPEG cut short, with
+    an end marker appended by a tool that "repairs" such files. Pillow and poppler decode it without a word, the
+    rest of the page grey; libjpeg only warns, and simplejpeg raises its warnings. Other warnings (extraneous
+    bytes before a marker, from some scanners) and formats it does not decode (12-bit, lossless) are left to
+    the page stage."""
     import simplejpeg  # loaded only for JPEGs
 
     try:
-        simplejpeg.decode_jpeg(path.read_bytes(), colorspace="GRAY", min_height=1, min_width=1, strict=True)
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, strict=True)
     except ValueError as exc:
         return "premature end" in str(exc).lower()
     return False
