@@ -11,7 +11,7 @@ import struct
 import time
 import zlib
 
-import httpx
+import httpx2
 import pytest
 from PIL import Image
 
@@ -292,7 +292,7 @@ def test_a_mail_server_that_never_answers_does_not_hold_the_citizens_page(portal
                             timeout=20)
         add_staff(portal_archive)
         app = create_app(PortalSettings(options=Options(archive=portal_archive), requests=RequestSettings(smtp=smtp)))
-        with served(app, free_port()) as url, httpx.Client(base_url=url, timeout=60) as browser:
+        with served(app, free_port()) as url, httpx2.Client(base_url=url, timeout=60) as browser:
             started = time.monotonic()
             code = tracking_code(file_request(browser))
             answered = time.monotonic() - started
