@@ -14,6 +14,7 @@ what, when, is the portal's audit log; this module only keeps the current state.
 from __future__ import annotations
 
 import copy
+import difflib
 import fcntl
 import json
 import os
@@ -169,15 +170,12 @@ def _parsed_field(field: str, value: str):
 
 
 def _replace_words(element: ET.Element, line: Line, tokens: list[str]) -> None:
-    """New words take the old words' boxes when their number is unchanged; else share the line's width
-    out by length, so a search hit on a corrected word is drawn roughly where it is printed."""
+    """Replace the line's words by `tokens`, each boxed where its letters were read (see `_aligned_boxes`), so a
+    search hit on a corrected word is drawn where it is printed and a redaction box covers it."""
     for span in [s for s in element if s.get("class") == "ocrx_word"]:
         element.remove(span)
     element.text = "\n" if tokens else ""
-    if len(tokens) == len(line.words):
-        boxes = [word.bbox for word in line.words]
-    else:
-        boxes = _shared_boxes(line.bbox, tokens)
+    boxes = _aligned_boxes(line, tokens) if any(w.text for w in line.words) else _shared_boxes(line.bbox, tokens)
     for k, (token, box) in enumerate(zip(tokens, boxes), 1):
         span = ET.SubElement(element, f"{{{XHTML}}}span", {
             "class": "ocrx_word", "id": f"{line.id}_c{k}", "title": f"bbox {' '.join(map(str, box))}; x_wconf 100",
@@ -186,7 +184,48 @@ def _replace_words(element: ET.Element, line: Line, tokens: list[str]) -> None:
         span.tail = "\n"
 
 
+def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, int]]:
+    """Each token's box, from the letters of the line as read that it keeps: every read letter has its share of
+    its word's box, the corrected text's letters are matched to them (difflib), and a token spans its letters'
+    shares; letters typed in place of others share those others' place. A word split (`Popescu,` into
+    `Popescu` and `,`), joined, or rid of a misread stroke beside it keeps where it is printed: when the line's
+    width was shared out by letter counts instead, a clerk's correction moved the boxes, and a copy's redaction
+    left the ends of a personal number and of names showing. Written by hand: hOCR has no letter boxes here
+    (Tesseract's are not kept), so the letters' places are estimated inside each word."""
+    spans = [(left + (right - left) * i / len(word.text), left + (right - left) * (i + 1) / len(word.text), word)
+             for word in line.words if word.text for left, _, right, _ in [word.bbox] for i in range(len(word.text))]
+    read = "".join(word.text for word in line.words)
+    typed = "".join(tokens)
+    places: list[tuple[float, float, list]] = [(0.0, 0.0, [])] * len(typed)
+    matcher = difflib.SequenceMatcher(None, read, typed, autojunk=False)
+    for kind, i1, i2, j1, j2 in matcher.get_opcodes():
+        if kind == "delete":
+            continue
+        if i2 - i1 == j2 - j1:  # the same letters, or as many typed in their place: each takes its own's
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                places[j] = (spans[i][0], spans[i][1], [spans[i][2]])
+            continue
+        if i1 < i2:  # the letters read there, shared out among the letters typed in their place
+            start, end, words = spans[i1][0], spans[i2 - 1][1], [span[2] for span in spans[i1:i2]]
+        else:  # typed where nothing was read: the gap between the letters on either side
+            start = spans[i1 - 1][1] if i1 else spans[0][0]
+            end = spans[i1][0] if i1 < len(spans) else spans[-1][1]
+            words = [spans[min(i1, len(spans) - 1)][2]]
+        step = (end - start) / (j2 - j1)
+        for j in range(j1, j2):
+            places[j] = (start + step * (j - j1), start + step * (j - j1 + 1), words)
+    boxes, cursor = [], 0
+    for token in tokens:
+        own = places[cursor:cursor + len(token)]
+        cursor += len(token)
+        words = [word for _, _, touched in own for word in touched] or list(line.words)
+        boxes.append((int(min(p[0] for p in own)), min(w.bbox[1] for w in words),
+                      -int(-max(p[1] for p in own)), max(w.bbox[3] for w in words)))
+    return boxes
+
+
 def _shared_boxes(bbox: tuple[int, int, int, int], tokens: list[str]) -> list[tuple[int, int, int, int]]:
+    """The line's width shared out by the tokens' lengths: for a line that had no words read."""
     left, top, right, bottom = bbox
     units = sum(len(t) for t in tokens) + max(len(tokens) - 1, 0)
     per_unit = (right - left) / units if units else 0

@@ -193,6 +193,29 @@ def test_redacted_copy_removes_pixels_and_words(civil_archive, tmp_path):
                      ).getextrema()[0] < 100  # unredacted text is still printed
 
 
+def test_a_line_a_clerk_corrected_is_redacted_where_it_is_printed(civil_archive, tmp_path):
+    """A correction that changed a line's number of words (commas set apart) shared the line's width out by
+    letter counts: the redaction boxes moved, and a copy showed the ends of the CNP and of the names."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line
+
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    doc, options = civil_archive["ro"], Options(archive=archive)
+    before = {p.kind: p for p in propose_redactions(options, doc)}
+    for line in read_lines(archive / "documents" / doc / "pages" / "0001.hocr"):
+        if VALID_CNP in _digits(line.text) or "Popescu" in line.text:
+            spaced = " ".join(line.text.replace(",", " ,").split())
+            assert len(spaced.split()) > len(line.words)
+            correct_line(Archive(archive), doc, 1, line.id, spaced, line.text)
+    after = {p.kind: p for p in propose_redactions(options, doc)}
+    for kind in ("cnp", "name"):
+        (left, top, right, bottom), (was_left, was_top, was_right, was_bottom) = after[kind].box, before[kind].box
+        comma = (was_right - was_left) / len("".join(before[kind].words))  # the comma now left out of the box
+        assert abs(left - was_left) <= 2 and was_right - comma - 2 <= right <= was_right, (kind, after, before)
+        assert (top, bottom) == (was_top, was_bottom)
+
+
 def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
     options = _options(civil_archive)
     plain = make_copy(options, civil_archive["ro"], [], tmp_path / "plain.pdf")
