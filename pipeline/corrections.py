@@ -1,7 +1,7 @@
 """Corrections made by archive staff, kept beside the OCR they correct, never over it.
 
     <archive>/corrections/<id>/pages/0001.hocr   the page's current hOCR: corrected lines keep their line box,
-                                                 their new words share it out (so hit boxes stay close)
+                                                 their new words the places of the letters they were read from
     <archive>/corrections/<id>/pages/0001.txt    the page's current text, made from that hOCR
     <archive>/corrections/<id>/metadata.json     corrected catalog fields (title, collection, type, years)
 
