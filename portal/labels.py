@@ -59,6 +59,8 @@ _NOTES = (
     (re.compile(r"record (\S+) linked"), N_("Record %(name)s linked")),
     (re.compile(r"record (\S+) unlinked"), N_("Record %(name)s unlinked")),
     (re.compile(r"redactions of (\S+) confirmed"), N_("Redactions of %(name)s confirmed")),
+    (re.compile(r"text of (\S+) changed: redactions proposed again"),
+     N_("The text of %(name)s was corrected: its redactions were proposed again")),
     (re.compile(r"assigned to (.+)"), N_("Assigned to %(name)s")),
     (re.compile(r"(unassigned)"), N_("Unassigned")),
 )

@@ -131,6 +131,9 @@ def redaction(request: Request, request_id: RequestId, doc_id: DocId, user: User
     linked = next((r for r in item.records if r.document == doc_id), None)
     if linked is None:
         raise DocumentNotFoundError(f"record {doc_id} is not linked to request {request_id}")
+    if work.propose_again_if_changed(user.name, request_id, doc_id):
+        item = work.request(request_id)
+        linked = next(r for r in item.records if r.document == doc_id)
     view = service.page(doc_id, page)
     return render(request, "redaction.html", item=item, linked=linked, record=view.document, view=view,
                   boxes=work.boxes(item.id, doc_id, page), all_boxes=work.boxes(item.id, doc_id))

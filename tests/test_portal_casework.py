@@ -450,3 +450,32 @@ def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     assert client.get(f"/api/track/{code}").json()["status"] == "delivered"
     tracked = client.get(f"/track/{code}").text  # it said a download link had been e-mailed
     assert "download link" not in tracked and "Verify this copy" in tracked
+
+
+def test_a_record_corrected_after_it_was_linked_is_proposed_again_and_confirmed_again(client, smtp, permit,
+                                                                                          requests_archive, tmp_path):
+    """Proposals were taken once, when the record was linked: an e-mail address a correction put into the text
+    later went out in the copy, though its redactions had been confirmed."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line
+
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
+    page = client.get(f"/api/documents/{permit}/pages/1").json()
+    line = next(line for line in page["lines"] if "jednorodzinny" in line["text"])
+    correct_line(Archive(requests_archive), permit, 1, line["id"], "kontakt jan.kowalski@example.pl", line["text"])
+
+    assert _post(client, "/requests/1/deliver").status_code == 409  # its redactions wait for a new confirmation
+    review = client.get(f"/requests/1/records/{permit}")
+    assert "jan.kowalski@example.pl" in review.text and "44051401359" in review.text  # the new box, and the old
+    history = client.get("/requests/1", headers={"Accept-Language": "ro"}).text
+    assert f"Textul din {permit} a fost corectat" in history
+    assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
+    assert _post(client, "/requests/1/deliver").status_code == 303
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(client.get(link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]).content)
+    text = subprocess.run(["pdftotext", str(copy), "-"], capture_output=True, text=True, check=True).stdout
+    assert "kowalski@example" not in text and "kontakt" in text and "Pozwolenie" in text

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from pipeline.archive import Archive
-from pipeline.corrections import current_record, page_hocr_path
+from pipeline.corrections import changed_since, current_record, page_hocr_path
 from pipeline.errors import DocumentNotFoundError
 from pipeline.hocr import page_size
 
@@ -87,11 +87,38 @@ class Casework:
         with self.store.connect() as conn:
             conn.execute("INSERT INTO request_records (request_id, document, linked_by, at) VALUES (?, ?, ?, ?)",
                          (request.id, record["id"], user, time.time()))
-            conn.executemany(
-                "INSERT INTO redaction_boxes (request_id, document, page, left, top, right, bottom, kind, words, "
-                "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(request.id, record["id"], p.page, *p.box, p.kind, p.words, p.reason) for p in proposed])
+            self._add_proposals(conn, request.id, record["id"], proposed)
             self.store.add_event(conn, request.id, request.status, user, "note", f"record {record['id']} linked")
+
+    def propose_again_if_changed(self, user: str, request_id: int, doc_id: str) -> bool:
+        """Whether the record's text was corrected (a line, a page read again, a new ingest) since its boxes were
+        proposed so that its proposals changed; if so, the proposed boxes are replaced by the new ones (the
+        clerk's own boxes stay) and its redactions wait for a new confirmation. They were taken once, when the
+        record was linked: an e-mail address corrected afterwards went out in the copy, image and text."""
+        request = self.request(request_id)
+        linked = next((r for r in request.records if r.document == doc_id), None)
+        if linked is None or request.closed is not None or not changed_since(
+                self.context.archive, doc_id, linked.at.timestamp()):
+            return False
+        fresh = deliveries.proposals(self.context.options, doc_id)
+        proposed = [b for b in self.boxes(request_id, doc_id) if b.kind != "manual"]
+        if sorted((b.page, b.kind, b.words) for b in proposed) == sorted((p.page, p.kind, p.words) for p in fresh):
+            return False
+        with self.store.connect() as conn:
+            conn.execute("DELETE FROM redaction_boxes WHERE request_id = ? AND document = ? AND kind != 'manual'",
+                         (request_id, doc_id))
+            self._add_proposals(conn, request_id, doc_id, fresh)
+            self._unconfirm(conn, request_id, doc_id)
+            self.store.add_event(conn, request_id, request.status, user, "note",
+                                 f"text of {doc_id} changed: redactions proposed again")
+        return True
+
+    @staticmethod
+    def _add_proposals(conn, request_id: int, doc_id: str, proposed: list) -> None:
+        conn.executemany(
+            "INSERT INTO redaction_boxes (request_id, document, page, left, top, right, bottom, kind, words, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(request_id, doc_id, p.page, *p.box, p.kind, p.words, p.reason) for p in proposed])
 
     def unlink(self, user: str, request_id: int, doc_id: str) -> None:
         request = self._open(request_id)
@@ -151,6 +178,9 @@ class Casework:
 
     def confirm(self, user: str, request_id: int, doc_id: str) -> None:
         self._linked(request_id, doc_id)
+        if self.propose_again_if_changed(user, request_id, doc_id):
+            raise ActionRefused("The record's text was corrected since its boxes were shown: they were proposed "
+                                "again. Review them, then confirm.")
         with self.store.connect() as conn:
             conn.execute("UPDATE request_records SET confirmed_by = ? WHERE request_id = ? AND document = ?",
                          (user, request_id, doc_id))
@@ -167,6 +197,8 @@ class Casework:
         (delivered), at the counter: tell the citizen it is ready (ready)."""
         request = self._open(request_id)
         card = self.context.card(request.service)
+        if any([self.propose_again_if_changed(user, request.id, r.document) for r in request.records]):
+            request = self._open(request_id)  # those records wait for a new confirmation: refused below
         self._check_deliverable(request, card)
         # Claimed before the copies are made: two clerks' Deliver at once made two certified copies into one
         # file (the first, still registered, lost its file) and two e-mails. The second is refused as a late one.
