@@ -19,17 +19,21 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     @click.pass_context
     def verify(ctx, as_json):
-        """Re-check every master's checksum; exit 6 if any changed or went missing."""
+        """Re-check every master's checksum and each document's files; exit 6 if any changed or went missing."""
         report = api.verify(build_options(ctx))
         if as_json:
             echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
-                       "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records})
+                       "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records,
+                       "missing_files": [asdict(m) for m in report.missing_files]})
         else:
             for problem in report.problems:
                 click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
             for damaged in report.damaged_records:
                 click.echo(f"  damaged record: {damaged}")
-            state = "all intact" if report.ok else f"{len(report.problems) + len(report.damaged_records)} problem(s)"
+            for missing in report.missing_files:
+                click.echo(f"  missing: {missing.file} (document {missing.document})")
+            count = len(report.problems) + len(report.damaged_records) + len(report.missing_files)
+            state = "all intact" if report.ok else f"{count} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
             if not report.ok:
                 click.echo("Ingest the original scans again with --force to restore what is damaged or missing.")

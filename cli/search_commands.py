@@ -61,7 +61,7 @@ def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("document_id")
     @click.option("--json", "as_json", is_flag=True, help="Print the whole catalog record as JSON.")
-    @click.option("--text", "with_text", is_flag=True, help="Print the document's full OCR text.")
+    @click.option("--text", "with_text", is_flag=True, help="Print the document's full text (staff corrections in).")
     @click.pass_context
     def show(ctx, document_id, as_json, with_text):
         """Show a document's record: metadata, pages, files and where its PDF/A is."""
@@ -71,10 +71,8 @@ def register(cli: click.Group) -> None:
             return
         _print_record(record)
         if with_text:
-            from pathlib import Path
-
             click.echo("")
-            click.echo((Path(record["folder"]) / record["text"]).read_text(encoding="utf-8"))
+            click.echo(api.document_text(build_options(ctx), record["id"]), nl=False)
 
 
 def _print_results(results, offset: int) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from .errors import ArchiveBusyError, ArchiveError, DamagedArchiveError, DocumentNotFoundError
 
 DOCUMENT_FILE = "document.json"
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # a master's mode: nobody writes it
 
 
 class Archive:
@@ -86,12 +87,13 @@ class Archive:
         kept = sorted(target.parent.glob(f"{sha256}.*")) if target.parent.is_dir() else []
         for master in kept:
             if master.is_file() and sha256_of(master) == sha256:
+                os.chmod(master, READ_ONLY)  # one made writable (`verify` says so) is read-only again
                 return master
         target = kept[0] if kept else target
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
         shutil.copyfile(source, partial)
-        os.chmod(partial, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.chmod(partial, READ_ONLY)
         os.replace(partial, target)
         return target
 
@@ -121,7 +123,7 @@ class Archive:
         return target
 
     def load_document(self, doc_id: str) -> dict:
-        if not _is_document_id(doc_id) or not self.has_document(doc_id):
+        if not _is_document_id(doc_id) or not self.document_dir(doc_id).is_dir():
             raise DocumentNotFoundError(f"no document '{doc_id}' in the archive {self.root}")
         return read_record(self.document_dir(doc_id) / DOCUMENT_FILE)
 
@@ -136,14 +138,16 @@ class Archive:
         if not self.documents.is_dir():
             return
         for folder in sorted(self.documents.iterdir()):
-            record = folder / DOCUMENT_FILE
-            if record.is_file():
-                try:
-                    yield read_record(record)
-                except DamagedArchiveError as error:
-                    if damaged is None:
-                        raise
-                    damaged.append(error)
+            if not _is_document_id(folder.name) or not folder.is_dir():
+                continue
+            try:  # a document's folder without its record is damaged too: it was searchable, `show` knew nothing
+                record = read_record(folder / DOCUMENT_FILE)
+            except DamagedArchiveError as error:
+                if damaged is None:
+                    raise
+                damaged.append(error)
+                continue
+            yield record
 
 
 def read_record(path: Path) -> dict:
@@ -155,6 +159,13 @@ def read_record(path: Path) -> dict:
     if not isinstance(record, dict) or record.get("id") != path.parent.name \
             or not isinstance(record.get("pages"), list):
         raise DamagedArchiveError(path, "not the catalog record of this document")
+    files = record.get("files", [])
+    if not isinstance(files, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("master"), str) and isinstance(entry.get("sha256"), str)
+            for entry in files):  # a field renamed by bit rot or a hand's edit failed `verify` with an internal error
+        raise DamagedArchiveError(path, "its list of files lacks a master's name or checksum")
+    if not all(isinstance(page, dict) and isinstance(page.get("number"), int) for page in record["pages"]):
+        raise DamagedArchiveError(path, "its list of pages lacks a page's number")
     return record
 
 

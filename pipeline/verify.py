@@ -1,4 +1,6 @@
-"""Fixity check: every master still has the checksum it was archived with, and is still read-only."""
+"""Fixity check: every master still has the checksum it was archived with, and is still read-only; every
+document still has its catalog record and the files made from its scans (the PDF/A, the text, each page's text
+and hOCR)."""
 
 from __future__ import annotations
 
@@ -17,16 +19,23 @@ class MasterProblem:
     problem: str  # missing | checksum-changed | writable | outside-the-archive
 
 
+@dataclass(frozen=True)
+class MissingFile:
+    document: str
+    file: str  # a file the record names (document.pdf, pages/0001.hocr, ...), as a path
+
+
 @dataclass
 class VerifyReport:
     masters_checked: int = 0
     documents_checked: int = 0
     problems: list[MasterProblem] = field(default_factory=list)
     damaged_records: list[str] = field(default_factory=list)  # catalog records that cannot be read: why
+    missing_files: list[MissingFile] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.damaged_records
+        return not self.problems and not self.damaged_records and not self.missing_files
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:
@@ -43,8 +52,18 @@ def verify_archive(archive: Archive, progress=None) -> VerifyReport:
                 report.problems.append(MasterProblem(record["id"], str(master), problem))
             if progress:
                 progress(entry)
+        folder = archive.document_dir(record["id"])
+        report.missing_files += [MissingFile(record["id"], str(folder / name)) for name in _made_files(record)
+                                 if not (folder / name).is_file()]
     report.damaged_records = [str(error) for error in damaged]
     return report
+
+
+def _made_files(record: dict) -> list[str]:
+    """The files the pipeline made for a document, as its record names them (relative to its folder)."""
+    named = [record.get("pdf"), record.get("text")]
+    named += [page.get(kind) for page in record["pages"] for kind in ("text", "hocr")]
+    return [name for name in named if isinstance(name, str) and name]
 
 
 def _check_master(master, expected: str) -> str:
