@@ -3,10 +3,11 @@ accepts, corrects or re-reads them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from pipeline.archive import Archive
+from pipeline.corrections import metadata_overrides
 
 from .db import StaffDatabase
 
@@ -39,7 +40,13 @@ class ReviewQueue:
         with self.db.connect() as conn:
             done = set(conn.execute("SELECT document, page FROM review_decisions").fetchall())
         waiting = [item for item in self._all_flagged() if (item.document, item.page) not in done]
-        return len(waiting), waiting[offset:offset + limit]
+        return len(waiting), [self._as_corrected(item) for item in waiting[offset:offset + limit]]
+
+    def _as_corrected(self, item: ReviewItem) -> ReviewItem:
+        """The item with the title and collection staff gave its document (they showed the pipeline's)."""
+        corrected = metadata_overrides(self.archive, item.document)
+        return replace(item, title=corrected.get("title", item.title),
+                       collection=corrected.get("collection", item.collection))
 
     def decide(self, document: str, page: int, decision: str, user: str) -> None:
         if decision not in DECISIONS:
@@ -62,7 +69,7 @@ class ReviewQueue:
         stamp = (folder.stat().st_mtime_ns, sum(1 for _ in folder.iterdir())) if folder.is_dir() else (0, 0)
         if stamp != self._seen:
             items = []
-            for record in self.archive.iter_documents():
+            for record in self.archive.iter_documents(damaged=[]):  # a damaged one is `verify`'s to name
                 pages = {p["number"]: p for p in record.get("pages", [])}
                 for number in record.get("review_pages", []):
                     page = pages.get(number, {})

@@ -361,6 +361,19 @@ def test_review_queue_lists_flagged_pages_until_accepted(client, portal_archive)
     assert client.get("/api/audit").json()[0]["action"] == "review-accept"
 
 
+def test_review_queue_shows_the_title_and_collection_staff_gave(client, portal_archive):
+    # It showed the pipeline's, when the viewer, search and `show` had the corrected ones.
+    faded = only_document(portal_archive, "faded-register.png")
+    sign_in(client, "ana")
+    csrf = csrf_of(client.get("/review").text)
+    for field, value in (("title", "Registrul agricol 1931"), ("collection", "Fond 99")):
+        assert client.post(f"/documents/{faded}/metadata", data={"csrf_token": csrf, "field": field,
+                                                                  "value": value}).status_code == 303
+    (item,) = client.get("/api/review").json()["items"]
+    assert (item["title"], item["collection"]) == ("Registrul agricol 1931", "Fond 99")
+    assert "Registrul agricol 1931" in client.get("/review").text
+
+
 def test_only_a_flagged_page_can_be_accepted(client, portal_archive, clujul):
     sign_in(client, "ana")
     csrf = client.get("/api/session").json()["csrf_token"]
