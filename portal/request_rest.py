@@ -12,11 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from .accounts import User
+from .citizens.workflow import STATUSES
 from .security import check_csrf, client_address, signed_in
 
 router = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["citizens' requests"])
 
 RequestId = Annotated[int, Path(ge=1, le=10**12)]
+QueueStatus = Literal[STATUSES + ("open", "all")]
 Secret = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
@@ -81,10 +83,12 @@ def verify(request: Request, key: str = Path(max_length=64)):
 
 
 @router.get("/requests")
-def queue(request: Request, status: str | None = Query(None, max_length=20), service: str | None = None,
+def queue(request: Request, status: QueueStatus | None = None, service: str | None = None,
           assigned: str | None = None, overdue: bool = False, limit: int = Query(50, ge=1, le=500),
           offset: int = Query(0, ge=0, le=1_000_000), user: User = Depends(signed_in())) -> dict:
-    """Requests, nearest deadline first (closed ones last); status=open for those not closed."""
+    """Requests, nearest deadline first (closed ones last); status=open for those not closed, all (or none
+    given) for every one. An unknown status is refused (it answered no requests)."""
+    status = None if status == "all" else status
     total, items = _service(request).casework.queue(status, service, assigned, overdue, limit, offset)
     return {"total": total, "items": [_staff(item) | {"overdue": item.overdue} for item in items]}
 

@@ -387,6 +387,9 @@ def test_rest_api_for_requests(client, permit):
     headers = {"X-CSRF-Token": csrf}
     queue = client.get("/api/requests", params={"status": "received"}).json()
     assert queue["total"] == 1 and queue["items"][0]["applicant"] == "Anna Nowak"
+    for every in ({"status": "all"}, {"status": "open"}, {}):  # "all" answered none, as the queue page's all does
+        assert client.get("/api/requests", params=every).json()["total"] == 1, every
+    assert client.get("/api/requests", params={"status": "bogus"}).status_code == 422  # not "no requests"
     assert client.post("/api/requests/1/status", json={"status": "searching"}).status_code == 403  # no token
     assert client.post("/api/requests/1/status", json={"status": "searching"}, headers=headers).status_code == 204
     assert client.post("/api/requests/1/records", json={"document": permit}, headers=headers).status_code == 204
