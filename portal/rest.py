@@ -118,9 +118,10 @@ def search(request: Request, q: str = Query(max_length=500), collection: str | N
            year_from: int | None = Query(None, ge=0, le=9999), year_to: int | None = Query(None, ge=0, le=9999),
            exact: bool = False, limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=1_000_000),
            user: User = Depends(signed_in())):
-    """Pages matching every word (diacritics, case and inflection ignored), best first, with facet counts."""
+    """Pages matching every word (diacritics, case and inflection ignored), best first, with facet counts and
+    the boxes of the matched words on each page image."""
     return _service(request).search(build_query(q, collection, doc_type, language, year_from, year_to, exact,
-                                                offset, limit))
+                                                offset, limit), with_boxes=True)
 
 
 @router.get("/hits/{n}", response_model=SearchHit)

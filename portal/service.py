@@ -99,8 +99,11 @@ class PortalService:
         self._search.close()
 
     # --- searching ------------------------------------------------------------------------------
-    def search(self, query: SearchQuery) -> SearchResults:
-        return self._search.run(lambda backend: backend.search(query))
+    def search(self, query: SearchQuery, with_boxes: bool = False) -> SearchResults:
+        """The hits; `with_boxes`: with the matched words' boxes on each page image (the API's, as the
+        command line's `search --json`; the search page draws them from one hit at a time, `hit`)."""
+        results = self._search.run(lambda backend: backend.search(query))
+        return with_word_boxes(self.archive, results) if with_boxes else results
 
     def hit(self, query: SearchQuery, index: int) -> tuple[SearchHit | None, int]:
         """The `index`-th hit (0-based) of a search, with its word boxes, and the number of hits."""

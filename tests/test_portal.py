@@ -256,6 +256,8 @@ def test_correcting_a_line_keeps_the_original_reindexes_and_audits(client, porta
     assert [hit["document"] for hit in results["hits"]] == [clujul]
     boxed = client.get("/api/hits/0", params={"q": "zapodie"}).json()
     assert [box["word"] for box in boxed["boxes"]] == ["Zăpodie,"]
+    (listed,) = results["hits"]  # the search's own hits carry them too (empty, and page_width 0, they were)
+    assert listed["boxes"] == boxed["boxes"] and listed["page_width"] == boxed["page_width"] > 0
     left, top, right, bottom = line["bbox"]
     assert left <= boxed["boxes"][0]["left"] < boxed["boxes"][0]["right"] <= right
     # the original OCR is untouched and still shown
