@@ -28,6 +28,7 @@ from pathlib import Path
 from .archive import Archive
 from .errors import UsageError
 from .hocr import XHTML, Line, line_elements, line_of, serialized, text_of
+from .stages.orthography import CEDILLA_TO_COMMA, ROMANIAN
 
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
@@ -112,6 +113,9 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
     if not _LINE_ID.match(line_id):
         raise UsageError(f"'{line_id}' is not a line of page {number}")
     text = typed_line(text)
+    page = next((p for p in archive.load_document(doc_id)["pages"] if p["number"] == number), {})
+    if ROMANIAN in str(page.get("languages", "")).split("+"):  # ș and ț with the comma, as the OCR's (a keyboard
+        text = text.translate(CEDILLA_TO_COMMA)  # or a pasted text may give the cedilla: ş, ţ)
     with _document_lock(archive, doc_id):
         source = _existing_hocr(archive, doc_id, number)
         tree = ET.parse(source)

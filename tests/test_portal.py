@@ -285,6 +285,17 @@ def test_a_stale_edit_is_refused_not_lost(client, clujul):
                       headers=headers).status_code == 400
 
 
+def test_a_correction_typed_with_cedillas_on_a_romanian_page_is_spelt_with_commas(client, clujul):
+    # Romanian text is spelt with ș and ț throughout (the OCR's too); a correction kept the keyboard's ş and ţ.
+    sign_in(client, "ana")
+    headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
+    url = f"/api/documents/{clujul}/pages/1/lines/{line['id']}"
+    assert client.put(url, json={"text": "Şcoala din Ţara Moţilor", "expected": line["text"]},
+                      headers=headers).status_code == 200
+    assert client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]["text"] == "Școala din Țara Moților"
+
+
 def test_control_characters_typed_into_a_line_are_dropped_and_the_page_still_opens(client, clujul):
     """The hOCR is XML, which cannot hold a backspace: kept, it left the page unreadable for good."""
     sign_in(client, "ana")
