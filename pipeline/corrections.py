@@ -111,7 +111,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
                  expected: str | None = None) -> tuple[str, str]:
     """Replace the words of one line; returns (before, after). `expected`: the text the editor saw."""
     if not _LINE_ID.match(line_id):
-        raise UsageError(f"'{line_id}' is not a line of page {number}")
+        raise UsageError.said("'%(line)s' is not a line of page %(page)s", line=line_id, page=number)
     text = typed_line(text)
     page = next((p for p in archive.load_document(doc_id)["pages"] if p["number"] == number), {})
     if ROMANIAN in str(page.get("languages", "")).split("+"):  # ș and ț with the comma, as the OCR's (a keyboard
@@ -121,7 +121,8 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         tree = ET.parse(source)
         element = next((e for e in line_elements(tree.getroot()) if e.get("id") == line_id), None)
         if element is None:
-            raise UsageError(f"page {number} of document {doc_id} has no line '{line_id}'")
+            raise UsageError.said("page %(page)s of document %(document)s has no line '%(line)s'", page=number,
+                                  document=doc_id, line=line_id)
         before = line_of(element).text
         if expected is not None and typed_line(expected) != before:
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
@@ -143,7 +144,8 @@ def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path) ->
 def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> tuple[object, object]:
     """Set one catalog field; returns (before, after). Years are given as text: '1974, 1975'."""
     if field not in EDITABLE_FIELDS:
-        raise UsageError(f"'{field}' cannot be corrected (fields: {', '.join(EDITABLE_FIELDS)})")
+        raise UsageError.said("'%(field)s' cannot be corrected (fields: %(fields)s)", field=field,
+                              fields=", ".join(EDITABLE_FIELDS))
     after = _parsed_field(field, value)
     doc_id = record["id"]
     with _document_lock(archive, doc_id):
@@ -164,12 +166,12 @@ def _parsed_field(field: str, value: str):
     if field == "years":
         years = sorted({int(y) for y in re.findall(r"\d+", value)})
         if any(y < 1000 or y > 2999 for y in years) or re.search(r"[^\d,;\s]", value):
-            raise UsageError(f"years must be four-digit years separated by commas, not '{value}'")
+            raise UsageError.said("years must be four-digit years separated by commas, not '%(value)s'", value=value)
         return years
     if field == "doc_type" and not _DOC_TYPE.match(value):
-        raise UsageError(f"a document type is a short name like building_permit, not '{value}'")
+        raise UsageError.said("a document type is a short name like building_permit, not '%(value)s'", value=value)
     if len(value) > 500:
-        raise UsageError(f"{field} is too long (at most 500 characters)")
+        raise UsageError.said("%(field)s is too long (at most 500 characters)", field=field)
     return value
 
 
@@ -244,7 +246,7 @@ def _shared_boxes(bbox: tuple[int, int, int, int], tokens: list[str]) -> list[tu
 def _existing_hocr(archive: Archive, doc_id: str, number: int) -> Path:
     path = page_hocr_path(archive, doc_id, number)
     if not path.is_file():
-        raise UsageError(f"document {doc_id} has no page {number}")
+        raise UsageError.said("document %(document)s has no page %(page)s", document=doc_id, page=number)
     return path
 
 

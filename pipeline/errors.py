@@ -30,6 +30,15 @@ class RetrodigError(Exception):
 
 class UsageError(RetrodigError):
     exit_code = ExitCode.usage
+    template: str | None = None  # the message with %(name)s places, for a reader in another language (the portal)
+    values: dict = {}
+
+    @classmethod
+    def said(cls, template: str, **values) -> UsageError:
+        """The error saying `template` % `values`; the portal shows `template` translated, filled with them."""
+        error = cls(template % values)
+        error.template, error.values = template, values
+        return error
 
 
 class MissingDependencyError(RetrodigError):

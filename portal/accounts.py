@@ -74,7 +74,7 @@ class Accounts:
         _check_password(password)
         with self.db.connect() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise UsageError(f"a user named '{name}' exists already")
+                raise UsageError.said("a user named '%(name)s' exists already", name=name)
             conn.execute("INSERT INTO users VALUES (?, ?, ?, 1, ?)", (name, _hasher.hash(password), role, _now()))
         return User(name, role, True)
 
@@ -87,7 +87,7 @@ class Accounts:
         with self.db.connect() as conn:
             row = conn.execute("SELECT name, role, active, created FROM users WHERE name = ?", (name,)).fetchone()
         if not row:
-            raise UsageError(f"no user named '{name}'")
+            raise UsageError.said("no user named '%(name)s'", name=name)
         return User(row[0], row[1], bool(row[2]), row[3])
 
     def set_password(self, name: str, password: str) -> None:
@@ -108,10 +108,10 @@ class Accounts:
         with self.db.connect() as conn:  # an error below undoes the update
             admins = _active_admins(conn)
             if conn.execute(f"UPDATE users SET {assignment} WHERE name = ?", (value, name)).rowcount == 0:
-                raise UsageError(f"no user named '{name}'")
+                raise UsageError.said("no user named '%(name)s'", name=name)
             if admins and not _active_admins(conn):
                 # The only admin could disable or demote themselves: no one could manage users in the portal.
-                raise UsageError(f"'{name}' is the last active admin: make another user admin first")
+                raise UsageError.said("'%(name)s' is the last active admin: make another user admin first", name=name)
 
     # --- logging in -------------------------------------------------------------------------------
     def log_in(self, name: str, password: str, address: str) -> Session:
@@ -186,18 +186,19 @@ def _password_matches(stored: str, password: str) -> bool:
 def _valid_name(name: str) -> str:
     name = name.strip().lower()
     if not _NAME.match(name):
-        raise UsageError(f"'{name}' is not a valid user name (2-40 of a-z, 0-9, '.', '_', '-')")
+        raise UsageError.said("'%(name)s' is not a valid user name (2-40 of a-z, 0-9, '.', '_', '-')", name=name)
     return name
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UsageError(f"'{role}' is not a role (roles: {', '.join(ROLES)})")
+        raise UsageError.said("'%(role)s' is not a role (roles: %(roles)s)", role=role, roles=", ".join(ROLES))
 
 
 def _check_password(password: str) -> None:
     if len(password.strip()) < MIN_PASSWORD_LENGTH:  # twelve spaces are no password
-        raise UsageError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters, not counting spaces at its ends")
+        raise UsageError.said("a password needs at least %(count)s characters, not counting spaces at its ends",
+                              count=MIN_PASSWORD_LENGTH)
 
 
 def _digest(token: str) -> str:

@@ -14,7 +14,7 @@ from .accounts import ROLES, LoginRefused, User
 from .i18n import COOKIE, LANGUAGES
 from .security import SESSION_COOKIE, PRESESSION_COOKIE, check_csrf, client_address, set_cookie, safe_next, signed_in
 from .service import EDITABLE_FIELDS, build_query, editable_value
-from .web import render
+from .web import render, said
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -88,7 +88,7 @@ def search_page(request: Request, user: User = Depends(signed_in()), p: int = Qu
         try:
             results = _service(request).search(_query(params, (p - 1) * size, size))
         except UsageError as exc:
-            error = str(exc)
+            error = said(request, exc)
     return render(request, "search.html", params=params, results=results, error=error, page=p, size=size,
                   offset=(p - 1) * size)
 
@@ -215,7 +215,7 @@ def add_user(request: Request, name: str = Form(max_length=40), password: str = 
     try:
         added = service.accounts.add_user(name, password, role)
     except UsageError as exc:
-        return render(request, "users.html", status=400, users=service.accounts.users(), roles=ROLES, error=str(exc))
+        return render(request, "users.html", status=400, users=service.accounts.users(), roles=ROLES, error=said(request, exc))
     service.audit.record(user.name, "user-add", target=added.name, after=added.role)
     return RedirectResponse("/users", status_code=303)
 
@@ -238,5 +238,5 @@ def change_user(request: Request, name: str = Path(pattern=r"^[a-z0-9][a-z0-9._-
             service.accounts.set_password(name, password)
             service.audit.record(user.name, "user-password", target=name)
     except UsageError as exc:
-        return render(request, "users.html", status=400, users=service.accounts.users(), roles=ROLES, error=str(exc))
+        return render(request, "users.html", status=400, users=service.accounts.users(), roles=ROLES, error=said(request, exc))
     return RedirectResponse("/users", status_code=303)

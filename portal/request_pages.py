@@ -15,7 +15,7 @@ from .accounts import User
 from .citizens.workflow import NEXT, STATUSES
 from .security import check_csrf, signed_in
 from .service import build_query
-from .web import render
+from .web import render, said
 
 router = APIRouter(prefix="/requests", dependencies=[Depends(check_csrf)], include_in_schema=False)
 metrics_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -66,7 +66,7 @@ def detail(request: Request, request_id: RequestId, user: User = Depends(signed_
         try:
             results = service.search(build_query(query, doc_type=doc_type or None, limit=10))
         except UsageError as exc:
-            error = str(exc)
+            error = said(request, exc)
     records = [(r, service.document(r.document), work.boxes(item.id, r.document)) for r in item.records]
     return render(request, "request.html", item=item, card=service.desk.card(item.service), query=query,
                   doc_type=doc_type, results=results, error=error, records=records, next_statuses=NEXT.get(
@@ -188,5 +188,5 @@ def metrics(request: Request, user: User = Depends(signed_in())):
 def _integer(value) -> int:
     text = str(value or "").strip()
     if not _PIXELS.fullmatch(text):
-        raise UsageError(f"'{text}' is not a whole number of pixels")
+        raise UsageError.said("'%(text)s' is not a whole number of pixels", text=text)
     return int(text)

@@ -178,11 +178,11 @@ class PortalService:
         """Read the page again from its master with other languages or another cleanup profile."""
         _page_entry(self.document(doc_id), number)
         if profile not in self.profiles():  # a name from configs/profiles, never a path someone typed
-            raise UsageError(f"unknown cleanup profile '{profile}'")
+            raise UsageError.said("unknown cleanup profile '%(name)s'", name=profile)
         codes = parse_languages(languages)
         unknown = set(codes) - set(self.languages())
         if unknown:
-            raise UsageError(f"OCR language(s) not installed: {', '.join(sorted(unknown))}")
+            raise UsageError.said("OCR language(s) not installed: %(languages)s", languages=", ".join(sorted(unknown)))
         options = Options.model_validate({**self.options.model_dump(), "languages": codes, "profile": profile})
         before, after = api.reocr_page(options, doc_id, number)
         self.audit.record(user.name, "reocr", doc_id, number, f"{'+'.join(options.languages)} {profile}",
@@ -293,7 +293,7 @@ def _year(value: str | int | None) -> int | None:
         return None
     text = str(value).strip()
     if not re.fullmatch(r"\d{3,4}", text):
-        raise UsageError(f"'{text}' is not a year")
+        raise UsageError.said("'%(text)s' is not a year", text=text)
     return int(text)
 
 

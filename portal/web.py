@@ -170,6 +170,12 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     return HTMLResponse(html, status_code=status)
 
 
+def said(request: Request, error: Exception) -> str:
+    """An error's own words, in the reader's language when it says them from a template (UsageError.said)."""
+    template = getattr(error, "template", None)
+    return translations(language_of(request)).gettext(template) % error.values if template else str(error)
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
@@ -231,9 +237,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(request, 409, message % values if values else message)
 
     def as_said(status: int):
-        """A handler answering with the error's own words."""
+        """A handler answering with the error's own words: in the reader's language when it has a template."""
         async def handler(request: Request, exc: Exception):
-            return _error(request, status, str(exc))
+            return _error(request, status, said(request, exc))
         return handler
 
     for error, status in _SAID.items():
@@ -245,6 +251,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             return Response(json.dumps({"detail": exc.errors()}, default=str), status_code=422,
                             media_type="application/json")
         if request.method == "POST":  # a form with a missing or malformed field
+            too_long = [e["ctx"]["max_length"] for e in exc.errors() if e.get("type") == "string_too_long"]
+            if too_long:  # it said the form was incomplete
+                return _error(request, 400, gettext(request, N_("The text is too long: at most %(count)s characters."))
+                              % {"count": too_long[0]})
             return _error(request, 400, gettext(request, N_("The form was incomplete. Reload the page and try again.")))
         # Malformed ids and page numbers in a URL are simply pages that do not exist.
         return _error(request, 404, gettext(request, N_("Not found.")))

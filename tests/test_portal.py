@@ -646,6 +646,27 @@ def test_the_last_active_admin_cannot_disable_or_demote_themselves(client):
     assert client.post("/users/adam", data={"csrf_token": csrf, "role": "clerk"}).status_code == 303
 
 
+def test_refused_input_is_explained_in_the_readers_language(client, clujul):
+    """The reasons came in English on Romanian, Polish and Ukrainian pages (only the portal's own were
+    translated), and a line too long was "the form was incomplete"."""
+    sign_in(client, "adam")
+    client.cookies.set("retrodig_lang", "ro")
+    csrf = token(client, "/users")
+    years = client.post(f"/documents/{clujul}/metadata", data={"csrf_token": csrf, "field": "years",
+                                                               "value": "anul 1931"})
+    assert years.status_code == 400 and "anii se scriu cu patru cifre" in years.text and "anul 1931" in years.text
+    line = client.post(f"/documents/{clujul}/pages/1/lines", data={"csrf_token": csrf, "line": "nope", "text": "x"})
+    assert line.status_code == 400 and "nu are rândul „nope”" in line.text
+    long = client.post(f"/documents/{clujul}/pages/1/lines", data={"csrf_token": csrf, "line": "line_1_1",
+                                                                    "text": "x" * 2001})
+    assert long.status_code == 400 and "Textul este prea lung: cel mult 2000 de caractere." in long.text
+    short = client.post("/users", data={"csrf_token": csrf, "name": "maria", "password": "short", "role": "clerk"})
+    assert short.status_code == 400 and "parola trebuie să aibă cel puțin 10 caractere" in short.text
+    client.cookies.set("retrodig_lang", "uk")
+    assert "«abc» не є роком" in client.get("/", params={"q": "cluj", "from": "abc"}).text
+    assert client.get("/api/search", params={"q": "cluj", "year_from": "x"}).status_code == 422  # the API: as is
+
+
 def test_admin_manages_users_in_the_portal(client):
     sign_in(client, "adam")
     csrf = token(client, "/users")
