@@ -243,8 +243,20 @@ def test_doc_type(rules, text, languages, expected):
 def test_doc_type_reason_names_phrases_counts_and_title(rules):
     meta = extract_metadata([page(PERMIT)], ["ron"], rules)
     assert meta.doc_type_reason.startswith('matched "autorizați* de construire" (in title)')
-    assert '"primăria"' in meta.doc_type_reason and "score" in meta.doc_type_reason
+    assert '"primăria | primăriei' in meta.doc_type_reason and "score" in meta.doc_type_reason
     assert meta.extra["doc_type_scores"]["building_permit"] > meta.extra["doc_type_scores"]["council_decision"]
+
+
+def test_a_town_halls_name_alone_neither_types_a_record_nor_makes_its_title(rules):
+    """Nearly every record of a town hall names it: three forms of "primăria" (and a beneficiary) filed a press
+    release as a building permit, and its title was a line from the middle of the text."""
+    text = ("Simplificarea procedurilor birocratice\nProiectul Primăriei Cluj-Napoca privind digitalizarea\n"
+            "serviciilor pentru cetățeni. Primăria, prin această inițiativă, constituie un obiectiv fundamental\n"
+            "în activitatea sa: actele eliberate de Primărie ajung la beneficiari mai repede. Primăria")
+    meta = extract_metadata([page(text)], ["ron"], rules)
+    assert meta.doc_type == "unknown", meta.doc_type_reason
+    assert "common words only" in meta.doc_type_reason
+    assert meta.title == "Simplificarea procedurilor birocratice"
 
 
 def test_neutral_text_is_unknown(rules):

@@ -21,6 +21,7 @@ from .dates import find_dates
 
 UNKNOWN_TYPE = "unknown"
 NAMING_WEIGHT = 3  # a phrase of this weight names the document type on its own (configs/doctypes.yaml)
+HINT_WEIGHT = 2  # ... of this weight is a strong hint; lighter ones are words common elsewhere too
 
 
 # ---------------------------------------------------------------- document-type rules
@@ -134,7 +135,8 @@ def _guess_title(page: PageText, rules: DocTypeRules) -> str:
              for line in page.text.splitlines()]
     lines = [line for line in lines if line][:_TITLE_SEARCH_LINES]
     confidences = _line_confidences(lines, page)
-    candidates = [(line, _strongest_keyword(line, rules))
+    # A common word ("primăria") does not make a title: it took a line from the middle of the text.
+    candidates = [(line, weight if (weight := _strongest_keyword(line, rules)) >= HINT_WEIGHT else 0.0)
                   for line, confidence in zip(lines, confidences) if _readable(line, confidence)]
     # A one-word line is usually a stray word ("ROMÂNIA"), unless it names the type ("Baugenehmigung").
     candidates = [(line, weight) for line, weight in candidates
@@ -198,12 +200,13 @@ def _shorten(text: str, limit: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _phrase_pattern(phrase: str) -> re.Pattern:
-    """Whole words, any whitespace (line breaks too) between them; `word*` allows any ending.
+    """Whole words, any whitespace (line breaks too) between them; `word*` allows any ending; `a | b` is either
+    (the forms of one word, counted as one phrase).
 
     A hyphen may have spaces or a line break around it: OCR and typists split "vânzare - cumpărare".
     """
-    words = [_word_pattern(word) for word in _fold(phrase).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+    forms = [r"\s+".join(_word_pattern(word) for word in form.split()) for form in _fold(phrase).split("|")]
+    return re.compile(r"(?<!\w)(?:" + "|".join(forms) + r")(?!\w)")
 
 
 def _word_pattern(word: str) -> str:
@@ -217,8 +220,10 @@ def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tup
     folded_title = _fold(title)
     scores: dict[str, float] = {}
     reasons: dict[str, str] = {}
+    strongest: dict[str, float] = {}  # the weight of the strongest phrase found
     for doc_type in rules.types:
-        scores[doc_type.name], reasons[doc_type.name] = _score(doc_type, text, folded_title, rules)
+        scores[doc_type.name], reasons[doc_type.name], strongest[doc_type.name] = _score(
+            doc_type, text, folded_title, rules)
     if not any(scores.values()):
         return UNKNOWN_TYPE, "no keyword phrase matched", scores
     best_score = max(scores.values())
@@ -229,11 +234,13 @@ def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tup
     best = tied[0]
     if best_score < rules.min_score:
         return UNKNOWN_TYPE, f"best was {best} at {best_score:g} < min_score {rules.min_score:g}: {reasons[best]}", scores
+    if strongest[best] < HINT_WEIGHT:  # "Primăria" in any record of a town hall filed it as a building permit
+        return UNKNOWN_TYPE, f"best was {best} at {best_score:g}, from common words only: {reasons[best]}", scores
     return best, f"{reasons[best]}; score {best_score:g}", scores
 
 
-def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tuple[float, str]:
-    score = 0.0
+def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tuple[float, str, float]:
+    score, strongest = 0.0, 0.0
     matched: list[str] = []
     for phrase in doc_type.phrases:
         pattern = _phrase_pattern(phrase.text)
@@ -244,6 +251,7 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
         # strongest phrase, so a hint in it counted twice, and one greeting or "primăria" thrice decided the type.
         in_title = phrase.weight >= NAMING_WEIGHT and bool(title) and pattern.search(title) is not None
         score += phrase.weight * (min(hits, rules.max_hits_per_phrase) + in_title)
+        strongest = max(strongest, phrase.weight)
         notes = ([f"x{hits}"] if hits > 1 else []) + (["in title"] if in_title else [])
         matched.append(f'"{phrase.text}"' + (f" ({', '.join(notes)})" if notes else ""))
-    return score, ("matched " + ", ".join(matched)) if matched else ""
+    return score, ("matched " + ", ".join(matched)) if matched else "", strongest
