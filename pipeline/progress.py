@@ -96,7 +96,25 @@ def is_running(state: dict) -> bool:
     return int(state.get("pid", 0)) > 0
 
 
-def remove_stale(runs: Path) -> None:
-    """Under the writer lock no other ingest runs: any progress file left is from a killed run."""
+def take_stale(runs: Path) -> list[dict]:
+    """Under the writer lock no other ingest runs: any progress file left is from a killed run. Removed; their
+    contents returned, for the runs' reports (a killed run left no trace once the next one began)."""
+    states = []
     for path in progress_files(runs):
+        try:
+            states.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass  # cut short by the kill: nothing to tell
         path.unlink(missing_ok=True)
+    return states
+
+
+def stopped_report(state: dict, archive: str) -> dict:
+    """The report of a run killed before its end, from what its progress file said last."""
+    failures = [{"status": FAILED, **failure} for failure in state.get("failures", [])]
+    counts = {status: int(state.get(status, 0)) for status in ("processed", "skipped", "failed")}
+    return {"archive": archive, "grouping": None, "items": failures, "summary": {
+        **counts, "documents": counts["processed"], "pages": int(state.get("pages_done", 0)),
+        "started": state.get("started"), "inputs": state.get("inputs", []),
+        "interrupted": "the ingest's process ended before its batch did (killed, or the machine stopped); "
+                       "running it again resumes where it stopped"}}

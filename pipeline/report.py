@@ -28,6 +28,7 @@ class IngestReport:
     items: list[ItemReport] = field(default_factory=list)
     pages: int = 0  # pages archived in this run (those of documents that failed are not)
     seconds: float = 0.0
+    interrupted: str = ""  # why the run stopped before its end (Ctrl-C, an error that stops a batch)
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -67,5 +68,6 @@ class IngestReport:
                 "seconds": round(self.seconds, 2),
                 "pages_per_minute": round(60 * self.pages / self.seconds, 1) if self.seconds else 0.0,
                 "exit_code": int(self.exit_code),
+                **({"interrupted": self.interrupted} if self.interrupted else {}),
             },
         }

@@ -7,6 +7,7 @@ costs a few tenths of a second, not the second those imports take.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -27,7 +28,7 @@ from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
 from .profiles import load_profile
-from .progress import BothEvents, ProgressFile, remove_stale
+from .progress import BothEvents, ProgressFile, stopped_report, take_stale
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
 from .stages.discover import DocumentPlan, find_scan_files, group_documents
@@ -103,32 +104,48 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
     started = time.monotonic()
     with archive.writer_lock():
         archive.clear_work()
-        remove_stale(archive.runs)
-        progress = ProgressFile(archive.runs, inputs)  # what the portal shows while the batch runs
-        events = BothEvents(events, progress)
-        search = open_search(archive.root, options.search)
+        for stopped in take_stale(archive.runs):
+            _save_report(archive, stopped_report(stopped, str(archive.root)))
         try:
-            if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
-                search.rebuild(all_indexed_documents(archive))
-            # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
-            on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
-            jobs = _plan(inputs, options, archive, search, report, events, on_new_file)
-            events.started(len(jobs), sum(j.page_count for j in jobs))
-            if jobs:  # a rerun of a finished batch starts no workers
-                executor = executor or make_executor(options.jobs, options.cluster)
-                batch = _IndexBatch(search, archive)
-                try:
-                    _run_pages(_longest_first(jobs), options, profile, rules, archive, batch, report, events,
-                               executor)
-                finally:
-                    executor.close()
-                    batch.flush()
-        finally:
-            search.close()
-            progress.close()
+            _run_batch(inputs, options, events, executor, archive, report, profile, rules)
+        except BaseException as exc:  # Ctrl-C, a full disk: what was done is kept, and said in runs/
+            if report.items or isinstance(exc, KeyboardInterrupt):
+                report.interrupted = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else \
+                    f"stopped by an error: {exc or type(exc).__name__}"
+                report.seconds = time.monotonic() - started
+                with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell
+                    _save_report(archive, report.to_dict())
+            raise
     report.seconds = time.monotonic() - started
-    _save_report(archive, report)
+    _save_report(archive, report.to_dict())
     return report
+
+
+def _run_batch(inputs: list[str], options: Options, events: IngestEvents, executor: Executor | None,
+               archive: Archive, report: IngestReport, profile, rules) -> None:
+    """Plan the batch, then run its pages; the finished documents are archived and indexed as they come."""
+    progress = ProgressFile(archive.runs, inputs)  # what the portal shows while the batch runs
+    events = BothEvents(events, progress)
+    search = open_search(archive.root, options.search)
+    try:
+        if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
+            search.rebuild(all_indexed_documents(archive))
+        # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
+        on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
+        jobs = _plan(inputs, options, archive, search, report, events, on_new_file)
+        events.started(len(jobs), sum(j.page_count for j in jobs))
+        if jobs:  # a rerun of a finished batch starts no workers
+            executor = executor or make_executor(options.jobs, options.cluster)
+            batch = _IndexBatch(search, archive)
+            try:
+                _run_pages(_longest_first(jobs), options, profile, rules, archive, batch, report, events,
+                           executor)
+            finally:
+                executor.close()
+                batch.flush()
+    finally:
+        search.close()
+        progress.close()
 
 
 class _IndexBatch:
@@ -345,7 +362,6 @@ def _add(report: IngestReport, events, item: ItemReport) -> None:
     events.item(item)
 
 
-def _save_report(archive: Archive, report: IngestReport) -> None:
+def _save_report(archive: Archive, report: dict) -> None:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    (archive.runs / f"{stamp}.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2),
-                                                encoding="utf-8")
+    (archive.runs / f"{stamp}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

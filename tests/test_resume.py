@@ -64,6 +64,29 @@ def test_killed_batch_resumes_without_duplicates(tmp_path):
     finally:
         search.close()
     assert len(list(Archive(archive_dir).masters.rglob("*.png"))) == 6
+    # The killed run is in runs/ too: the next run removed its progress file, and no trace of it was left.
+    summaries = [json.loads(path.read_text())["summary"] for path in sorted((archive_dir / "runs").glob("2*.json"))]
+    assert len(summaries) == 2 and "killed" in summaries[0]["interrupted"] and "interrupted" not in summaries[1]
+
+
+def test_a_batch_stopped_with_ctrl_c_says_so_in_its_report(tmp_path):
+    """Ctrl-C: exit 130, what was finished stays, and the run's report (it wrote none) names what it did."""
+    batch, archive_dir = tmp_path / "batch", tmp_path / "archive"
+    batch.mkdir()
+    _distinct_pages(batch, 4)
+    cmd = _retrodig(archive_dir, "ingest", str(batch), "--lang", "eng", "--jobs", "1")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    documents = archive_dir / "documents"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (documents.is_dir() and any(documents.iterdir())):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130, proc.stderr.read()
+    (report,) = [json.loads(path.read_text()) for path in (archive_dir / "runs").glob("2*.json")]
+    assert report["summary"]["interrupted"] == "interrupted (Ctrl-C)"
+    archived = {item["document"] for item in report["items"] if item["status"] == "processed"}
+    assert archived and archived <= {path.name for path in documents.iterdir()}
 
 
 def test_a_page_written_to_a_full_disk_is_reported_as_a_full_archive_not_as_a_bug(tmp_path):
