@@ -1077,6 +1077,37 @@ def test_cyrillic_misreadings_on_a_latin_page_do_not_make_it_ukrainian():
     assert set(languages_of(ukrainian + " " + russian)) == {"ukr", "rus"}
 
 
+def test_lang_auto_finds_both_languages_of_a_page_in_two_halves(tmp_path):
+    """A Romanian notice above a denser Polish one: the first reading took the densest third of the page, all
+    Polish, and the page was read with Polish alone (the Romanian half without its ș, ț, ă)."""
+    from PIL import ImageDraw, ImageFont
+
+    romanian = ["Primăria comunei Florești a aprobat cererea locuitorilor",
+                "pentru repararea drumului comunal și a podului de lângă școală.",
+                "Consiliul local hotărăște ca lucrările să înceapă în luna mai,",
+                "iar cheltuielile să fie suportate din bugetul local al comunei.",
+                "Cetățenii sunt rugați să respecte semnalizarea din zona șantierului."]
+    polish = ["Urząd Miejski w Przemyślu informuje mieszkańców, że w związku",
+              "z remontem ulicy Mickiewicza ruch zostanie czasowo zamknięty.",
+              "Prace potrwają do końca czerwca, a objazd będzie oznakowany.",
+              "Mieszkańcy mogą składać wnioski o wydanie zaświadczeń w sekretariacie",
+              "urzędu od poniedziałku do piątku w godzinach od ósmej do piętnastej.",
+              "Rada Miejska podjęła uchwałę w sprawie budżetu na rok następny",
+              "oraz w sprawie zmiany planu zagospodarowania przestrzennego miasta.",
+              "Wszelkie informacje można uzyskać w biurze obsługi interesantów."]
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
+    page = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(page)
+    for number, line in enumerate(romanian):
+        draw.text((200, 250 + number * 110), line, font=font, fill=0)
+    for number, line in enumerate(polish * 2):
+        draw.text((200, 1500 + number * 62), line, font=font, fill=0)
+    page.save(tmp_path / "notices.png", dpi=(300, 300))
+    read = read_file(tmp_path / "notices.png", _options(tmp_path, languages="auto"))[0]
+    assert set(read.languages.split("+")) == {"ron", "pol"}
+    assert "hotărăște" in read.text.text and "mieszkańców" in read.text.text
+
+
 def test_lang_auto_reads_a_romanian_page_with_romanian(tmp_path):
     page = read_file(SAMPLES / "Clujul.jpg", _options(tmp_path, languages="auto"))[0]
     assert page.languages.split("+")[0] == "ron"
