@@ -166,15 +166,17 @@ def correct_metadata(request: Request, doc_id: DocId, field: str = Form(max_leng
 def review_page(request: Request, user: User = Depends(signed_in()), p: int = Query(1, ge=1, le=100_000)):
     service = _service(request)
     total, items = service.review_queue(limit=25, offset=(p - 1) * 25)
+    if not items and total:  # its last page was worked off: the one before
+        return RedirectResponse(f"/review?p={(total - 1) // 25 + 1}", status_code=303)
     return render(request, "review.html", total=total, items=items, page=p, size=25,
                   profiles=service.profiles(), ocr_languages=service.languages())
 
 
 @router.post("/review/{doc_id}/{number}/accept")
-def review_accept(request: Request, doc_id: DocId, number: PageNumber,
+def review_accept(request: Request, doc_id: DocId, number: PageNumber, p: int = Form(1, ge=1, le=100_000),
                   user: User = Depends(signed_in("archivist"))):
     _service(request).accept(user, doc_id, number)
-    return RedirectResponse("/review", status_code=303)
+    return RedirectResponse(f"/review?p={p}", status_code=303)  # the queue's page it was accepted on
 
 
 @router.post("/review/{doc_id}/{number}/reocr")

@@ -199,8 +199,10 @@ class PortalService:
     def accept(self, user: User, doc_id: str, number: int) -> None:
         record = self.document(doc_id)
         _page_entry(record, number)
-        if number not in record.get("review_pages", []):  # the queue's button, sent again or for another page
+        if number not in record.get("review_pages", []):  # the queue's button, sent for another page
             raise ActionRefused(N_("This page is not in the review queue."))
+        if self.review.decision(doc_id, number):  # sent again (a double click, a page reloaded): done already
+            return
         self.review.decide(doc_id, number, "accepted", user.name)
         self.audit.record(user.name, "review-accept", doc_id, number)
 
