@@ -101,6 +101,9 @@ def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp
     assert future.status_code == 400 and "Give a year such as 1974." in future.text
     missing = file_request(client, files={})
     assert missing.status_code == 400 and "This document is required." in missing.text
+    twice = file_request(client, files=[("file_identity", (name, identity_jpeg(), "image/jpeg"))
+                                        for name in ("front.jpg", "back.jpg")])  # the field takes one: both kept
+    assert twice.status_code == 400 and "Attach one file here." in twice.text
     polish = file_request(client, form={**PERMIT_FORM, "email": ""}, language="pl")
     assert "Podaj adres e-mail" in polish.text
     assert rows_in_portal_db(portal_archive, "SELECT count(*) FROM requests") == [(0,)]

@@ -157,8 +157,11 @@ class RequestDesk:
         if len(uploads) > self.context.settings.attachments_max:
             errors["attachments"] = N_("Too many files.")
         for spec in card.attachments:
-            if spec.required and not any(upload.slot == spec.name for upload in uploads):
+            given = sum(1 for upload in uploads if upload.slot == spec.name)
+            if spec.required and not given:
                 errors[f"file_{spec.name}"] = N_("This document is required.")
+            elif given > 1:  # the form's field takes one file: more came only from a request made by hand
+                errors[f"file_{spec.name}"] = N_("Attach one file here.")
 
     def _store_uploads(self, uploads: list[Upload], folder: Path) -> list[tuple[str, object]]:
         limit = int(self.context.settings.attachment_mb * 1024 * 1024)
