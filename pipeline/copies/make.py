@@ -69,6 +69,9 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
         digest = _write(out, data)
         return CopyResult(out, digest, len(pages), redactions, removed, None)
     issued = issued or date.today()
+    if requested and requested > issued:  # a stamp saying the copy was asked for after it was issued
+        raise UsageError(f"the request's date {requested.isoformat()} is after the copy's date of issue "
+                         f"{issued.isoformat()}")
     copy_id = secrets.token_hex(8)
     url = f"{options.copies.verify_url.rstrip('/')}/{copy_id}"
     stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url, requested)
