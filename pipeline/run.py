@@ -251,8 +251,10 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
     from .stages.document import DocumentInput
 
     masters = tuple(archive.store_master(s.path, s.sha256, master_suffix(s)) for s in scans)
-    doc = DocumentInput(doc_id=doc_id, source=plan.source, collection=options.collection, files=tuple(scans),
-                        masters=masters, languages=options.languages, profile=options.profile)
+    # The record names where the scans came from in full: named from a working folder ("multi.tif"), that was
+    # lost once the command ended (the run's report keeps what was typed).
+    doc = DocumentInput(doc_id=doc_id, source=os.path.abspath(plan.source), collection=options.collection,
+                        files=tuple(scans), masters=masters, languages=options.languages, profile=options.profile)
     return _DocumentJob(doc, page_count=sum(s.page_count for s in scans))
 
 

@@ -152,6 +152,18 @@ def test_a_page_that_fails_is_blamed_on_its_own_file_with_a_relative_archive(pho
     assert items["p_1.tif"]["reason"] == "document-incomplete" and "p_2.tif" in items["p_1.tif"]["detail"]
 
 
+def test_the_record_names_a_scan_given_by_a_relative_path_in_full(tmp_path, phototest):
+    """`retrodig ingest phototest.tif` in the scans' folder: the record said "phototest.tif", and where the scan
+    came from was lost once the command ended. The run's report keeps what was typed."""
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(tmp_path / "archive"), "ingest",
+                           phototest.name, "--lang", "eng", "--json"], cwd=phototest.parent,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    (item,) = json.loads(done.stdout)["items"]
+    assert item["source"] == "phototest.tif"
+    record = json.loads((tmp_path / "archive" / "documents" / item["document"] / "document.json").read_text())
+    assert record["source"] == record["files"][0]["source"] == str(phototest)
+
+
 def test_a_scan_named_without_an_ending_gets_its_formats_for_its_master(run_cli, phototest, archive_dir):
     """The master took the name after the last dot for its ending: a long one was too long a file name for the
     file system, and the batch failed with an internal error."""

@@ -6,6 +6,7 @@ Everything is written into a staging folder; the orchestrator publishes it with 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -76,7 +77,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
         "collection": doc.collection,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": [
-            {"source": str(f.path), "sha256": f.sha256, "size": f.size, "format": f.format,
+            {"source": os.path.abspath(f.path), "sha256": f.sha256, "size": f.size, "format": f.format,
              "pages": f.page_count, "master": str(m.relative_to(archive_root))}
             for f, m in zip(doc.files, doc.masters)
         ],
