@@ -277,6 +277,7 @@ def test_an_apostrophe_inside_a_ukrainian_word_is_part_of_it(fresh, typed):
     fresh.index_documents([doc("d", "Допомога сім’ї об'єкт: подвірʼя.", languages=("ukr",))])
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
     assert ids(fresh.search(SearchQuery("сім", fuzzy=False))) == []  # a word of its own (seven)
+    assert ids(fresh.search(SearchQuery("сім'*", fuzzy=False))) == ["d"]  # the words beginning so (it was сім)
 
 
 def test_apostrophes_still_cut_latin_words(fresh):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, composed, word_keys
-from .folding import LINE_BREAK, continues, fold, fold_word, word_matches, words
+from .folding import APOSTROPHES, LINE_BREAK, continues, fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -25,6 +25,7 @@ _PHRASE = re.compile(r'"([^"]*)"')
 # German „…“ and »…«, Ukrainian and Russian «…», English “…”. Single ones (‚…‘) are left alone: ’ is also the
 # apostrophe (м’ясо, O’Brien).
 _QUOTES = str.maketrans(dict.fromkeys("„“”«»‟", '"'))
+_STAR = re.compile(rf"[{APOSTROPHES}]?\*")
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,18 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
             # a compound (Cluj-Napoca), a number (3,14). They must stand together, as in a quoted phrase; a star
             # after the last makes it a beginning (Cluj-Nap*, 12.03.197*: the star was ignored).
             yield QueryTerm(tuple(token for token, _ in folded),
-                            prefix=glued.startswith("*", folded[-1][1].end()) and folded[-1][0].isalnum())
+                            prefix=_starred(glued, folded[-1][1].end()) and folded[-1][0].isalnum())
         elif folded:
             (token, match), = folded
-            starred = glued.startswith("*", match.end())
+            starred = _starred(glued, match.end())
             prefix = starred and token.isalnum() and len(token) >= MIN_PREFIX  # a year too: 197*
             yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
+
+
+def _starred(glued: str, end: int) -> bool:
+    """Whether a star follows the word ending at `end`, right after it or after an apostrophe: сім'* begins
+    Ukrainian words with the apostrophe (сім'я, сім'ї), which belongs to them (it was the word сім alone)."""
+    return _STAR.match(glued, end) is not None
 
 
 class WordMatcher:
