@@ -202,6 +202,7 @@ def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, i
              for word in line.words if word.text for left, _, right, _ in [word.bbox] for i in range(len(word.text))]
     read = "".join(word.text for word in line.words)
     typed = "".join(tokens)
+    letter = sum(end - start for start, end, _ in spans) / len(spans)
     places: list[tuple[float, float, list]] = [(0.0, 0.0, [])] * len(typed)
     matcher = difflib.SequenceMatcher(None, read, typed, autojunk=False)
     for kind, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -213,9 +214,10 @@ def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, i
             continue
         if i1 < i2:  # the letters read there, shared out among the letters typed in their place
             start, end, words = spans[i1][0], spans[i2 - 1][1], [span[2] for span in spans[i1:i2]]
-        else:  # typed where nothing was read: the gap between the letters on either side
-            start = spans[i1 - 1][1] if i1 else spans[0][0]
-            end = spans[i1][0] if i1 < len(spans) else spans[-1][1]
+        else:  # typed where nothing was read: the gap between the letters on either side, widened to the
+            # line's letter width (a word added before the first one read had a box of no width, and a copy
+            # could not be made: "redaction box ... is empty")
+            start, end = _gap(spans, i1, (j2 - j1) * letter)
             words = [spans[min(i1, len(spans) - 1)][2]]
         step = (end - start) / (j2 - j1)
         for j in range(j1, j2):
@@ -225,9 +227,27 @@ def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, i
         own = places[cursor:cursor + len(token)]
         cursor += len(token)
         words = [word for _, _, touched in own for word in touched] or list(line.words)
-        boxes.append((int(min(p[0] for p in own)), min(w.bbox[1] for w in words),
-                      -int(-max(p[1] for p in own)), max(w.bbox[3] for w in words)))
+        left = max(0, int(min(p[0] for p in own)))
+        boxes.append((left, min(w.bbox[1] for w in words), max(left + 1, -int(-max(p[1] for p in own))),
+                      max(w.bbox[3] for w in words)))
     return boxes
+
+
+def _gap(spans: list, at: int, width: float) -> tuple[float, float]:
+    """Where `width` of letters typed before read letter `at` go: a space before the line's first letter read (at
+    most from the page's edge) or after its last, or centred on the gap between two (over their edges where it
+    is narrower)."""
+    space = width / 4 if width else 0.0
+    if at == 0:  # from the page's edge when the margin is narrower
+        end = max(spans[0][0] - space, min(width, spans[0][0]))
+        return max(0.0, end - width), end
+    if at == len(spans):
+        return spans[-1][1] + space, spans[-1][1] + space + width
+    start, end = spans[at - 1][1], spans[at][0]
+    if end - start >= width:
+        return start, end
+    middle = (start + end) / 2
+    return middle - width / 2, middle + width / 2
 
 
 def _shared_boxes(bbox: tuple[int, int, int, int], tokens: list[str]) -> list[tuple[int, int, int, int]]:

@@ -216,6 +216,27 @@ def test_a_line_a_clerk_corrected_is_redacted_where_it_is_printed(civil_archive,
         assert (top, bottom) == (was_top, was_bottom)
 
 
+def test_words_a_clerk_adds_at_a_lines_ends_get_boxes_and_the_copy_is_made(civil_archive, tmp_path):
+    """A word typed before a line's first word or after its last had a box of no width: the copy failed
+    ("redaction box ... is empty"), and so did a request's delivery."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line
+
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    doc, options = civil_archive["ro"], Options(archive=archive)
+    first, last = read_lines(archive / "documents" / doc / "pages" / "0001.hocr")[::5]
+    correct_line(Archive(archive), doc, 1, first.id, f"{first.text} e-mail ion.pop@example.ro", first.text)
+    correct_line(Archive(archive), doc, 1, last.id, f"CNP {VALID_CNP} {last.text}", last.text)
+    proposals = {p.kind + str(p.box[1] > first.bbox[3]): p for p in propose_redactions(options, doc)}
+    added = (proposals["emailFalse"], next(p for p in proposals.values() if VALID_CNP in "".join(p.words)
+                                           and p.box[1] >= last.bbox[1] - 5))
+    email, personal = (proposal.box for proposal in added)
+    assert email[0] >= first.bbox[2] and email[2] - email[0] >= 10 * len("ion.pop@example.ro")  # a letter's width
+    assert 0 <= personal[0] and personal[2] <= last.words[0].bbox[0] and personal[2] - personal[0] >= 50  # the margin
+    assert make_copy(options, doc, list(propose_redactions(options, doc)), tmp_path / "copy.pdf").redactions
+
+
 def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
     options = _options(civil_archive)
     plain = make_copy(options, civil_archive["ro"], [], tmp_path / "plain.pdf")
