@@ -144,12 +144,13 @@ async def save_boxes(request: Request, request_id: RequestId, doc_id: DocId, num
                      user: User = Depends(signed_in())):
     form = await request.form()
     kept = {int(v) for v in form.getlist("keep") if _BOX_ID.fullmatch(str(v))}
+    shown = {int(v) for v in form.getlist("shown") if _BOX_ID.fullmatch(str(v))}
     moved = {}
     for key in form.keys():
         if key.startswith("x_") and _BOX_ID.fullmatch(key[2:]):
             box_id = int(key[2:])
             moved[box_id] = tuple(_integer(form.get(f"{c}_{box_id}")) for c in "xywh")
-    _work(request).save_boxes(user.name, request_id, doc_id, number, kept, moved)
+    _work(request).save_boxes(user.name, request_id, doc_id, number, shown, kept, moved)
     return RedirectResponse(f"/requests/{request_id}/records/{doc_id}?page={number}", status_code=303)
 
 

@@ -7,6 +7,7 @@ the REST API, and what a visitor without a session cannot reach."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import threading
 
@@ -467,6 +468,7 @@ def test_a_record_corrected_after_it_was_linked_is_proposed_again_and_confirmed_
     _post(client, "/requests/1/records", document=permit)
     _post(client, "/requests/1/status", status="found")
     assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
+    opened = re.findall(r'name="shown" value="(\d+)"', client.get(f"/requests/1/records/{permit}").text)
     page = client.get(f"/api/documents/{permit}/pages/1").json()
     line = next(line for line in page["lines"] if "jednorodzinny" in line["text"])
     correct_line(Archive(requests_archive), permit, 1, line["id"], "kontakt jan.kowalski@example.pl", line["text"])
@@ -474,6 +476,10 @@ def test_a_record_corrected_after_it_was_linked_is_proposed_again_and_confirmed_
     assert _post(client, "/requests/1/deliver").status_code == 409  # its redactions wait for a new confirmation
     review = client.get(f"/requests/1/records/{permit}")
     assert "jan.kowalski@example.pl" in review.text and "44051401359" in review.text  # the new box, and the old
+    # A form opened before the correction, sent now, leaves the new box as proposed (it unticked it).
+    stale = client.post(f"/requests/1/records/{permit}/pages/1/boxes", data={
+        "csrf_token": token(client, "/requests"), "shown": opened, "keep": opened})
+    assert stale.status_code == 303
     history = client.get("/requests/1", headers={"Accept-Language": "ro"}).text
     assert f"Textul din {permit} a fost corectat" in history
     assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303

@@ -151,15 +151,16 @@ class Casework:
             raise DocumentNotFoundError(f"document {doc_id} has no page {page}")
         return page_size(hocr)
 
-    def save_boxes(self, user: str, request_id: int, doc_id: str, page: int,
+    def save_boxes(self, user: str, request_id: int, doc_id: str, page: int, shown: set[int],
                    kept: set[int], moved: dict[int, tuple[int, int, int, int]]) -> None:
-        """Keep the boxes whose ids are in `kept` (the others are not burned in); `moved` gives new
-        (x, y, width, height) to some of them."""
+        """Of the boxes the form showed (`shown`), keep those in `kept` (the others are not burned in); `moved`
+        gives new (x, y, width, height) to some of them. A box the form did not show (proposed again since it
+        was opened) stays as proposed: a form opened before unticked it."""
         self._linked(request_id, doc_id)
         width, height = self.page_size(doc_id, page)
         changes = [(_inside(box, width, height), id_) for id_, box in moved.items()]
         with self.store.connect() as conn:
-            for id_ in [b.id for b in self.boxes(request_id, doc_id, page)]:
+            for id_ in [b.id for b in self.boxes(request_id, doc_id, page) if b.id in shown]:
                 conn.execute("UPDATE redaction_boxes SET keep = ? WHERE id = ?", (int(id_ in kept), id_))
             for (left, top, right, bottom), id_ in changes:
                 conn.execute("UPDATE redaction_boxes SET left = ?, top = ?, right = ?, bottom = ? "
