@@ -48,13 +48,16 @@ class ReviewQueue:
         return replace(item, title=corrected.get("title", item.title),
                        collection=corrected.get("collection", item.collection))
 
-    def decide(self, document: str, page: int, decision: str, user: str) -> None:
+    def decide(self, document: str, page: int, decision: str, user: str, first_only: bool = False) -> bool:
+        """Record a decision on the page; `first_only`: only when it has none yet (an accept sent twice at once,
+        a double click, was two decisions). Whether it was recorded."""
         if decision not in DECISIONS:
             raise ValueError(decision)
         at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.db.connect() as conn:
-            conn.execute("INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?)",
-                         (document, page, decision, user, at))
+            done = conn.execute(f"INSERT OR {'IGNORE' if first_only else 'REPLACE'} INTO review_decisions "
+                                "VALUES (?, ?, ?, ?, ?)", (document, page, decision, user, at))
+            return done.rowcount == 1
 
     def decision(self, document: str, page: int) -> str | None:
         with self.db.connect() as conn:

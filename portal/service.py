@@ -201,10 +201,9 @@ class PortalService:
         _page_entry(record, number)
         if number not in record.get("review_pages", []):  # the queue's button, sent for another page
             raise ActionRefused(N_("This page is not in the review queue."))
-        if self.review.decision(doc_id, number):  # sent again (a double click, a page reloaded): done already
-            return
-        self.review.decide(doc_id, number, "accepted", user.name)
-        self.audit.record(user.name, "review-accept", doc_id, number)
+        # Sent again (a double click, a page reloaded, two at once): the first is the decision.
+        if self.review.decide(doc_id, number, "accepted", user.name, first_only=True):
+            self.audit.record(user.name, "review-accept", doc_id, number)
 
     def _reindex(self, doc_id: str) -> None:
         record = self.archive.load_document(doc_id)

@@ -377,6 +377,28 @@ def test_review_queue_lists_flagged_pages_until_accepted(client, portal_archive)
     assert [e["action"] for e in client.get("/api/audit").json()].count("review-accept") == 1
 
 
+def test_an_accept_sent_several_times_at_once_is_one_decision(client, portal_archive):
+    # A double click sends two requests together: each found no decision yet, and the audit log had two.
+    import threading
+
+    from portal.accounts import User
+
+    faded = only_document(portal_archive, "faded-register.png")
+    service, start = client.app.state.service, threading.Barrier(4)
+
+    def accept():
+        start.wait()
+        service.accept(User("ana", "admin", True), faded, 1)
+
+    clicks = [threading.Thread(target=accept) for _ in range(4)]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join(timeout=60)
+    sign_in(client, "ana")
+    assert [e["action"] for e in client.get("/api/audit").json()].count("review-accept") == 1
+
+
 def test_review_queue_shows_the_title_and_collection_staff_gave(client, portal_archive):
     # It showed the pipeline's, when the viewer, search and `show` had the corrected ones.
     faded = only_document(portal_archive, "faded-register.png")
