@@ -312,6 +312,7 @@ def test_polish_words_whose_stem_changes_find_each_other(fresh, printed, typed):
 @pytest.mark.parametrize(("printed", "typed", "language"), [("Oświadczył więc, że", "wiek", "pol"),
                                                            ("Ksiądz proboszcz podpisał", "księga", "pol"),
                                                            ("przez całe życie", "żyto", "pol"),
+                                                           ("carnetele de muncă", "cârnați", "ron"),
                                                            ("dela 1 Mai 1931", "dealul", "ron")])
 def test_frequent_words_are_not_taken_for_forms_of_others(fresh, printed, typed, language):
     # więc (so) was found for wiek (age), ksiądz (priest) for księga (register), the old spelling's dela for deal.
