@@ -259,6 +259,20 @@ def test_a_town_halls_name_alone_neither_types_a_record_nor_makes_its_title(rule
     assert meta.title == "Simplificarea procedurilor birocratice"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # Common words led, a real hint came second: the type was lost to "unknown".
+    ("Primăria comunei Florești\nLista beneficiarilor de ajutor social, conform hotărârea consiliului local\n"
+     "Primăria, Primăriei, Primărie: beneficiar Pop Ion, beneficiar Rus Ana, beneficiar Man Ioan",
+     "council_decision"),
+    # Three different common words of one type: a deed, though no phrase names it.
+    ("Între vânzătorul Pop Ion și cumpărătorul Rus Ana, în fața notarului public, vânzătorul declară\n"
+     "că cumpărătorul a plătit prețul; vânzătorul predă imobilul, cumpărătorul îl primește.", "property_deed"),
+])
+def test_common_words_yield_to_a_real_hint_and_three_of_them_decide(rules, text, expected):
+    meta = extract_metadata([page(text)], ["ron"], rules)
+    assert meta.doc_type == expected, meta.doc_type_reason
+
+
 def test_neutral_text_is_unknown(rules):
     text = "Lista chiriașilor\nPopescu Ion, etaj 2\nIonescu Maria, etaj 3\nTotal: 14 persoane"
     meta = extract_metadata([page(text)], ["ron"], rules)

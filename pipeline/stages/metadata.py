@@ -21,7 +21,8 @@ from .dates import find_dates
 
 UNKNOWN_TYPE = "unknown"
 NAMING_WEIGHT = 3  # a phrase of this weight names the document type on its own (configs/doctypes.yaml)
-HINT_WEIGHT = 2  # ... of this weight is a strong hint; lighter ones are words common elsewhere too
+HINT_WEIGHT = 2  # ... of this weight is a strong hint; lighter ones are words common elsewhere too ...
+COMMON_WORDS_THAT_DECIDE = 3  # ... which decide a type only when this many different ones are found
 
 
 # ---------------------------------------------------------------- document-type rules
@@ -220,26 +221,35 @@ def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tup
     folded_title = _fold(title)
     scores: dict[str, float] = {}
     reasons: dict[str, str] = {}
-    strongest: dict[str, float] = {}  # the weight of the strongest phrase found
+    decided: dict[str, bool] = {}  # whether what was found may decide the type (see _decisive)
     for doc_type in rules.types:
-        scores[doc_type.name], reasons[doc_type.name], strongest[doc_type.name] = _score(
+        scores[doc_type.name], reasons[doc_type.name], decided[doc_type.name] = _score(
             doc_type, text, folded_title, rules)
     if not any(scores.values()):
         return UNKNOWN_TYPE, "no keyword phrase matched", scores
-    best_score = max(scores.values())
-    tied = [name for name, score in scores.items() if score == best_score]
+    # Common words alone decide nothing: "Primăria" in any record of a town hall filed a press release as a
+    # building permit. The type they lead is passed over for one with a real hint (a list of aid recipients on
+    # the town hall's letterhead is still the council decision it names).
+    candidates = {name: score for name, score in scores.items() if decided[name]}
+    if not candidates:
+        best = max(scores, key=scores.get)
+        why = f"< min_score {rules.min_score:g}" if scores[best] < rules.min_score else "from common words only"
+        return UNKNOWN_TYPE, f"best was {best} at {scores[best]:g} {why}: {reasons[best]}", scores
+    best_score = max(candidates.values())
+    tied = [name for name, score in candidates.items() if score == best_score]
     if len(tied) > 1:
         # Two types equally likely: saying "unknown" is more honest than picking by file order.
         return UNKNOWN_TYPE, f"tie at score {best_score:g} between {', '.join(tied)}", scores
     best = tied[0]
     if best_score < rules.min_score:
         return UNKNOWN_TYPE, f"best was {best} at {best_score:g} < min_score {rules.min_score:g}: {reasons[best]}", scores
-    if strongest[best] < HINT_WEIGHT:  # "Primăria" in any record of a town hall filed it as a building permit
-        return UNKNOWN_TYPE, f"best was {best} at {best_score:g}, from common words only: {reasons[best]}", scores
     return best, f"{reasons[best]}; score {best_score:g}", scores
 
 
-def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tuple[float, str, float]:
+def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tuple[float, str, bool]:
+    """(score, which phrases matched, whether they may decide the type: one of weight 2 or more, or at least
+    three different common words: seller, buyer and notary make a deed; the town hall and a beneficiary do not
+    make a permit)."""
     score, strongest = 0.0, 0.0
     matched: list[str] = []
     for phrase in doc_type.phrases:
@@ -254,4 +264,5 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
         strongest = max(strongest, phrase.weight)
         notes = ([f"x{hits}"] if hits > 1 else []) + (["in title"] if in_title else [])
         matched.append(f'"{phrase.text}"' + (f" ({', '.join(notes)})" if notes else ""))
-    return score, ("matched " + ", ".join(matched)) if matched else "", strongest
+    decisive = strongest >= HINT_WEIGHT or len(matched) >= COMMON_WORDS_THAT_DECIDE
+    return score, ("matched " + ", ".join(matched)) if matched else "", decisive
