@@ -114,11 +114,14 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         raise UsageError.said("'%(line)s' is not a line of page %(page)s", line=line_id, page=number)
     text = typed_line(text)
     page = next((p for p in archive.load_document(doc_id)["pages"] if p["number"] == number), {})
-    if ROMANIAN in str(page.get("languages", "")).split("+"):  # ș and ț with the comma, as the OCR's (a keyboard
-        text = text.translate(CEDILLA_TO_COMMA)  # or a pasted text may give the cedilla: ş, ţ)
     with _document_lock(archive, doc_id):
         source = _existing_hocr(archive, doc_id, number)
         tree = ET.parse(source)
+        # ș and ț with the comma, as the OCR's, on a page read in Romanian (at ingest, or read again since: its
+        # hOCR says so): a keyboard or a pasted text may give the cedilla (ş, ţ).
+        if ROMANIAN in str(page.get("languages", "")).split("+") or any(
+                element.get("lang") == ROMANIAN for element in tree.getroot().iter()):
+            text = text.translate(CEDILLA_TO_COMMA)
         element = next((e for e in line_elements(tree.getroot()) if e.get("id") == line_id), None)
         if element is None:
             raise UsageError.said("page %(page)s of document %(document)s has no line '%(line)s'", page=number,
@@ -147,6 +150,8 @@ def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> 
         raise UsageError.said("'%(field)s' cannot be corrected (fields: %(fields)s)", field=field,
                               fields=", ".join(EDITABLE_FIELDS))
     after = _parsed_field(field, value)
+    if isinstance(after, str) and ROMANIAN in record.get("metadata", {}).get("languages", []):
+        after = after.translate(CEDILLA_TO_COMMA)  # a title or collection of a Romanian record, as its text
     doc_id = record["id"]
     with _document_lock(archive, doc_id):
         overrides = metadata_overrides(archive, doc_id)
@@ -171,7 +176,7 @@ def _parsed_field(field: str, value: str):
     if field == "doc_type" and not _DOC_TYPE.match(value):
         raise UsageError.said("a document type is a short name like building_permit, not '%(value)s'", value=value)
     if len(value) > 500:
-        raise UsageError.said("%(field)s is too long (at most 500 characters)", field=field)
+        raise UsageError.said("The value is too long (at most 500 characters).")
     return value
 
 

@@ -326,6 +326,26 @@ def test_a_master_made_writable_is_read_only_again_after_force(run_cli, phototes
     assert run_cli("verify").exit_code == ExitCode.ok and not os.stat(master).st_mode & 0o222
 
 
+def test_a_correction_on_a_page_read_again_in_romanian_is_spelt_with_commas(run_cli, phototest, archive_dir):
+    """The page was ingested in English and read again in Romanian: its corrections kept ş and ţ (only the
+    ingest's languages were looked at), and so did a Romanian record's corrected title."""
+    from pipeline.api import reocr_page
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line, correct_metadata, page_hocr_path
+    from pipeline.hocr import read_lines
+    from pipeline.options import Options
+
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    archive = Archive(archive_dir)
+    reocr_page(Options(archive=archive_dir, languages="ron"), doc, 1)
+    line = read_lines(page_hocr_path(archive, doc, 1))[0]
+    assert correct_line(archive, doc, 1, line.id, "Primăria oraşului Ştefăneşti", line.text)[1] == \
+        "Primăria orașului Ștefănești"
+    record = archive.load_document(doc)
+    record["metadata"]["languages"] = ["ron"]
+    assert correct_metadata(archive, record, "title", "Hotărârea şedinţei")[1] == "Hotărârea ședinței"
+
+
 def test_show_text_prints_the_text_as_staff_corrected_it(run_cli, phototest, archive_dir):
     from pipeline.archive import Archive
     from pipeline.corrections import correct_line
