@@ -58,6 +58,8 @@ def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
     ("în luna martie 1975", ("ron",), "1975-03"),
     ("In May, 1942, the", ("eng",), "1942-05"),  # a comma between month and year: no date was found
     ("Cluj, martie, 1975", ("ron",), "1975-03"),
+    ("Cluj, martie,1975", ("ron",), "1975-03"),  # as OCR spaces a comma
+    ("Cluj, Martie , 1975", ("ron",), "1975-03"),
     ("12 kwi. 1975", ("pol",), "1975-04-12"),
     ("Nr. 1234/12.04.1975", ("ron",), "1975-04-12"),  # a registration stamp: number/date
     ("Київ, 12-го березня 1975 р.", ("ukr",), "1975-03-12"),  # ordinal days

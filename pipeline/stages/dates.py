@@ -118,7 +118,7 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?,?\s+" + _YEAR + _END,  # April 12, 1975, March 12th, 1975
     # 1975. április 12., and the formal 1975. évi április hó 12. napján
     _START + _YEAR + r"\.?\s+(?:évi\s+)?" + _WORD + r"\s+(?:hó\s+)?" + _DAY + _ORDINAL + r"\.?" + _END,
-    _WORD + r",?\s+" + _YEAR + _END,  # martie 1975, May, 1942
+    _WORD + r"(?:\s*,\s*|\s+)" + _YEAR + _END,  # martie 1975, May, 1942 (OCR: martie,1975; martie , 1975)
     _START + _ROMAN + r"\s*[./-]\s*" + _YEAR + _END,  # XII.1975, IV/1975
     # Two digits for the year, the month written in two digits or in Roman: 12.03.75, 5/03/75, 12.III.75
     _START + _DAY + r"(?P<sep>[./])" + _TWO_DIGIT_MONTH + r"(?P=sep)" + _SHORT_YEAR + _END,
