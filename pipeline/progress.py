@@ -115,6 +115,7 @@ def stopped_report(state: dict, archive: str) -> dict:
     counts = {status: int(state.get(status, 0)) for status in ("processed", "skipped", "failed")}
     return {"archive": archive, "grouping": None, "items": failures, "summary": {
         **counts, "documents": counts["processed"], "pages": int(state.get("pages_done", 0)),
-        "started": state.get("started"), "inputs": state.get("inputs", []),
+        "pages_to_review": None, "exit_code": None,  # not known: the progress file does not keep them
+        "started": state.get("started"), "inputs": state.get("inputs", []), "stopped_by": "killed",
         "interrupted": "the ingest's process ended before its batch did (killed, or the machine stopped); "
                        "running it again resumes where it stopped"}}

@@ -28,7 +28,9 @@ class IngestReport:
     items: list[ItemReport] = field(default_factory=list)
     pages: int = 0  # pages archived in this run (those of documents that failed are not)
     seconds: float = 0.0
-    interrupted: str = ""  # why the run stopped before its end (Ctrl-C, an error that stops a batch)
+    interrupted: str = ""  # why the run stopped before its end (Ctrl-C, an error that stops a batch) ...
+    stopped_by: str = ""  # ... in a word: ctrl-c | error (a killed run's report says killed)
+    ended_with: int | None = None  # the exit code the command ended with, when not the report's own
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -67,7 +69,7 @@ class IngestReport:
                 "pages": self.pages,
                 "seconds": round(self.seconds, 2),
                 "pages_per_minute": round(60 * self.pages / self.seconds, 1) if self.seconds else 0.0,
-                "exit_code": int(self.exit_code),
-                **({"interrupted": self.interrupted} if self.interrupted else {}),
+                "exit_code": int(self.exit_code if self.ended_with is None else self.ended_with),
+                **({"interrupted": self.interrupted, "stopped_by": self.stopped_by} if self.interrupted else {}),
             },
         }

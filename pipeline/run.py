@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
+from .errors import (ArchiveFullError, ExitCode, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
                      UnreadableFileError, UsageError, disk_full_error, is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
@@ -104,14 +104,17 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
     started = time.monotonic()
     with archive.writer_lock():
         archive.clear_work()
-        for stopped in take_stale(archive.runs):
-            _save_report(archive, stopped_report(stopped, str(archive.root)))
+        for stopped in take_stale(archive.runs):  # filed under the time the killed run started
+            _save_report(archive, stopped_report(stopped, str(archive.root)), _started(stopped))
         try:
             _run_batch(inputs, options, events, executor, archive, report, profile, rules)
         except BaseException as exc:  # Ctrl-C, a full disk: what was done is kept, and said in runs/
             if report.items or isinstance(exc, KeyboardInterrupt):
-                report.interrupted = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else \
-                    f"stopped by an error: {exc or type(exc).__name__}"
+                if isinstance(exc, KeyboardInterrupt):
+                    report.interrupted, report.stopped_by, report.ended_with = "interrupted (Ctrl-C)", "ctrl-c", 130
+                else:
+                    report.interrupted, report.stopped_by = f"stopped by an error: {exc or type(exc).__name__}", "error"
+                    report.ended_with = int(getattr(exc, "exit_code", ExitCode.internal_error))
                 report.seconds = time.monotonic() - started
                 with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell
                     _save_report(archive, report.to_dict())
@@ -146,6 +149,14 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
     finally:
         search.close()
         progress.close()
+
+
+def _started(state: dict) -> datetime | None:
+    """When a run whose progress file this is started (None: not said, or not a time)."""
+    try:
+        return datetime.fromisoformat(state["started"]).astimezone(timezone.utc)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class _IndexBatch:
@@ -364,6 +375,6 @@ def _add(report: IngestReport, events, item: ItemReport) -> None:
     events.item(item)
 
 
-def _save_report(archive: Archive, report: dict) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+def _save_report(archive: Archive, report: dict, when: datetime | None = None) -> None:
+    stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
     (archive.runs / f"{stamp}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -28,7 +28,7 @@ from pipeline.indexing import indexed_document
 from pipeline.model import PixelBox
 from pipeline.options import Options, load_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
-from pipeline.progress import is_running, progress_files
+from pipeline.progress import PREFIX as PROGRESS_PREFIX, is_running, progress_files
 
 from .accounts import Accounts, User
 from .audit import AuditEntry, AuditLog
@@ -72,8 +72,12 @@ class PageView:
 class RunSummary:
     id: str
     running: bool
-    stopped: bool  # a progress file whose process is gone: the batch was killed
+    stopped: bool  # the batch stopped before its end: a progress file whose process is gone, or a report saying so
     state: dict  # the report's summary, or the progress file's content
+
+    @property
+    def progress_file(self) -> bool:
+        return self.id.startswith(PROGRESS_PREFIX)
 
 
 class PortalService:
@@ -222,8 +226,9 @@ class PortalService:
                 alive = is_running(state)
                 running.append(RunSummary(path.stem, alive, not alive, state))
         reports = sorted((p for p in self.archive.runs.glob("*.json") if _RUN_ID.match(p.stem)), reverse=True)
-        return running + [RunSummary(p.stem, False, False, self._report(p).get("summary", {}))
-                          for p in reports[:limit]]
+        finished = [(p.stem, self._report(p).get("summary", {})) for p in reports[:limit]]
+        return running + [RunSummary(stem, False, bool(summary.get("interrupted")), summary)
+                          for stem, summary in finished]
 
     def run(self, run_id: str) -> dict:
         if not _RUN_ID.match(run_id) or not (self.archive.runs / f"{run_id}.json").is_file():

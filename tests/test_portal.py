@@ -520,6 +520,19 @@ def test_ingest_runs_show_finished_running_and_killed_batches(client, portal_arc
     html = client.get("/ingest").text
     assert 'max="40"' in html and "file ends early" in html and "stopped before the end" in html
     running.close()
+    # The next ingest files the killed run's report (it left no trace once its progress file was removed),
+    # under the time it started; the portal lists it as stopped, and says why in the reader's language.
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    (portal_archive.parent / "nothing").mkdir()
+    ingest([str(portal_archive.parent / "nothing")], Options(archive=portal_archive, jobs=1))
+    reports = {run["id"]: run for run in client.get("/api/runs").json()}
+    killed_run = reports["20260102T030405000000Z"]
+    assert killed_run["stopped"] and not killed_run["running"] and killed_run["state"]["failed"] == 1
+    assert not [run for run in reports.values() if run["running"]]
+    detail = client.get("/ingest/20260102T030405000000Z", headers={"Accept-Language": "ro"}).text
+    assert "procesul său s-a încheiat" in detail and "file ends early" in detail
 
 
 def test_a_running_ingest_writes_progress_the_portal_can_read(tmp_path, phototest):

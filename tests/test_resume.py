@@ -67,6 +67,7 @@ def test_killed_batch_resumes_without_duplicates(tmp_path):
     # The killed run is in runs/ too: the next run removed its progress file, and no trace of it was left.
     summaries = [json.loads(path.read_text())["summary"] for path in sorted((archive_dir / "runs").glob("2*.json"))]
     assert len(summaries) == 2 and "killed" in summaries[0]["interrupted"] and "interrupted" not in summaries[1]
+    assert summaries[0]["stopped_by"] == "killed" and summaries[0]["exit_code"] is None
 
 
 def test_a_batch_stopped_with_ctrl_c_says_so_in_its_report(tmp_path):
@@ -84,7 +85,8 @@ def test_a_batch_stopped_with_ctrl_c_says_so_in_its_report(tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) == 130, proc.stderr.read()
     (report,) = [json.loads(path.read_text()) for path in (archive_dir / "runs").glob("2*.json")]
-    assert report["summary"]["interrupted"] == "interrupted (Ctrl-C)"
+    assert report["summary"]["interrupted"] == "interrupted (Ctrl-C)" and report["summary"]["stopped_by"] == "ctrl-c"
+    assert report["summary"]["exit_code"] == 130  # as the command ended (it said 0)
     archived = {item["document"] for item in report["items"] if item["status"] == "processed"}
     assert archived and archived <= {path.name for path in documents.iterdir()}
 
