@@ -35,12 +35,12 @@ def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]
     # Tesseract's codes are lower case (ENG is eng); a code given twice is read once.
     codes = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
     if not codes:
-        raise UsageError("no OCR language given (e.g. --lang ron+hun)")
+        raise UsageError.said("no OCR language given (e.g. --lang ron+hun)")
     for code in codes:
         if not _LANG_CODE.match(code):
-            raise UsageError(f"'{code}' is not a Tesseract language code (e.g. ron, pol, ukr, deu)")
+            raise UsageError.said("'%(code)s' is not a Tesseract language code (e.g. ron, pol, ukr, deu)", code=code)
         if code == "osd":
-            raise UsageError("'osd' is Tesseract's orientation and script model, not a language")
+            raise UsageError.said("'osd' is Tesseract's orientation and script model, not a language")
     return codes
 
 

@@ -700,6 +700,9 @@ def test_refused_input_is_explained_in_the_readers_language(client, clujul):
     assert long.status_code == 400 and "Textul este prea lung: cel mult 2000 de caractere." in long.text
     short = client.post("/users", data={"csrf_token": csrf, "name": "maria", "password": "short", "role": "clerk"})
     assert short.status_code == 400 and "parola trebuie să aibă cel puțin 10 caractere" in short.text
+    again = client.post(f"/review/{clujul}/1/reocr", data={"csrf_token": csrf, "languages": "xx1",
+                                                             "profile": "default"})
+    assert again.status_code == 400 and "„xx1” nu este un cod de limbă Tesseract" in again.text
     client.cookies.set("retrodig_lang", "uk")
     assert "«abc» не є роком" in client.get("/", params={"q": "cluj", "from": "abc"}).text
     assert client.get("/api/search", params={"q": "cluj", "year_from": "x"}).status_code == 422  # the API: as is

@@ -61,6 +61,10 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
     by_page = _boxes_by_page(boxes, len(record["pages"]))
     if certify:
         _check_certification(options, language, request_number)
+        issued = issued or date.today()
+        if requested and requested > issued:  # a stamp saying the copy was asked for after it was issued
+            raise UsageError(f"the request's date {requested.isoformat()} is after the copy's date of issue "
+                             f"{issued.isoformat()}")
     pages, removed = _copy_pages(archive, record, by_page)
     redactions = sum(len(b) for b in by_page.values())
     title = f"{record.get('metadata', {}).get('title') or doc_id} (copy)"
@@ -68,10 +72,6 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
         data = _as_pdfa(write_copy_pdf(pages, None, title), PdfInfo(title=title))
         digest = _write(out, data)
         return CopyResult(out, digest, len(pages), redactions, removed, None)
-    issued = issued or date.today()
-    if requested and requested > issued:  # a stamp saying the copy was asked for after it was issued
-        raise UsageError(f"the request's date {requested.isoformat()} is after the copy's date of issue "
-                         f"{issued.isoformat()}")
     copy_id = secrets.token_hex(8)
     url = f"{options.copies.verify_url.rstrip('/')}/{copy_id}"
     stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url, requested)
