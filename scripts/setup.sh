@@ -12,8 +12,9 @@ APT_PACKAGES=(
   python3-venv
 )
 EXTRA="${1:-}"  # "test" or "bench" adds that group of Python packages
-# The portal's browser tests drive Debian's own chromium (Playwright never downloads a browser here).
-[ "$EXTRA" = "test" ] && APT_PACKAGES+=(chromium)
+# The portal's browser tests drive Debian's own chromium (Playwright never downloads a browser here); cjpeg
+# (libjpeg-turbo-progs) writes the arithmetic-coded JPEG a format test reads.
+[ "$EXTRA" = "test" ] && APT_PACKAGES+=(chromium libjpeg-turbo-progs)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -127,6 +127,55 @@ def test_a_jpeg_turned_by_its_exif_tag_keeps_the_dpi_of_its_tag(tmp_path, orient
     assert shown.dpi == straight.dpi == 150
 
 
+def _tiff_48_bit(path: Path, rgb: np.ndarray, orientation: int) -> Path:
+    """An uncompressed 48-bit RGB TIFF at 300 dpi with an Orientation tag, written field by field (TIFF 6.0):
+    neither Pillow nor OpenCV writes one."""
+    import struct
+
+    height, width = rgb.shape[:2]
+    pixels = rgb.astype("<u2").tobytes()
+    tags = [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, None), (259, 3, 1, 1), (262, 3, 1, 2),
+            (273, 4, 1, 8), (274, 3, 1, orientation), (277, 3, 1, 3), (278, 4, 1, height),
+            (279, 4, 1, len(pixels)), (282, 5, 1, None), (283, 5, 1, None), (284, 3, 1, 1), (296, 3, 1, 2)]
+    directory = 8 + len(pixels)
+    extra = directory + 2 + 12 * len(tags) + 4  # the values that do not fit in a field: bits, then dpi twice
+    values = {258: (extra, struct.pack("<3H", 16, 16, 16)), 282: (extra + 6, struct.pack("<2I", 300, 1)),
+              283: (extra + 14, struct.pack("<2I", 300, 1))}
+    fields = b"".join(struct.pack("<HHI", tag, kind, count) + (
+        struct.pack("<I", values[tag][0]) if tag in values else
+        struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)) for tag, kind, count, value in tags)
+    path.write_bytes(b"II*\x00" + struct.pack("<I", directory) + pixels + struct.pack("<H", len(tags)) + fields
+                     + b"\x00" * 4 + b"".join(data for _, data in values.values()))
+    return path
+
+
+def test_tiffs_turned_by_their_orientation_tag_and_an_arithmetic_coded_jpeg_are_read_upright(tmp_path):
+    """An uncompressed grey TIFF whose Orientation tag turns it a quarter came out a diagonal smear (Pillow's
+    own decoder fills the turned size with the stored rows) and was archived so; a 48-bit one failed as corrupt
+    (OpenCV's imread refuses it); an arithmetic-coded JPEG, legal and rare, failed as corrupt (Pillow's libjpeg
+    lacks the decoder)."""
+    import subprocess
+
+    from PIL import TiffImagePlugin
+
+    from pipeline.stages.load import load_page
+
+    upright = np.asarray(Image.open(EHRI).convert("L").crop((0, 0, 1486, 1240)))
+    tag = TiffImagePlugin.ImageFileDirectory_v2()
+    tag[274] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(np.rot90(upright, 1)).save(tmp_path / "grey.tif", tiffinfo=tag, dpi=(300, 300))
+    _tiff_48_bit(tmp_path / "colour.tif", np.dstack([np.rot90(upright, 1).astype(np.uint16) * 257] * 3), 6)
+    Image.fromarray(upright).save(tmp_path / "plain.ppm")
+    arithmetic = subprocess.run(["cjpeg", "-arithmetic", "-grayscale", "-quality", "90", str(tmp_path / "plain.ppm")],
+                                capture_output=True, check=True).stdout
+    (tmp_path / "arithmetic.jpg").write_bytes(arithmetic)
+    for name, fmt in (("grey.tif", "tiff"), ("colour.tif", "tiff"), ("arithmetic.jpg", "jpeg")):
+        page = load_page(tmp_path / name, fmt, 0, 10**9, 300)
+        grey = page.pixels if page.pixels.ndim == 2 else page.pixels.mean(axis=2)
+        assert grey.shape == upright.shape, name
+        assert np.abs(grey.astype(int) - upright).mean() < 3, name  # the page itself, upright
+
+
 def test_a_cameras_mpo_photo_is_one_page_turned_by_its_exif_tag(tmp_path):
     """A phone's JPEG with a second image after the photo (MPO): the photo's EXIF turn was ignored, and the second
     image became a page of its own."""

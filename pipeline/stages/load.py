@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, TiffImagePlugin
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
 from .pdf_page import rasterize_pdf_page
@@ -76,6 +76,8 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                     frame = _decode_jpeg(path, img, budget, orientation)
                 elif sixteen_bit_colour:
                     frame = _fit(_decode_sixteen_bit_colour(path, frame_index), budget)
+                elif _turned_on_its_side_undecodable(img):
+                    frame = _fit(_decode_with_libtiff(path, frame_index), budget)
                 else:
                     img.load()
                     frame = _fit(img, budget)
@@ -112,6 +114,30 @@ _QUARTER_TURNS = (5, 6, 7, 8)
 def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
     """Decode once, and no more than needed: grey pages straight to grey (libjpeg skips the colour
     conversion), pages over the budget at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling)."""
+    try:
+        return _decode_jpeg_with_pillow(path, img, budget, orientation)
+    except OSError as exc:
+        if "truncated" in str(exc).lower():
+            raise
+        # Arithmetic coding (ITU T.81 annex D: legal, rare) is missing from the libjpeg Pillow is built with
+        # ("broken data stream"); OpenCV's decodes it, turned by the EXIF orientation as Pillow's is.
+        pixels = cv2.imread(str(path), _OPENCV_REDUCED[min(8, _reduction(img.width * img.height, budget))])
+        if pixels is None:
+            raise
+        return _fit(Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB), "RGB"), budget)
+
+
+# The reduced decodes of OpenCV, by the factor they reduce a side by.
+_OPENCV_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                   8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def _reduction(pixels: int, budget: int) -> int:
+    """The smallest of 1, 2, 4, 8 that brings `pixels` within `budget` (8 when none does)."""
+    return next((factor for factor in (1, 2, 4) if pixels / factor ** 2 <= budget), 8)
+
+
+def _decode_jpeg_with_pillow(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
     mode = img.mode
     if mode in ("RGB", "YCbCr") and _jpeg_is_grey(path):
         mode = "L"
@@ -121,6 +147,26 @@ def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) ->
     frame = ImageOps.exif_transpose(img) if orientation != 1 else img
     frame.load()
     return _fit(frame, budget)
+
+
+def _turned_on_its_side_undecodable(img: Image.Image) -> bool:
+    """A TIFF page whose Orientation tag (274) turns it a quarter, stored uncompressed: Pillow gives it the
+    turned size, then its own decoder fills that with the stored rows, a diagonal smear (archived, read as
+    noise). Through libtiff it comes out turned."""
+    return img.format == "TIFF" and img.tag_v2.get(274) in _QUARTER_TURNS and bool(img.tile) \
+        and img.tile[0][0] != "libtiff"
+
+
+def _decode_with_libtiff(path: Path, frame: int) -> Image.Image:
+    saved = TiffImagePlugin.READ_LIBTIFF
+    TiffImagePlugin.READ_LIBTIFF = True  # read at open: this image only (a worker decodes one page at a time)
+    try:
+        with Image.open(path) as img:
+            img.seek(frame)
+            img.load()
+            return img.copy()
+    finally:
+        TiffImagePlugin.READ_LIBTIFF = saved
 
 
 def _sixteen_bit_colour(img: Image.Image) -> bool:
@@ -133,9 +179,8 @@ def _decode_sixteen_bit_colour(path: Path, frame: int) -> Image.Image:
     12-bit camera's or scanner's values (0-4095) kept in 16 bits have a high byte of 0-15, and Pillow made such a
     page black. OpenCV decodes the 16 bits (Pillow has no 16-bit colour mode); a transparent page is laid on
     white."""
-    if frame == 0:
-        pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    else:
+    pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if frame == 0 else None
+    if pixels is None:  # a page after the first; or a TIFF turned by its Orientation tag, which imread refuses
         ok, pages = cv2.imreadmulti(str(path), frame, 1, flags=cv2.IMREAD_UNCHANGED)
         pixels = pages[0] if ok and pages else None
     if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3:
