@@ -110,7 +110,7 @@ def _romanian_alternates(word: str, folded: str, stems: set[str]) -> set[str]:
       singular only (hotărâre: hotar, hotărârile: hotarar; vânzare: vanz, vânzării: vanzar).
     - The stem's vowels and last consonant alternate with the ending: oa/o (școală, școli; poartă, porți),
       ea/e (cetățean, cetățeni), a/e before an -e or -i ending after i or before ț (italian, italieni;
-      suprafață, suprafețe),
+      suprafață, suprafețe; typed without diacritics, suprafete, in stems of 7 letters or more),
       d/z (stradă, străzi); -iu, -ur and -e are left on some stems (consiliu, consiliului; terenuri, teren;
       acte, act).
 
@@ -139,8 +139,9 @@ def _romanian_alternates(word: str, folded: str, stems: set[str]) -> set[str]:
         if stem.endswith("e") and len(stem) >= 4:
             alternates.add(stem[:-1])
         if folded[len(stem):len(stem) + 1] in ("e", "i") and len(stem) >= 6 and stem[-2] == "e" and (
-                stem[-3] == "i" or stem.endswith("et") and ("eț" in word or "eţ" in word)):
-            alternates.add(stem[:-2] + "a" + stem[-1])  # italieni -> italian, suprafețe -> suprafat
+                stem[-3] == "i" or stem.endswith("et") and ("eț" in word or "eţ" in word or
+                                                         word == folded and len(stem) >= 7)):
+            alternates.add(stem[:-2] + "a" + stem[-1])  # italieni -> italian, suprafețe (suprafete) -> suprafat
     return {alternate for alternate in alternates if len(alternate) >= 3}
 
 
