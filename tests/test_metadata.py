@@ -269,6 +269,8 @@ def test_a_town_halls_name_alone_neither_types_a_record_nor_makes_its_title(rule
     # Three different common words of one type: a deed, though no phrase names it.
     ("Între vânzătorul Pop Ion și cumpărătorul Rus Ana, în fața notarului public, vânzătorul declară\n"
      "că cumpărătorul a plătit prețul; vânzătorul predă imobilul, cumpărătorul îl primește.", "property_deed"),
+    # ... but one notary matched by two languages' phrases ("notar* public", "Notar*") is one word, not two.
+    ("NOTICE\nThe notary public will be available on Monday morning at the town hall.", "unknown"),
 ])
 def test_common_words_yield_to_a_real_hint_and_three_of_them_decide(rules, text, expected):
     meta = extract_metadata([page(text)], ["ron"], rules)

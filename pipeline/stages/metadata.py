@@ -252,11 +252,14 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
     make a permit)."""
     score, strongest = 0.0, 0.0
     matched: list[str] = []
+    words_found: list[set[int]] = []  # where each common phrase matched, by the offsets its matches start at
     for phrase in doc_type.phrases:
         pattern = _phrase_pattern(phrase.text)
-        hits = len(pattern.findall(text))
+        spans = [match.span() for match in pattern.finditer(text)]
+        hits = len(spans)
         if not hits:
             continue
+        words_found.append({offset for start, end in spans for offset in range(start, end)})
         # Only a phrase that names the type gains from the title: the title is picked for holding the page's
         # strongest phrase, so a hint in it counted twice, and one greeting or "primăria" thrice decided the type.
         in_title = phrase.weight >= NAMING_WEIGHT and bool(title) and pattern.search(title) is not None
@@ -264,5 +267,15 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
         strongest = max(strongest, phrase.weight)
         notes = ([f"x{hits}"] if hits > 1 else []) + (["in title"] if in_title else [])
         matched.append(f'"{phrase.text}"' + (f" ({', '.join(notes)})" if notes else ""))
-    decisive = strongest >= HINT_WEIGHT or len(matched) >= COMMON_WORDS_THAT_DECIDE
+    decisive = strongest >= HINT_WEIGHT or _apart(words_found) >= COMMON_WORDS_THAT_DECIDE
     return score, ("matched " + ", ".join(matched)) if matched else "", decisive
+
+
+def _apart(found: list[set[int]]) -> int:
+    """How many of the phrases found stand apart in the text: phrases that matched the same words ("notar*
+    public" and "Notar*" in "notary public") are one word found, not two."""
+    groups: list[set[int]] = []
+    for offsets in found:
+        joined = [group for group in groups if group & offsets]
+        groups = [group for group in groups if not group & offsets] + [offsets.union(*joined)]
+    return len(groups)
