@@ -112,9 +112,11 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
             if report.items or isinstance(exc, KeyboardInterrupt):
                 if isinstance(exc, KeyboardInterrupt):
                     report.interrupted, report.stopped_by, report.ended_with = "interrupted (Ctrl-C)", "ctrl-c", 130
-                else:
-                    report.interrupted, report.stopped_by = f"stopped by an error: {exc or type(exc).__name__}", "error"
-                    report.ended_with = int(getattr(exc, "exit_code", ExitCode.internal_error))
+                else:  # a full disk becomes ArchiveFullError as `ingest` raises it: told so here too
+                    said = disk_full_error(exc) if is_disk_full(exc) else exc
+                    report.interrupted = f"stopped by an error: {said or type(exc).__name__}"
+                    report.stopped_by = "error"
+                    report.ended_with = int(getattr(said, "exit_code", ExitCode.internal_error))
                 report.seconds = time.monotonic() - started
                 with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell
                     _save_report(archive, report.to_dict())
