@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import UsageError
-from .hocr import XHTML, Line, line_elements, line_of, serialized, text_of
+from .hocr import XHTML, Line, bbox, line_elements, line_of, serialized, text_of
 from .stages.orthography import CEDILLA_TO_COMMA, ROMANIAN
 
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
@@ -130,7 +130,8 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         if expected is not None and typed_line(expected) != before:
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
         if before != text:
-            _replace_words(element, line_of(element), text.split())
+            width = next((bbox(page)[2] for page in tree.getroot().iter() if page.get("class") == "ocr_page"), 0)
+            _replace_words(element, line_of(element), text.split(), width)
             _save_page(archive, doc_id, number, tree)
     return before, text
 
@@ -180,13 +181,17 @@ def _parsed_field(field: str, value: str):
     return value
 
 
-def _replace_words(element: ET.Element, line: Line, tokens: list[str]) -> None:
+def _replace_words(element: ET.Element, line: Line, tokens: list[str], page_width: int = 0) -> None:
     """Replace the line's words by `tokens`, each boxed where its letters were read (see `_aligned_boxes`), so a
-    search hit on a corrected word is drawn where it is printed and a redaction box covers it."""
+    search hit on a corrected word is drawn where it is printed and a redaction box covers it; within the page
+    (`page_width`, when the hOCR gives it: a box past its edge could not be saved in the portal's form)."""
     for span in [s for s in element if s.get("class") == "ocrx_word"]:
         element.remove(span)
     element.text = "\n" if tokens else ""
-    boxes = _aligned_boxes(line, tokens) if any(w.text for w in line.words) else _shared_boxes(line.bbox, tokens)
+    if any(word.text for word in line.words):
+        boxes = _aligned_boxes(line, tokens, page_width)
+    else:
+        boxes = _shared_boxes(line.bbox, tokens)
     for k, (token, box) in enumerate(zip(tokens, boxes), 1):
         span = ET.SubElement(element, f"{{{XHTML}}}span", {
             "class": "ocrx_word", "id": f"{line.id}_c{k}", "title": f"bbox {' '.join(map(str, box))}; x_wconf 100",
@@ -195,7 +200,7 @@ def _replace_words(element: ET.Element, line: Line, tokens: list[str]) -> None:
         span.tail = "\n"
 
 
-def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, int]]:
+def _aligned_boxes(line: Line, tokens: list[str], page_width: int = 0) -> list[tuple[int, int, int, int]]:
     """Each token's box, from the letters of the line as read that it keeps: every read letter has its share of
     its word's box, the corrected text's letters are matched to them (difflib), and a token spans its letters'
     shares; letters typed in place of others share those others' place. A word split (`Popescu,` into
@@ -222,7 +227,7 @@ def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, i
         else:  # typed where nothing was read: the gap between the letters on either side, widened to the
             # line's letter width (a word added before the first one read had a box of no width, and a copy
             # could not be made: "redaction box ... is empty")
-            start, end = _gap(spans, i1, (j2 - j1) * letter)
+            start, end = _gap(spans, i1, (j2 - j1) * letter, page_width)
             words = [spans[min(i1, len(spans) - 1)][2]]
         step = (end - start) / (j2 - j1)
         for j in range(j1, j2):
@@ -238,16 +243,18 @@ def _aligned_boxes(line: Line, tokens: list[str]) -> list[tuple[int, int, int, i
     return boxes
 
 
-def _gap(spans: list, at: int, width: float) -> tuple[float, float]:
-    """Where `width` of letters typed before read letter `at` go: a space before the line's first letter read (at
-    most from the page's edge) or after its last, or centred on the gap between two (over their edges where it
-    is narrower)."""
+def _gap(spans: list, at: int, width: float, page_width: int = 0) -> tuple[float, float]:
+    """Where `width` of letters typed before read letter `at` go: a space before the line's first letter read or
+    after its last (at most to the page's edges, `page_width` when known: a box past it could not be saved in
+    the portal's form), or centred on the gap between two (over their edges where it is narrower)."""
     space = width / 4 if width else 0.0
-    if at == 0:  # from the page's edge when the margin is narrower
+    if at == 0:
         end = max(spans[0][0] - space, min(width, spans[0][0]))
         return max(0.0, end - width), end
     if at == len(spans):
-        return spans[-1][1] + space, spans[-1][1] + space + width
+        edge = page_width or float("inf")
+        start = min(spans[-1][1] + space, max(spans[-1][1], edge - width))
+        return (start, min(edge, start + width)) if edge > start else (edge - 1, edge)
     start, end = spans[at - 1][1], spans[at][0]
     if end - start >= width:
         return start, end
@@ -255,9 +262,9 @@ def _gap(spans: list, at: int, width: float) -> tuple[float, float]:
     return middle - width / 2, middle + width / 2
 
 
-def _shared_boxes(bbox: tuple[int, int, int, int], tokens: list[str]) -> list[tuple[int, int, int, int]]:
+def _shared_boxes(line_box: tuple[int, int, int, int], tokens: list[str]) -> list[tuple[int, int, int, int]]:
     """The line's width shared out by the tokens' lengths: for a line that had no words read."""
-    left, top, right, bottom = bbox
+    left, top, right, bottom = line_box
     units = sum(len(t) for t in tokens) + max(len(tokens) - 1, 0)
     per_unit = (right - left) / units if units else 0
     boxes, cursor = [], float(left)

@@ -225,15 +225,19 @@ def test_words_a_clerk_adds_at_a_lines_ends_get_boxes_and_the_copy_is_made(civil
     archive = tmp_path / "archive"
     shutil.copytree(civil_archive["archive"], archive)
     doc, options = civil_archive["ro"], Options(archive=archive)
-    first, last = read_lines(archive / "documents" / doc / "pages" / "0001.hocr")[::5]
+    lines = read_lines(archive / "documents" / doc / "pages" / "0001.hocr")
+    first, last = lines[::5]
     correct_line(Archive(archive), doc, 1, first.id, f"{first.text} e-mail ion.pop@example.ro", first.text)
     correct_line(Archive(archive), doc, 1, last.id, f"CNP {VALID_CNP} {last.text}", last.text)
+    long = f"{lines[2].text} contact ion.popescu.ionescu.vasilescu.georgescu@primaria-floresti.example.ro"
+    correct_line(Archive(archive), doc, 1, lines[2].id, long, lines[2].text)  # its letters would run off the page
     proposals = {p.kind + str(p.box[1] > first.bbox[3]): p for p in propose_redactions(options, doc)}
     added = (proposals["emailFalse"], next(p for p in proposals.values() if VALID_CNP in "".join(p.words)
                                            and p.box[1] >= last.bbox[1] - 5))
     email, personal = (proposal.box for proposal in added)
     assert email[0] >= first.bbox[2] and email[2] - email[0] >= 10 * len("ion.pop@example.ro")  # a letter's width
     assert 0 <= personal[0] and personal[2] <= last.words[0].bbox[0] and personal[2] - personal[0] >= 50  # the margin
+    assert all(0 <= p.box[0] < p.box[2] <= 1700 for p in propose_redactions(options, doc))  # within the page
     assert make_copy(options, doc, list(propose_redactions(options, doc)), tmp_path / "copy.pdf").redactions
 
 

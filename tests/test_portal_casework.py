@@ -191,6 +191,22 @@ def test_clerk_finds_the_record_reviews_redactions_and_delivers_a_certified_copy
     assert client.get(path).status_code == 410
 
 
+def test_a_box_proposed_partly_off_the_page_does_not_block_the_form(client, permit, requests_archive):
+    """Every box the form showed was checked against the page, moved or not: one proposed past the page's edge
+    had the whole form refused ("The box must lie inside the page."), and no box of the page could be unticked."""
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/records", document=permit)
+    set_in_portal_db(requests_archive, "UPDATE redaction_boxes SET right = right + 5000 WHERE id = 1")
+    form = client.get(f"/requests/1/records/{permit}").text
+    shown = re.findall(r'name="shown" value="(\d+)"', form)
+    fields = {f"{c}_{n}": re.search(rf'name="{c}_{n}" value="(-?\d+)"', form).group(1) for n in shown for c in "xywh"}
+    kept = [n for n in shown if n != "1"]
+    saved = client.post(f"/requests/1/records/{permit}/pages/1/boxes",
+                        data={"csrf_token": token(client, "/requests"), "shown": shown, "keep": kept, **fields})
+    assert saved.status_code == 303
+    assert rows_in_portal_db(requests_archive, "SELECT keep FROM redaction_boxes WHERE id = 1") == [(0,)]
+
+
 def _line_box(client, doc, word):
     page = client.get(f"/api/documents/{doc}/pages/1").json()
     line = next(line for line in page["lines"] if word in line["text"])

@@ -158,9 +158,13 @@ class Casework:
         was opened) stays as proposed: a form opened before unticked it."""
         self._linked(request_id, doc_id)
         width, height = self.page_size(doc_id, page)
-        changes = [(_inside(box, width, height), id_) for id_, box in moved.items()]
+        boxes = {b.id: b for b in self.boxes(request_id, doc_id, page) if b.id in shown}
+        # Only a box moved is checked: one proposed partly off the page (OCR's boxes are not always inside it)
+        # left the whole form refused, so that no box of the page could be unticked.
+        changes = [(_inside(box, width, height), id_) for id_, box in moved.items() if id_ in boxes and box != (
+            boxes[id_].left, boxes[id_].top, boxes[id_].right - boxes[id_].left, boxes[id_].bottom - boxes[id_].top)]
         with self.store.connect() as conn:
-            for id_ in [b.id for b in self.boxes(request_id, doc_id, page) if b.id in shown]:
+            for id_ in boxes:
                 conn.execute("UPDATE redaction_boxes SET keep = ? WHERE id = ?", (int(id_ in kept), id_))
             for (left, top, right, bottom), id_ in changes:
                 conn.execute("UPDATE redaction_boxes SET left = ?, top = ?, right = ?, bottom = ? "
