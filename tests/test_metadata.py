@@ -60,6 +60,8 @@ def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
     ("Cluj, martie, 1975", ("ron",), "1975-03"),
     ("Cluj, martie,1975", ("ron",), "1975-03"),  # as OCR spaces a comma
     ("Cluj, Martie , 1975", ("ron",), "1975-03"),
+    ("Cluj, 12 martie,1975", ("ron",), "1975-03-12"),  # the day was lost
+    ("London, May 12,1942", ("eng",), "1942-05-12"),
     ("12 kwi. 1975", ("pol",), "1975-04-12"),
     ("Nr. 1234/12.04.1975", ("ron",), "1975-04-12"),  # a registration stamp: number/date
     ("Київ, 12-го березня 1975 р.", ("ukr",), "1975-03-12"),  # ordinal days

@@ -101,6 +101,7 @@ _TWO_DIGIT_MONTH = r"(?P<month>0[1-9]|1[0-2])"
 # A day written as an ordinal: 12-го, 12-е (Ukrainian, Russian), 12-go (Polish), 12th, 12-én, 12-i (Hungarian).
 _ORDINAL = r"(?:-?(?:го|ого|е|я|go|st|nd|rd|th)|-j?[ée]n|-j?án|-i)?"
 _WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
+_COMMA = r"(?:\s*,\s*|\s+)"  # before a year: a space, or a comma as OCR spaces it (martie,1975; May 12 , 1942)
 _SEP = r"(?P<sep>[./-])"
 # Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
 # Nor glued to a letter: OCR's l2.04.1975 (for 12) is no 2 April.
@@ -114,11 +115,11 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _START + _YEAR + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _DAY + r"\.?" + _END,  # 1975-04-12, 1975. 04. 12.
     _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
     _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
-    _START + _DAY + _ORDINAL + r"\.?\s+" + _WORD + r",?\s+" + _YEAR + _END,  # 12 aprilie 1975, 12-го березня 1975
-    _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?,?\s+" + _YEAR + _END,  # April 12, 1975, March 12th, 1975
+    _START + _DAY + _ORDINAL + r"\.?\s+" + _WORD + _COMMA + _YEAR + _END,  # 12 aprilie 1975, 12-го березня 1975
+    _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?" + _COMMA + _YEAR + _END,  # April 12, 1975, March 12th, 1975
     # 1975. április 12., and the formal 1975. évi április hó 12. napján
     _START + _YEAR + r"\.?\s+(?:évi\s+)?" + _WORD + r"\s+(?:hó\s+)?" + _DAY + _ORDINAL + r"\.?" + _END,
-    _WORD + r"(?:\s*,\s*|\s+)" + _YEAR + _END,  # martie 1975, May, 1942 (OCR: martie,1975; martie , 1975)
+    _WORD + _COMMA + _YEAR + _END,  # martie 1975, May, 1942
     _START + _ROMAN + r"\s*[./-]\s*" + _YEAR + _END,  # XII.1975, IV/1975
     # Two digits for the year, the month written in two digits or in Roman: 12.03.75, 5/03/75, 12.III.75
     _START + _DAY + r"(?P<sep>[./])" + _TWO_DIGIT_MONTH + r"(?P=sep)" + _SHORT_YEAR + _END,
