@@ -121,7 +121,7 @@ def _decode_jpeg(path: Path, img: Image.Image, budget: int, orientation: int) ->
             raise
         # Arithmetic coding (ITU T.81 annex D: legal, rare) is missing from the libjpeg Pillow is built with
         # ("broken data stream"); OpenCV's decodes it, turned by the EXIF orientation as Pillow's is.
-        pixels = cv2.imread(str(path), _OPENCV_REDUCED[min(8, _reduction(img.width * img.height, budget))])
+        pixels = cv2.imread(str(path), _OPENCV_REDUCED[_reduction(img.width * img.height, budget)])
         if pixels is None:
             raise
         return _fit(Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB), "RGB"), budget)
@@ -133,8 +133,9 @@ _OPENCV_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IM
 
 
 def _reduction(pixels: int, budget: int) -> int:
-    """The smallest of 1, 2, 4, 8 that brings `pixels` within `budget` (8 when none does)."""
-    return next((factor for factor in (1, 2, 4) if pixels / factor ** 2 <= budget), 8)
+    """The largest of 1, 2, 4, 8 that leaves `pixels` at least `budget` (then reduced to it exactly, as Pillow's
+    draft mode does): a page just over the budget is not decoded at half its size."""
+    return max(factor for factor in (1, 2, 4, 8) if factor == 1 or pixels / factor ** 2 >= budget)
 
 
 def _decode_jpeg_with_pillow(path: Path, img: Image.Image, budget: int, orientation: int) -> Image.Image:
