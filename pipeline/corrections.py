@@ -130,7 +130,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         if expected is not None and typed_line(expected) != before:
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
         if before != text:
-            width = next((bbox(page)[2] for page in tree.getroot().iter() if page.get("class") == "ocr_page"), 0)
+            width = next((bbox(e)[2] for e in tree.getroot().iter() if e.get("class") == "ocr_page"), 0)
             _replace_words(element, line_of(element), text.split(), width)
             _save_page(archive, doc_id, number, tree)
     return before, text
