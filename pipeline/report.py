@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .errors import ExitCode
+from .errors import ExitCode, disk_full_error, is_disk_full
 
 PROCESSED, SKIPPED, FAILED = "processed", "skipped", "failed"
 
@@ -31,6 +31,15 @@ class IngestReport:
     interrupted: str = ""  # why the run stopped before its end (Ctrl-C, an error that stops a batch) ...
     stopped_by: str = ""  # ... in a word: ctrl-c | error (a killed run's report says killed)
     ended_with: int | None = None  # the exit code the command ended with, when not the report's own
+
+    def stopped(self, error: BaseException) -> None:
+        """Say that `error` stopped the run before its end, and the exit code the command ends with."""
+        if isinstance(error, KeyboardInterrupt):
+            self.interrupted, self.stopped_by, self.ended_with = "interrupted (Ctrl-C)", "ctrl-c", 130
+            return
+        said = disk_full_error(error) if is_disk_full(error) else error  # as `ingest` raises it
+        self.interrupted, self.stopped_by = f"stopped by an error: {said or type(error).__name__}", "error"
+        self.ended_with = int(getattr(said, "exit_code", ExitCode.internal_error))
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import (ArchiveFullError, ExitCode, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
+from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
                      UnreadableFileError, UsageError, disk_full_error, is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
@@ -110,13 +110,7 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
             _run_batch(inputs, options, events, executor, archive, report, profile, rules)
         except BaseException as exc:  # Ctrl-C, a full disk: what was done is kept, and said in runs/
             if report.items or isinstance(exc, KeyboardInterrupt):
-                if isinstance(exc, KeyboardInterrupt):
-                    report.interrupted, report.stopped_by, report.ended_with = "interrupted (Ctrl-C)", "ctrl-c", 130
-                else:  # a full disk becomes ArchiveFullError as `ingest` raises it: told so here too
-                    said = disk_full_error(exc) if is_disk_full(exc) else exc
-                    report.interrupted = f"stopped by an error: {said or type(exc).__name__}"
-                    report.stopped_by = "error"
-                    report.ended_with = int(getattr(said, "exit_code", ExitCode.internal_error))
+                report.stopped(exc)
                 report.seconds = time.monotonic() - started
                 with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell
                     _save_report(archive, report.to_dict())
