@@ -323,7 +323,6 @@ def _png_rows_missing(path: Path) -> bool:
     300 dpi), once per file: preflight's answer is remembered."""
     with path.open("rb") as fh:
         fh.seek(8)
-        width = height = 0
         expected = None
         inflate, produced = zlib.decompressobj(), 0
         while True:
