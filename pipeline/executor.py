@@ -141,9 +141,10 @@ class WorkerDiedError(RuntimeError):
     pass
 
 
-def make_executor(jobs: int, cluster: str | None = None) -> Executor:
+def make_executor(jobs: int, cluster: str | None = None, languages: tuple[str, ...] = ()) -> Executor:
+    """`languages`: the batch's Tesseract languages, which every worker of a cluster must have."""
     if cluster:
         from .dask_executor import DaskExecutor  # `distributed` is an optional extra
 
-        return DaskExecutor(cluster)
+        return DaskExecutor(cluster, languages=languages)
     return SerialExecutor() if jobs <= 1 else LocalExecutor(jobs)

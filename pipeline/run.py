@@ -134,7 +134,7 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
         jobs = _plan(inputs, options, archive, search, report, events, on_new_file)
         events.started(len(jobs), sum(j.page_count for j in jobs))
         if jobs:  # a rerun of a finished batch starts no workers
-            executor = executor or make_executor(options.jobs, options.cluster)
+            executor = executor or make_executor(options.jobs, options.cluster, tuple(options.languages))
             batch = _IndexBatch(search, archive)
             try:
                 _run_pages(_longest_first(jobs), options, profile, rules, archive, batch, report, events,

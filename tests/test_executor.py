@@ -89,12 +89,59 @@ def test_unreachable_scheduler_is_a_typed_error():
     from pipeline.dask_executor import DaskExecutor
 
     with pytest.raises(ClusterUnavailableError, match="tcp://127.0.0.1:9"):
-        DaskExecutor("tcp://127.0.0.1:9", connect_timeout="1s")
+        DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
+
+
+def test_a_web_port_given_for_the_scheduler_is_said_within_the_timeout():
+    """The dashboard's port (8787, beside the scheduler's 8786) held the connection's handshake forever."""
+    import http.server
+    import threading
+    import time
+
+    from pipeline.dask_executor import DaskExecutor
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ClusterUnavailableError, match="no Dask scheduler answered"):
+            DaskExecutor(f"tcp://127.0.0.1:{web.server_address[1]}", connect_seconds=2)
+    finally:
+        web.shutdown()
+    assert time.monotonic() - started < 30
+
+
+def test_a_worker_without_a_language_of_the_batch_is_named_before_any_page_is_read(tmp_path):
+    """A worker without `ron` read Romanian pages with English alone, and said nothing."""
+    from pipeline.dask_executor import DaskExecutor
+
+    tessdata = tmp_path / "tessdata"  # this worker's Tesseract has English and the script model only
+    tessdata.mkdir()
+    for name in ("eng.traineddata", "osd.traineddata"):
+        (tessdata / name).symlink_to(Path("/usr/share/tesseract-ocr/5/tessdata") / name)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  worker_dashboard_address=None, env={"TESSDATA_PREFIX": str(tessdata)}) as lacking:
+        with pytest.raises(ClusterUnavailableError, match="has no ron"):
+            DaskExecutor(lacking.scheduler_address, languages=("ron", "eng"))
+        DaskExecutor(lacking.scheduler_address, languages=("eng",)).close()  # what it has: accepted
+
+
+def test_a_batch_without_any_worker_stops_with_a_sentence(tmp_path):
+    """With no worker connected the batch waited forever, without a word."""
+    from pipeline.dask_executor import DaskExecutor
+
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0", worker_dashboard_address=None) as empty:
+        executor = DaskExecutor(empty.scheduler_address, no_worker_seconds=3)
+        try:
+            with pytest.raises(ClusterUnavailableError, match="no Dask worker has been connected"):
+                list(executor.run(_fail_or_echo, ["a"]))
+        finally:
+            executor.close()
 
 
 def test_cluster_address_is_checked_and_can_come_from_the_archive_config(run_cli, archive_dir, phototest,
                                                                         monkeypatch):
-    monkeypatch.setattr("pipeline.dask_executor.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("pipeline.dask_executor.CONNECT_SECONDS", 1)
     result = run_cli("ingest", str(phototest), "--cluster", "scheduler:8786")
     assert result.exit_code == ExitCode.usage and "--cluster" in result.output
     archive_dir.mkdir()
