@@ -28,7 +28,9 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
     search = dict(config.get("search") or {})
     if search_backend:
         search["backend"] = search_backend
-    if config.get("cluster") is not None and "cluster" not in values:
+    if values.get("cluster") in ("none", ""):  # `--cluster none`: this batch here, whatever the configuration says
+        del values["cluster"]
+    elif config.get("cluster") is not None and "cluster" not in values:
         values["cluster"] = config["cluster"]
     unknown = set(config) - CONFIG_KEYS
     if unknown:

@@ -53,7 +53,8 @@ def register(cli: click.Group) -> None:
     @click.option("--force", is_flag=True, default=None, help="Process again documents already in the archive.")
     @click.option("--max-pixels", type=int, default=None, help="Refuse pages larger than this many pixels.")
     @click.option("--cluster", default=None, metavar="URL",
-                  help="Run pages on a Dask cluster, e.g. tcp://scheduler:8786 (workers need the archive at the same path).")
+                  help="Run pages on a Dask cluster, e.g. tcp://scheduler:8786 (workers need the archive at the same "
+                       "path); `none`: on this machine, though retrodig.yaml names a cluster.")
     @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report instead of the summary.")
     @click.pass_context
     def ingest(ctx, inputs, as_json, **values):
