@@ -172,6 +172,13 @@ class UnexpectedPageError(InputError):
     reason = "internal-error"
 
 
+class PageDependencyError(InputError):
+    """A program or language data a page needed was missing where it was read (a cluster's worker set up
+    otherwise than the machine running the batch): not the file's fault, nor a bug to report."""
+
+    reason = "missing-dependency"
+
+
 def shown_path(path: Path | str) -> str:
     """`path` as text that can be printed and stored: a name's bytes that are not UTF-8 (a file named on a
     system writing cp1250 or cp866) are shown as \\xe9 escapes instead of failing every write of the report."""

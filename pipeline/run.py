@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import (ArchiveFullError, InputError, RetrodigError, SiblingFailedError, UnexpectedPageError,
-                     UnreadableFileError, UsageError, disk_full_error, is_disk_full, shown_path)
+from .errors import (ArchiveFullError, InputError, MissingDependencyError, PageDependencyError, RetrodigError,
+                     SiblingFailedError, UnexpectedPageError, UnreadableFileError, UsageError, disk_full_error,
+                     is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document
 from .options import Options
@@ -363,6 +364,8 @@ def _as_input_error(error: BaseException, task: PageTask | None, path: Path | No
     if isinstance(error, InputError):
         return error
     where = path or (task.source if task else Path("?"))
+    if isinstance(error, MissingDependencyError):  # a worker without a language pack: it said "please report it"
+        return PageDependencyError(where, str(error))
     return UnexpectedPageError(where, f"unexpected error (please report it): {error}")
 
 

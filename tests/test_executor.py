@@ -150,3 +150,13 @@ def test_cluster_address_is_checked_and_can_come_from_the_archive_config(run_cli
     assert result.exit_code == ExitCode.missing_dependency and "tcp://127.0.0.1:9" in result.output
     # One batch on this machine all the same (--jobs went to the cluster too; --cluster "" blamed the file).
     assert run_cli("ingest", str(phototest), "--lang", "eng", "--cluster", "none").exit_code == ExitCode.ok
+
+
+def test_a_page_failing_for_a_missing_language_is_not_reported_as_a_bug():
+    """A worker that lacked a language pack failed its pages as "internal-error: ... please report it"."""
+    from pipeline.errors import MissingDependencyError
+    from pipeline.run import _as_input_error
+
+    error = _as_input_error(MissingDependencyError("Tesseract could not load the language data for 'ron'"), None,
+                            Path("scan.tif"))
+    assert error.reason == "missing-dependency" and "please report" not in error.detail and "ron" in error.detail
