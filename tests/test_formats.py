@@ -176,6 +176,28 @@ def test_tiffs_turned_by_their_orientation_tag_and_an_arithmetic_coded_jpeg_are_
         assert np.abs(grey.astype(int) - upright).mean() < 3, name  # the page itself, upright
 
 
+def test_a_jpeg_2000_with_only_its_display_resolution_keeps_that_dpi(tmp_path):
+    """A JP2 that gives its resolution in a `resd` box only (no capture resolution, `resc`, the one Pillow
+    reads) got the dpi assumed for a page without a tag: a 400 dpi scan became a page a third too large."""
+    import struct
+
+    from pipeline.stages.load import load_page
+
+    Image.open(EHRI).convert("L").crop((0, 0, 1486, 1240)).save(tmp_path / "plain.jp2")
+    data = (tmp_path / "plain.jp2").read_bytes()
+    offset = 0
+    while data[offset + 4:offset + 8] != b"jp2h":
+        offset += struct.unpack(">I", data[offset:offset + 4])[0]
+    length = struct.unpack(">I", data[offset:offset + 4])[0]
+    per_metre = round(400 / 0.0254)  # ISO 15444-1 I.5.3.7.2: pixels per metre as numerator, denominator, exponent
+    res = struct.pack(">I4s", 26, b"res ") + struct.pack(">I4sHHHHbb", 18, b"resd", per_metre, 1, per_metre, 1, 0, 0)
+    header = struct.pack(">I4s", length + len(res), b"jp2h") + data[offset + 8:offset + length] + res
+    (tmp_path / "display.jp2").write_bytes(data[:offset] + header + data[offset + length:])
+    assert Image.open(tmp_path / "display.jp2").info.get("dpi") is None  # Pillow does not read it
+    assert load_page(tmp_path / "display.jp2", "jp2", 0, 10**9, 300).dpi == 400
+    assert load_page(tmp_path / "plain.jp2", "jp2", 0, 10**9, 300).dpi == 300  # no tag at all: assumed
+
+
 def test_a_cameras_mpo_photo_is_one_page_turned_by_its_exif_tag(tmp_path):
     """A phone's JPEG with a second image after the photo (MPO): the photo's EXIF turn was ignored, and the second
     image became a page of its own."""

@@ -10,6 +10,7 @@ master is never changed; the access copy in the PDF then has the reduced resolut
 
 from __future__ import annotations
 
+import struct
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -216,9 +217,36 @@ def _fit(image: Image.Image, budget: int) -> Image.Image:
 def _image_dpi(img: Image.Image) -> tuple[float, float]:
     dpi = img.info.get("dpi") or (0, 0)
     try:
-        return float(dpi[0]), float(dpi[1])
+        found = float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):
-        return 0.0, 0.0
+        found = 0.0, 0.0
+    if not all(found) and img.format == "JPEG2000" and getattr(img, "filename", None):
+        return _jpeg2000_display_dpi(Path(img.filename)) or found
+    return found
+
+
+def _jpeg2000_display_dpi(path: Path) -> tuple[float, float] | None:
+    """A JP2 file's default display resolution (its jp2h/res /resd box, ISO 15444-1 I.5.3.7.2: numerator,
+    denominator and exponent of pixels per metre, vertical then horizontal), for a file that gives no capture
+    resolution (resc), the only one Pillow reads: such a page got the dpi assumed for a page without a tag.
+    Written by hand for that reason; the header boxes come before the code stream, in the file's first bytes."""
+    with path.open("rb") as fh:
+        data = fh.read(1 << 16)
+    offset = 0
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind in (b"jp2h", b"res "):  # superboxes: their boxes follow their header
+            offset += 8
+            continue
+        if kind == b"resd" and offset + 18 <= len(data):
+            vr_n, vr_d, hr_n, hr_d, vr_e, hr_e = struct.unpack(">HHHHbb", data[offset + 8:offset + 18])
+            if vr_d and hr_d and vr_n and hr_n:
+                return hr_n / hr_d * 10.0 ** hr_e * 0.0254, vr_n / vr_d * 10.0 ** vr_e * 0.0254
+            return None
+        if kind == b"jp2c" or length < 8:  # the code stream (or a box running to the end): no header after it
+            return None
+        offset += length
+    return None
 
 
 def _to_pixels(image: Image.Image, dpi: int, scale: float = 1.0) -> LoadedPage:
