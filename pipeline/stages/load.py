@@ -165,8 +165,8 @@ def _decode_with_libtiff(path: Path, frame: int) -> Image.Image:
     try:
         with Image.open(path) as img:
             img.seek(frame)
-            img.load()
-            return img.copy()
+            img.load()  # its pixels outlive the file's closing, as a page decoded in _decode_image_frame does
+        return img
     finally:
         TiffImagePlugin.READ_LIBTIFF = saved
 
