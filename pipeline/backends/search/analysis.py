@@ -191,11 +191,11 @@ def _hardened(stem: str, folded: str) -> set[str]:
             base = stem[:-len(softened)]
             hard.update(base + source for source in sources if len(base + source) >= (3 if source == "d" else 4))
             break
-    base = folded[:-3] + "t"  # akcie -> akt, mieście -> miest (Snowball cut -cie: ak, mies); not życie: zyt
-    if folded.endswith("cie") and (len(base) >= 4 or len(base) == 3 and base[1] not in "aeiouy"):
-        hard.add(base)
+    before_cie = folded[:-3] + "t"  # akcie: akt, mieście: miest (Snowball cut -cie: ak, mies); not życie: zyt
+    if folded.endswith("cie") and (len(before_cie) >= 4 or len(before_cie) == 3 and before_cie[1] not in "aeiouy"):
+        hard.add(before_cie)
     # Before a softened d, r or t the stem's a becomes e: sąsiad/sąsiedzie, wiara/wierze, powiat/powiecie.
-    hard.update([_last_e_as_a(base) for base in hard if base.endswith(("d", "r", "t"))])
+    hard.update([_last_e_as_a(source) for source in hard if source.endswith(("d", "r", "t"))])
     if len(stem) >= 5 and stem.endswith(("ek", "ec")) and stem[-3] not in "aeiouy":
         hard.add(stem[:-2] + stem[-1])  # wniosek -> wniosk
     if len(stem) >= 5 and stem.endswith("iec"):
