@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from ._exec import tesseract
 from .errors import ClusterUnavailableError
 from .executor import Outcome, WorkerDiedError, call_task, init_worker
 
@@ -48,13 +49,6 @@ def run_on_worker(fn: Callable[[Any], Any], task: Any) -> Outcome:
         init_worker()
         _worker_ready = True
     return call_task(fn, task)
-
-
-def missing_languages(languages: tuple[str, ...]) -> list[str]:
-    """What a worker runs first: the Tesseract languages of the batch it lacks."""
-    from ._exec import tesseract
-
-    return [code for code in languages if code != "auto" and code not in tesseract.installed_languages()]
 
 
 class DaskExecutor:
@@ -81,7 +75,7 @@ class DaskExecutor:
         """Every connected worker can run retrodig and has the batch's language data (one without `ron` read
         Romanian pages with English alone, and said nothing)."""
         try:
-            missing = self._client.run(missing_languages, tuple(languages))
+            missing = self._client.run(tesseract.missing_languages, tuple(languages))
         except Exception as exc:  # a worker without retrodig: it could not even unpickle the call
             raise ClusterUnavailableError(
                 f"a Dask worker of {self.address} cannot run retrodig ({type(exc).__name__}: {exc}): install the "

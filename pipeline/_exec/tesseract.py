@@ -36,9 +36,14 @@ def installed_languages() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
 
 
+def missing_languages(languages: tuple[str, ...]) -> list[str]:
+    """The languages of `languages` whose data is not installed here (a cluster's workers are asked too).
+    "auto" is detected per page among the installed languages (pipeline.stages.language)."""
+    return [lang for lang in languages if lang != "auto" and lang not in installed_languages()]
+
+
 def require_languages(languages: tuple[str, ...]) -> None:
-    # "auto": detected per page among the installed languages (pipeline.stages.language)
-    missing = [lang for lang in languages if lang != "auto" and lang not in installed_languages()]
+    missing = missing_languages(languages)
     if missing:
         packages = " ".join(f"tesseract-ocr-{m.replace('_', '-').lower()}" for m in missing)
         raise MissingDependencyError(
