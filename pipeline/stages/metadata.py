@@ -221,7 +221,7 @@ def _classify(pages: Sequence[PageText], title: str, rules: DocTypeRules) -> tup
     folded_title = _fold(title)
     scores: dict[str, float] = {}
     reasons: dict[str, str] = {}
-    decided: dict[str, bool] = {}  # whether what was found may decide the type (see _decisive)
+    decided: dict[str, bool] = {}  # whether what was found may decide the type (see _score)
     for doc_type in rules.types:
         scores[doc_type.name], reasons[doc_type.name], decided[doc_type.name] = _score(
             doc_type, text, folded_title, rules)
@@ -252,14 +252,15 @@ def _score(doc_type: DocType, text: str, title: str, rules: DocTypeRules) -> tup
     make a permit)."""
     score, strongest = 0.0, 0.0
     matched: list[str] = []
-    words_found: list[set[int]] = []  # where each common phrase matched, by the offsets its matches start at
+    words_found: list[set[int]] = []  # where each common phrase matched: the text offsets its matches cover
     for phrase in doc_type.phrases:
         pattern = _phrase_pattern(phrase.text)
         spans = [match.span() for match in pattern.finditer(text)]
         hits = len(spans)
         if not hits:
             continue
-        words_found.append({offset for start, end in spans for offset in range(start, end)})
+        if phrase.weight < HINT_WEIGHT:
+            words_found.append({offset for start, end in spans for offset in range(start, end)})
         # Only a phrase that names the type gains from the title: the title is picked for holding the page's
         # strongest phrase, so a hint in it counted twice, and one greeting or "primăria" thrice decided the type.
         in_title = phrase.weight >= NAMING_WEIGHT and bool(title) and pattern.search(title) is not None
