@@ -10,8 +10,8 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
-from .corrections import changed_since, current_record, page_text_path, save_page_version
-from .errors import DamagedArchiveError, UsageError
+from .corrections import changed_since, current_record, save_page_version
+from .errors import UsageError
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document
 from .model import PageText
@@ -46,14 +46,8 @@ def show(options: Options, doc_id: str) -> dict:
 def document_text(options: Options, doc_id: str) -> str:
     """The document's text as staff corrected it, page by page (form feeds between pages, as document.txt)."""
     archive = _existing_archive(options)
-    pages = []
-    for page in archive.load_document(doc_id)["pages"]:
-        path = page_text_path(archive, doc_id, page["number"])
-        try:
-            pages.append(path.read_text(encoding="utf-8").rstrip("\n"))
-        except (OSError, UnicodeDecodeError) as exc:  # deleted by hand: named, not an internal error
-            raise DamagedArchiveError.of(path, exc) from exc
-    return "\n\f".join(pages) + "\n"
+    pages = indexed_document(archive, archive.load_document(doc_id)).pages  # as search reads them
+    return "\n\f".join(page.text.rstrip("\n") for page in pages) + "\n"
 
 
 def ocr_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageText]:
