@@ -12,8 +12,8 @@ killed workers too often Dask gives up on it and it is reported as WorkerDiedErr
 
 What stops a batch, with ClusterUnavailableError (exit 3) and a sentence, rather than a hang or a bug report: no
 scheduler answering at the address (a dashboard's port held the connection forever), a worker that cannot run
-retrodig or lacks a language pack the batch reads with (it read without it, or failed every page it took), no
-worker connected for NO_WORKER_SECONDS, the scheduler lost mid-batch.
+retrodig or lacks a language pack the batch reads with (it read without it, or failed every page it took), at the
+start or when it joins later, no worker connected for NO_WORKER_SECONDS, the scheduler lost mid-batch.
 """
 
 from __future__ import annotations
@@ -69,28 +69,41 @@ class DaskExecutor:
         self._window_checked = 0.0
         self._no_worker_seconds = no_worker_seconds
         self._alone_since: float | None = None
-        self._check_workers(languages)
+        self._languages = tuple(languages)
+        self._checked: set[str] = set()  # the workers found able to read the batch
+        self._check_workers(self._client.nthreads(), joined=False)
 
-    def _check_workers(self, languages: tuple[str, ...]) -> None:
-        """Every connected worker can run retrodig and has the batch's language data (one without `ron` read
-        Romanian pages with English alone, and said nothing)."""
-        try:
-            missing = self._client.run(tesseract.missing_languages, tuple(languages))
-        except Exception as exc:  # a worker without retrodig: it could not even unpickle the call
+    def _check_workers(self, nthreads: dict[str, int], joined: bool = True) -> None:
+        """Every connected worker (the addresses of `nthreads`, the scheduler's list) not checked before can run
+        retrodig and has the batch's language data. One without `ron` read Romanian pages with English alone and
+        said nothing; one that joined during a batch failed every page it took as missing-dependency, and took
+        them as fast as it failed them."""
+        new = sorted(set(nthreads) - self._checked)
+        if not new:
+            return
+        answers = self._client.run(tesseract.missing_languages, self._languages, workers=new, on_error="return")
+        errors = {worker: answer for worker, answer in answers.items() if isinstance(answer, BaseException)}
+        missing = {worker: codes for worker, codes in answers.items() if worker not in errors}
+        # A worker that left before it was asked had no answer to give: only those still there count.
+        if errors := {worker: error for worker, error in errors.items() if worker in self._client.nthreads()}:
+            worker, error = min(errors.items())  # a worker without retrodig could not even unpickle the call
             raise ClusterUnavailableError(
-                f"a Dask worker of {self.address} cannot run retrodig ({type(exc).__name__}: {exc}): install the "
-                "same retrodig on every worker") from exc
+                f"the Dask worker {worker} of {self.address} cannot run retrodig ({type(error).__name__}: "
+                f"{error}): install the same retrodig on every worker") from error
         lacking = {worker: codes for worker, codes in missing.items() if codes}
         if lacking:
+            later = " (joined during the batch: run the same command again to resume)" if joined else ""
             raise ClusterUnavailableError("Dask workers lack Tesseract language data: " + "; ".join(
-                f"{worker} has no {', '.join(codes)}" for worker, codes in sorted(lacking.items())))
+                f"{worker} has no {', '.join(codes)}" for worker, codes in sorted(lacking.items())) + later)
+        self._checked.update(missing)
 
     def window(self) -> int:
         """Tasks to keep in flight: enough to keep every worker thread busy while results travel back."""
         now = time.monotonic()
         if now - self._window_checked > WINDOW_REFRESH_SECONDS:
-            threads = sum(self._client.nthreads().values())
-            self._window = max(MIN_WINDOW, 2 * threads)
+            nthreads = self._client.nthreads()
+            self._check_workers(nthreads)
+            self._window = max(MIN_WINDOW, 2 * sum(nthreads.values()))
             self._window_checked = now
         return self._window
 
@@ -137,7 +150,8 @@ class DaskExecutor:
         if self._client.status != "running":
             raise ClusterUnavailableError(f"lost the connection to the Dask scheduler at {self.address}: run the "
                                           "same command again to resume")
-        if self._client.nthreads():
+        if nthreads := self._client.nthreads():
+            self._check_workers(nthreads)
             self._alone_since = None
             return
         now = time.monotonic()

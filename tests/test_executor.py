@@ -111,19 +111,86 @@ def test_a_web_port_given_for_the_scheduler_is_said_within_the_timeout():
     assert time.monotonic() - started < 30
 
 
+def _english_only_tessdata(folder: Path) -> Path:
+    """A Tesseract data folder with English and the script model only (a worker without `ron`)."""
+    folder.mkdir()
+    for name in ("eng.traineddata", "osd.traineddata"):
+        (folder / name).symlink_to(Path("/usr/share/tesseract-ocr/5/tessdata") / name)
+    return folder
+
+
 def test_a_worker_without_a_language_of_the_batch_is_named_before_any_page_is_read(tmp_path):
     """A worker without `ron` read Romanian pages with English alone, and said nothing."""
     from pipeline.dask_executor import DaskExecutor
 
-    tessdata = tmp_path / "tessdata"  # this worker's Tesseract has English and the script model only
-    tessdata.mkdir()
-    for name in ("eng.traineddata", "osd.traineddata"):
-        (tessdata / name).symlink_to(Path("/usr/share/tesseract-ocr/5/tessdata") / name)
+    tessdata = _english_only_tessdata(tmp_path / "tessdata")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   worker_dashboard_address=None, env={"TESSDATA_PREFIX": str(tessdata)}) as lacking:
         with pytest.raises(ClusterUnavailableError, match="has no ron"):
             DaskExecutor(lacking.scheduler_address, languages=("ron", "eng"))
         DaskExecutor(lacking.scheduler_address, languages=("eng",)).close()  # what it has: accepted
+
+
+def _refuse_to_load():
+    raise ModuleNotFoundError("No module named 'pipeline'")
+
+
+class CheckWorkerWithoutRetrodigDouble:
+    """Stands in for the language check on a worker without retrodig installed (every worker here shares this
+    machine's retrodig): the worker cannot load the call it is sent."""
+
+    def __call__(self, languages):
+        return []
+
+    def __reduce__(self):
+        return _refuse_to_load, ()
+
+
+def test_a_worker_that_cannot_run_retrodig_is_named(cluster, monkeypatch):
+    from pipeline.dask_executor import DaskExecutor
+
+    monkeypatch.setattr("pipeline.dask_executor.tesseract.missing_languages", CheckWorkerWithoutRetrodigDouble())
+    with pytest.raises(ClusterUnavailableError, match=r"the Dask worker tcp://\S+ of tcp://\S+ cannot run retrodig "
+                                                      r"\(.*No module named 'pipeline'"):
+        DaskExecutor(cluster.scheduler_address, languages=("eng",))
+
+
+def _slow_echo(task):
+    import time
+
+    time.sleep(0.5)
+    return task
+
+
+def test_a_worker_joining_during_the_batch_without_a_language_of_it_stops_the_batch(tmp_path):
+    """A worker that joined later was never checked: it failed every page it took as missing-dependency, taking
+    them as fast as it failed them."""
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.dask_executor import DaskExecutor
+
+    env = {**os.environ, "TESSDATA_PREFIX": str(_english_only_tessdata(tmp_path / "tessdata")),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  worker_dashboard_address=None) as local:
+        executor = DaskExecutor(local.scheduler_address, languages=("ron", "eng"))
+        late = None
+        try:
+            with pytest.raises(ClusterUnavailableError, match="has no ron.*joined during the batch"):
+                for number, _ in enumerate(executor.run(_slow_echo, range(200))):
+                    if number == 0:
+                        late = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker",
+                                                 local.scheduler_address, "--nthreads", "1", "--no-dashboard"],
+                                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        started = time.monotonic()
+            assert time.monotonic() - started < 60
+        finally:
+            executor.close()
+            if late is not None:
+                late.terminate()
+                late.wait(30)
 
 
 def test_a_batch_without_any_worker_stops_with_a_sentence(tmp_path):
