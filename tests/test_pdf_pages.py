@@ -2,7 +2,8 @@
 
 Each PDF here is built from a real scan of tests/data the way such files are laid out: a page in strips, a mixed
 raster page (colour background under a black text mask), a page box in /UserUnit, a CCITT G4 page, a page with a
-stamp annotation, and two damaged files (a JPEG cut short, a page tree counting too few pages)."""
+stamp annotation, and damaged files (a JPEG cut short or garbled, compressed pixels damaged, an image or a page
+missing from the file, a page tree counting too few pages, a trailer cut off)."""
 
 import io
 import json
@@ -14,8 +15,9 @@ import pytest
 from pikepdf import Array, Dictionary, Name
 from PIL import Image
 
-from pipeline.errors import ExitCode, TruncatedFileError
+from pipeline.errors import CorruptFileError, ExitCode, TruncatedFileError
 from pipeline.stages.load import load_page
+from pipeline.stages.preflight import inspect_scan
 
 from .conftest import DATA
 
@@ -171,3 +173,101 @@ def test_a_page_tree_counting_too_few_pages_is_read_whole(tmp_path):
     # qpdf counts three pages; poppler trusted /Count and rendered nothing for the third, which failed the file.
     page = load_page(tmp_path / "short.pdf", "pdf", 2, 10**9, 300)
     assert page.pixels.shape[:2] == (scan.height, scan.width)
+
+
+def _three_pages(tmp_path, damage=None, name="damaged.pdf", **save):
+    """A PDF of three pages of a real scan (half size, 150 dpi); `damage(pdf, images)` changes it before saving."""
+    scan = Image.open(SCAN).reduce(2)
+    width, height = scan.width / 150 * 72, scan.height / 150 * 72
+    pdf = pikepdf.new()
+    images = [_jpeg_stream(pdf, scan) for _ in range(3)]
+    for image in images:
+        _whole_page(pdf, image, width, height)
+    if damage:
+        damage(pdf, images)
+    pdf.save(tmp_path / name, **save)
+    return tmp_path / name
+
+
+def _pages_of(path):
+    scan = inspect_scan(path, 10**9)
+    return [load_page(path, "pdf", index, 10**9, 300) for index in range(scan.page_count)]
+
+
+def _garble(pdf, images):
+    data = bytearray(images[1].read_raw_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 256] = np.random.default_rng(7).bytes(256)  # a failing disk's or a transfer's bytes
+    images[1].write(bytes(data), filter=Name.DCTDecode)
+
+
+def _not_a_jpeg(pdf, images):
+    images[1].write(b"garbage " * 2000, filter=Name.DCTDecode)
+
+
+def _flate_damaged(pdf, images):
+    pixels = np.asarray(Image.open(SCAN).reduce(2))
+    image = pdf.make_stream(b"", Type=Name.XObject, Subtype=Name.Image, Width=pixels.shape[1],
+                            Height=pixels.shape[0], ColorSpace=Name.DeviceGray, BitsPerComponent=8)
+    image.write(pixels.tobytes())  # pikepdf compresses it (Flate)
+    data = bytearray(image.read_raw_bytes())
+    data[len(data) // 2:len(data) // 2 + 32] = bytes(32)
+    image.write(bytes(data), filter=Name.FlateDecode)
+    pdf.pages[1].Resources.XObject.I = image
+
+
+def _flate_wrapped_jpeg_cut(pdf, images):
+    import zlib
+
+    data = images[1].read_raw_bytes()
+    images[1].write(zlib.compress(data[:len(data) * 2 // 3] + b"\xff\xd9"),
+                    filter=Array([Name.FlateDecode, Name.DCTDecode]))
+
+
+@pytest.mark.parametrize("damage, error, said", [
+    (_garble, CorruptFileError, "page 2 is damaged"),
+    (_not_a_jpeg, CorruptFileError, "page 2 is said to be a JPEG and is none"),
+    (_flate_damaged, CorruptFileError, "image data of page 2 is damaged"),
+    (_flate_wrapped_jpeg_cut, TruncatedFileError, "page 2 ends early"),
+])
+def test_a_damaged_image_on_one_page_fails_its_file(tmp_path, damage, error, said):
+    """Poppler rendered what it could without an error (the lower part grey or smeared, rows missing), and the
+    page was archived so, with four of its six lines, and not flagged."""
+    path = _three_pages(tmp_path, damage)
+    with pytest.raises(error, match=said):
+        _pages_of(path)
+    assert len(_pages_of(_three_pages(tmp_path, name="whole.pdf"))) == 3
+
+
+def _dangling(target: int, raw: bytes) -> bytes:
+    """`raw` with references to object `target` (its number) pointing at an object the file does not hold."""
+    return raw.replace(b" %d 0 R" % target, b" 999 0 R")
+
+
+def test_an_image_or_a_page_missing_from_the_file_fails_it(tmp_path):
+    """A page whose image object is missing was archived blank (flagged as blank only); a page tree entry whose
+    page is missing made qpdf count two pages and poppler three, and the third page was never rendered."""
+    plain = _three_pages(tmp_path, name="plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    with pikepdf.open(plain) as pdf:
+        image_number = pdf.pages[1].Resources.XObject.I.objgen[0]
+        page_number = pdf.pages[1].objgen[0]
+    raw = plain.read_bytes()
+    (tmp_path / "no_image.pdf").write_bytes(_dangling(image_number, raw))
+    with pytest.raises(CorruptFileError, match="an image of page 2 is missing from the file"):
+        _pages_of(tmp_path / "no_image.pdf")
+    (tmp_path / "no_page.pdf").write_bytes(_dangling(page_number, raw))
+    with pytest.raises(CorruptFileError, match="lists 3 pages, 1 of them missing"):
+        inspect_scan(tmp_path / "no_page.pdf", 10**9)
+
+
+def test_a_pdf_whose_trailer_was_cut_off_is_read_whole(tmp_path):
+    """qpdf rebuilds the trailer; poppler could not count the pages and failed the file as corrupt, with a dozen
+    lines of its messages."""
+    plain = _three_pages(tmp_path, name="plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                         compress_streams=False)
+    raw = plain.read_bytes()
+    trailer = raw.rindex(b"trailer")
+    (tmp_path / "cut_trailer.pdf").write_bytes(raw[:trailer] + b"trailer\n<< /Size 1" + b"\nstartxref\n"
+                                               + raw[raw.rindex(b"startxref") + 10:])
+    assert [page.pixels.shape for page in _pages_of(tmp_path / "cut_trailer.pdf")] == \
+        [page.pixels.shape for page in _pages_of(plain)]

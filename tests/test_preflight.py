@@ -9,6 +9,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -49,7 +50,9 @@ def test_multipage_tiff_counts_its_pages(tmp_path):
 
 
 def test_encrypted_pdf_is_refused():
-    with pytest.raises(EncryptedPdfError, match="encrypted"):
+    """It opens without a password (an owner password restricts it): what to do is said, and retrodig does
+    not lift the restriction itself (nor does OCRmyPDF)."""
+    with pytest.raises(EncryptedPdfError, match=r"restricts changing or copying it .*qpdf --decrypt"):
         inspect_scan(EDGE / "encrypted_algo4.pdf", LIMIT)
 
 
@@ -85,6 +88,36 @@ def test_a_pdf_padded_with_zero_bytes_after_its_end_is_read(tmp_path):
     padded = tmp_path / "padded.pdf"
     padded.write_bytes((EDGE / "3small.pdf").read_bytes() + bytes(4096))
     assert inspect_scan(padded, LIMIT).page_count == inspect_scan(EDGE / "3small.pdf", LIMIT).page_count
+
+
+@pytest.mark.parametrize("after", [np.random.default_rng(3).bytes(4096), b"<html><body>" + b"<p>502 Bad Gateway</p>" * 300])
+def test_a_pdf_with_other_data_after_its_end_is_read(tmp_path, after):
+    """A transfer's leftovers or a web server's error page after %%EOF: viewers read such files. Over 2 KiB of it
+    made the file "cut short"."""
+    followed = tmp_path / "followed.pdf"
+    followed.write_bytes((EDGE / "3small.pdf").read_bytes() + after)
+    assert inspect_scan(followed, LIMIT).page_count == inspect_scan(EDGE / "3small.pdf", LIMIT).page_count
+
+
+def test_a_pdf_whose_last_update_was_cut_short_is_refused(tmp_path):
+    """An incremental update appended after %%EOF and cut before its own: qpdf would guess the rest."""
+    update = b"\n4 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n" * 40
+    cut = tmp_path / "cut_update.pdf"
+    cut.write_bytes((EDGE / "3small.pdf").read_bytes() + update)
+    with pytest.raises(TruncatedFileError, match="cut short"):
+        inspect_scan(cut, LIMIT)
+
+
+def test_a_garbled_jpeg_is_refused_as_corrupt(tmp_path):
+    """Bytes overwritten in its coded data (a failing disk, a transfer): Pillow decoded it without a word and
+    the page was archived smeared from there on."""
+    data = bytearray((DATA / "pages" / "EHRI-DR-19390519-US_04.jpg").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 256] = np.random.default_rng(7).bytes(256)
+    garbled = tmp_path / "garbled.jpg"
+    garbled.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="JPEG's image data is damaged"):
+        inspect_scan(garbled, LIMIT)
 
 
 def test_text_file_and_misnamed_bmp_are_refused_with_what_they_are(tmp_path):

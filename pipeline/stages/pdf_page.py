@@ -22,7 +22,7 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from PIL import Image
 
 from ..errors import CorruptFileError, DecompressionBombError, TruncatedFileError
-from .preflight import jpeg_data_ends_early
+from .preflight import jpeg_damage
 
 MIN_PDF_DPI, MAX_PDF_DPI = 150, 600  # under 150 letters lose shape; beyond 600 only makes OCR slower
 MIN_REDUCED_DPI = 50  # a PDF page that fits the pixel budget only below this is refused: its letters would be dust
@@ -84,7 +84,7 @@ def read_pdf_page(path: Path, index: int) -> PdfPage:
             width_in, height_in = height_in, width_in
         # get_images (pikepdf 10.x) also finds scans drawn through form XObjects; older pikepdf has .images.
         images = list((page.get_images() if hasattr(page, "get_images") else page.images).values())
-        _check_jpegs_whole(path, index, images)
+        _check_images_whole(path, index, page, images)
         grey = bool(images) and all(_grey_image(im) for im in images) and not _has_colour_operators(page) \
             and not _has_annotations_drawn(page)
         bitonal = grey and all(im.get("/BitsPerComponent") == 1 for im in images)
@@ -114,18 +114,23 @@ def _scan_dpi(pdf: pikepdf.Pdf, index: int, path: Path, page_area: float) -> flo
 def _render(path: Path, index: int, dpi: float, grey: bool) -> Image.Image:
     """Poppler's rendering of the page, as a viewer shows it: its CropBox (poppler's default is the MediaBox,
     which read and indexed what the CropBox hides), grey when the scan is (a third of the bytes). A page poppler
-    cannot find (a page tree whose /Count is too small, which qpdf reads past) is rendered from a copy that
-    qpdf has written again, once."""
+    cannot find (a page tree whose /Count is too small, which qpdf reads past), or a file it cannot read at all
+    (a trailer cut off, which qpdf rebuilds), is rendered from a copy that qpdf has written again, once."""
     try:
         images = _poppler(path, index, dpi, grey)
-        if not images:
-            with tempfile.TemporaryDirectory(prefix="retrodig-pdf-") as folder:
-                mended = Path(folder) / "mended.pdf"
-                with pikepdf.open(path) as pdf:
-                    pdf.save(mended)
+    except (PDFPageCountError, PDFSyntaxError):
+        images = []
+    if not images:
+        with tempfile.TemporaryDirectory(prefix="retrodig-pdf-") as folder:
+            mended = Path(folder) / "mended.pdf"
+            with pikepdf.open(path) as pdf:
+                pdf.save(mended)
+            try:
                 images = _poppler(mended, index, dpi, grey)
-    except (PDFPageCountError, PDFSyntaxError) as exc:
-        raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {exc}") from exc
+            except (PDFPageCountError, PDFSyntaxError) as exc:
+                said = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+                raise CorruptFileError(path, f"poppler cannot render page {index + 1}: {said.strip()[:200]}") \
+                    from exc
     if not images:
         raise CorruptFileError(path, f"poppler rendered nothing for page {index + 1}")
     return images[0]
@@ -136,22 +141,83 @@ def _poppler(path: Path, index: int, dpi: float, grey: bool) -> list[Image.Image
                              use_cropbox=True)
 
 
-def _check_jpegs_whole(path: Path, index: int, images: list[pikepdf.Object]) -> None:
-    """A JPEG stream cut short: poppler renders what it has and paints the rest grey, so no error would say
-    that the scan lost its lower part. A JPEG ends with its EOI marker (FF D9), which such a stream lacks; the
-    pair occurs nowhere else in the coded data (a coded FF is followed by 00 or a restart marker), and some
-    writers pad after it, so it is looked for near the end."""
+# Filters qpdf decodes (read_bytes), which may wrap a JPEG (DCTDecode last).
+_DECODED_BY_QPDF = {pikepdf.Name.FlateDecode, pikepdf.Name.LZWDecode, pikepdf.Name.RunLengthDecode,
+                    pikepdf.Name.ASCIIHexDecode, pikepdf.Name.ASCII85Decode}
+
+
+def _check_images_whole(path: Path, index: int, page: pikepdf.Page, images: list[pikepdf.Object]) -> None:
+    """The page's scans are all there and whole. Poppler renders what it can of a damaged image without an error
+    (a JPEG cut short or garbled: the rest of the page grey or smeared; compressed data damaged: rows missing;
+    an image whose object is missing from the file: a blank page), so none would say that the scan lost a part
+    and the page would be archived so, its text missing from the archive."""
+    if not images and _draws_missing_objects(page):
+        raise CorruptFileError(path, f"an image of page {index + 1} is missing from the file")
     for image in images:
         filters = image.get("/Filter")
-        filters = list(filters) if isinstance(filters, pikepdf.Array) else [filters]
-        if filters != [pikepdf.Name.DCTDecode]:
-            continue  # not a JPEG, or one compressed again (its end is not in the raw bytes)
-        try:
-            data = image.read_raw_bytes()
-        except pikepdf.PdfError:
-            continue  # poppler judges a stream qpdf cannot read
-        if b"\xff\xd9" not in data[-JPEG_TAIL:] or jpeg_data_ends_early(data):  # the end marker appended
-            raise TruncatedFileError(path, f"a JPEG image on page {index + 1} ends early: the file was cut short")
+        filters = list(filters) if isinstance(filters, pikepdf.Array) else [filters] if filters else []
+        if filters and filters[-1] == pikepdf.Name.DCTDecode and set(filters[:-1]) <= _DECODED_BY_QPDF:
+            _check_jpeg_whole(path, index, image, wrapped=len(filters) > 1)
+        elif filters and set(filters) <= _DECODED_BY_QPDF:
+            _check_data_whole(path, index, image)
+
+
+def _draws_missing_objects(page: pikepdf.Page) -> bool:
+    """Whether the page's content draws an image or form by a name its resources do not hold: its object is
+    missing from the file (qpdf drops a name whose object is missing). Asked only of a page with no image."""
+    resources = page.obj.get("/Resources") or pikepdf.Dictionary()
+    held = set((resources.get("/XObject") or pikepdf.Dictionary()).keys())
+    try:
+        drawn = {str(operands[0]) for operands, operator in pikepdf.parse_content_stream(page)
+                 if str(operator) == "Do" and operands}
+    except pikepdf.PdfError:
+        return False  # a content stream qpdf cannot read: poppler judges it
+    return bool(drawn - held)
+
+
+def _check_jpeg_whole(path: Path, index: int, image: pikepdf.Object, wrapped: bool) -> None:
+    """A JPEG ends with its EOI marker (FF D9), which a stream cut short lacks; the pair occurs nowhere else in
+    the coded data (a coded FF is followed by 00 or a restart marker), and some writers pad after it, so it is
+    looked for near the end. One with the marker appended, or with garbled data, libjpeg tells (jpeg_damage)."""
+    try:
+        data = _unwrapped_jpeg(image) if wrapped else image.read_raw_bytes()
+    except pikepdf.PdfError:
+        return  # poppler judges a stream qpdf cannot read
+    if not data.startswith(b"\xff\xd8"):
+        raise CorruptFileError(path, f"an image of page {index + 1} is said to be a JPEG and is none")
+    damage = "cut-short" if b"\xff\xd9" not in data[-JPEG_TAIL:] else jpeg_damage(data)
+    if damage == "cut-short":
+        raise TruncatedFileError(path, f"a JPEG image on page {index + 1} ends early: the file was cut short")
+    if damage:
+        raise CorruptFileError(path, f"a JPEG image on page {index + 1} is {damage}")
+
+
+def _unwrapped_jpeg(image: pikepdf.Object) -> bytes:
+    """The JPEG inside a stream compressed again (Flate then DCT): qpdf does not decode a chain ending in DCT."""
+    filters, parameters = list(image.get("/Filter")), image.get("/DecodeParms")
+    with pikepdf.Pdf.new() as scratch:
+        wrapped = pikepdf.Stream(scratch, image.read_raw_bytes())
+        wrapped[pikepdf.Name.Filter] = pikepdf.Array(filters[:-1])
+        if isinstance(parameters, pikepdf.Array):
+            wrapped[pikepdf.Name.DecodeParms] = pikepdf.Array(list(parameters)[:-1])
+        return wrapped.read_bytes()
+
+
+def _check_data_whole(path: Path, index: int, image: pikepdf.Object) -> None:
+    """Compressed pixels (Flate, LZW) decode without error and fill every row."""
+    try:
+        data = image.read_bytes()
+    except pikepdf.PdfError as exc:
+        raise CorruptFileError(path, f"the image data of page {index + 1} is damaged ({exc})") from exc
+    width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
+    bits = 1 if image.get("/ImageMask") else int(image.get("/BitsPerComponent", 8))
+    try:
+        components = 1 if image.get("/ImageMask") else pikepdf.PdfImage(image).n_components
+    except Exception:  # noqa: BLE001 - a colour space pikepdf does not know: the rows are not counted
+        return
+    if width > 0 and height > 0 and len(data) < (width * components * bits + 7) // 8 * height:
+        raise TruncatedFileError(path, f"the image data of page {index + 1} ends before its last row: the file "
+                                       "was cut short")
 
 
 def _grey_image(image: pikepdf.Object) -> bool:

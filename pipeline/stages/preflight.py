@@ -6,6 +6,7 @@ Cheap checks only (headers, structure, sizes); full decoding happens once, in th
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 import warnings
 import zlib
@@ -128,18 +129,20 @@ def check_name(path: Path) -> None:
 
 
 def _check_pdf(path: Path) -> int:
-    with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - 65536))
-        # The last 2 KiB before any padding (NUL or blank bytes some writers and transfers leave after it).
-        if b"%%EOF" not in fh.read().rstrip(b"\x00 \t\r\n")[-2048:]:
-            # qpdf would "recover" such a file by guessing, silently losing the missing pages or images.
-            raise TruncatedFileError(path, "the PDF has no %%EOF marker at its end: the file was cut short")
+    if not _pdf_ends(path):
+        # qpdf would "recover" such a file by guessing, silently losing the missing pages or images.
+        raise TruncatedFileError(path, "the PDF has no %%EOF marker at its end: the file was cut short")
     import pikepdf  # only for PDFs: a batch of images (and every rerun) starts ~40 ms sooner without it
 
     try:
         with pikepdf.open(path) as pdf:
             if pdf.is_encrypted:
-                raise EncryptedPdfError(path, "the PDF is encrypted; PDF/A forbids encryption - ask for an unprotected copy")
+                # Opened without a password: only an owner password restricts what may be done with it. OCRmyPDF
+                # refuses such files too; lifting the restriction is for whoever has the right to.
+                raise EncryptedPdfError(path, "the PDF's author restricts changing or copying it (an owner password, "
+                                              "none to open it): PDF/A forbids encryption, and retrodig does not "
+                                              "lift restrictions - ask for an unprotected copy, or if you have the "
+                                              "right to, make one (qpdf --decrypt IN OUT)")
             count = len(pdf.pages)
     except pikepdf.PasswordError as exc:
         raise EncryptedPdfError(path, "the PDF is encrypted with a password") from exc
@@ -147,7 +150,40 @@ def _check_pdf(path: Path) -> int:
         raise CorruptFileError(path, f"not a readable PDF ({_short(exc)})") from exc
     if count == 0:
         raise CorruptFileError(path, "the PDF has no pages")
+    if (shown := _poppler_page_count(path)) is not None and shown > count:
+        # Pages are rendered by poppler and counted by qpdf, by number: a page tree entry that is no page (its
+        # object missing) is passed over by qpdf and shown blank by poppler, and the last page was never asked
+        # for. (Fewer pages in poppler's count is a /Count too small: the page stage renders from qpdf's copy.)
+        raise CorruptFileError(path, f"the PDF's page tree is damaged: it lists {shown} pages, {shown - count} of "
+                                     "them missing from the file")
     return count
+
+
+PDF_TAIL = 2048  # bytes at a PDF's end that hold its %%EOF marker, padding left aside
+
+
+def _pdf_ends(path: Path) -> bool:
+    """Whether the PDF ends with its %%EOF marker, perhaps followed by padding (NUL or blank bytes some writers
+    and transfers leave) or by data that is no PDF (a web server's error page, a transfer's leftovers: viewers
+    read such files); not by the start of an update that was cut short (an object, an xref table)."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 65536))
+        if b"%%EOF" in fh.read().rstrip(b"\x00 \t\r\n")[-PDF_TAIL:]:
+            return True
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        end = data.rfind(b"%%EOF")
+        return end >= 0 and not any(data.find(word, end) >= 0 for word in (b" obj", b"endobj", b"xref", b"trailer"))
+
+
+def _poppler_page_count(path: Path) -> int | None:
+    """The number of pages poppler shows, None when it cannot tell (the page stage mends such a file first)."""
+    from pdf2image import pdfinfo_from_path
+    from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
+
+    try:
+        return int(pdfinfo_from_path(path)["Pages"])
+    except (PDFPageCountError, PDFSyntaxError, PDFInfoNotInstalledError, KeyError, ValueError):
+        return None
 
 
 NEW_SUBFILE_TYPE = 254  # TIFF tag; bit 0 set: a reduced-resolution version of another page
@@ -282,8 +318,11 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
         if size * JPEG_MIN_PIXELS_PER_BYTE < img.width * img.height:
             raise TruncatedFileError(path, f"{size} bytes cannot hold a JPEG of {img.width}x{img.height} px: the "
                                            "file was cut short or its header is damaged")
-        if jpeg_data_ends_early(path.read_bytes()):
+        damage = jpeg_damage(path.read_bytes())
+        if damage == "cut-short":
             raise TruncatedFileError(path, "JPEG data ends before the image does: the file was cut short")
+        if damage:
+            raise CorruptFileError(path, f"the JPEG's image data is {damage}")
     elif fmt == "png":
         with path.open("rb") as fh:
             fh.seek(max(0, size - 64))
@@ -297,20 +336,31 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
         raise TruncatedFileError(path, "JPEG 2000 data ends before its code stream does: the file was cut short")
 
 
-def jpeg_data_ends_early(data: bytes) -> bool:
-    """Whether libjpeg-turbo, decoding the JPEG `data` at 1/8 scale (every coefficient is still read: 3 ms for
-    an A4 page at 300 dpi), meets its end marker or the data's end before the last block: a JPEG cut short, with
-    an end marker appended by a tool that "repairs" such files. Pillow and poppler decode it without a word, the
-    rest of the page grey; libjpeg only warns, and simplejpeg raises its warnings. Other warnings (extraneous
-    bytes before a marker, from some scanners) and formats it does not decode (12-bit, lossless) are left to
-    the page stage."""
+def jpeg_damage(data: bytes) -> str | None:
+    """What libjpeg-turbo finds wrong in the JPEG `data`, decoding it at 1/8 scale (every coefficient is still
+    read: 3 ms for an A4 page at 300 dpi): "cut-short" when it meets its end marker or the data's end before the
+    last block (a JPEG cut short, with an end marker appended by a tool that "repairs" such files), "damaged:
+    ..." when its coded data is garbled (bits flipped or overwritten on a failing disk or in a transfer), else
+    None. Pillow and poppler decode both without a word, the rest of the page grey or smeared; libjpeg only
+    warns, and simplejpeg raises its warnings. Other warnings (extraneous bytes before a marker, from some
+    scanners) and what TurboJPEG's API does not decode (some sampling layouts, 12-bit, lossless) are left to the
+    page stage."""
     import simplejpeg  # loaded only for JPEGs
 
     try:
         simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, strict=True)
     except ValueError as exc:
-        return "premature end" in str(exc).lower()
-    return False
+        said = str(exc).lower()
+        if "premature end" in said:
+            return "cut-short"
+        if any(sign in said for sign in _JPEG_DAMAGE):
+            return f"damaged: {exc}"
+    return None
+
+
+# libjpeg's words for garbled coded data (jerror.h: JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC,
+# JERR_UNKNOWN_MARKER met inside the coded data).
+_JPEG_DAMAGE = ("bad huffman code", "bad arithmetic code", "instead of rst", "unsupported marker")
 
 
 # Bytes per pixel of each PNG colour type, in samples (ISO/IEC 15948, 11.2.2), and the Adam7 passes: first
