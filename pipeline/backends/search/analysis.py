@@ -214,7 +214,9 @@ def _ukrainian_lemmas(word: str) -> set[str]:
     lemmas: set[str] = set()
     word = word.translate(_ASCII_APOSTROPHE)  # the dictionary's: сім’я and сімʼя were unknown words, сім'я not
     for form in dict.fromkeys((word, fold(word))):
-        lemmas.update(fold(parse.normal_form) for parse in analyser.parse(form)[:MAX_LEMMAS])
+        # The first MAX_LEMMAS different lemmas: a form's parses often share one (олені: four parses of олень,
+        # deer, before олена, the name Олена, which was left out).
+        lemmas.update(list(dict.fromkeys(fold(parse.normal_form) for parse in analyser.parse(form)))[:MAX_LEMMAS])
     return lemmas
 
 

@@ -31,8 +31,9 @@ _UNDECOMPOSABLE = str.maketrans({
 # no precomposed form), so a decomposed word stays one word.
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # The apostrophes people and OCR write: ASCII, the right single quote, the modifier letter (Unicode counts it as a
-# letter: the official Ukrainian one), the left single quote.
-APOSTROPHES = "'\u2019\u02bc\u2018"
+# letter: the official Ukrainian one), the left single quote, and look-alikes typed for it: the backtick (the
+# Ukrainian apostrophe's key on an English layout), the acute accent and the prime.
+APOSTROPHES = "'\u2019\u02bc\u2018`\u00b4\u2032"
 CYRILLIC = "\u0400-\u052f"
 # Between two Cyrillic letters an apostrophe is part of the word: Ukrainian and Belarusian write it inside words
 # (сім'я, об'єкт, п'ять), and it changes with the hand or the keyboard, or is left out (обєкт). Cut there, сім'я

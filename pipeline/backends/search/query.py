@@ -25,6 +25,9 @@ _PHRASE = re.compile(r'"([^"]*)"')
 # German „…“ and »…«, Ukrainian and Russian «…», English “…”. Single ones (‚…‘) are left alone: ’ is also the
 # apostrophe (м’ясо, O’Brien).
 _QUOTES = str.maketrans(dict.fromkeys("„“”«»‟", '"'))
+# Invisible characters a query copied from a web page or a word processor brings inside its words (a soft hyphen,
+# zero-width spaces and joiners, the word joiner, a byte-order mark): Autori\u00adzație was two words, found nowhere.
+_INVISIBLE = str.maketrans(dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _STAR = re.compile(rf"[{APOSTROPHES}]?\*")
 
 
@@ -54,7 +57,7 @@ def parse_query(text: str) -> list[QueryTerm]:
     terms = []
     # With a capturing group, split() alternates: outside quotes, inside, outside, ...
     # Composed: the words as typed go to the stemmers and Elasticsearch's language analyzers (analysis.composed).
-    for index, part in enumerate(_PHRASE.split(composed(text).translate(_QUOTES))):
+    for index, part in enumerate(_PHRASE.split(composed(text).translate(_QUOTES).translate(_INVISIBLE))):
         if index % 2:
             typed = words(part)  # the words alone: « сім'я » or "primăriei," (spaces, a comma) had no stems
             tokens = tuple(token for token in map(fold, typed) if token)
