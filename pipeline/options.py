@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import UsageError
 
@@ -146,8 +147,27 @@ class Options(BaseModel):
     @field_validator("collection")
     @classmethod
     def _one_line(cls, value: str) -> str:
-        """A collection's name as one line of text: it goes into the catalog, the PDF's metadata and facets."""
+        """A collection's name as one line of text: it goes into the catalog, the PDF's metadata and facets. In
+        Unicode's composed form (NFC): typed decomposed (macOS writes ș as s and a comma below), the same fond's
+        name was another facet and another filter."""
+        value = unicodedata.normalize("NFC", value)
         return " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())[:500]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _romanian_collection(cls, data):
+        """A batch read in Romanian names its collection with ș and ț as its pages are spelt (stages.orthography):
+        typed with the cedilla (ş ţ), Timişoara's fond was a collection apart from Timișoara's."""
+        from .stages.orthography import CEDILLA_TO_COMMA, ROMANIAN  # its PDF library is not loaded for every run
+
+        if isinstance(data, dict) and isinstance(data.get("collection"), str) and "languages" in data:
+            try:
+                romanian = ROMANIAN in parse_languages(data["languages"])
+            except UsageError:
+                return data  # said by the languages' own check
+            if romanian:
+                return {**data, "collection": data["collection"].translate(CEDILLA_TO_COMMA)}
+        return data
 
     @property
     def tesseract_languages(self) -> str:

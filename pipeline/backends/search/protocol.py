@@ -12,6 +12,8 @@ Matching rules every backend follows (the contract tests in tests/test_search_co
 
 from __future__ import annotations
 
+import unicodedata
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -67,6 +69,10 @@ class SearchQuery:
             raise UsageError("search limit and offset must not be negative")
         if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
             raise UsageError(f"search limit and offset reach past hit {MAX_HITS_REACHED:,}: narrow the search")
+        # A collection as ingest stores it (options.Options: composed, one line): typed decomposed or with a space
+        # too many, it filtered everything out.
+        if self.collection:
+            object.__setattr__(self, "collection", " ".join(unicodedata.normalize("NFC", self.collection).split()))
 
     @property
     def language_code(self) -> str | None:
