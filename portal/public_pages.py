@@ -91,12 +91,19 @@ def rate(request: Request, code: Secret, score: int = Form(ge=1, le=5), comment:
 
 @router.get("/download/{token}")
 def download(request: Request, token: Secret):
-    # Counted: a GET of the whole file, or of its start (a download manager's first range). A HEAD (a mail
-    # system's link scanner) or a later range was counted too, and used up the citizen's downloads.
-    whole = not asked_with_head(request) and request.headers.get("range", "bytes=0-").replace(" ", "").startswith(
-        "bytes=0-")
-    path, name = _desk(request).download(token, counted=whole)
-    return FileResponse(path, media_type="application/pdf", filename=name)
+    # Every GET counts, and gets the whole file: a HEAD (a mail system's link scanner) does not. Ranges were
+    # served and only one starting at the file's first byte counted, so the copy could be fetched without limit
+    # as `bytes=-N` or `bytes=1-`; a copy is a few megabytes, and a download manager's ranges are not needed.
+    path, name = _desk(request).download(token, counted=not asked_with_head(request))
+    return WholeFileResponse(path, media_type="application/pdf", filename=name, headers={"Accept-Ranges": "none"})
+
+
+class WholeFileResponse(FileResponse):
+    """A file served whole, whatever range the request asks for (HTTP lets a server pass the Range header over)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        scope = {**scope, "headers": [(key, value) for key, value in scope["headers"] if key.lower() != b"range"]}
+        await super().__call__(scope, receive, send)
 
 
 @router.get("/verify")
