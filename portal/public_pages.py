@@ -25,8 +25,15 @@ def _desk(request: Request):
     return request.app.state.service.desk
 
 
+_THIS_MACHINE = {"localhost", "127.0.0.1", "::1"}
+
+
 def _base(request: Request) -> str:
-    return str(request.base_url)
+    """Where the links in the e-mail a filing sends point when `requests.public_url` is not set: the address the
+    form was sent to, only when that is this machine's own. Anyone can send the public form with a Host header of
+    their choosing: the town hall mailed a link to their site to whatever address they typed. Elsewhere the
+    links are left as paths, with the tracking code (a warning at start says to set public_url)."""
+    return str(request.base_url) if request.url.hostname in _THIS_MACHINE else ""
 
 
 @router.get("/services")

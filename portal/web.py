@@ -60,6 +60,10 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.state.service = PortalService(settings)
     outbox = app.state.service.desk.context.outbox
     outbox.deferred = True
+    if not app.state.service.desk.context.settings.public_url:
+        log.warning("requests.public_url is not set in retrodig.yaml: e-mails to citizens who file a request "
+                    "carry a link only when the portal is opened on this machine (localhost); set it to the "
+                    "portal's public address")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(public_pages.router)

@@ -101,9 +101,9 @@ PERMIT_FORM = {"applicant": "Anna Nowak", "email": "anna.nowak@example.pl", "rel
 
 
 def file_request(client, card: str = "building-permit-copy", form: dict | None = None, files: dict | None = None,
-                 language: str | None = None):
+                 language: str | None = None, headers: dict | None = None):
     """Open the card's form, fill it in and send it; returns the response."""
-    headers = {"Accept-Language": language} if language else {}
+    headers = {**({"Accept-Language": language} if language else {}), **(headers or {})}
     page = client.get(f"/services/{card}", headers=headers)
     data = {"csrf_token": csrf_of(page.text), **(PERMIT_FORM if form is None else form)}
     if files is None:

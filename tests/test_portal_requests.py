@@ -73,7 +73,8 @@ def test_a_request_filed_in_polish_gets_a_tracking_page_and_a_polish_email(clien
     assert message["Subject"].startswith("Wniosek ") and "przyjęty" in message["Subject"]
     assert message["Content-Language"] == "pl"
     assert "Dzień dobry Anna Nowak" in body(message)
-    assert link_in(message, "/track/").endswith(f"/track/{code}")
+    # No public_url, and not opened on this machine (localhost): the code's path only.
+    assert f"/track/{code}" in body(message) and "http" not in body(message)
     # the attachment: kept under a generated name, with the type its content has
     (request_id, stored, media_type), = rows_in_portal_db(portal_archive, "SELECT request_id, stored, media_type FROM "
                                                               "request_attachments")
@@ -257,6 +258,26 @@ def test_citizen_text_is_shown_as_text(client, portal_archive):
     refused = file_request(client, form={**hostile, "email": "<b>x"})
     assert "<img src=x" not in refused.text and "&lt;/textarea&gt;" in refused.text
     assert client.get(f"/track/{code}").status_code == 200
+
+
+def test_a_filing_sent_with_another_host_does_not_put_it_in_the_citizens_email(portal_archive, smtp):
+    """Anyone can send the public form with a Host header of their choosing: the town hall mailed a tracking link
+    to the sender's site, to whatever address was typed (a phishing letter from the archive's own server)."""
+    with portal_client(portal_archive, requests=request_settings(smtp.port)) as client:
+        code = tracking_code(file_request(client, language="pl"))
+        forged = file_request(client, language="pl", form={**PERMIT_FORM, "email": "victim@example.com"},
+                              headers={"Host": "evil.example"})
+    first, second = smtp.wait_for(2)
+    assert forged.status_code == 303 and second["To"] == "victim@example.com"
+    assert "evil.example" not in body(second) and "/track/" in body(second)
+    assert f"/track/{code}" in body(first) and "http" not in body(first)
+
+
+def test_the_citizens_email_links_to_the_public_address_set(portal_archive, smtp):
+    with portal_client(portal_archive, requests=request_settings(
+            smtp.port, public_url="https://arhiva.primaria.example")) as client:
+        code = tracking_code(file_request(client, headers={"Host": "evil.example"}))
+    assert link_in(smtp.wait_for(1)[-1], "/track/") == f"https://arhiva.primaria.example/track/{code}"
 
 
 # --- settings from the archive's retrodig.yaml ------------------------------------------------------------
