@@ -145,3 +145,13 @@ def test_a_citizen_asks_in_polish_and_downloads_the_certified_copy(browser, port
     assert expired.status == 410
     expect(citizen.locator("p.error")).to_contain_text("wygasł")
     shot(citizen, "10-expired-link-pl")
+
+
+@pytest.mark.parametrize("locale", ["uk-UA", "en-GB", "ro-RO", "pl-PL"])
+def test_the_request_form_fits_a_phones_screen(browser, portal_url, locale):
+    """The relation's long option widened its field past a 390 px screen (477 px in Ukrainian): the form
+    scrolled sideways."""
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale).new_page()
+    page.goto(portal_url + "/services/building-permit-copy")
+    assert page.locator("form.request select").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
