@@ -436,6 +436,16 @@ def test_mail_that_cannot_be_sent_waits_and_goes_with_the_next_one(requests_arch
         assert "E-mail not sent yet" not in client.get("/requests/1").text
 
 
+def test_a_message_queued_by_the_last_action_is_being_sent_not_failed(client, smtp):
+    """The mail an action queues goes out once its page has: the page the clerk was sent to said, in red,
+    "E-mail not sent yet" after every status change, and it was gone on reload."""
+    _file_and_sign_in(client)
+    smtp.wait_for(1)
+    client.app.state.service.desk.context.outbox.queue(1, "anna.nowak@example.pl", "Wniosek: szukamy", "…", "pl")
+    page = client.get("/requests/1").text
+    assert "E-mail being sent: Wniosek: szukamy" in page and "E-mail not sent yet" not in page
+
+
 def test_a_message_the_server_refuses_fails_alone(client, smtp):
     """The refused message was first in every batch: its refusal failed the batch, so no later message went out,
     and every request's page showed the other citizen's address in its error."""

@@ -24,7 +24,8 @@ SERVICES_DIR = "services"
 DELIVERIES = ("electronic", "counter")
 RELATIONS = ("self", "relative", "representative", "other")  # the applicant to the person in the record
 _CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
-_EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})$")
+# The local part may hold an apostrophe (o'brien@example.ie: RFC 5322 allows it, and names have it).
+_EMAIL = re.compile(r"^[^@\s<>\"\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,190}\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 
 
