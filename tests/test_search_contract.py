@@ -305,7 +305,8 @@ def test_apostrophes_still_cut_latin_words(fresh):
 @pytest.mark.parametrize(("typed", "found"), [("construcție", True), ("constructie", True), ("construcției", True),
                                               ("binevoitor", True), ("gemeinde", True), ("clujnapoca", False)])
 def test_a_word_broken_over_two_lines_is_found_whole(fresh, typed, found):
-    fresh.index_documents([doc("d", "Autorizație de construc-\nție pentru un cetățean bine-\nvoitor din Cluj-\n"
+    # Tesseract may end a block between the halves: a blank line then stands between them (it was not joined).
+    fresh.index_documents([doc("d", "Autorizație de construc-\n\nție pentru un cetățean bine-\nvoitor din Cluj-\n"
                                "Napoca. Die Ge\u00ac\nmeinde.", languages=("ron", "deu"))])
     # OCR keeps a line's hyphen: the printed halves matched no search for the word.
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == (["d"] if found else [])

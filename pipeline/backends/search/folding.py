@@ -77,8 +77,9 @@ def split_words(text: str) -> list[str]:
 
 
 # A word broken at the end of a line: letters, a hyphen (-, soft, Unicode, ¬, Fraktur's ⸗), the line break, and
-# the rest of the word (`continues` says whether it is one).
-LINE_BREAK = re.compile(r"[-\u00ad\u2010\u2011\u00ac\u2e17][ \t]*\n[ \t]*")  # what stands between the two halves
+# the rest of the word (`continues` says whether it is one). A blank line may stand between: Tesseract ends a block
+# there when the next line is indented or set apart (construc-, a blank line, ție: it was never joined).
+LINE_BREAK = re.compile(r"[-\u00ad\u2010\u2011\u00ac\u2e17][ \t]*\n(?:[ \t]*\n)?[ \t]*")  # between the halves
 _BROKEN = re.compile(rf"({_WORD.pattern}){LINE_BREAK.pattern}({_WORD.pattern})")
 
 
