@@ -152,6 +152,7 @@ def test_filters(search):
     assert find(search, "kolozsvar", language="hun") == ["hu-mayor"]
     assert find(search, "kolozsvar", language="pol") == []
     assert find(search, "kolozsvar", language=" HUN ") == ["hu-mayor"]
+    assert find(search, "kolozsvar", language="hu") == ["hu-mayor"]  # its two-letter code: it found nothing
     for blank in ("", " "):  # no language typed: no filter (Elasticsearch looked for documents in language "")
         assert find(search, "kolozsvar", language=blank) == ["hu-mayor"]
     assert set(find(search, "primariei", year_from=1930, year_to=1935)) == {"ro-cedilla"}

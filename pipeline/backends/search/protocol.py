@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...errors import UsageError
+from ...language_codes import TWO_LETTER_CODES, language_of_model
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,15 @@ class SearchQuery:
 
     @property
     def language_code(self) -> str | None:
-        """The language filter as the index keeps languages (`ron`); a blank one filters nothing."""
-        return (self.language or "").strip().lower() or None
+        """The language filter as the index keeps languages (`ron`), also when typed as its two-letter code
+        (`ro`, as the portal's own languages are named: it found nothing); a blank one filters nothing."""
+        code = (self.language or "").strip().lower() or None
+        return _THREE_LETTER_CODES.get(code, code) if code else None
+
+
+# ISO 639-1 -> the Tesseract model of that language (not a typeface's: de is deu, not frk).
+_THREE_LETTER_CODES = {two: three for three, two in reversed(TWO_LETTER_CODES.items())
+                       if three == language_of_model(three)}
 
 
 @dataclass(frozen=True)
