@@ -24,7 +24,8 @@ def register(cli: click.Group) -> None:
         if as_json:
             echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
                        "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records,
-                       "missing_files": [asdict(m) for m in report.missing_files]})
+                       "missing_files": [asdict(m) for m in report.missing_files],
+                       "unreferenced_masters": report.unreferenced_masters})
         else:
             for problem in report.problems:
                 click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
@@ -35,6 +36,9 @@ def register(cli: click.Group) -> None:
             count = len(report.problems) + len(report.damaged_records) + len(report.missing_files)
             state = "all intact" if report.ok else f"{count} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
+            if report.unreferenced_masters:
+                click.echo(f"{len(report.unreferenced_masters)} master(s) belong to no document (files that failed "
+                           "after they were kept; ingesting them again uses them): --json lists them")
             if not report.ok:
                 click.echo("Ingest the original scans again with --force to restore what is damaged or missing.")
         ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))

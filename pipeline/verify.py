@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .archive import Archive
 from .errors import DamagedArchiveError
@@ -32,6 +33,9 @@ class VerifyReport:
     problems: list[MasterProblem] = field(default_factory=list)
     damaged_records: list[str] = field(default_factory=list)  # catalog records that cannot be read: why
     missing_files: list[MissingFile] = field(default_factory=list)
+    # Masters no document names: kept from files that failed after they were copied in (a page that could not be
+    # read), or whose document was removed. Not damage: an ingest of the same file uses them again.
+    unreferenced_masters: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -41,10 +45,12 @@ class VerifyReport:
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:
     report = VerifyReport()
     damaged: list[DamagedArchiveError] = []
+    named: set[Path] = set()
     for record in archive.iter_documents(damaged):
         report.documents_checked += 1
         for entry in record.get("files", []):
             master = archive.root / entry["master"]
+            named.add(master.resolve())
             report.masters_checked += 1
             inside = archive.masters.resolve() in master.resolve().parents  # a record edited by hand: no other file
             problem = _check_master(master, entry["sha256"]) if inside else "outside-the-archive"
@@ -56,6 +62,10 @@ def verify_archive(archive: Archive, progress=None) -> VerifyReport:
         report.missing_files += [MissingFile(record["id"], str(folder / name)) for name in _made_files(record)
                                  if not (folder / name).is_file()]
     report.damaged_records = [str(error) for error in damaged]
+    if not damaged:  # a record that cannot be read may name any of them
+        report.unreferenced_masters = sorted(str(path) for path in archive.masters.glob("*/*")
+                                             if path.is_file() and not path.name.startswith(".")
+                                             and path.resolve() not in named)
     return report
 
 

@@ -271,3 +271,16 @@ def test_a_pdf_whose_trailer_was_cut_off_is_read_whole(tmp_path):
                                                + raw[raw.rindex(b"startxref") + 10:])
     assert [page.pixels.shape for page in _pages_of(tmp_path / "cut_trailer.pdf")] == \
         [page.pixels.shape for page in _pages_of(plain)]
+
+
+def test_verify_counts_the_master_of_a_file_that_failed_after_it_was_kept(run_cli, tmp_path, archive_dir):
+    """A file refused where its page is read leaves its master in the archive (an ingest of it again uses it);
+    verify said "N masters of N documents" and nothing of it."""
+    damaged = _three_pages(tmp_path, _garble)
+    result = run_cli("ingest", str(damaged), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.bad_input and json.loads(result.stdout)["items"][0]["reason"] == "corrupt"
+    checked = run_cli("verify", "--json")
+    assert checked.exit_code == ExitCode.ok, checked.output
+    (kept,) = json.loads(checked.stdout)["unreferenced_masters"]
+    assert (archive_dir / kept).read_bytes() == damaged.read_bytes()  # (an absolute path, joined, stays itself)
+    assert "1 master(s) belong to no document" in run_cli("verify").stdout
