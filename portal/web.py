@@ -8,7 +8,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +26,8 @@ from .accounts import LoginThrottled
 from .citizens.workflow import ActionRefused, Gone, Throttled
 from .labels import N_, labeller, note_text, snippet_html
 from .i18n import COOKIE, LANGUAGES, Formats, choose_language, translations
-from .security import PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, set_cookie
+from .security import (PRESESSION_COOKIE, CsrfRefused, Forbidden, NotSignedIn, csrf_token, current_session, safe_next,
+                       set_cookie)
 from .service import PortalService
 from .settings import PortalSettings
 
@@ -180,6 +181,13 @@ def said(request: Request, error: Exception) -> str:
     return translations(language_of(request)).gettext(template) % error.values if template else str(error)
 
 
+_PUBLIC_PATHS = ("/services", "/track", "/download", "/verify", "/login", "/language")  # used without signing in
+
+
+def _public_path(path: str) -> bool:
+    return path.startswith(_PUBLIC_PATHS)
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
@@ -229,6 +237,18 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     for error, (status, message) in _ANSWERS.items():
         app.add_exception_handler(error, answer(status, message))
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused):
+        """A staff form sent after the session ended (it expired, or the clerk signed out in another tab): the
+        page offered the citizens' services; it offers signing in again, back to the page the form was on."""
+        message = gettext(request, _ANSWERS[CsrfRefused][1])
+        if _wants_json(request) or current_session(request) or _public_path(request.url.path):
+            return _error(request, 403, message)
+        referer = urlsplit(request.headers.get("referer", ""))
+        back = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
+        return render(request, "error.html", status=403, status_code=403, message=message,
+                      sign_in=f"/login?next={quote(safe_next(back), safe='')}")
 
     @app.exception_handler(ActionRefused)
     async def refused(request: Request, exc: ActionRefused):

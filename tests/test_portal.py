@@ -134,6 +134,21 @@ def test_writes_without_the_session_token_are_refused(client, portal_archive, cl
     assert client.get("/").status_code == 200  # still signed in
 
 
+def test_a_form_sent_after_signing_out_offers_signing_in_again(client, clujul):
+    """Signed out in another tab (or the session expired), a correction sent from the page still open was
+    refused with a link to the citizens' services; it offers signing in again, back to that page."""
+    sign_in(client, "ana")
+    page = f"/documents/{clujul}/pages/1"
+    csrf = token(client)
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    refused = client.post(f"/documents/{clujul}/pages/1/lines", data={"csrf_token": csrf, "line": "line_1_1",
+                          "text": "x"}, headers={"Referer": f"http://testserver{page}", "Accept-Language": "pl"})
+    assert refused.status_code == 403
+    assert f'href="/login?next={page.replace("/", "%2F")}"' in refused.text and "Zaloguj się ponownie" in refused.text
+    citizen = client.post("/services/building-permit-copy", data={"csrf_token": "stale"})
+    assert citizen.status_code == 403 and 'href="/services"' in citizen.text
+
+
 def test_login_form_needs_its_pre_session_token(client):
     response = client.post("/login", data={"name": "ana", "password": PASSWORDS["ana"], "next": "/"})
     assert response.status_code == 403
