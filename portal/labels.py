@@ -59,13 +59,19 @@ LABELS = {
 # The notes the portal itself writes into a request's history (casework.py), stored in English: shown in the
 # reader's language. A clerk's own notes are shown as written.
 _NOTES = (
-    (re.compile(r"record (\S+) linked"), N_("Record %(name)s linked")),
-    (re.compile(r"record (\S+) unlinked"), N_("Record %(name)s unlinked")),
-    (re.compile(r"redactions of (\S+) confirmed"), N_("Redactions of %(name)s confirmed")),
-    (re.compile(r"text of (\S+) changed: redactions proposed again"),
+    (re.compile(r"record (?P<name>\S+) linked"), N_("Record %(name)s linked")),
+    (re.compile(r"record (?P<name>\S+) unlinked"), N_("Record %(name)s unlinked")),
+    (re.compile(r"redactions of (?P<name>\S+) confirmed"), N_("Redactions of %(name)s confirmed")),
+    (re.compile(r"text of (?P<name>\S+) changed: redactions proposed again"),
      N_("The text of %(name)s was corrected: its redactions were proposed again")),
-    (re.compile(r"assigned to (.+)"), N_("Assigned to %(name)s")),
-    (re.compile(r"(unassigned)"), N_("Unassigned")),
+    (re.compile(r"redaction box drawn on (?P<name>\S+) page (?P<page>\d+) \((?P<box>[^)]*)\)"),
+     N_("Redaction box drawn on %(name)s, page %(page)s (%(box)s)")),
+    (re.compile(r"redactions of (?P<name>\S+) page (?P<page>\d+) changed: (?P<kept>\d+) of (?P<shown>\d+) boxes kept "
+                r"\((?P<ticked>\d+) ticked or unticked\), (?P<moved>\d+) moved"),
+     N_("Redactions of %(name)s, page %(page)s changed: %(kept)s of %(shown)s boxes kept (%(ticked)s ticked or "
+        "unticked), %(moved)s moved")),
+    (re.compile(r"assigned to (?P<name>.+)"), N_("Assigned to %(name)s")),
+    (re.compile(r"(?P<name>unassigned)"), N_("Unassigned")),
 )
 
 
@@ -75,7 +81,7 @@ def note_text(text: str, gettext) -> str:
         match = pattern.fullmatch(text)
         if match:
             translated = gettext(message)
-            return translated % {"name": match.group(1)} if "%(name)s" in translated else translated
+            return translated % match.groupdict() if "%(" in translated else translated
     return text
 
 

@@ -207,6 +207,24 @@ def test_a_box_proposed_partly_off_the_page_does_not_block_the_form(client, perm
     assert rows_in_portal_db(requests_archive, "SELECT keep FROM redaction_boxes WHERE id = 1") == [(0,)]
 
 
+def test_who_drew_or_unticked_a_redaction_box_is_in_the_requests_history(client, permit, requests_archive):
+    """Adding, unticking or moving a box was recorded nowhere: only the link and the confirmation were."""
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, f"/requests/1/records/{permit}/pages/1/boxes/new", x=100, y=100, w=200, h=40)
+    form = client.get(f"/requests/1/records/{permit}").text
+    shown = re.findall(r'name="shown" value="(\d+)"', form)
+    fields = {f"{c}_{n}": re.search(rf'name="{c}_{n}" value="(-?\d+)"', form).group(1) for n in shown for c in "xywh"}
+    client.post(f"/requests/1/records/{permit}/pages/1/boxes",
+                data={"csrf_token": token(client, "/requests"), "shown": shown, "keep": shown[1:], **fields})
+    history = rows_in_portal_db(requests_archive, "SELECT actor, text FROM request_events WHERE kind = 'note'")
+    assert ("clara", f"redaction box drawn on {permit} page 1 (100, 100, 300, 140)") in history
+    assert ("clara", f"redactions of {permit} page 1 changed: {len(shown) - 1} of {len(shown)} boxes kept "
+                     "(1 ticked or unticked), 0 moved") in history
+    page = client.get("/requests/1", headers={"Accept-Language": "pl"}).text  # in the reader's language
+    assert f"Ramka zaczernienia narysowana w {permit}, strona 1" in page and "zachowano" in page
+
+
 def _line_box(client, doc, word):
     page = client.get(f"/api/documents/{doc}/pages/1").json()
     line = next(line for line in page["lines"] if word in line["text"])

@@ -163,6 +163,7 @@ class Casework:
         # left the whole form refused, so that no box of the page could be unticked.
         changes = [(_inside(box, width, height), id_) for id_, box in moved.items() if id_ in boxes and box != (
             boxes[id_].left, boxes[id_].top, boxes[id_].right - boxes[id_].left, boxes[id_].bottom - boxes[id_].top)]
+        ticks = [id_ for id_, box in boxes.items() if box.keep != (id_ in kept)]
         with self.store.connect() as conn:
             for id_ in boxes:
                 conn.execute("UPDATE redaction_boxes SET keep = ? WHERE id = ?", (int(id_ in kept), id_))
@@ -170,6 +171,10 @@ class Casework:
                 conn.execute("UPDATE redaction_boxes SET left = ?, top = ?, right = ?, bottom = ? "
                              "WHERE id = ? AND request_id = ? AND document = ? AND page = ?",
                              (left, top, right, bottom, id_, request_id, doc_id, page))
+            if ticks or changes:  # who blacked out what, for the request's history (it said nothing of boxes)
+                self._note(conn, request_id, user, f"redactions of {doc_id} page {page} changed: "
+                           f"{sum(id_ in kept for id_ in boxes)} of {len(boxes)} boxes kept ({len(ticks)} ticked "
+                           f"or unticked), {len(changes)} moved")
             self._unconfirm(conn, request_id, doc_id)
 
     def add_box(self, user: str, request_id: int, doc_id: str, page: int, x: int, y: int, w: int, h: int) -> None:
@@ -179,7 +184,13 @@ class Casework:
         with self.store.connect() as conn:
             conn.execute("INSERT INTO redaction_boxes (request_id, document, page, left, top, right, bottom, kind) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, 'manual')", (request_id, doc_id, page, left, top, right, bottom))
+            self._note(conn, request_id, user, f"redaction box drawn on {doc_id} page {page} "
+                                               f"({left}, {top}, {right}, {bottom})")
             self._unconfirm(conn, request_id, doc_id)
+
+    def _note(self, conn, request_id: int, user: str, text: str) -> None:
+        status = conn.execute("SELECT status FROM requests WHERE id = ?", (request_id,)).fetchone()[0]
+        self.store.add_event(conn, request_id, status, user, "note", text)
 
     def confirm(self, user: str, request_id: int, doc_id: str) -> None:
         self._linked(request_id, doc_id)
