@@ -44,7 +44,7 @@ BULK_PAGES = 250  # pages per bulk request: a few MB of text
 BULK_BYTES = 20 * 1024 * 1024
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 _HIT_FIELDS = ["document", "page", "text", "title", "collection", "doc_type", "source", "languages"]
-_SORT = [{"_score": "desc"}, {"document": "asc"}, {"page": "asc"}]  # ties in a stable order, as embedded
+_SORT = [{"_score": "desc"}, {"document": "asc"}, {"page": "asc"}]  # ties in a stable order (embedded: indexing order)
 
 
 class SearchServiceError(ArchiveError):
