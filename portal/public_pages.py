@@ -81,7 +81,7 @@ def tracking(request: Request, code: Secret, filed: bool = False, rated: bool = 
     desk = _desk(request)
     filed_request = desk.track(code, client_address(request))
     return render(request, "tracking.html", item=filed_request, card=desk.card(filed_request.service), code=code,
-                  filed=filed, rated=rated, settings=desk.context.settings)
+                  filed=filed, rated=rated, settings=desk.context.settings, fee=desk.context.currency())
 
 
 @router.post("/track/{code}/answer")

@@ -372,6 +372,25 @@ def test_the_person_concerned_may_have_the_young_record(client, smtp, birth):
     assert "Cererea 20" in smtp.messages[-1]["Subject"] and "copia dumneavoastră" in smtp.messages[-1]["Subject"]
 
 
+def test_a_citizen_asked_for_the_fee_is_told_how_to_pay(requests_archive, smtp, birth):
+    """The e-mail said what the fee was and that the copy waits for it, with no account and no reference: a
+    citizen abroad could not pay. The town hall's text, in the request's language, goes in it and on the page."""
+    payment = {"pl": "Przelew na konto PL61 1090 1014 0000 0712 1981 2874\nUrząd Miasta", "default": "IBAN RO49..."}
+    with portal_client(requests_archive, requests=request_settings(smtp.port, download_limit=2,
+                                                                   payment=payment)) as client:
+        code = _file_and_sign_in(client, form={**BIRTH_FORM, "relation": "self"}, card="civil-status-extract")
+        _post(client, "/requests/1/records", document=birth)
+        for status in ("searching", "found", "awaiting_payment"):
+            assert _post(client, "/requests/1/status", status=status).status_code == 303, status
+        asked = body(smtp.wait_for(4)[3])
+        number = client.get(f"/api/track/{code}").json()["number"]
+        assert "PL61 1090 1014 0000 0712 1981 2874" in asked and f"Podaj {number} jako tytuł płatności." in asked
+        page = client.get(f"/track/{code}", headers={"Accept-Language": "pl"}).text
+        assert "PL61 1090" in page and "Opłata do uiszczenia" in page and "10,00" in page
+        english = client.get(f"/track/{code}", headers={"Accept-Language": "en"}).text
+        assert "IBAN RO49..." in english and f"Give {number} as the payment" in english
+
+
 def test_refusal_needs_a_reason_and_closes_the_request(client, smtp):
     code = _file_and_sign_in(client)
     assert _post(client, "/requests/1/status", status="refused").status_code == 409

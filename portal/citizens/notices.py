@@ -43,6 +43,9 @@ def compose(status: str, language: str, values: dict, message: str | None, links
     parts = [gettext(N_("Hello %(applicant)s,")) % values, gettext(text) % values]
     if message:
         parts.append(gettext(N_("Message from the archive:")) + "\n" + message)
+    if status == "awaiting_payment" and values.get("payment"):
+        parts.append(gettext(N_("How to pay:")) + "\n" + values["payment"] + "\n"
+                     + gettext(N_("Give %(number)s as the payment's reference.")) % values)
     for url, expires in links:
         parts.append(gettext(N_("Download it here (the link works until %(expires)s, at most %(times)s times):"))
                      % {"expires": expires, "times": values["download_limit"]} + "\n" + url)
@@ -51,7 +54,8 @@ def compose(status: str, language: str, values: dict, message: str | None, links
     return subject, "\n\n".join(parts) + "\n"
 
 
-def format_values(request, service_title: str, fee: str, download_limit: int) -> dict:
+def format_values(request, service_title: str, fee: str, download_limit: int, payment: str = "") -> dict:
     fmt = Formats(request.language)
     return {"number": request.number, "applicant": request.applicant, "service": service_title,
-            "deadline": fmt.date(request.deadline), "fee": fee, "download_limit": download_limit}
+            "deadline": fmt.date(request.deadline), "fee": fee, "download_limit": download_limit,
+            "payment": payment}

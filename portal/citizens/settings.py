@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import UsageError
 from pipeline.options import EnvRef
@@ -42,7 +42,20 @@ class RequestSettings(BaseModel):
     attachments_max: int = Field(default=5, ge=0)  # files per request
     submissions_per_hour: int = Field(default=10, ge=1)  # per address: a form robot soon stops
     tracking_failures_per_hour: int = Field(default=30, ge=1)  # wrong codes per address: no enumeration
+    # How a citizen pays the fee (the town hall's account, a payment office's hours), by the language of the
+    # request (`ro`, `pl`, `uk`, `en`; `default` for the rest), or one text for all: in the e-mail asking for the
+    # fee and on the tracking page, with the request's number as the payment's reference.
+    payment: dict[str, str] = Field(default_factory=dict)
     smtp: SmtpSettings | None = None
+
+    @field_validator("payment", mode="before")
+    @classmethod
+    def _one_text_for_all(cls, value):
+        return {"default": value} if isinstance(value, str) else value
+
+    def payment_text(self, language: str) -> str:
+        """How to pay, in `language` if it is given in it, else the default text ("" when none is set)."""
+        return (self.payment.get(language) or self.payment.get("default") or "").strip()
 
 
 def request_settings(config: dict) -> RequestSettings:
