@@ -22,6 +22,9 @@ What it measures
                          page), the corners filled with the paper's tone
       tilted             the sheet laid visibly crooked: turned by 8 degrees (one way or the other, by page) on a
                          canvas of its paper's tone large enough that no corner of it is lost
+      crooked            the sheet laid far askew: turned by 30 degrees (one way or the other, by page) on a canvas
+                         of its paper's tone just large enough to hold it (a sheet dropped on the glass, a photo
+                         taken crooked)
       bed                the sheet on a dark scanner bed: a dark, slightly noisy margin of 6 % of the page on
                          every side, the sheet turned by 1 degree within it
       yellowed           aged paper in colour: paper and ink tinted towards brown, the paper 15 % darker
@@ -49,6 +52,7 @@ sideways ~8 more, hi-res another ~25):
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -196,6 +200,18 @@ def tilted(page: Page, folder: Path) -> Path:
     return _save_png(_turned(canvas, sign * 8.0, paper), dpi, folder / "tilted.png")
 
 
+def crooked(page: Page, folder: Path) -> Path:
+    grey, dpi = _scan(page)
+    sign = 1 if zlib.crc32(page.name.encode()) % 2 else -1
+    paper = _paper(grey)
+    height, width = grey.shape
+    angle = math.radians(30.0)  # the canvas is the turned sheet's outline
+    pad_x = math.ceil((width * math.cos(angle) + height * math.sin(angle) - width) / 2)
+    pad_y = math.ceil((height * math.cos(angle) + width * math.sin(angle) - height) / 2)
+    canvas = cv2.copyMakeBorder(grey, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=paper)
+    return _save_png(_turned(canvas, sign * 30.0, paper), dpi, folder / "crooked.png")
+
+
 def bed(page: Page, folder: Path) -> Path:
     grey, dpi = _scan(page)
     margin = round(0.06 * max(grey.shape))
@@ -269,7 +285,8 @@ VARIANTS: dict[str, Callable[[Page, Path], Path]] = {
     "bitonal": bitonal, "bitonal-200": bitonal_200, "bitonal-untagged": bitonal_untagged,
     "bitonal-mistagged": bitonal_mistagged, "negative": negative,
     "speckled": speckled, "speckled-heavy": speckled_heavy, "faded": faded, "blurred": blurred,
-    "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "tilted": tilted, "bed": bed, "yellowed": yellowed,
+    "jpeg-low": jpeg_low, "shadow": shadow, "skewed": skewed, "tilted": tilted, "crooked": crooked,
+    "bed": bed, "yellowed": yellowed,
     "bleed": bleed, "low-res": low_res, "hi-res": hi_res, "upside-down": upside_down, "sideways": sideways,
 }
 

@@ -16,7 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import UsageError
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-MAX_SKEW_ANGLE = 20.0  # degrees: the largest skew a profile may have deskew look for (the orientation test copes)
+# Degrees: the largest skew a profile may have deskew look for (the orientation test looks as far). A sheet laid
+# 30 degrees askew on the glass, or photographed so, read as nothing at 15 (bench/scan_variants.py "crooked").
+# Below 45: there the projections of the pixel grid's diagonals pile up (every pixel of a diagonal falls in one
+# row), and their sharpness passed for lines of text: an upright page was turned on its side.
+MAX_SKEW_ANGLE = 40.0
 
 
 class _Step(BaseModel):
@@ -45,7 +49,7 @@ class SplitSpreadsSettings(_Step):
 
 
 class DeskewSettings(_Step):
-    max_angle: float = Field(default=15.0, gt=0, le=MAX_SKEW_ANGLE, description="largest skew searched, degrees")
+    max_angle: float = Field(default=40.0, gt=0, le=MAX_SKEW_ANGLE, description="largest skew searched, degrees")
     min_angle: float = Field(default=0.1, ge=0, le=5, description="smaller skews are left alone, degrees")
 
 
