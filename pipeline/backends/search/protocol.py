@@ -13,7 +13,6 @@ Matching rules every backend follows (the contract tests in tests/test_search_co
 from __future__ import annotations
 
 import unicodedata
-
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
