@@ -367,7 +367,9 @@ def _town_hall_certificate(path: Path, passphrase: bytes) -> Path:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Primăria Florești, arhiva")])
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "RO"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Primăria Florești"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Primăria Florești, arhiva")])
     now = datetime.now(timezone.utc)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                    .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
@@ -393,7 +395,9 @@ def test_cli_copy_with_configured_certificate(civil_archive, tmp_path, monkeypat
                 "--out", str(out), "--json")
     assert made.exit_code == 0, made.output
     report = json.loads(made.output)
-    assert report["issued"]["signer"].endswith("Primăria Florești, arhiva") and not report["issued"]["demo_certificate"]
+    # The signer without the certificate's English field names, which every language's page showed.
+    assert report["issued"]["signer"] == "Primăria Florești, arhiva (Primăria Florești, RO)"
+    assert not report["issued"]["demo_certificate"]
     assert report["redactions"] == 5 and report["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     text = _pdftotext(out)
     assert "Conform cu originalul" in text and f"https://arhiva.example.ro/verify/{report['issued']['copy_id']}" in text

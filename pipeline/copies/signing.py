@@ -87,4 +87,21 @@ def sign_pdf(pdf: bytes, key: SigningKey, reason: str, location: str) -> tuple[b
                                             location=location or None, subfilter=fields.SigSeedSubFilter.PADES)
     out = io.BytesIO()
     signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), metadata, signer=signer, output=out)
-    return out.getvalue(), signer.signing_cert.subject.human_friendly
+    return out.getvalue(), signer_name(signer.signing_cert.subject)
+
+
+def signer_name(subject) -> str:
+    """The certificate's subject as a reader of any language reads it: its name, then its organisation, place and
+    country, without the certificate's English field names (the Ukrainian verification page said "Common Name:
+    ...; Organization: ...")."""
+    native = subject.native
+    name = native.get("common_name")
+    if not name:
+        return subject.human_friendly
+    others = [native[key] for key in ("organizational_unit_name", "organization_name", "locality_name",
+                                      "country_name") if native.get(key) and native[key] != name]
+    return f"{_field_text(name)} ({', '.join(map(_field_text, others))})" if others else _field_text(name)
+
+
+def _field_text(value) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)  # a field may be given more than once
