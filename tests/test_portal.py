@@ -53,7 +53,9 @@ def test_every_page_but_login_needs_a_session(client, portal_archive, clujul):
            "/api/audit", "/api/session", "/api/hits/0?q=cluj"]
     for path in api:
         assert client.get(path).status_code == 401, path
-    assert client.get("/login").status_code == 200
+    login = client.get("/login", headers={"Accept-Language": "uk"})
+    assert login.status_code == 200  # the portal's address opens here: a citizen is shown the way to the services
+    assert '<a href="/services">Замовте копію документа' in login.text
     assert client.get("/openapi.json").status_code == 200  # the API's description is public; its data is not
     assert client.get("/static/portal.css").status_code == 200
 
