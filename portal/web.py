@@ -78,7 +78,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     async def headers(request: Request, call_next):
         started = time.perf_counter()
         if _too_large(request):  # refused before a byte of the body is read
-            return _error(request, 413, translations(language_of(request)).gettext(N_("The files are too large.")))
+            return _too_large_answer(request)
         if _unmeasured(request):
             return _error(request, 411, translations(language_of(request)).gettext(
                 N_("The request was sent without its length. Send it again.")))
@@ -149,6 +149,21 @@ def _too_large(request: Request) -> bool:
         return int(length) > JSON_BODY_LIMIT
     settings = request.app.state.service.desk.context.settings
     return int(length) > settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
+
+
+def _too_large_answer(request: Request):
+    """413, saying the limits and that the form is still there one page back (the body is refused unread, so the
+    page cannot give back what was typed: the bare "The files are too large." left a citizen to type it again)."""
+    gettext = translations(language_of(request)).gettext
+    if request.method != "POST":
+        return _error(request, 413, gettext(N_("The files are too large.")))
+    settings = request.app.state.service.desk.context.settings
+    fmt = Formats(language_of(request))
+    return _error(request, 413, gettext(N_(
+        "The files are too large: at most %(mb)s MB each, %(count)s files. Go back one page (what you typed is "
+        "still there) and attach smaller files, or scan them at a lower resolution.")) % {
+        "mb": fmt.number(settings.attachment_mb, 0 if settings.attachment_mb == int(settings.attachment_mb) else 1),
+        "count": settings.attachments_max})
 
 
 def _unmeasured(request: Request) -> bool:

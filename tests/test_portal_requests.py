@@ -185,6 +185,8 @@ def test_a_body_too_large_is_refused_before_it_is_read(portal_archive, smtp):
         response = client.post("/services/building-permit-copy", data={**PERMIT_FORM, "csrf_token": csrf},
                                files={"file_identity": ("id.jpg", b"\xff\xd8\xff" + b"0" * 1_300_000, "image/jpeg")})
         assert response.status_code == 413
+        # the limits, and that what was typed is still one page back (it said only "The files are too large.")
+        assert "at most 0.1 MB each, 1 files" in response.text and "Go back one page" in response.text
         # sent in chunks, a body has no length to judge before it is read: refused (it was read whole, then 403)
         def chunks():
             for _ in range(20):
