@@ -7,6 +7,7 @@ missing from the file, a page tree counting too few pages, a trailer cut off).""
 
 import io
 import json
+import re
 
 import img2pdf
 import numpy as np
@@ -250,14 +251,38 @@ def test_an_image_or_a_page_missing_from_the_file_fails_it(tmp_path):
     plain = _three_pages(tmp_path, name="plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable)
     with pikepdf.open(plain) as pdf:
         image_number = pdf.pages[1].Resources.XObject.I.objgen[0]
-        page_number = pdf.pages[1].objgen[0]
-    raw = plain.read_bytes()
-    (tmp_path / "no_image.pdf").write_bytes(_dangling(image_number, raw))
+    (tmp_path / "no_image.pdf").write_bytes(_dangling(image_number, plain.read_bytes()))
     with pytest.raises(CorruptFileError, match="an image of page 2 is missing from the file"):
         _pages_of(tmp_path / "no_image.pdf")
-    (tmp_path / "no_page.pdf").write_bytes(_dangling(page_number, raw))
+    # A linearized file (poppler finds its pages by its hints) whose page tree names an object it lacks. (In a
+    # file that is not linearized poppler passes over the entry as qpdf does and counts an empty page at the end,
+    # as for a /Count too large: that page is lost unnoticed.)
+    linear = _three_pages(tmp_path, name="linear.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                          linearize=True).read_bytes()
+    kids = re.search(rb"/Kids \[ (\d+) 0 R (\d+) 0 R (\d+) 0 R \]", linear)
+    size = int(re.search(rb"/Size (\d+)", linear).group(1))
+    kid = next(n for n in (1, 2, 3) if int(b"9" * len(kids.group(n))) >= size)  # past the last object, same length
+    (tmp_path / "no_page.pdf").write_bytes(linear[:kids.start(kid)] + b"9" * len(kids.group(kid))
+                                           + linear[kids.end(kid):])
     with pytest.raises(CorruptFileError, match="lists 3 pages, 1 of them missing"):
         inspect_scan(tmp_path / "no_page.pdf", 10**9)
+
+
+def test_a_jpeg_with_a_line_break_before_its_start_marker_is_read(tmp_path):
+    """Poppler renders it (some writers put a line break before the data); it was refused as "no JPEG"."""
+    def line_break_first(pdf, images):
+        images[1].write(b"\r\n" + images[1].read_raw_bytes(), filter=Name.DCTDecode)
+
+    assert len(_pages_of(_three_pages(tmp_path, line_break_first))) == 3
+
+
+def test_a_page_tree_counting_too_many_pages_is_read(tmp_path):
+    """/Count says 4 of three pages, nothing is missing: it was refused as "page tree damaged" (poppler counted 4)."""
+    plain = _three_pages(tmp_path, name="plain.pdf", object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    raw = plain.read_bytes()
+    assert raw.count(b"/Count 3") == 1
+    (tmp_path / "long.pdf").write_bytes(raw.replace(b"/Count 3", b"/Count 4"))
+    assert len(_pages_of(tmp_path / "long.pdf")) == 3
 
 
 def test_a_pdf_whose_trailer_was_cut_off_is_read_whole(tmp_path):

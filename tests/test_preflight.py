@@ -90,7 +90,8 @@ def test_a_pdf_padded_with_zero_bytes_after_its_end_is_read(tmp_path):
     assert inspect_scan(padded, LIMIT).page_count == inspect_scan(EDGE / "3small.pdf", LIMIT).page_count
 
 
-@pytest.mark.parametrize("after", [np.random.default_rng(3).bytes(4096), b"<html><body>" + b"<p>502 Bad Gateway</p>" * 300])
+@pytest.mark.parametrize("after", [np.random.default_rng(3).bytes(4096), b"<html><body>" + b"<p>502 Bad Gateway</p>" * 300,
+                                   b"<html><body>" + b"<p>The requested object was not found.</p>" * 100])
 def test_a_pdf_with_other_data_after_its_end_is_read(tmp_path, after):
     """A transfer's leftovers or a web server's error page after %%EOF: viewers read such files. Over 2 KiB of it
     made the file "cut short"."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,8 @@ MIN_REDUCED_DPI = 50  # a PDF page that fits the pixel budget only below this is
 # at 2000 dpi does not set it, a page of strips or a text mask over the whole page does.
 MIN_COVER = 0.05
 SAME_DPI = 0.02  # images within 2 % of a resolution count as drawn at it (matrices are rounded in files)
-JPEG_TAIL = 1024  # a JPEG's end marker is looked for in its last bytes (see _check_jpegs_whole)
+JPEG_TAIL = 1024  # a JPEG's end marker is looked for in its last bytes (see _check_jpeg_whole), its start
+JPEG_HEAD = 1024  # marker in its first ones
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,10 @@ def _check_jpeg_whole(path: Path, index: int, image: pikepdf.Object, wrapped: bo
         data = _unwrapped_jpeg(image) if wrapped else image.read_raw_bytes()
     except pikepdf.PdfError:
         return  # poppler judges a stream qpdf cannot read
-    if not data.startswith(b"\xff\xd8"):
+    start = data.find(b"\xff\xd8", 0, JPEG_HEAD)  # some writers put a line break or padding before it
+    if start < 0:
         raise CorruptFileError(path, f"an image of page {index + 1} is said to be a JPEG and is none")
-    damage = "cut-short" if b"\xff\xd9" not in data[-JPEG_TAIL:] else jpeg_damage(data)
+    damage = "cut-short" if b"\xff\xd9" not in data[-JPEG_TAIL:] else jpeg_damage(data[start:])
     if damage == "cut-short":
         raise TruncatedFileError(path, f"a JPEG image on page {index + 1} ends early: the file was cut short")
     if damage:
@@ -204,20 +207,60 @@ def _unwrapped_jpeg(image: pikepdf.Object) -> bytes:
 
 
 def _check_data_whole(path: Path, index: int, image: pikepdf.Object) -> None:
-    """Compressed pixels (Flate, LZW) decode without error and fill every row."""
-    try:
-        data = image.read_bytes()
-    except pikepdf.PdfError as exc:
-        raise CorruptFileError(path, f"the image data of page {index + 1} is damaged ({exc})") from exc
+    """Compressed pixels (Flate, LZW) decode without error and fill every row. A Flate stream is inflated a piece
+    at a time and only counted: decoded whole, a plan's 20000 x 20000 px page took 800 MB (poppler renders it
+    within the page budget), and one of 40000 px failed for want of memory as a "damaged" file."""
     width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
     bits = 1 if image.get("/ImageMask") else int(image.get("/BitsPerComponent", 8))
     try:
         components = 1 if image.get("/ImageMask") else pikepdf.PdfImage(image).n_components
     except Exception:  # noqa: BLE001 - a colour space pikepdf does not know: the rows are not counted
-        return
-    if width > 0 and height > 0 and len(data) < (width * components * bits + 7) // 8 * height:
+        components = 0
+    row_bytes = (width * components * bits + 7) // 8
+    try:
+        decoded = _inflated_length(image) if _only_flate(image) else _decoded_length(image, row_bytes * height)
+    except (pikepdf.PdfError, zlib.error) as exc:
+        raise CorruptFileError(path, f"the image data of page {index + 1} is damaged ({exc})") from exc
+    rows = row_bytes + 1 if _png_predicted(image) else row_bytes  # a PNG predictor adds a byte to each row
+    if decoded is not None and components and width > 0 and height > 0 and decoded < rows * height:
         raise TruncatedFileError(path, f"the image data of page {index + 1} ends before its last row: the file "
                                        "was cut short")
+
+
+DECODE_WHOLE_LIMIT = 256 * 1024 * 1024  # bytes: other filters' data is decoded whole only below this
+
+
+def _only_flate(image: pikepdf.Object) -> bool:
+    filters = image.get("/Filter")
+    return filters == pikepdf.Name.FlateDecode or isinstance(filters, pikepdf.Array) and list(filters) == [
+        pikepdf.Name.FlateDecode]
+
+
+def _png_predicted(image: pikepdf.Object) -> bool:
+    parameters = image.get("/DecodeParms")
+    parameters = parameters[0] if isinstance(parameters, pikepdf.Array) and len(parameters) else parameters
+    return isinstance(parameters, pikepdf.Dictionary) and int(parameters.get("/Predictor", 1)) >= 10
+
+
+def _inflated_length(image: pikepdf.Object) -> int:
+    """How many bytes a Flate stream inflates to, inflated a megabyte at a time (zlib.error: damaged)."""
+    inflater, length = zlib.decompressobj(), 0
+    pending = image.read_raw_bytes()
+    while pending and not inflater.eof:
+        length += len(inflater.decompress(pending, 1 << 20))
+        pending = inflater.unconsumed_tail
+    return length + len(inflater.flush()) if not inflater.eof else length
+
+
+def _decoded_length(image: pikepdf.Object, expected: int) -> int | None:
+    """The decoded length of an LZW, RunLength or ASCII stream (qpdf decodes it whole), None when it would
+    be too large to hold: poppler renders such an image within the page budget, and judges it."""
+    if expected > DECODE_WHOLE_LIMIT:
+        return None
+    try:
+        return len(image.read_bytes())
+    except MemoryError:
+        return None
 
 
 def _grey_image(image: pikepdf.Object) -> bool:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import re
 import struct
+import subprocess
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -150,10 +152,11 @@ def _check_pdf(path: Path) -> int:
         raise CorruptFileError(path, f"not a readable PDF ({_short(exc)})") from exc
     if count == 0:
         raise CorruptFileError(path, "the PDF has no pages")
-    if (shown := _poppler_page_count(path)) is not None and shown > count:
-        # Pages are rendered by poppler and counted by qpdf, by number: a page tree entry that is no page (its
-        # object missing) is passed over by qpdf and shown blank by poppler, and the last page was never asked
-        # for. (Fewer pages in poppler's count is a /Count too small: the page stage renders from qpdf's copy.)
+    if (shown := _pages_poppler_shows(path)) is not None and shown > count:
+        # Pages are rendered by poppler and counted by qpdf, by number: a page tree entry whose page object is
+        # missing is passed over by qpdf and shown by poppler (blank), and the last page was never asked for.
+        # (A /Count too large only is no page to poppler either: it has no size. Fewer pages to poppler is a
+        # /Count too small: the page stage renders from qpdf's copy.)
         raise CorruptFileError(path, f"the PDF's page tree is damaged: it lists {shown} pages, {shown - count} of "
                                      "them missing from the file")
     return count
@@ -172,18 +175,29 @@ def _pdf_ends(path: Path) -> bool:
             return True
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         end = data.rfind(b"%%EOF")
-        return end >= 0 and not any(data.find(word, end) >= 0 for word in (b" obj", b"endobj", b"xref", b"trailer"))
+        return end >= 0 and not _PDF_SYNTAX.search(data, end)
 
 
-def _poppler_page_count(path: Path) -> int | None:
-    """The number of pages poppler shows, None when it cannot tell (the page stage mends such a file first)."""
-    from pdf2image import pdfinfo_from_path
-    from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
+# What an update appended after %%EOF begins with: an object ("12 0 obj"), a cross-reference table or a trailer at
+# the start of a line. Words in a page of text ("the requested object was not found") are none of these.
+_PDF_SYNTAX = re.compile(rb"\d+\s+\d+\s+obj\b|\bendobj\b|(?m:^\s*(?:xref|trailer|startxref)\b)")
 
+
+_POPPLER_PAGE = re.compile(rb"^Page\s+\d+ size:\s+([0-9.]+) x ([0-9.]+)", re.MULTILINE)
+
+
+def _pages_poppler_shows(path: Path) -> int | None:
+    """The pages poppler shows up to its last one with a size (a /Count larger than the pages listed adds sizeless
+    ones after them; a page whose object is missing is sizeless, or sized by its parent, among the others); None
+    when it cannot tell (the page stage mends such a file first)."""
     try:
-        return int(pdfinfo_from_path(path)["Pages"])
-    except (PDFPageCountError, PDFSyntaxError, PDFInfoNotInstalledError, KeyError, ValueError):
+        listed = subprocess.run(["pdfinfo", "-f", "1", "-l", str(2**31 - 1), str(path)], capture_output=True,
+                                timeout=120, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
         return None
+    sized = [number for number, (width, height) in enumerate(_POPPLER_PAGE.findall(listed), start=1)
+             if float(width) > 0 and float(height) > 0]
+    return sized[-1] if sized else None
 
 
 NEW_SUBFILE_TYPE = 254  # TIFF tag; bit 0 set: a reduced-resolution version of another page
