@@ -165,8 +165,9 @@ class Options(BaseModel):
                 romanian = ROMANIAN in parse_languages(data["languages"])
             except UsageError:
                 return data  # said by the languages' own check
-            if romanian:
-                return {**data, "collection": data["collection"].translate(CEDILLA_TO_COMMA)}
+            if romanian:  # composed first: a decomposed s and cedilla is ş only then
+                return {**data, "collection": unicodedata.normalize("NFC", data["collection"]).translate(
+                    CEDILLA_TO_COMMA)}
         return data
 
     @property

@@ -297,6 +297,14 @@ def test_invisible_characters_pasted_into_a_query_are_passed_over(fresh, typed):
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
 
 
+@pytest.mark.parametrize("typed", ["Fond 3 Timișoara", "Fond 3 Timişoara", " Fond 3  Timis\u0326oara"])
+def test_a_collection_filter_finds_either_romanian_spelling(fresh, typed):
+    """An archive ingested before collections were spelt with the comma letters holds "Timişoara" (cedilla): the
+    filter typed either way, decomposed or with a space too many, found only its own spelling or nothing."""
+    fresh.index_documents([doc("d", "Autorizație de construire", collection="Fond 3 Timişoara")])
+    assert ids(fresh.search(SearchQuery("autorizatie", collection=typed))) == ["d"]
+
+
 def test_apostrophes_still_cut_latin_words(fresh):
     fresh.index_documents([doc("d", "Scrisoarea lui Oʼ Brien către d'Artagnan.", languages=("ron",))])
     for typed in ("brien", "artagnan", "o'brien", "oʼbrien", "d’artagnan"):

@@ -58,8 +58,8 @@ def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
 def filters(query: SearchQuery) -> list[dict]:
     """Filter clauses for the query's collection, type, language and year range (any of the document's years)."""
     clauses = []
-    if query.collection is not None:
-        clauses.append({"term": {"collection": query.collection}})
+    if query.collection_spellings:
+        clauses.append({"terms": {"collection": list(query.collection_spellings)}})
     if query.doc_type is not None:
         clauses.append({"term": {"doc_type": query.doc_type}})
     if query.language_code is not None:

@@ -49,8 +49,10 @@ def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
 def with_filters(schema: Schema, query: Query, search: SearchQuery) -> Query:
     """`query` narrowed by the collection, type, language and year range of `search`."""
     musts = [query]
-    for field, value in (("collection", search.collection), ("doc_type", search.doc_type),
-                         ("language", search.language_code)):
+    if search.collection_spellings:
+        musts.append(Query.boolean_query([(Occur.Should, Query.term_query(schema, "collection", spelling))
+                                          for spelling in search.collection_spellings]))
+    for field, value in (("doc_type", search.doc_type), ("language", search.language_code)):
         if value is not None:
             musts.append(Query.term_query(schema, field, value))
     if search.year_from is not None or search.year_to is not None:

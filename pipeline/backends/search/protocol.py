@@ -75,6 +75,15 @@ class SearchQuery:
             object.__setattr__(self, "collection", " ".join(unicodedata.normalize("NFC", self.collection).split()))
 
     @property
+    def collection_spellings(self) -> tuple[str, ...]:
+        """The collection filter as it may be stored: as typed, and with Romanian's ș ț written with the comma or
+        with the cedilla (ş ţ), as archives ingested before retrodig wrote one of them stored it. Empty: no filter."""
+        if not self.collection:
+            return ()
+        return tuple(dict.fromkeys((self.collection, self.collection.translate(_CEDILLA_TO_COMMA),
+                                    self.collection.translate(_COMMA_TO_CEDILLA))))
+
+    @property
     def language_code(self) -> str | None:
         """The language filter as the index keeps languages (`ron`), also when typed as its two-letter code
         (`ro`, as the portal's own languages are named: it found nothing); a blank one filters nothing."""
@@ -82,6 +91,8 @@ class SearchQuery:
         return _THREE_LETTER_CODES.get(code, code) if code else None
 
 
+_CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")  # (stages.orthography has the same: the backends import no stage)
+_COMMA_TO_CEDILLA = str.maketrans("șȘțȚ", "şŞţŢ")
 # ISO 639-1 -> the Tesseract model of that language (not a typeface's: de is deu, not frk).
 _THREE_LETTER_CODES = {two: three for three, two in reversed(TWO_LETTER_CODES.items())
                        if three == language_of_model(three)}
