@@ -36,7 +36,7 @@ from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 FOLDED_ANALYZER = "retrodig_folded"
 
 
