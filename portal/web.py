@@ -251,7 +251,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         return handler
 
     for error, (status, message) in _ANSWERS.items():
-        app.add_exception_handler(error, answer(status, message))
+        if error is not CsrfRefused:  # its own handler, below
+            app.add_exception_handler(error, answer(status, message))
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused):
