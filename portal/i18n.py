@@ -54,7 +54,9 @@ class Formats:
         self.locale = Locale.parse(language)
         self.timezone = get_timezone()  # the server's: the town hall's clock
 
-    def datetime(self, value: str | datetime | None) -> str:
+    def datetime(self, value: str | datetime | None, zone: bool = False) -> str:
+        """A moment in the town hall's time zone; with `zone`, followed by the zone's name (for citizens abroad,
+        whose own clocks show other hours: a download link's end, a request's times)."""
         if not value:
             return ""
         if isinstance(value, str):
@@ -64,7 +66,8 @@ class Formats:
                 return value
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
+        shown = format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
+        return f"{shown} {format_datetime(value, 'ZZZZ', tzinfo=self.timezone, locale=self.locale)}" if zone else shown
 
     def date(self, value: datetime | None) -> str:
         """The day of a moment, in the town hall's time zone."""

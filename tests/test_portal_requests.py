@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import struct
 import time
@@ -68,6 +69,8 @@ def test_a_request_filed_in_polish_gets_a_tracking_page_and_a_polish_email(clien
     assert page.status_code == 200
     assert "przyjęty" in page.text and "Kopia pozwolenia na budowę" in page.text
     assert "Odpowiedź do" in page.text  # the deadline
+    # the time filed, with its time zone: a citizen abroad reads it against another clock
+    assert re.search(r"\d\d:\d\d:\d\d GMT[+-]\d\d:\d\d", page.text)
     (message,) = smtp.wait_for(1)
     assert message["To"] == "anna.nowak@example.pl" and message["From"] == "arhiva@primaria.example"
     assert message["Subject"].startswith("Wniosek ") and "przyjęty" in message["Subject"]

@@ -91,7 +91,7 @@ class Context:
         values = notices.format_values(request, card.title(request.language), fmt.money(card.fee, self.currency()),
                                        self.settings.download_limit, self.settings.payment_text(request.language))
         subject, body = notices.compose(request.status, request.language, values, message,
-                                        [(url, fmt.datetime(link.expires)) for url, link in links],
+                                        [(url, fmt.datetime(link.expires, zone=True)) for url, link in links],
                                         self.tracking_url(request_id, base_url))
         self.outbox.queue(request_id, request.email, subject, body, request.language)
 
