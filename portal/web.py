@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -219,8 +220,8 @@ def _error(request: Request, status: int, message: str, headers: dict | None = N
 _ANSWERS = {
     Forbidden: (403, N_("Your role does not allow this.")),
     CsrfRefused: (403, N_("The form had expired or came from elsewhere. Reload the page and try again.")),
-    LoginThrottled: (429, N_("Too many failed attempts. Try again later.")),
-    Throttled: (429, N_("Too many attempts from your address. Try again later.")),
+    LoginThrottled: (429, N_("Too many failed attempts. Try again in %(minutes)s min.")),
+    Throttled: (429, N_("Too many attempts from your address. Try again in %(minutes)s min.")),
     Gone: (410, N_("This download link has expired or has been used as many times as allowed. "
                    "Ask the archive for a new one.")),
     DocumentNotFoundError: (404, N_("Not found.")),
@@ -246,8 +247,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         """A handler answering every error of one type with the same status and (translated) message."""
         async def handler(request: Request, exc: Exception):
             retry = getattr(exc, "retry_after", None)
-            return _error(request, status, gettext(request, message),
-                          {"Retry-After": str(retry)} if retry is not None else None)
+            said = gettext(request, message)
+            if retry is not None:  # when, not only "later": the page said nothing of how long
+                said %= {"minutes": max(1, math.ceil(retry / 60))}
+            return _error(request, status, said, {"Retry-After": str(retry)} if retry is not None else None)
         return handler
 
     for error, (status, message) in _ANSWERS.items():

@@ -98,6 +98,7 @@ def test_login_limit_per_address_and_name(client):
     refused = sign_in(client, "clara")  # even the right password waits now
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
+    assert "Try again in 15 min." in refused.text  # when: it said "later"
     assert sign_in(client, "ana").status_code == 303  # another name from the same address is not blocked
 
 
