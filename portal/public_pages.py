@@ -77,17 +77,18 @@ def track_form(request: Request, code: str | None = None):
 
 
 @router.get("/track/{code}")
-def tracking(request: Request, code: Secret, filed: bool = False, rated: bool = False):
+def tracking(request: Request, code: Secret, filed: bool = False, rated: bool = False, answered: bool = False):
     desk = _desk(request)
     filed_request = desk.track(code, client_address(request))
     return render(request, "tracking.html", item=filed_request, card=desk.card(filed_request.service), code=code,
-                  filed=filed, rated=rated, settings=desk.context.settings, fee=desk.context.currency())
+                  filed=filed, rated=rated, answered=answered, settings=desk.context.settings,
+                  fee=desk.context.currency())
 
 
 @router.post("/track/{code}/answer")
 def answer(request: Request, code: Secret, text: str = Form(max_length=4000)):
     _desk(request).answer(code, client_address(request), text)
-    return RedirectResponse(f"/track/{code}", status_code=303)
+    return RedirectResponse(f"/track/{code}?answered=1", status_code=303)
 
 
 @router.post("/track/{code}/rating")

@@ -121,7 +121,9 @@ def test_every_status_change_emails_the_citizen_in_the_requests_language(client,
     assert "Internal: the applicant called twice." not in page and "assigned to" not in page
     assert "Internal" not in str(client.get(f"/api/track/{code}").json())
     citizen_csrf = csrf_of(page)
-    client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr\x00 1234/5.\x1b"})
+    answered = client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "Działka nr\x00 1234/5.\x1b"},
+                           headers={"Accept-Language": "pl"}, follow_redirects=True)
+    assert "Twoja odpowiedź została wysłana do archiwum" in answered.text  # the citizen is told (nothing was said)
     detail = client.get("/requests/1").text
     assert "Działka nr 1234/5." in detail and "being searched" in detail  # control characters are not kept
     assert "\x1b" not in detail and "\x00" not in detail and "&#0;" not in detail
