@@ -283,6 +283,21 @@ def test_a_filing_sent_with_another_host_does_not_put_it_in_the_citizens_email(p
     assert f"/track/{code}" in body(first) and "http" not in body(first)
 
 
+def test_the_portal_warns_at_start_of_addresses_citizens_cannot_reach(portal_archive, caplog):
+    """The copies' QR code pointed to 127.0.0.1:8000 (the default) whatever address the portal served, and
+    nothing said so."""
+    with caplog.at_level("WARNING", logger="portal.web"):
+        create_app(PortalSettings(options=Options(archive=portal_archive), requests=RequestSettings()))
+    said = " ".join(record.getMessage() for record in caplog.records)
+    assert "requests.public_url is not set" in said and "copies.verify_url" in said and "127.0.0.1:8000" in said
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="portal.web"):
+        create_app(PortalSettings(options=Options(archive=portal_archive,
+                                                  copies={"verify_url": "https://arhiva.example.ro/verify"}),
+                                  requests=RequestSettings(public_url="https://arhiva.example.ro")))
+    assert not caplog.records
+
+
 def test_the_citizens_email_links_to_the_public_address_set(portal_archive, smtp):
     with portal_client(portal_archive, requests=request_settings(
             smtp.port, public_url="https://arhiva.primaria.example")) as client:
