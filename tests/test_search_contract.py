@@ -305,6 +305,20 @@ def test_a_collection_filter_finds_either_romanian_spelling(fresh, typed):
     assert ids(fresh.search(SearchQuery("autorizatie", collection=typed))) == ["d"]
 
 
+@pytest.mark.parametrize(("typed", "found"), [("12.03.1975", True), ("12.3.1975", True), ("1975-03-12", True),
+                                              ("12/03/1975", True), ("12.03.1975r", True), ("7.4.1983", True),
+                                              ("07.04.1983", True), ("13.03.1975", False), ("12.03.75", False)])
+def test_a_date_typed_in_figures_finds_the_day_however_it_was_printed(fresh, typed, found):
+    """A clerk types a date as they write it: 12.3.1975 or 1975-03-12 found nothing of a page dated
+    12.03.1975, 07.04.1983 nothing of 7.4.1983."""
+    fresh.index_documents([doc("d", "Decizia nr. 45 din 12.03.1975, înregistrată la 7.4.1983 r.",
+                               languages=("ron",))])
+    results = fresh.search(SearchQuery(typed, fuzzy=False))
+    assert ids(results) == (["d"] if found else [])
+    if found:  # the date as printed is marked, however it was typed
+        assert any(date in results.hits[0].snippet for date in ("[12].[03].[1975]", "[7].[4].[1983]"))
+
+
 def test_apostrophes_still_cut_latin_words(fresh):
     fresh.index_documents([doc("d", "Scrisoarea lui Oʼ Brien către d'Artagnan.", languages=("ron",))])
     for typed in ("brien", "artagnan", "o'brien", "oʼbrien", "d’artagnan"):

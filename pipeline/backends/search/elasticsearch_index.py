@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, composed, word_keys
 from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
+from .numeric_dates import date_keys
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
@@ -185,8 +186,9 @@ def page_sources(doc: IndexedDocument, layout: IndexLayout, batch: str) -> Itera
         if native:
             source["lang"] = {code: _language_text("\n".join([page.text, *joined]), code) for code in native}
         keys = [key for word in words(page.text) + joined for key in sorted(word_keys(word, keyed))] if keyed else []
-        if keys or joined:
-            source["keys"] = " ".join(keys + [fold(word) for word in joined])
+        dates = date_keys(page.text)
+        if keys or joined or dates:
+            source["keys"] = " ".join(keys + [fold(word) for word in joined] + dates)
         yield page_id(doc.id, page.number), source
 
 

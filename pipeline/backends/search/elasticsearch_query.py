@@ -35,7 +35,11 @@ def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
     if term.prefix:
         return {"prefix": {"text": {"value": term.tokens[-1]}}}
     if not term.is_word:
-        return {"match_phrase": {"text": " ".join(term.tokens)}}
+        phrase = {"match_phrase": {"text": " ".join(term.tokens)}}
+        if not term.date:
+            return phrase
+        # A date in figures: as typed, or the same day printed otherwise (its key, in `keys`).
+        return {"bool": {"should": [phrase, {"match": {"keys": term.date}}], "minimum_should_match": 1}}
     word = term.tokens[0]
     options = [{"match": {"text": {"query": word, "operator": "and", "boost": FOLDED_BOOST}}}]
     typed = term.typed or word

@@ -34,7 +34,12 @@ def _term_query(schema: Schema, term: QueryTerm, fuzzy: bool) -> Query:
             return Query.regex_query(schema, "words", re.escape(tokens[0]) + ".*")
         if term.prefix:
             return Query.phrase_prefix_query(schema, "words", tokens)
-        return Query.phrase_query(schema, "words", tokens)
+        phrase = Query.phrase_query(schema, "words", tokens)
+        if not term.date:
+            return phrase
+        # A date in figures: as typed, or the same day printed otherwise (its key, in the stems field).
+        return Query.boolean_query([(Occur.Should, phrase), (Occur.Should, Query.term_query(schema, "stems",
+                                                                                            term.date))])
     word = term.tokens[0]
     options = [Query.boost_query(Query.term_query(schema, "words", word), WORDS_BOOST)]
     # The stems field holds the language keys, and the words a page broke over two lines (analyse_document).

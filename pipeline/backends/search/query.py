@@ -15,6 +15,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, composed, word_keys
 from .folding import APOSTROPHES, LINE_BREAK, continues, fold, fold_word, word_matches, words
+from .numeric_dates import date_key, dates_in
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -38,6 +39,7 @@ class QueryTerm:
     tokens: tuple[str, ...]
     prefix: bool = False  # the last token may be the start of a longer word
     typed: str = ""  # a single word as typed, casefolded, diacritics kept
+    date: str = ""  # typed as a date in figures: its key, which finds the day however it was printed
 
     @property
     def is_word(self) -> bool:
@@ -76,8 +78,9 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
             # Words joined by punctuation, as printed together: a date (12.03.1974), an elision (м'ясо, l'école),
             # a compound (Cluj-Napoca), a number (3,14). They must stand together, as in a quoted phrase; a star
             # after the last makes it a beginning (Cluj-Nap*, 12.03.197*: the star was ignored).
-            yield QueryTerm(tuple(token for token, _ in folded),
-                            prefix=_starred(glued, folded[-1][1].end()) and folded[-1][0].isalnum())
+            prefix = _starred(glued, folded[-1][1].end()) and folded[-1][0].isalnum()
+            yield QueryTerm(tuple(token for token, _ in folded), prefix=prefix,
+                            date="" if prefix else date_key(glued))
         elif folded:
             (token, match), = folded
             starred = _starred(glued, match.end())
@@ -99,6 +102,7 @@ class WordMatcher:
         self._exact = {term.tokens[0] for term in terms if len(term.tokens) == 1}
         self._prefixes = tuple(term.tokens[0] for term in terms if term.prefix and len(term.tokens) == 1)
         self._phrases = tuple((term.tokens, term.prefix) for term in terms if len(term.tokens) > 1)
+        self._dates = {term.date for term in terms if term.date}
         self._phrase_words = {token for tokens, _ in self._phrases for token in tokens} - self._exact
         self._keys = frozenset().union(*(term.keys for term in terms)) if terms else frozenset()
         # With OCR-error tolerance on: words one letter away from these (as the index matched them).
@@ -136,12 +140,29 @@ class WordMatcher:
                         found[-1].startswith(tokens[-1]) if prefix else found[-1] == tokens[-1]):
                     runs.append(range(start, start + len(tokens)))
                     flags[start:start + len(tokens)] = [True] * len(tokens)
+        if self._dates:
+            for run in self._date_runs(pieces):
+                flags[run.start:run.stop] = [True] * len(run)
+                runs.append(run)
         for i in range(len(printed) - 1):
             if LINE_BREAK.fullmatch(pieces[2 * i + 2]) and continues(printed[i], printed[i + 1]) \
                     and self(printed[i] + printed[i + 1]):
                 flags[i] = flags[i + 1] = True
                 runs.append(range(i, i + 2))  # one match: its halves alone are other words (de-/clarației)
         return flags, sorted(runs, key=lambda run: run.start)
+
+    def _date_runs(self, pieces: list[str]) -> Iterator[range]:
+        """The words of each date in figures the terms ask for, however it is printed (12.03.1975 for 12.3.1975)."""
+        spans, offset = [], 0  # where each word stands in the page's text
+        for index, piece in enumerate(pieces):
+            if index % 2:
+                spans.append((offset, offset + len(piece)))
+            offset += len(piece)
+        for match, key in dates_in("".join(pieces)):
+            if key in self._dates:
+                inside = [n for n, (start, end) in enumerate(spans) if start >= match.start() and end <= match.end()]
+                if inside:
+                    yield range(inside[0], inside[-1] + 1)
 
     def _judge(self, word: str) -> bool:
         folded = fold_word(word)
