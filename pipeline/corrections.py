@@ -28,7 +28,7 @@ from pathlib import Path
 from .archive import Archive
 from .errors import UsageError
 from .hocr import XHTML, Line, bbox, line_elements, line_of, serialized, text_of
-from .stages.orthography import CEDILLA_TO_COMMA, ROMANIAN
+from .language_codes import CEDILLA_TO_COMMA, ROMANIAN
 
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")

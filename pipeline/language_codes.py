@@ -8,6 +8,11 @@ short list of languages these archives hold is written out, and a code not in it
 
 from __future__ import annotations
 
+ROMANIAN = "ron"  # Tesseract's code for Romanian
+# Romanian's ș and ț with the comma below, as Romanian writes them, for the cedilla's ş and ţ that fonts and
+# keyboards long put in their place (stages.orthography), and back (an archive may hold either).
+CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")
+COMMA_TO_CEDILLA = str.maketrans("șȘțȚ", "şŞţŢ")
 FRAKTUR_MODELS = {"frk": "deu"}  # a Fraktur model -> the language it reads (Debian ships one: German)
 TWO_LETTER_CODES = {
     "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "eng": "en",

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import UsageError
+from .language_codes import CEDILLA_TO_COMMA, ROMANIAN
 
 # Profiles and rules live in the repository's configs/; $RETRODIG_CONFIGS points elsewhere (e.g. in a container).
 CONFIGS_DIR = Path(os.environ.get("RETRODIG_CONFIGS") or Path(__file__).resolve().parent.parent / "configs")
@@ -158,8 +159,6 @@ class Options(BaseModel):
     def _romanian_collection(cls, data):
         """A batch read in Romanian names its collection with ș and ț as its pages are spelt (stages.orthography):
         typed with the cedilla (ş ţ), Timişoara's fond was a collection apart from Timișoara's."""
-        from .stages.orthography import CEDILLA_TO_COMMA, ROMANIAN  # its PDF library is not loaded for every run
-
         if isinstance(data, dict) and isinstance(data.get("collection"), str) and "languages" in data:
             try:
                 romanian = ROMANIAN in parse_languages(data["languages"])

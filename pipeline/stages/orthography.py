@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
+from ..language_codes import CEDILLA_TO_COMMA, ROMANIAN
+
 if TYPE_CHECKING:  # ocr.py calls this module: no import of it at run time
     from .ocr import OcrOutput
 
-CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")
-ROMANIAN = "ron"  # Tesseract's code for Romanian
 TEXT_SHOWING = {"Tj", "TJ", "'", '"'}  # the content-stream operators that show strings
 
 

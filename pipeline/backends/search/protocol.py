@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...errors import UsageError
-from ...language_codes import TWO_LETTER_CODES, language_of_model
+from ...language_codes import CEDILLA_TO_COMMA, COMMA_TO_CEDILLA, TWO_LETTER_CODES, language_of_model
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class SearchQuery:
         with the cedilla (ş ţ), as archives ingested before retrodig wrote one of them stored it. Empty: no filter."""
         if not self.collection:
             return ()
-        return tuple(dict.fromkeys((self.collection, self.collection.translate(_CEDILLA_TO_COMMA),
-                                    self.collection.translate(_COMMA_TO_CEDILLA))))
+        return tuple(dict.fromkeys((self.collection, self.collection.translate(CEDILLA_TO_COMMA),
+                                    self.collection.translate(COMMA_TO_CEDILLA))))
 
     @property
     def language_code(self) -> str | None:
@@ -91,8 +91,6 @@ class SearchQuery:
         return _THREE_LETTER_CODES.get(code, code) if code else None
 
 
-_CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")  # (stages.orthography has the same: the backends import no stage)
-_COMMA_TO_CEDILLA = str.maketrans("șȘțȚ", "şŞţŢ")
 # ISO 639-1 -> the Tesseract model of that language (not a typeface's: de is deu, not frk).
 _THREE_LETTER_CODES = {two: three for three, two in reversed(TWO_LETTER_CODES.items())
                        if three == language_of_model(three)}
