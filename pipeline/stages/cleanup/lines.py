@@ -34,20 +34,13 @@ def whole_degree_sharpness(ys: np.ndarray, xs: np.ndarray, max_angle: float) -> 
     near = whole_degrees(ys, xs, min(max_angle, NEAR_SKEW))
     if max_angle <= NEAR_SKEW or lines_found(near[1]):
         return near
+    measured = near
     if max_angle > MIDDLE_SKEW:
-        middle = whole_degrees(ys, xs, MIDDLE_SKEW, near)
-        if lines_found(middle[1]) and lines_of_text(ys, xs, *middle):
-            return middle
-        near = middle  # measured: not measured again
-    far = whole_degrees(ys, xs, max_angle, near)
-    return far if lines_of_text(ys, xs, *far) else _within(far, NEAR_SKEW)
-
-
-def _within(measured: tuple[np.ndarray, np.ndarray], reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """The whole degrees of `measured` (angles, sharpness) up to `reach` either way."""
-    angles, scores = measured
-    inside = np.abs(angles) <= reach
-    return angles[inside], scores[inside]
+        measured = whole_degrees(ys, xs, MIDDLE_SKEW, near)
+        if lines_found(measured[1]) and lines_of_text(ys, xs, *measured):
+            return measured
+    far = whole_degrees(ys, xs, max_angle, measured)  # what was measured is not measured again
+    return far if lines_of_text(ys, xs, *far) else near
 
 
 def whole_degrees(ys: np.ndarray, xs: np.ndarray, reach: float,
