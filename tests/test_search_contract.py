@@ -319,6 +319,25 @@ def test_a_date_typed_in_figures_finds_the_day_however_it_was_printed(fresh, typ
         assert any(date in results.hits[0].snippet for date in ("[12].[03].[1975]", "[7].[4].[1983]"))
 
 
+@pytest.mark.parametrize(("printed", "languages", "typed"), [
+    ("Născut la 7 aprilie 1983 în comuna Feleacu.", ("ron",), "07.04.1983"),
+    ("Zaświadcza się, że dnia 12 marca 1975 r. zawarto związek małżeński.", ("pol",), "12.3.1975"),
+    ("Народився 12-го березня 1975 року у Львові.", ("ukr",), "1975-03-12"),
+    ("Kraków, dnia 12.IV.1975 r.", ("pol",), "12.04.1975"),
+    ("Hermannstadt, den 7. April 1983.", ("deu",), "7.4.1983"),
+    ("Kolozsvár, 1975. március 12.", ("hun",), "12.03.1975"),
+], ids=["ron", "pol", "ukr", "roman-month", "deu", "hun"])
+def test_a_date_typed_in_figures_finds_it_printed_with_the_month_s_name(fresh, printed, languages, typed):
+    """Civil-status records write the month out (născut la 7 aprilie 1983, 12 marca 1975, 12.IV.1975): a clerk
+    typing the day in figures found nothing of them."""
+    fresh.index_documents([doc("d", printed, languages=languages),
+                           doc("other", "Născut la 8 aprilie 1983; 7 mai 1983; 12.05.1975.", languages=languages)])
+    results = fresh.search(SearchQuery(typed, fuzzy=False))
+    assert ids(results) == ["d"]
+    marked = results.hits[0].snippet
+    assert marked.count("[") >= 3 and "[19" in marked, marked  # the day, its month and its year are marked
+
+
 def test_apostrophes_still_cut_latin_words(fresh):
     fresh.index_documents([doc("d", "Scrisoarea lui Oʼ Brien către d'Artagnan.", languages=("ron",))])
     for typed in ("brien", "artagnan", "o'brien", "oʼbrien", "d’artagnan"):

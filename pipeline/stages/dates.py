@@ -135,24 +135,38 @@ _STREET_BEFORE = re.compile(r"(?i)(?<!\w)(?:str|strada|bd|bdul|bulevardul|calea|
 
 def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate | _ShortYearDate]:
     """Dates on one page in reading order."""
-    taken = bytearray(len(page.text))  # 1 where an earlier pattern's date lies: a pass over each candidate only
-    found: list[tuple[int, FoundDate | _ShortYearDate]] = []
+    return [date for _, _, date in _dates_at(page.text, languages, page.number)]
+
+
+def days_written_out(text: str, languages: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, ISO day) of each date in `text` whose month is written as a word or in Roman numerals, with
+    its day and its year in full: 7 aprilie 1983, 7-го квітня 1983, April 7, 1983, 7.IV.1983. The search finds
+    them by a date typed in figures (backends.search.day_keys); `languages` are Tesseract codes."""
+    return [(start, end, date.iso) for start, end, date in _dates_at(text, _dateparser_languages(languages))
+            if isinstance(date, FoundDate) and len(date.iso) == 10
+            and any(character.isalpha() for character in text[start:end])]
+
+
+def _dates_at(text: str, languages: tuple[str, ...],
+              page: int = 1) -> list[tuple[int, int, FoundDate | _ShortYearDate]]:
+    """(start, end, date) of each date in `text`, in reading order; `languages` are dateparser's codes."""
+    taken = bytearray(len(text))  # 1 where an earlier pattern's date lies: a pass over each candidate only
+    found: list[tuple[int, int, FoundDate | _ShortYearDate]] = []
     for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(page.text):
+        for match in pattern.finditer(text):
             start, end = match.span()
-            if any(taken[start:end]) or _STREET_BEFORE.search(page.text, max(0, start - 16), start):
+            if any(taken[start:end]) or _STREET_BEFORE.search(text, max(0, start - 16), start):
                 continue
-            text = " ".join(match.group(0).split())
+            written = " ".join(match.group(0).split())
             if match.groupdict().get("short_year"):
-                date = _ShortYearDate(int(match["day"]), _month_of(match), int(match["short_year"]), text,
-                                      page.number)
+                date = _ShortYearDate(int(match["day"]), _month_of(match), int(match["short_year"]), written, page)
             else:
                 iso = _read_candidate(match, languages)
-                date = FoundDate(iso=iso, year=int(iso[:4]), text=text, page=page.number) if iso else None
+                date = FoundDate(iso=iso, year=int(iso[:4]), text=written, page=page) if iso else None
             if date is not None:
                 taken[start:end] = b"\x01" * (end - start)
-                found.append((start, date))
-    return [date for _, date in sorted(found, key=lambda item: item[0])]
+                found.append((start, end, date))
+    return sorted(found, key=lambda item: item[0])
 
 
 def _month_of(match: re.Match) -> int:

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, composed, word_keys
 from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
-from .numeric_dates import date_keys
+from .day_keys import date_keys
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 4
+MAPPING_VERSION = 5
 FOLDED_ANALYZER = "retrodig_folded"
 
 
@@ -186,7 +186,7 @@ def page_sources(doc: IndexedDocument, layout: IndexLayout, batch: str) -> Itera
         if native:
             source["lang"] = {code: _language_text("\n".join([page.text, *joined]), code) for code in native}
         keys = [key for word in words(page.text) + joined for key in sorted(word_keys(word, keyed))] if keyed else []
-        dates = date_keys(page.text)
+        dates = date_keys(page.text, analysed)
         if keys or joined or dates:
             source["keys"] = " ".join(keys + [fold(word) for word in joined] + dates)
         yield page_id(doc.id, page.number), source

@@ -25,7 +25,7 @@ from .analysis import analysed_languages, keys_text
 from .embedded_query import facet_counts, terms_query, with_filters, without
 from .embedded_store import IndexFolder, IndexOutdatedError, build_schema, open_writer
 from .folding import fold_word, joined_words, split_words, words
-from .numeric_dates import date_keys
+from .day_keys import date_keys
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
 from .snippets import marked_snippet
@@ -233,8 +233,9 @@ def analyse_document(doc: IndexedDocument) -> AnalysedDocument:
         # A word broken over two lines is found whole through the stems field: folded as it is (a key never is,
         # keys are tagged ron_...) and by its keys. Not among `words`, whose order is the printed one.
         joined = [text for word in joined_words(page.text) for text in (fold_word(word), keys_text(word, languages))]
-        pages.append(AnalysedPage(page.number, page.text, " ".join(fold_word(word) for word in printed),
-                                  " ".join(filter(None, keys + joined + date_keys(page.text))), "|".join(keys)))
+        stems = " ".join(filter(None, keys + joined + date_keys(page.text, languages)))
+        pages.append(AnalysedPage(page.number, page.text, " ".join(fold_word(word) for word in printed), stems,
+                                  "|".join(keys)))
     return AnalysedDocument(doc, tuple(pages))
 
 

@@ -15,7 +15,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, composed, word_keys
 from .folding import APOSTROPHES, LINE_BREAK, continues, fold, fold_word, word_matches, words
-from .numeric_dates import date_key, dates_in
+from .day_keys import date_key, dates_in
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
@@ -152,15 +152,16 @@ class WordMatcher:
         return flags, sorted(runs, key=lambda run: run.start)
 
     def _date_runs(self, pieces: list[str]) -> Iterator[range]:
-        """The words of each date in figures the terms ask for, however it is printed (12.03.1975 for 12.3.1975)."""
+        """The words of each date the terms ask for in figures, however it is printed (12.03.1975 or 12 martie 1975
+        for 12.3.1975)."""
         spans, offset = [], 0  # where each word stands in the page's text
         for index, piece in enumerate(pieces):
             if index % 2:
                 spans.append((offset, offset + len(piece)))
             offset += len(piece)
-        for match, key in dates_in("".join(pieces)):
+        for date_start, date_end, key in dates_in("".join(pieces), self._languages):
             if key in self._dates:
-                inside = [n for n, (start, end) in enumerate(spans) if start >= match.start() and end <= match.end()]
+                inside = [n for n, (start, end) in enumerate(spans) if start >= date_start and end <= date_end]
                 if inside:
                     yield range(inside[0], inside[-1] + 1)
 

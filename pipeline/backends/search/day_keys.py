@@ -1,0 +1,71 @@
+"""A date as one key whatever its form: 12.03.1975, 12.3.1975, 12/03/1975, 12-03-1975, 1975-03-12, 12 martie 1975,
+12 marca 1975, 12 березня 1975, 12.III.1975 are one day (`date_19750312`). Clerks look records up by a date and
+type it in figures as they write it, not as the typist of 1975 did. Kept in the index beside the language keys
+(both backends), and looked for by a query typed as a date in figures.
+
+Dates in figures are read here, by hand: no library reads dates out of running text without also guessing at
+words (dateparser's search is slow and reads "May" or "Mai" anywhere as a month). Day first, as Romanian, Polish,
+Ukrainian, Hungarian and German write dates; a year of two figures (12.03.75) stands for more than one century
+and is left as printed. Dates with the month's name or a Roman month are the metadata stage's
+(stages.dates.days_written_out: its patterns, dateparser for the month's name in the page's languages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from ...stages.dates import days_written_out
+
+_EDGE_BEFORE = r"(?<![\d.,/-])"  # not the tail of a longer number (1.250.000, 3/12/1975/7)
+_EDGE_AFTER = r"(?![\d]|[.,/-]\d)"
+_DAY_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{1,2}})([./-])(\d{{1,2}})\2(\d{{4}}){_EDGE_AFTER}")
+_ISO = re.compile(rf"{_EDGE_BEFORE}(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_EDGE_AFTER}")
+FIRST_YEAR, LAST_YEAR = 1000, 2999
+
+
+def dates_in(text: str, languages: Iterable[str] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, key) of each date in `text`, in order: in figures, and with the month's name in one of
+    `languages` (Tesseract codes) or in Roman numerals. Impossible ones (31.02.1975, 45.13.1990) are none."""
+    found = _in_figures(text)
+    for start, end, iso in days_written_out(text, tuple(languages)):
+        if not any(start < other_end and other_start < end for other_start, other_end, _ in found):
+            found.append((start, end, _key(*map(int, iso.split("-")))))
+    return sorted(found)
+
+
+def date_keys(text: str, languages: Iterable[str] = ()) -> list[str]:
+    return [key for _, _, key in dates_in(text, languages) if key]
+
+
+def date_key(typed: str) -> str:
+    """The key of a query term typed as a date in figures (`12.3.1975`, `1975-03-12`, `14.06.1982r` with Polish's
+    "r." of "roku"), else ""."""
+    found = _in_figures(typed)
+    if len(found) != 1:
+        return ""
+    start, end, key = found[0]
+    rest = typed[:start] + typed[end:]
+    return key if not any(character.isdigit() for character in rest) else ""
+
+
+def _in_figures(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for match in _DAY_FIRST.finditer(text):
+        if key := _key(int(match[4]), int(match[3]), int(match[1])):
+            found.append((match.start(), match.end(), key))
+    for match in _ISO.finditer(text):
+        if key := _key(int(match[1]), int(match[2]), int(match[3])):
+            found.append((match.start(), match.end(), key))
+    return found
+
+
+def _key(year: int, month: int, day: int) -> str:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return ""
+    try:
+        date(year, month, day)
+    except ValueError:
+        return ""
+    return f"date_{year:04d}{month:02d}{day:02d}"
