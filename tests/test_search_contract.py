@@ -429,6 +429,19 @@ def test_a_star_after_words_typed_joined_makes_their_last_a_beginning(fresh):
     assert ids(fresh.search(SearchQuery("Cluj-Nap"))) == []
 
 
+def test_a_star_after_a_quoted_phrase_s_last_word_makes_it_a_beginning(fresh):
+    # The star was dropped: "autorizație de constr*" looked for the word constr, and found nothing.
+    fresh.index_documents([doc("d", "Se eliberează autorizație de construire pentru locuință."),
+                           doc("other", "Autorizație de funcționare; construire aprobată.")])
+    for typed in ('"autorizație de constr*"', '„autorizatie de construi*”', '"autoriz*"'):
+        hits = fresh.search(SearchQuery(typed, fuzzy=False)).hits
+        expected = ["d", "other"] if typed == '"autoriz*"' else ["d"]
+        assert sorted(hit.document for hit in hits) == expected, typed
+        assert "[autorizație] [de] [construire]" in next(h for h in hits if h.document == "d").snippet.lower() \
+            or typed == '"autoriz*"', typed
+    assert ids(fresh.search(SearchQuery('"autorizație de constr"', fuzzy=False))) == []
+
+
 def test_a_document_without_a_type_counts_as_unknown(fresh):
     fresh.index_documents([doc("typed", "registrul agricol", doc_type="certificate"),
                            doc("untyped", "registrul de intrare", doc_type="")])

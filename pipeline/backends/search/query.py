@@ -64,7 +64,8 @@ def parse_query(text: str) -> list[QueryTerm]:
             typed = words(part)  # the words alone: « сім'я » or "primăriei," (spaces, a comma) had no stems
             tokens = tuple(token for token in map(fold, typed) if token)
             if tokens:
-                terms.append(QueryTerm(tokens, typed=typed[0] if len(tokens) == 1 else ""))
+                terms.append(QueryTerm(tokens, prefix=_phrase_prefix(part, tokens),
+                                       typed=typed[0] if len(tokens) == 1 else ""))
         else:
             terms.extend(_loose_terms(part))
     return terms
@@ -86,6 +87,13 @@ def _loose_terms(text: str) -> Iterator[QueryTerm]:
             starred = _starred(glued, match.end())
             prefix = starred and token.isalnum() and len(token) >= MIN_PREFIX  # a year too: 197*
             yield QueryTerm((token,), prefix=prefix, typed=match.group().casefold())
+
+
+def _phrase_prefix(part: str, tokens: tuple[str, ...]) -> bool:
+    """Whether a quoted phrase ends in a star after its last word: "autorizație de constr*" is the phrase whose
+    last word begins so (the star was dropped, and the phrase looked for the word constr)."""
+    last = list(word_matches(part))[-1]
+    return _starred(part, last.end()) and tokens[-1].isalnum() and (len(tokens) > 1 or len(tokens[0]) >= MIN_PREFIX)
 
 
 def _starred(glued: str, end: int) -> bool:
