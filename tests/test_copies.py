@@ -5,7 +5,9 @@ the register of copies, and the CLI twin."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -251,6 +253,25 @@ def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
     assert "Semnătura" not in text and VALID_CNP in text and "civilă" in text
     with pytest.raises(UsageError, match="page 2"):
         make_copy(options, civil_archive["ro"], [PageBox(2, (0, 0, 10, 10))], tmp_path / "x.pdf")
+
+
+def test_each_word_of_the_copy_s_text_layer_lies_over_its_word_on_the_page(civil_archive, tmp_path):
+    """The invisible words are as wide as the words OCR found on the scan, so that they read back intact and are
+    selected where they are seen. Each was stretched from the width the previous word was stretched to: long
+    words ran over their neighbours, short ones shrank (ADMINISTRATIVE read back as ADM)."""
+    copy = make_copy(_options(civil_archive), civil_archive["ro"], [], tmp_path / "plain.pdf")
+    hocr = civil_archive["archive"] / "documents" / civil_archive["ro"] / "pages" / "0001.hocr"
+    ocr_words = [word for line in read_lines(hocr) for word in line.words]
+    boxes = subprocess.run(["pdftotext", "-bbox", str(copy.path), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    with pikepdf.open(copy.path) as pdf:
+        width_pt = float(pdf.pages[0].mediabox[2])
+    scale = width_pt / 1700  # the scan's pixels per point (its hOCR grid is the scan's, 1700 px wide)
+    read_back = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', boxes)
+    assert [html.unescape(text) for _, _, text in read_back] == [word.text for word in ocr_words]
+    for (left, right, _), word in zip(read_back, ocr_words):
+        wanted = (word.bbox[2] - word.bbox[0]) * scale
+        assert abs(float(left) - word.bbox[0] * scale) < 1 and abs(float(right) - float(left) - wanted) < 2, word
 
 
 # --- the certified copy -----------------------------------------------------------------------------

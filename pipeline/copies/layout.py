@@ -78,6 +78,9 @@ def _text_layer(pdf: FPDF, page: CopyPage) -> None:
             baseline = (bottom - (bottom - top) * 0.2) * scale_y  # one baseline per line keeps its words together
             pdf.set_font("DejaVu", size=size)
             for word in line.words:
+                pdf.set_stretching(100)  # fpdf2 measures a string as the last word was stretched: stretched
+                # twice, a long word overran its neighbours and a short one shrank to nothing (ADMINISTRATIVE read
+                # back as ADM, two words run together)
                 natural = pdf.get_string_width(word.text)
                 wanted = (word.bbox[2] - word.bbox[0]) * scale_x
                 pdf.set_stretching(100 * wanted / natural if natural > 0 else 100)
