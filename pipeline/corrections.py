@@ -33,7 +33,10 @@ from .language_codes import CEDILLA_TO_COMMA, ROMANIAN
 EDITABLE_FIELDS = ("title", "collection", "doc_type", "years")
 _LINE_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 _DOC_TYPE = re.compile(r"^[a-z0-9_]{1,40}$")
-_NOT_TEXT = {"Cc", "Cs"}  # Unicode categories: control characters, lone surrogates
+# Unicode categories: control characters, lone surrogates, and the invisible format characters a text pasted from
+# a word processor or a web page brings (a soft hyphen, zero-width spaces and joiners, a byte-order mark, the
+# direction overrides that make a line read backwards in the audit log): Chełmi\u00adński was found by nothing.
+_NOT_TEXT = {"Cc", "Cs", "Cf"}
 
 
 class CorrectionConflictError(UsageError):
@@ -100,11 +103,13 @@ def field_value(record: dict, field: str):
 # --- writing corrections --------------------------------------------------------------------------
 
 def typed_line(text: str) -> str:
-    """What a person typed, as one line: each run of whitespace one space, and no control characters (a
-    backspace pasted in with the text), which the hOCR, an XML file, cannot hold."""
+    """What a person typed, as one line: composed (NFC: a Mac or a pasted text may give ș as s and a comma below,
+    which the search, the Romanian letters and the names redaction looks for did not recognise), each run of
+    whitespace one space, and no control characters (a backspace pasted in with the text, which the hOCR, an XML
+    file, cannot hold) nor invisible ones (`_NOT_TEXT`)."""
     kept = "".join(c for c in text
                    if c.isspace() or (unicodedata.category(c) not in _NOT_TEXT and c not in "\ufffe\uffff"))
-    return " ".join(kept.split())
+    return " ".join(unicodedata.normalize("NFC", kept).split())
 
 
 def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text: str,
@@ -127,7 +132,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
             raise UsageError.said("page %(page)s of document %(document)s has no line '%(line)s'", page=number,
                                   document=doc_id, line=line_id)
         before = line_of(element).text
-        if expected is not None and typed_line(expected) != before:
+        if expected is not None and typed_line(expected) != typed_line(before):
             raise CorrectionConflictError(f"line {line_id} was changed by someone else meanwhile; reload the page")
         if before != text:
             width = next((bbox(e)[2] for e in tree.getroot().iter() if e.get("class") == "ocr_page"), 0)
