@@ -45,6 +45,16 @@ class AuditLog:
         return [AuditEntry(*row) for row in rows]
 
 
+    def lines_corrected_since_reading(self, document: str, page: int) -> bool:
+        """Whether staff corrected a line of the page after it was last read (at ingest, or again since)."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM audit WHERE document = ?1 AND page = ?2 AND action = 'correct-line' "
+                "AND id > COALESCE((SELECT MAX(id) FROM audit WHERE document = ?1 AND page = ?2 AND action = 'reocr'), "
+                "0))", (document, page)).fetchone()
+        return bool(row[0])
+
+
 def _text(value) -> str | None:
     if value is None or isinstance(value, str):
         return value

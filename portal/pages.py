@@ -182,7 +182,9 @@ def review_accept(request: Request, doc_id: DocId, number: PageNumber, p: int = 
 @router.post("/review/{doc_id}/{number}/reocr")
 def review_reocr(request: Request, doc_id: DocId, number: PageNumber, languages: list[str] = Form(),
                  profile: str = Form(max_length=60), user: User = Depends(signed_in("archivist"))):
-    _service(request).reocr(user, doc_id, number, "+".join(languages), profile)
+    # The form is offered while the page waits for a decision (the queue's, the page's): one sent after someone
+    # took it is refused, as is a reading that would replace staff's corrections (the form cannot ask).
+    _service(request).reocr(user, doc_id, number, "+".join(languages), profile, undecided_only=True)
     return RedirectResponse(f"/documents/{doc_id}?page={number}&saved=reocr", status_code=303)
 
 

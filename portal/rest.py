@@ -58,6 +58,8 @@ class ReviewDecision(BaseModel):
     decision: Literal["accept", "reocr"]
     languages: str = Field("", description="with reocr: Tesseract languages, e.g. ron+hun")
     profile: str = Field("default", description="with reocr: a cleanup profile name")
+    replace_corrections: bool = Field(False, description="with reocr: read the page again even if staff corrected "
+                                      "its lines since it was read (their corrections are replaced); else 409")
 
 
 class LineOut(BaseModel):
@@ -196,7 +198,7 @@ def review(request: Request, doc_id: DocId, number: PageNumber, body: ReviewDeci
     if body.decision == "accept":
         service.accept(user, doc_id, number)
         return None
-    before, after = service.reocr(user, doc_id, number, body.languages, body.profile)
+    before, after = service.reocr(user, doc_id, number, body.languages, body.profile, body.replace_corrections)
     return Change(before=before, after=after)
 
 

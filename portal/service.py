@@ -178,8 +178,13 @@ class PortalService:
             self._reindex(doc_id)
         return before, after
 
-    def reocr(self, user: User, doc_id: str, number: int, languages: str, profile: str) -> tuple[str, str]:
-        """Read the page again from its master with other languages or another cleanup profile."""
+    def reocr(self, user: User, doc_id: str, number: int, languages: str, profile: str,
+              replace_corrections: bool = False, undecided_only: bool = False) -> tuple[str, str]:
+        """Read the page again from its master with other languages or another cleanup profile. The new reading
+        replaces the page's text, staff's corrections of its lines with it: a page corrected since its last
+        reading is read again only with `replace_corrections`. `undecided_only`: sent from a form offered while
+        the page waited for a decision, which someone may have taken since (corrected its lines, say: a form
+        left open in the review queue wiped another archivist's corrections)."""
         _page_entry(self.document(doc_id), number)
         if profile not in self.profiles():  # a name from configs/profiles, never a path someone typed
             raise UsageError.said("unknown cleanup profile '%(name)s'", name=profile)
@@ -187,6 +192,12 @@ class PortalService:
         unknown = set(codes) - set(self.languages())
         if unknown:
             raise UsageError.said("OCR language(s) not installed: %(languages)s", languages=", ".join(sorted(unknown)))
+        if undecided_only and self.review.decision(doc_id, number):
+            raise ActionRefused(N_("Someone decided on this page meanwhile: it was not read again. "
+                                   "Open it to see what was done."))
+        if not replace_corrections and self.audit.lines_corrected_since_reading(doc_id, number):
+            raise ActionRefused(N_("Staff have corrected lines of this page since it was read: reading it again "
+                                   "would replace their corrections. It was not read again."))
         options = Options.model_validate({**self.options.model_dump(), "languages": codes, "profile": profile})
         before, after = api.reocr_page(options, doc_id, number)
         self.audit.record(user.name, "reocr", doc_id, number, f"{'+'.join(options.languages)} {profile}",

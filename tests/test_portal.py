@@ -488,6 +488,34 @@ def test_review_re_ocr_with_another_profile_makes_a_new_version(client, portal_a
     assert client.get("/api/review").json()["total"] == 0
 
 
+def test_reading_a_page_again_does_not_wipe_staff_corrections_unasked(client, portal_archive, clujul):
+    """"Read again", sent from a review queue opened before another archivist corrected the page, replaced the page's
+    text and the corrections with it, without a word; so did the API on any corrected page."""
+    faded = only_document(portal_archive, "faded-register.png")
+    sign_in(client, "ana")
+    headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
+    queue = client.get("/review").text  # the queue as opened, its forms ready to send
+    assert f"/review/{faded}/1/reocr" in queue
+    line = client.get(f"/api/documents/{faded}/pages/1").json()["lines"][0]
+    assert client.put(f"/api/documents/{faded}/pages/1/lines/{line['id']}",
+                      json={"text": "Registrul agricol", "expected": line["text"]}, headers=headers).status_code == 200
+    stale = client.post(f"/review/{faded}/1/reocr", data={"csrf_token": csrf_of(queue), "languages": "ron",
+                                                          "profile": "default"})
+    assert stale.status_code == 409 and "it was not read again" in stale.text
+    assert client.get(f"/api/documents/{faded}/pages/1").json()["lines"][0]["text"] == "Registrul agricol"
+
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
+    assert client.put(f"/api/documents/{clujul}/pages/1/lines/{line['id']}",
+                      json={"text": "Heliotrop", "expected": line["text"]}, headers=headers).status_code == 200
+    reocr = {"decision": "reocr", "languages": "ron"}
+    refused = client.post(f"/api/review/{clujul}/1", json=reocr, headers=headers)
+    assert refused.status_code == 409 and "would replace their corrections" in refused.text
+    assert "Heliotrop" in client.get(f"/api/documents/{clujul}/pages/1").json()["text"]
+    asked = client.post(f"/api/review/{clujul}/1", json={**reocr, "replace_corrections": True}, headers=headers)
+    assert asked.status_code == 200 and "Heliotrop" not in client.get(f"/api/documents/{clujul}/pages/1").json()["text"]
+    assert client.post(f"/api/review/{clujul}/1", json=reocr, headers=headers).status_code == 200  # none since
+
+
 def test_writing_read_unsurely_or_not_at_all_is_counted_in_the_queue_and_marked_on_the_page(client, portal_archive,
                                                                                            tmp_path):
     import shutil
