@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ArchiveBusyError, ArchiveError, DamagedArchiveError, DocumentNotFoundError
+from .errors import (ArchiveBusyError, ArchiveError, ChangedFileError, DamagedArchiveError, DocumentNotFoundError,
+                     UnreadableFileError)
 
 DOCUMENT_FILE = "document.json"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # a master's mode: nobody writes it
@@ -92,7 +94,14 @@ class Archive:
         target = kept[0] if kept else target
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
-        shutil.copyfile(source, partial)
+        try:
+            copied = _copy_hashing(source, partial)
+            if copied != sha256:
+                raise ChangedFileError(source, "the file changed after it was checked (is it still being written?); "
+                                               "run the batch again once it is complete")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         os.chmod(partial, READ_ONLY)
         os.replace(partial, target)
         return target
@@ -148,6 +157,28 @@ class Archive:
                 damaged.append(error)
                 continue
             yield record
+
+
+def _copy_hashing(source: Path, target: Path) -> str:
+    """Copy `source` to `target`; the SHA-256 of the bytes copied. The source failing to be read (gone since it was
+    checked, its disk failing) is that file's error; the target failing to be written (a full disk) the archive's."""
+    digest = hashlib.sha256()
+    try:
+        reader = source.open("rb")
+    except OSError as exc:
+        raise UnreadableFileError(source, f"it could not be opened to be copied into the archive "
+                                          f"({'it is gone' if isinstance(exc, FileNotFoundError) else exc.strerror})"
+                                  ) from exc
+    with reader, target.open("wb") as writer:
+        while True:
+            try:
+                block = reader.read(1 << 20)
+            except OSError as exc:
+                raise UnreadableFileError(source, f"it could not be read to the end ({exc.strerror})") from exc
+            if not block:
+                return digest.hexdigest()
+            digest.update(block)
+            writer.write(block)
 
 
 def read_record(path: Path) -> dict:

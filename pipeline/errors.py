@@ -128,6 +128,13 @@ class UnreadableFileError(InputError):
     reason = "unreadable"
 
 
+class ChangedFileError(InputError):
+    """The file's bytes changed between the batch's check of it and its copy into the archive (a scanner or a
+    transfer still writing it): what was checked is not what would be kept."""
+
+    reason = "changed"
+
+
 class FileNameError(InputError):
     """A file name that is not UTF-8 (written in another encoding): it cannot be kept in the archive's records."""
 

@@ -206,20 +206,9 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
         _add(report, events, ItemReport(shown_path(path), SKIPPED, "not-a-scan", "not a scan file; passed over"))
     for path, why in found.unreadable:
         _add(report, events, ItemReport(shown_path(path), FAILED, UnreadableFileError.reason, why))
-    checked: dict[Path, ScanFile | InputError] = {}
     cache = ScanCache(archive.index / "scans.sqlite")
     try:
-        for path in files:
-            try:
-                check_name(path)  # before the cache, which keeps names as UTF-8
-                checked[path] = cache.inspect(path, options.max_pixels, inspect_new, use_cached=not options.force)
-            except InputError as exc:
-                checked[path] = exc
-            except Exception as exc:  # a bug in reading one file's header: that file fails, not the batch
-                if is_disk_full(exc):
-                    raise
-                log.exception("preflight of %s failed unexpectedly", path)
-                checked[path] = UnexpectedPageError(path, f"unexpected error (please report it): {exc!r}")
+        checked = {path: check_file(path, cache, options, inspect_new) for path in files}
     finally:
         cache.close()
     single_page = {p for p, c in checked.items()
@@ -230,6 +219,23 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
         if job:
             jobs[job.doc.doc_id] = job
     return list(jobs.values())
+
+
+def check_file(path: Path, cache: ScanCache, options: Options, inspect=inspect_scan) -> ScanFile | InputError:
+    """What preflight says of one file found for the batch (the cache's answer for a file it knows unchanged),
+    or why it cannot be archived. Only a full disk stops the batch."""
+    try:
+        check_name(path)  # before the cache, which keeps names as UTF-8
+        return cache.inspect(path, options.max_pixels, inspect, use_cached=not options.force)
+    except InputError as exc:
+        return exc
+    except FileNotFoundError:  # it was there when the batch looked for its files
+        return UnreadableFileError(path, "it is gone: deleted or moved after the batch found it")
+    except Exception as exc:  # a bug in reading one file's header: that file fails, not the batch
+        if is_disk_full(exc):
+            raise
+        log.exception("preflight of %s failed unexpectedly", path)
+        return UnexpectedPageError(path, f"unexpected error (please report it): {exc!r}")
 
 
 def _job_for(plan: DocumentPlan, checked, options, archive, search, report, events,
@@ -258,7 +264,11 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
         return None
     from .stages.document import DocumentInput
 
-    masters = tuple(archive.store_master(s.path, s.sha256, master_suffix(s)) for s in scans)
+    try:
+        masters = tuple(archive.store_master(s.path, s.sha256, master_suffix(s)) for s in scans)
+    except InputError as exc:  # gone or rewritten since it was checked: that file fails, not the batch
+        _fail_document(plan, {exc.path: exc}, report, events)
+        return None
     # The record names where the scans came from in full: named from a working folder ("multi.tif"), that was
     # lost once the command ended (the run's report keeps what was typed).
     doc = DocumentInput(doc_id=doc_id, source=os.path.abspath(plan.source), collection=options.collection,

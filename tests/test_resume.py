@@ -161,3 +161,33 @@ def test_a_killed_batch_leaves_no_workers_behind(tmp_path):
         time.sleep(0.1)
     left = [pid for pid in helpers if Path(f"/proc/{pid}").exists()]
     assert not left, f"still running after the batch was killed: {left}"
+
+
+def test_a_file_rewritten_or_gone_after_its_check_fails_alone_and_is_not_archived(tmp_path):
+    """A scanner or a transfer still writing into the folder: the batch checked (hashed) a file, another scan was
+    then written over it, and those bytes were archived under the checked checksum (`verify` found the master
+    changed, and the scan checked was later skipped as already archived). A file deleted after it was found
+    stopped the whole batch with an internal error."""
+    from pipeline.errors import ChangedFileError, UnreadableFileError
+    from pipeline.options import Options
+    from pipeline.run import check_file
+    from pipeline.scan_cache import ScanCache
+    from pipeline.stages.preflight import sha256_of
+
+    _distinct_pages(tmp_path, 2)
+    scan, other = tmp_path / "letter-a.png", tmp_path / "letter-b.png"
+    archive = Archive(tmp_path / "archive").create()
+    checked = sha256_of(scan)
+    scan.write_bytes(other.read_bytes())  # rewritten after its check
+    with pytest.raises(ChangedFileError, match="letter-a.png.*changed after it was checked"):
+        archive.store_master(scan, checked, ".png")
+    scan.unlink()
+    with pytest.raises(UnreadableFileError, match="letter-a.png.*it is gone"):
+        archive.store_master(scan, checked, ".png")
+    assert [path for path in archive.masters.rglob("*") if path.is_file()] == []  # nothing half-copied is kept
+    cache = ScanCache(archive.index / "scans.sqlite")
+    try:
+        gone = check_file(scan, cache, Options(archive=archive.root))
+    finally:
+        cache.close()
+    assert isinstance(gone, UnreadableFileError) and "it is gone" in gone.detail
