@@ -25,7 +25,9 @@ def register(cli: click.Group) -> None:
             echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
                        "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records,
                        "missing_files": [asdict(m) for m in report.missing_files],
-                       "unreferenced_masters": report.unreferenced_masters})
+                       "changed_files": [asdict(m) for m in report.changed_files],
+                       "unreferenced_masters": report.unreferenced_masters,
+                       "unindexed_documents": report.unindexed_documents})
         else:
             for problem in report.problems:
                 click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
@@ -33,12 +35,18 @@ def register(cli: click.Group) -> None:
                 click.echo(f"  damaged record: {damaged}")
             for missing in report.missing_files:
                 click.echo(f"  missing: {missing.file} (document {missing.document})")
-            count = len(report.problems) + len(report.damaged_records) + len(report.missing_files)
+            for changed in report.changed_files:
+                click.echo(f"  checksum-changed: {changed.file} (document {changed.document})")
+            count = (len(report.problems) + len(report.damaged_records) + len(report.missing_files)
+                     + len(report.changed_files))
             state = "all intact" if report.ok else f"{count} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
             if report.unreferenced_masters:
                 click.echo(f"{len(report.unreferenced_masters)} master(s) belong to no document (files that failed "
                            "after they were kept; ingesting them again uses them): --json lists them")
+            if report.unindexed_documents:
+                click.echo(f"{len(report.unindexed_documents)} document(s) archived by a run stopped before it indexed "
+                           "them are not found by search yet: the next ingest adds them, or `retrodig reindex`")
             if not report.ok:
                 click.echo("Ingest the original scans again with --force to restore what is damaged or missing.")
         ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))

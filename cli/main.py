@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.errors import ExitCode, RetrodigError
+from pipeline.errors import ExitCode, RetrodigError, StopRequested
 from pipeline.options import default_archive
 
 # Each command's module is imported when the command is used: `retrodig ingest` need not load the OCR and
@@ -40,6 +41,9 @@ class RetrodigGroup(click.Group):
         except RetrodigError as exc:
             click.echo(f"retrodig: error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except StopRequested:
+            click.echo("retrodig: stopped by SIGTERM; rerun the same command to resume", err=True)
+            sys.exit(int(ExitCode.terminated))
         except KeyboardInterrupt:
             click.echo("retrodig: interrupted; rerun the same command to resume", err=True)
             sys.exit(int(ExitCode.interrupted))
@@ -69,7 +73,7 @@ def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
     Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency,
     4 some inputs failed (the rest landed), 5 no input could be processed,
     6 verify found damaged masters, 7 archive not writable or busy, 130 interrupted,
-    141 output closed by its reader (| head).
+    141 output closed by its reader (| head), 143 stopped by SIGTERM.
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
     if not debug:  # their retries and failures, with tracebacks, become one typed error of ours: said once
@@ -83,7 +87,13 @@ _CHATTY_LIBRARIES = ("urllib3", "elastic_transport", "elasticsearch", "pyhanko",
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_requested)
     cli(prog_name="retrodig")
+
+
+def _stop_requested(signum, frame) -> None:
+    """SIGTERM stops a command as Ctrl-C does: an ingest keeps and indexes what it finished, and says so."""
+    raise StopRequested()
 
 
 if __name__ == "__main__":

@@ -167,6 +167,7 @@ def reindex(options: Options, progress=None) -> int:
                        if changed_since(archive, folder.name, started)]
             if changed:  # read again only these: the others' records are not parsed a second time
                 backend.index_documents([indexed_document(archive, archive.load_document(doc)) for doc in changed])
+            archive.mark_indexed(archive.unindexed_documents())
             return count
         finally:
             backend.close()

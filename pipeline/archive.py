@@ -131,6 +131,30 @@ class Archive:
             os.replace(staging, target)
         return target
 
+    # -- documents published, not yet in the search index ------------------------------------------
+    # A document is marked before it is published and unmarked once the index has committed it: a run stopped
+    # between the two (killed, SIGTERM, a machine going down) leaves the mark, and the next ingest, whatever its
+    # inputs, indexes it (a later batch of other scans left it out of every search, unnoticed).
+    @property
+    def unindexed(self) -> Path:
+        return self.index / "unindexed"
+
+    def mark_unindexed(self, doc_id: str) -> None:
+        self.unindexed.mkdir(parents=True, exist_ok=True)
+        (self.unindexed / doc_id).touch()
+
+    def mark_indexed(self, doc_ids) -> None:
+        for doc_id in doc_ids:
+            (self.unindexed / doc_id).unlink(missing_ok=True)
+
+    def unindexed_documents(self) -> list[str]:
+        """The marked documents that were published (a mark whose publishing never happened is dropped)."""
+        if not self.unindexed.is_dir():
+            return []
+        marked = sorted(path.name for path in self.unindexed.iterdir() if _is_document_id(path.name))
+        self.mark_indexed(doc_id for doc_id in marked if not self.has_document(doc_id))
+        return [doc_id for doc_id in marked if self.has_document(doc_id)]
+
     def load_document(self, doc_id: str) -> dict:
         if not _is_document_id(doc_id) or not self.document_dir(doc_id).is_dir():
             raise DocumentNotFoundError(f"no document '{doc_id}' in the archive {self.root}")
@@ -179,6 +203,13 @@ def _copy_hashing(source: Path, target: Path) -> str:
                 return digest.hexdigest()
             digest.update(block)
             writer.write(block)
+
+
+def made_files(record: dict) -> list[str]:
+    """The files the pipeline made for a document, as its record names them (relative to its folder)."""
+    named = [record.get("pdf"), record.get("text")]
+    named += [page.get(kind) for page in record["pages"] for kind in ("text", "hocr")]
+    return [name for name in named if isinstance(name, str) and name]
 
 
 def read_record(path: Path) -> dict:

@@ -19,7 +19,13 @@ class ExitCode(IntEnum):
     integrity = 6  # `verify` found masters whose checksum changed or that are missing; an archive file is damaged
     archive_unavailable = 7  # archive folder not writable, busy with another ingest, or its disk full
     interrupted = 130
+    terminated = 143  # stopped by SIGTERM (a shutdown, `docker stop`, a service manager), as a shell reports it
     output_closed = 141  # the reader of the output stopped reading (`| head`), as a shell reports SIGPIPE
+
+
+class StopRequested(KeyboardInterrupt):
+    """SIGTERM, which a shutdown, `docker stop` or a service manager sends: the command stops as on Ctrl-C, what
+    was done kept and said (it was killed on the spot: the documents it had archived were not yet searchable)."""
 
 
 class RetrodigError(Exception):

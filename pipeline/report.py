@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .errors import ExitCode, disk_full_error, is_disk_full
+from .errors import ExitCode, StopRequested, disk_full_error, is_disk_full
 
 PROCESSED, SKIPPED, FAILED = "processed", "skipped", "failed"
 
@@ -29,11 +29,15 @@ class IngestReport:
     pages: int = 0  # pages archived in this run (those of documents that failed are not)
     seconds: float = 0.0
     interrupted: str = ""  # why the run stopped before its end (Ctrl-C, an error that stops a batch) ...
-    stopped_by: str = ""  # ... in a word: ctrl-c | error (a killed run's report says killed)
+    stopped_by: str = ""  # ... in a word: ctrl-c | sigterm | error (a killed run's report says killed)
     ended_with: int | None = None  # the exit code the command ended with, when not the report's own
 
     def stopped(self, error: BaseException) -> None:
         """Say that `error` stopped the run before its end, and the exit code the command ends with."""
+        if isinstance(error, StopRequested):
+            self.interrupted, self.stopped_by = "stopped by SIGTERM (a shutdown or a service manager)", "sigterm"
+            self.ended_with = int(ExitCode.terminated)
+            return
         if isinstance(error, KeyboardInterrupt):
             self.interrupted, self.stopped_by, self.ended_with = "interrupted (Ctrl-C)", "ctrl-c", 130
             return

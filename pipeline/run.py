@@ -130,6 +130,12 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
     try:
         if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
             search.rebuild(all_indexed_documents(archive))
+            archive.mark_indexed(archive.unindexed_documents())
+        elif unindexed := archive.unindexed_documents():  # published by a run stopped before it indexed them
+            batch = _IndexBatch(search, archive)
+            for doc_id in unindexed:
+                batch.add(doc_id)
+            batch.flush()
         # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
         on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
         jobs = _plan(inputs, options, archive, search, report, events, on_new_file)
@@ -183,6 +189,7 @@ class _IndexBatch:
             ids, self.pending = self.pending, []
             self.search.index_documents([indexed_document(self.archive, self.archive.load_document(doc_id))
                                          for doc_id in ids])
+            self.archive.mark_indexed(ids)
 
 
 def _longest_first(jobs: list[_DocumentJob]) -> list[_DocumentJob]:
@@ -342,6 +349,7 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, re
         _fail_document(DocumentPlan(doc.source, tuple(f.path for f in doc.files)),
                        {doc.files[0].path: _as_input_error(exc, None, doc.files[0].path)}, report, events)
         return
+    archive.mark_unindexed(doc.doc_id)
     folder = archive.publish(staging, doc.doc_id)
     batch.add(doc.doc_id)
     report.pages += len(job.results)  # the pages archived: a failed document's read pages are not counted

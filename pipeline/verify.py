@@ -1,6 +1,6 @@
 """Fixity check: every master still has the checksum it was archived with, and is still read-only; every
 document still has its catalog record and the files made from its scans (the PDF/A, the text, each page's text
-and hOCR)."""
+and hOCR), with the checksums they were archived with."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .archive import Archive
+from .archive import Archive, made_files
 from .errors import DamagedArchiveError
 from .stages.preflight import sha256_of
 
@@ -23,7 +23,7 @@ class MasterProblem:
 @dataclass(frozen=True)
 class MissingFile:
     document: str
-    file: str  # a file the record names (document.pdf, pages/0001.hocr, ...), as a path
+    file: str  # a file the record names (document.pdf, pages/0001.hocr, ...), as a path: missing, or changed
 
 
 @dataclass
@@ -33,13 +33,16 @@ class VerifyReport:
     problems: list[MasterProblem] = field(default_factory=list)
     damaged_records: list[str] = field(default_factory=list)  # catalog records that cannot be read: why
     missing_files: list[MissingFile] = field(default_factory=list)
+    changed_files: list[MissingFile] = field(default_factory=list)  # made files whose checksum is no longer theirs
     # Masters no document names: kept from files that failed after they were copied in (a page that could not be
     # read), or whose document was removed. Not damage: an ingest of the same file uses them again.
     unreferenced_masters: list[str] = field(default_factory=list)
+    # Documents archived by a run stopped before it indexed them: not damage, the next ingest indexes them.
+    unindexed_documents: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.damaged_records and not self.missing_files
+        return not self.problems and not self.damaged_records and not self.missing_files and not self.changed_files
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:
@@ -59,21 +62,19 @@ def verify_archive(archive: Archive, progress=None) -> VerifyReport:
             if progress:
                 progress(entry)
         folder = archive.document_dir(record["id"])
-        report.missing_files += [MissingFile(record["id"], str(folder / name)) for name in _made_files(record)
-                                 if not (folder / name).is_file()]
+        checksums = record.get("checksums") or {}  # records written before retrodig kept them have none
+        for name in made_files(record):
+            if not (folder / name).is_file():
+                report.missing_files.append(MissingFile(record["id"], str(folder / name)))
+            elif name in checksums and sha256_of(folder / name) != checksums[name]:
+                report.changed_files.append(MissingFile(record["id"], str(folder / name)))
     report.damaged_records = [str(error) for error in damaged]
+    report.unindexed_documents = archive.unindexed_documents()
     if not damaged:  # a record that cannot be read may name any of them
         report.unreferenced_masters = sorted(str(path) for path in archive.masters.glob("*/*")
                                              if path.is_file() and not path.name.startswith(".")
                                              and path.resolve() not in named)
     return report
-
-
-def _made_files(record: dict) -> list[str]:
-    """The files the pipeline made for a document, as its record names them (relative to its folder)."""
-    named = [record.get("pdf"), record.get("text")]
-    named += [page.get(kind) for page in record["pages"] for kind in ("text", "hocr")]
-    return [name for name in named if isinstance(name, str) and name]
 
 
 def _check_master(master, expected: str) -> str:

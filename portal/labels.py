@@ -30,6 +30,7 @@ LABELS = {
     "status": {"processed": N_("processed"), "skipped": N_("skipped"), "failed": N_("failed")},
     "decision": {"accepted": N_("accepted"), "corrected": N_("corrected"), "reocr": N_("read again")},
     "stopped_by": {"ctrl-c": N_("interrupted with Ctrl-C; run it again to finish it"),
+                   "sigterm": N_("stopped by the system (SIGTERM); run it again to finish it"),
                    "error": N_("an error stopped the batch; run it again once it is mended"),
                    "killed": N_("its process ended (killed, or the machine stopped); run it again to finish it")},
     "request_status": {

@@ -315,6 +315,26 @@ def test_verify_names_a_documents_missing_files_and_force_restores_them(run_cli,
     assert run_cli("verify").exit_code == ExitCode.ok
 
 
+def test_verify_names_a_document_s_files_cut_short_or_emptied(run_cli, phototest, archive_dir):
+    """A PDF/A cut short, a page's hOCR truncated, its text emptied: verify said "all intact" (while `copy` failed
+    on the PDF and search warned of the hOCR). The files made are checked against the checksums they were
+    archived with, as the masters are."""
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    folder = archive_dir / "documents" / doc
+    assert run_cli("verify").exit_code == ExitCode.ok
+    for name in ("document.pdf", "pages/0001.hocr"):
+        with open(folder / name, "r+b") as handle:
+            handle.truncate((folder / name).stat().st_size // 2)
+    (folder / "pages" / "0001.txt").write_text("", encoding="utf-8")
+    result = run_cli("verify", "--json")
+    assert result.exit_code == ExitCode.integrity
+    changed = {item["file"] for item in json.loads(result.stdout)["changed_files"]}
+    assert changed == {str(folder / name) for name in ("document.pdf", "pages/0001.hocr", "pages/0001.txt")}
+    assert "checksum-changed: " + str(folder / "document.pdf") in run_cli("verify").output
+    assert run_cli("ingest", str(phototest), "--lang", "eng", "--force").exit_code == ExitCode.ok
+    assert run_cli("verify").exit_code == ExitCode.ok
+
+
 def test_a_master_made_writable_is_read_only_again_after_force(run_cli, phototest, archive_dir):
     """verify says to ingest the scan again with --force; that kept the master writable, and verify said so
     again."""

@@ -191,3 +191,66 @@ def test_a_file_rewritten_or_gone_after_its_check_fails_alone_and_is_not_archive
     finally:
         cache.close()
     assert isinstance(gone, UnreadableFileError) and "it is gone" in gone.detail
+
+
+def _started_batch(tmp_path: Path, pages: int) -> tuple[subprocess.Popen, Path, Path]:
+    """An ingest of `pages` distinct pages, one worker, running until its first document is archived."""
+    batch, archive_dir = tmp_path / "batch", tmp_path / "archive"
+    batch.mkdir()
+    _distinct_pages(batch, pages)
+    proc = subprocess.Popen(_retrodig(archive_dir, "ingest", str(batch), "--lang", "eng", "--jobs", "1"), cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    documents = archive_dir / "documents"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (documents.is_dir() and any(documents.iterdir())):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be stopped"
+    return proc, batch, archive_dir
+
+
+def _indexed(archive_dir: Path) -> set[str]:
+    search = open_search(archive_dir)
+    try:
+        return search.document_ids()
+    finally:
+        search.close()
+
+
+def test_documents_a_killed_run_archived_are_indexed_by_the_next_ingest_of_any_batch(tmp_path):
+    """Killed between archiving documents and indexing them (the index commits every 20 s), a run left them out of
+    every search: only a rerun of the same batch indexed them, and `verify` said "all intact"."""
+    proc, _, archive_dir = _started_batch(tmp_path, 4)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    archived = {path.name for path in (archive_dir / "documents").iterdir()}
+    assert archived and not archived & _indexed(archive_dir)
+    verified = subprocess.run(_retrodig(archive_dir, "verify", "--json"), cwd=REPO, capture_output=True, text=True)
+    assert verified.returncode == ExitCode.ok and set(json.loads(verified.stdout)["unindexed_documents"]) == archived
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.open(DATA / "pages" / "phototest.tif").convert("L").save(other / "another.png", dpi=(200, 200))
+    later = subprocess.run(_retrodig(archive_dir, "ingest", str(other), "--lang", "eng"), cwd=REPO,
+                           capture_output=True, text=True, timeout=300)
+    assert later.returncode == ExitCode.ok, later.stderr
+    assert archived < _indexed(archive_dir)
+    assert "unindexed_documents\": []" in subprocess.run(_retrodig(archive_dir, "verify", "--json"), cwd=REPO,
+                                                          capture_output=True, text=True).stdout
+
+
+def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
+    """A shutdown or `docker stop` sends SIGTERM: the run died on the spot (exit 143, no word, no report), its
+    archived documents not searchable. Now it stops as on Ctrl-C: what it finished is indexed and reported."""
+    proc, _, archive_dir = _started_batch(tmp_path, 4)
+    workers = _descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == ExitCode.terminated
+    assert "stopped by SIGTERM" in proc.stderr.read()
+    (report,) = [json.loads(path.read_text()) for path in (archive_dir / "runs").glob("2*.json")]
+    assert report["summary"]["stopped_by"] == "sigterm" and report["summary"]["exit_code"] == ExitCode.terminated
+    archived = {item["document"] for item in report["items"] if item["status"] == "processed"}
+    assert archived and archived == {path.name for path in (archive_dir / "documents").iterdir()}
+    assert archived <= _indexed(archive_dir)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left running"

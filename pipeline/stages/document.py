@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..archive import made_files
 from ..language_codes import TWO_LETTER_CODES
 from ..model import DocumentMetadata
 from ..pagework import PageResult, unread_writing_json, unsure_lines_json
 from ..pdfa import PdfInfo
 from .metadata import DocTypeRules, extract_metadata
-from .preflight import ScanFile
+from .preflight import ScanFile, sha256_of
 from .render import RenderPage, render_pdfa
 
 RECORD_VERSION = 1
@@ -50,8 +51,12 @@ def assemble_document(doc: DocumentInput, pages: list[PageResult], rules: DocTyp
                    subject=doc.collection, keywords=metadata.doc_type)
     render_pdfa([RenderPage(p.access_image, p.text_pdf, p.placement) for p in pages], staging / "document.pdf", info)
     record = _record(doc, pages, metadata, archive_root)
+    # Fixity of what was made, as of the masters: `verify` finds a PDF cut short or a page's text emptied (nothing
+    # rewrites a published document's folder: corrections and portal images live beside it).
+    record["checksums"] = {name: sha256_of(staging / name) for name in made_files(record)}
     (staging / "document.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
+
 
 
 def _languages_read(doc: DocumentInput, pages: list[PageResult]) -> tuple[str, ...]:
