@@ -63,5 +63,12 @@ def register(cli: click.Group) -> None:
                         disable=not sys.stderr.isatty())
 
         options = build_options(ctx, search_backend=search_backend)
-        count = api.reindex(options, progress=progress)
+        damaged: list = []
+        count = api.reindex(options, progress=progress, damaged=damaged)
         click.echo(f"reindexed {count} documents into the {options.search.backend} index")
+        if damaged:  # the others are searchable again; these wait for their scans (exit 6, as `verify`)
+            for error in damaged:
+                click.echo(f"  passed over, damaged: {error}", err=True)
+            click.echo(f"{len(damaged)} document(s) passed over: ingest their scans again with --force to restore "
+                       "them (`retrodig verify` names every damaged file)", err=True)
+            ctx.exit(int(ExitCode.integrity))

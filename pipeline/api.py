@@ -11,9 +11,9 @@ from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .corrections import changed_since, current_record, save_page_version
-from .errors import UsageError
+from .errors import DamagedArchiveError, UsageError
 from .hit_boxes import with_word_boxes
-from .indexing import all_indexed_documents, indexed_document
+from .indexing import all_indexed_documents, indexed_document, indexed_documents
 from .model import PageText
 from .options import Options
 from .pagework import PageResult, PageTask, all_pages, process_page, renumbered
@@ -147,7 +147,7 @@ def verify(options: Options, progress=None) -> VerifyReport:
     return verify_archive(_existing_archive(options), progress)
 
 
-def reindex(options: Options, progress=None) -> int:
+def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] | None = None) -> int:
     """Rebuild the search index from the documents on disk; the new index replaces the old in one step.
 
     It holds the archive's writer lock, as an ingest does: an ingest (or another reindex) meanwhile is refused
@@ -159,14 +159,14 @@ def reindex(options: Options, progress=None) -> int:
         backend = open_search(archive.root, options.search)
         try:
             started = time.time()
-            documents = all_indexed_documents(archive)
+            documents = all_indexed_documents(archive, damaged)
             if progress:
                 documents = progress(documents, archive.count_documents())
             count = backend.rebuild(documents)
             changed = [folder.name for folder in archive.documents.iterdir()
                        if changed_since(archive, folder.name, started)]
             if changed:  # read again only these: the others' records are not parsed a second time
-                backend.index_documents([indexed_document(archive, archive.load_document(doc)) for doc in changed])
+                backend.index_documents(indexed_documents(archive, changed, damaged))
             archive.mark_indexed(archive.unindexed_documents())
             return count
         finally:

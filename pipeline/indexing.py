@@ -35,6 +35,29 @@ def _page_text(path) -> str:
         raise DamagedArchiveError.of(path, exc) from exc
 
 
-def all_indexed_documents(archive: Archive) -> Iterator[IndexedDocument]:
-    for record in archive.iter_documents():
-        yield indexed_document(archive, record)
+def all_indexed_documents(archive: Archive,
+                          damaged: list[DamagedArchiveError] | None = None) -> Iterator[IndexedDocument]:
+    """Every document as indexed. One whose record or page text cannot be read raises DamagedArchiveError, or,
+    given a `damaged` list, is put there and passed over: the others are still found (one damaged record made
+    every rebuild of the index fail, and with the index lost, every ingest and `reindex` with it)."""
+    for record in archive.iter_documents(damaged):
+        try:
+            yield indexed_document(archive, record)
+        except DamagedArchiveError as error:
+            if damaged is None:
+                raise
+            damaged.append(error)
+
+
+def indexed_documents(archive: Archive, doc_ids, damaged: list[DamagedArchiveError] | None = None
+                      ) -> list[IndexedDocument]:
+    """The documents `doc_ids` as indexed; a damaged one as in `all_indexed_documents`."""
+    found = []
+    for doc_id in doc_ids:
+        try:
+            found.append(indexed_document(archive, archive.load_document(doc_id)))
+        except DamagedArchiveError as error:
+            if damaged is None:
+                raise
+            damaged.append(error)
+    return found

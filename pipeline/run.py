@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import (ArchiveFullError, InputError, MissingDependencyError, PageDependencyError, RetrodigError,
-                     SiblingFailedError, UnexpectedPageError, UnreadableFileError, UsageError, disk_full_error,
-                     is_disk_full, shown_path)
+from .errors import (ArchiveFullError, DamagedArchiveError, InputError, MissingDependencyError, PageDependencyError,
+                     RetrodigError, SiblingFailedError, UnexpectedPageError, UnreadableFileError, UsageError,
+                     disk_full_error, is_disk_full, shown_path)
 from .executor import Executor, make_executor, prepare_executor
-from .indexing import all_indexed_documents, indexed_document
+from .indexing import all_indexed_documents, indexed_document, indexed_documents
 from .options import Options
 from .profiles import load_profile
 from .progress import BothEvents, ProgressFile, stopped_report, take_stale
@@ -128,14 +128,16 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
     events = BothEvents(events, progress)
     search = open_search(archive.root, options.search)
     try:
-        if getattr(search, "needs_rebuild", False):  # built by an older retrodig: rebuild from disk first
-            search.rebuild(all_indexed_documents(archive))
+        damaged: list[DamagedArchiveError] = []  # `verify` names them; ingesting their scans with --force mends them
+        if getattr(search, "needs_rebuild", False):  # lost, or built by an older retrodig: rebuild from disk first
+            search.rebuild(all_indexed_documents(archive, damaged))
             archive.mark_indexed(archive.unindexed_documents())
         elif unindexed := archive.unindexed_documents():  # published by a run stopped before it indexed them
-            batch = _IndexBatch(search, archive)
-            for doc_id in unindexed:
-                batch.add(doc_id)
-            batch.flush()
+            documents = indexed_documents(archive, unindexed, damaged)
+            search.index_documents(documents)
+            archive.mark_indexed(document.id for document in documents)
+        for error in damaged:
+            log.warning("%s; not searchable until its scans are ingested again with --force", error)
         # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
         on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
         jobs = _plan(inputs, options, archive, search, report, events, on_new_file)

@@ -297,6 +297,31 @@ def test_a_record_deleted_or_edited_wrongly_is_named_by_verify_and_show(run_cli,
     assert run_cli("verify").exit_code == ExitCode.ok
 
 
+def test_a_damaged_record_and_a_lost_index_do_not_lock_the_archive(run_cli, phototest, archive_dir, tmp_path):
+    """With one record damaged and the index lost, every ingest (the one with --force the message advises too) and
+    `reindex` refused, naming the record: the archive could not be searched nor mended but by hand."""
+    from PIL import Image, ImageOps
+
+    other = tmp_path / "other" / "letter.png"
+    other.parent.mkdir()
+    ImageOps.expand(Image.open(phototest).convert("L"), border=40, fill=255).save(other, dpi=(200, 200))
+    damaged = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    kept = _report(run_cli("ingest", str(other), "--lang", "eng", "--json"))["items"][0]["document"]
+    record = archive_dir / "documents" / damaged / "document.json"
+    record.write_bytes(record.read_bytes()[:100])
+    shutil.rmtree(archive_dir / "index" / "search")
+    rebuilt = run_cli("reindex")
+    assert rebuilt.exit_code == ExitCode.integrity and "reindexed 1 documents" in rebuilt.output
+    assert str(record) in rebuilt.output and "--force" in rebuilt.output
+    found = run_cli("search", "quick brown", "--json")
+    assert found.exit_code == ExitCode.ok and {hit["document"] for hit in _report(found)["hits"]} == {kept}
+    shutil.rmtree(archive_dir / "index" / "search")
+    mended = run_cli("ingest", str(phototest), "--lang", "eng", "--force")
+    assert mended.exit_code == ExitCode.ok, mended.output
+    assert {hit["document"] for hit in _report(run_cli("search", "quick brown", "--json"))["hits"]} == {kept, damaged}
+    assert run_cli("verify").exit_code == ExitCode.ok
+
+
 def test_verify_names_a_documents_missing_files_and_force_restores_them(run_cli, phototest, archive_dir):
     """The PDF/A, the text and a page's hOCR deleted: verify said "all intact", `show --text` failed with an
     internal error."""
