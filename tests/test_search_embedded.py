@@ -452,6 +452,32 @@ def test_a_damaged_index_is_rebuilt_not_refused(tmp_path):
         damaged.close()
 
 
+@pytest.mark.parametrize("kind", ["store", "term", "idx", "fast"])
+def test_index_files_overwritten_in_their_middle_say_to_reindex(tmp_path, kind):
+    """A quarter of a file of the live index overwritten (a failing disk): Tantivy failed to decode it or panicked
+    in Rust, and the search ended as an internal error with a traceback, not as a damaged index with its cure."""
+    import random
+
+    first = open_search(tmp_path)
+    first.index_documents([doc(f"d{n:02d}", f"Autorizație de construire nr. {n} Łódź Cluj-Napoca") for n in range(40)])
+    first.close()
+    live = tmp_path / "index" / "search" / (tmp_path / "index" / "search" / "CURRENT").read_text().strip()
+    (damaged_file,) = live.glob(f"*.{kind}")
+    data = bytearray(damaged_file.read_bytes())
+    quarter = len(data) // 4
+    data[quarter:2 * quarter] = random.Random(7).randbytes(quarter)
+    damaged_file.write_bytes(bytes(data))
+    damaged = open_search(tmp_path)
+    try:
+        with pytest.raises(ArchiveError, match="is damaged.*retrodig reindex"):
+            for word in ("autorizatie", "lodz", "cluj", "construire"):
+                damaged.search(SearchQuery(word))
+        assert damaged.rebuild([doc("x", "Łódź")]) == 1
+        assert found(damaged, "lodz") == [("x", 1)]
+    finally:
+        damaged.close()
+
+
 def test_paging_past_a_million_hits_is_refused():
     """The embedded index sets aside memory for every hit it skips: 2^32 of them ended the process."""
     with pytest.raises(UsageError, match="narrow the search"):

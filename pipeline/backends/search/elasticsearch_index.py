@@ -32,8 +32,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, composed, word_keys
-from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
 from .day_keys import date_keys
+from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).

@@ -10,6 +10,8 @@ or lemmas (analysis.py). User input never reaches a query parser (embedded_query
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -22,10 +24,10 @@ from tantivy import Occur, Query
 from ...errors import ArchiveError
 from ...executor import make_executor
 from .analysis import analysed_languages, keys_text
+from .day_keys import date_keys
 from .embedded_query import facet_counts, terms_query, with_filters, without
 from .embedded_store import IndexFolder, IndexOutdatedError, build_schema, open_writer
 from .folding import fold_word, joined_words, split_words, words
-from .day_keys import date_keys
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
 from .snippets import marked_snippet
@@ -34,6 +36,31 @@ __all__ = ["EmbeddedSearch", "IndexOutdatedError", "analyse_document"]
 
 _UPDATE_HEAP = 50_000_000  # bytes of indexing memory for an ingest's or a correction's few documents
 _REBUILD_HEAP = 400_000_000  # and for a rebuild: fewer, larger segments to merge
+
+
+# Tantivy's words for index files it cannot decode (overwritten in the middle by a failing disk, say).
+_DAMAGE = re.compile(r"An IO error occurred|[Cc]orrupt")
+
+
+def _names_damage(method):
+    """A method reading or writing the live index, whose damaged files become the archive's error naming the cure:
+    overwritten in the middle, they made Tantivy fail to decode them or panic in Rust (pyo3's PanicException, a
+    BaseException), and the command ended with a traceback as an internal error."""
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ValueError as exc:
+            if not _DAMAGE.search(str(exc)):
+                raise
+            raise ArchiveError(f"the search index {self.path} is damaged ({exc}); run `retrodig reindex`") from exc
+        except BaseException as exc:
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise ArchiveError(f"the search index {self.path} is damaged (Tantivy: {exc}); run `retrodig reindex`"
+                               ) from None  # Rust's panic carries no Python traceback worth showing
+
+    return checked
 
 
 class EmbeddedSearch:
@@ -119,6 +146,7 @@ class EmbeddedSearch:
     def remove_document(self, doc_id: str) -> None:
         self._write(lambda writer: writer.delete_documents_by_term("doc_id", doc_id))
 
+    @_names_damage
     def _write(self, change) -> None:
         index = self._usable()
         writer = open_writer(index, self.path / self._generation, _UPDATE_HEAP)
@@ -164,10 +192,12 @@ class EmbeddedSearch:
 
     # -- reading ------------------------------------------------------------------------------
 
+    @_names_damage
     def has_document(self, doc_id: str) -> bool:
         searcher = self._usable().searcher()
         return searcher.search(_document_record(self._schema, doc_id), 1, count=True).count > 0
 
+    @_names_damage
     def document_ids(self) -> set[str]:
         searcher = self._usable().searcher()
         records = Query.term_query(self._schema, "kind", "document")
@@ -176,6 +206,7 @@ class EmbeddedSearch:
             return set()
         return {searcher.doc(address)["doc_id"][0] for _, address in searcher.search(records, total).hits}
 
+    @_names_damage
     def search(self, query: SearchQuery) -> SearchResults:
         searcher = self._usable().searcher()
         terms = parse_query(query.text)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from .analysis import QUERY_LANGUAGES, composed, word_keys
-from .folding import APOSTROPHES, LINE_BREAK, continues, fold, fold_word, word_matches, words
 from .day_keys import date_key, dates_in
+from .folding import APOSTROPHES, LINE_BREAK, continues, fold, fold_word, word_matches, words
 
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary
 MIN_FUZZY_LENGTH = 5  # one wrong letter in a shorter word matches too many other words
