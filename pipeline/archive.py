@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,13 +41,20 @@ class Archive:
         self.work = self.root / "work"
 
     def create(self) -> "Archive":
+        """The archive, its folders made, for a writer: each folder must take a new file. A batch found a folder
+        it could not write only where it first wrote there (each file failed as an internal error on a read-only
+        index folder; a read-only documents folder stopped the batch with one after its first document's pages
+        were read)."""
         try:
             for folder in (self.masters, self.documents, self.index, self.runs, self.work):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(f"cannot create the archive folder {self.root}: {exc.strerror}") from exc
-        if not os.access(self.root, os.W_OK):
-            raise ArchiveError(f"the archive folder {self.root} is not writable")
+        for folder in (self.root, self.masters, self.documents, self.index, self.index / "search", self.runs,
+                       self.work):
+            if folder.is_dir() and not takes_files(folder):
+                raise ArchiveError(f"the archive folder {folder} is not writable (its permissions, or a read-only "
+                                   "disk)")
         return self
 
     def exists(self) -> bool:
@@ -203,6 +211,16 @@ def _copy_hashing(source: Path, target: Path) -> str:
                 return digest.hexdigest()
             digest.update(block)
             writer.write(block)
+
+
+def takes_files(folder: Path) -> bool:
+    """Whether a file can be made in `folder`, tried: os.access answers for the real user, and root's "yes" is
+    wrong where the process lacks root's rights (a container, a service) or the share refuses it."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def made_files(record: dict) -> list[str]:

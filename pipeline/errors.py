@@ -84,6 +84,20 @@ def disk_full_error(error: OSError) -> ArchiveFullError:
     return ArchiveFullError(str(error.filename) if error.filename else "the archive")
 
 
+def unwritable_error(error: BaseException, archive_root: Path | str) -> ArchiveError | None:
+    """The archive's error for a write into it that its permissions or a read-only disk refused (None: `error` is
+    no such refusal, or not of a file in the archive)."""
+    if not isinstance(error, OSError) or error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return None
+    root = Path(archive_root).absolute()
+    where = next((Path(name).absolute() for name in (error.filename2, error.filename)
+                  if isinstance(name, (str, Path)) and root in Path(name).absolute().parents), None)
+    if where is None:
+        return None
+    return ArchiveError(f"the archive cannot be written at {where} ({error.strerror}: its permissions, or a "
+                        "read-only disk); finished documents are kept, and the same command resumes once it can")
+
+
 class DamagedArchiveError(RetrodigError):
     """A file the archive wrote cannot be read back (cut short, overwritten, deleted by hand)."""
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
-from .errors import (ArchiveFullError, DamagedArchiveError, InputError, MissingDependencyError, PageDependencyError,
-                     RetrodigError, SiblingFailedError, UnexpectedPageError, UnreadableFileError, UsageError,
-                     disk_full_error, is_disk_full, shown_path)
+from .errors import (ArchiveError, ArchiveFullError, DamagedArchiveError, InputError, MissingDependencyError,
+                     PageDependencyError, RetrodigError, SiblingFailedError, UnexpectedPageError, UnreadableFileError,
+                     UsageError, disk_full_error, is_disk_full, shown_path, unwritable_error)
 from .executor import Executor, make_executor, prepare_executor
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
 from .options import Options
@@ -91,6 +91,8 @@ def ingest(inputs: list[str | os.PathLike] | str | os.PathLike, options: Options
     except OSError as exc:
         if is_disk_full(exc):
             raise disk_full_error(exc) from exc
+        if unwritable := unwritable_error(exc, options.archive):
+            raise unwritable from exc
         raise
 
 
@@ -111,7 +113,7 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
             _run_batch(inputs, options, events, executor, archive, report, profile, rules)
         except BaseException as exc:  # Ctrl-C, a full disk: what was done is kept, and said in runs/
             if report.items or isinstance(exc, KeyboardInterrupt):
-                report.stopped(exc)
+                report.stopped(unwritable_error(exc, archive.root) or exc)
                 report.seconds = time.monotonic() - started
                 with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell
                     _save_report(archive, report.to_dict())
@@ -240,6 +242,8 @@ def check_file(path: Path, cache: ScanCache, options: Options, inspect=inspect_s
         return exc
     except FileNotFoundError:  # it was there when the batch looked for its files
         return UnreadableFileError(path, "it is gone: deleted or moved after the batch found it")
+    except ArchiveError:  # the scan cache cannot be written: the archive's trouble, not this file's
+        raise
     except Exception as exc:  # a bug in reading one file's header: that file fails, not the batch
         if is_disk_full(exc):
             raise

@@ -14,6 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .errors import ArchiveError
 from .stages.preflight import ScanFile
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS scans (
@@ -38,6 +39,7 @@ def _stat_key(path: Path) -> str:
 
 class ScanCache:
     def __init__(self, file: Path):
+        self._file = file
         try:
             self._db = _opened(file)
         except sqlite3.DatabaseError:  # damaged: it is only a cache, so it starts again empty
@@ -53,9 +55,12 @@ class ScanCache:
         return ScanFile(path=path, format=row[2], page_count=row[3], sha256=row[4], size=row[5])
 
     def put(self, scan: ScanFile, stat_key: str, max_pixels: int) -> ScanFile:
-        self._db.execute("INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (str(scan.path.absolute()), stat_key, max_pixels, scan.format, scan.page_count,
-                          scan.sha256, scan.size))
+        try:
+            self._db.execute("INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (str(scan.path.absolute()), stat_key, max_pixels, scan.format, scan.page_count,
+                              scan.sha256, scan.size))
+        except sqlite3.OperationalError as exc:  # the archive's, not the scan's: each file failed as a bug
+            raise ArchiveError(f"the archive's scan cache {self._file} cannot be written ({exc})") from exc
         return scan
 
     def inspect(self, path: Path, max_pixels: int, inspect, use_cached: bool = True) -> ScanFile:

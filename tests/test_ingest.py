@@ -583,6 +583,56 @@ def test_reindexing_an_archive_that_cannot_be_written_says_so(run_cli, phototest
     assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("part", ["documents", "masters", "runs", "index", "index/scans.sqlite", "live index"])
+def test_an_ingest_into_an_archive_part_that_cannot_be_written_says_so(run_cli, phototest, archive_dir, tmp_path,
+                                                                      part):
+    """One folder of the archive read-only (or the scan cache): the batch stopped with an internal error, exit 1, at
+    its first write there, or each file failed as a bug (scan cache), or the live index was written through the
+    links it is read by when read-only, and the document was lost to search. Now: exit 7 naming what cannot be
+    written, and a document archived meanwhile is indexed by the next ingest that can."""
+    from PIL import Image, ImageOps
+
+    assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
+    new = tmp_path / "new" / "letter.png"
+    new.parent.mkdir()
+    ImageOps.expand(Image.open(phototest).convert("L"), border=40, fill=255).save(new, dpi=(200, 200))
+    search = archive_dir / "index" / "search"
+    target = search / (search / "CURRENT").read_text().strip() if part == "live index" else archive_dir / part
+    mode = target.stat().st_mode
+    os.chmod(target, 0o555 if target.is_dir() else 0o444)
+    command = [sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "ingest", str(new), "--lang", "eng"]
+    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        os.chmod(target, mode)
+    assert done.returncode == ExitCode.archive_unavailable, done.stderr
+    assert "cannot be written" in done.stderr or "not writable" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert str(target.name) in done.stderr
+    assert run_cli("ingest", str(new), "--lang", "eng").exit_code == ExitCode.ok
+    assert json.loads(run_cli("search", "lazy", "fox", "--json").stdout)["total"] == 2
+
+
+def test_a_write_refused_inside_the_archive_is_the_archive_s_error_and_one_outside_is_not(tmp_path):
+    """A folder of the archive made read-only while a batch runs: its PermissionError ended the batch as an internal
+    error. One for a file outside the archive (an input, a config) is no archive's trouble."""
+    import errno
+
+    from pipeline.errors import ArchiveError, unwritable_error
+
+    archive = tmp_path / "archive"
+    inside = PermissionError(errno.EACCES, "Permission denied", str(archive / "work" / "x.staging"),
+                             None, str(archive / "documents" / "x"))
+    error = unwritable_error(inside, archive)
+    assert isinstance(error, ArchiveError) and str(archive / "documents" / "x") in str(error)
+    assert unwritable_error(OSError(errno.EROFS, "Read-only file system", str(archive / "runs" / "r")), archive)
+    assert unwritable_error(PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "scan.tif")),
+                            archive) is None
+    assert unwritable_error(OSError(errno.EIO, "I/O error", str(archive / "runs" / "r")), archive) is None
+
+
 def test_an_archive_that_cannot_be_written_can_be_searched_by_its_relative_path(run_cli, phototest, archive_dir):
     """Named by a relative path, a read-only archive was "unusable; run retrodig reindex": the index is read
     through links made in a temporary folder, and they pointed to the relative path from there."""

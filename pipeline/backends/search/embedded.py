@@ -21,7 +21,8 @@ from pathlib import Path
 import tantivy
 from tantivy import Occur, Query
 
-from ...errors import ArchiveError
+from ...archive import takes_files
+from ...errors import ArchiveError, ArchiveFullError
 from ...executor import make_executor
 from .analysis import analysed_languages, keys_text
 from .day_keys import date_keys
@@ -97,7 +98,7 @@ class EmbeddedSearch:
         try:
             self._index = tantivy.Index.open(str(folder))
         except ValueError as exc:
-            if _writable(folder):
+            if takes_files(folder):
                 raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
             self._index = self._open_read_only(folder)
         self._generation = folder.name
@@ -149,14 +150,20 @@ class EmbeddedSearch:
     @_names_damage
     def _write(self, change) -> None:
         index = self._usable()
+        if self._shadow is not None:  # read through links (see _open_read_only): a commit there would be lost
+            raise ArchiveError(f"the search index {self.path / self._generation} cannot be written (its permissions, "
+                               "or a read-only disk)")
         writer = open_writer(index, self.path / self._generation, _UPDATE_HEAP)
         try:
             change(writer)
         except BaseException:
             writer.rollback()
             raise
-        writer.commit()
-        writer.wait_merging_threads()
+        try:
+            writer.commit()
+            writer.wait_merging_threads()
+        except ValueError as exc:
+            raise _refused_write(exc, self.path / self._generation) or exc
 
     def rebuild(self, docs: Iterable[IndexedDocument]) -> int:
         """Write every document into a new generation, then make it live in one step."""
@@ -285,14 +292,15 @@ def _add(writer: tantivy.IndexWriter, analysed: AnalysedDocument, replace: bool)
             word_keys=page.word_keys.encode("utf-8"), **shared))
 
 
-def _writable(folder: Path) -> bool:
-    """Whether a file can be made in `folder`, tried: os.access answers for the real user, and root's "yes" is
-    wrong where the process lacks root's rights (a container, a service) or the share refuses it."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
+def _refused_write(error: ValueError, folder: Path) -> ArchiveError | None:
+    """The archive's error for a commit the disk refused, as Tantivy words Rust's kinds of I/O error; None for
+    anything else."""
+    said = str(error)
+    if "PermissionDenied" in said or "ReadOnlyFilesystem" in said:
+        return ArchiveError(f"the search index {folder} cannot be written (its permissions, or a read-only disk)")
+    if "StorageFull" in said or "QuotaExceeded" in said:
+        return ArchiveFullError(str(folder))
+    return None
 
 
 def _languages(languages: Iterable[str]) -> list[str]:
