@@ -27,7 +27,8 @@ def register(cli: click.Group) -> None:
                        "missing_files": [asdict(m) for m in report.missing_files],
                        "changed_files": [asdict(m) for m in report.changed_files],
                        "unreferenced_masters": report.unreferenced_masters,
-                       "unindexed_documents": report.unindexed_documents})
+                       "unindexed_documents": report.unindexed_documents,
+                       "missing_documents": report.missing_documents, "search_index": report.search_index})
         else:
             for problem in report.problems:
                 click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
@@ -37,8 +38,10 @@ def register(cli: click.Group) -> None:
                 click.echo(f"  missing: {missing.file} (document {missing.document})")
             for changed in report.changed_files:
                 click.echo(f"  checksum-changed: {changed.file} (document {changed.document})")
+            for doc_id in report.missing_documents:
+                click.echo(f"  missing document: {doc_id} (its folder is gone; search still finds it)")
             count = (len(report.problems) + len(report.damaged_records) + len(report.missing_files)
-                     + len(report.changed_files))
+                     + len(report.changed_files) + len(report.missing_documents))
             state = "all intact" if report.ok else f"{count} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
             if report.unreferenced_masters:
@@ -47,8 +50,12 @@ def register(cli: click.Group) -> None:
             if report.unindexed_documents:
                 click.echo(f"{len(report.unindexed_documents)} document(s) archived by a run stopped before it indexed "
                            "them are not found by search yet: the next ingest adds them, or `retrodig reindex`")
+            if report.search_index:
+                click.echo(f"The search index was not compared with the archive: {report.search_index}")
             if not report.ok:
-                click.echo("Ingest the original scans again with --force to restore what is damaged or missing.")
+                click.echo("Ingest the original scans again with --force to restore what is damaged or missing"
+                           + (" (`retrodig reindex` drops a missing document from search)." if report.missing_documents
+                              else "."))
         ctx.exit(int(ExitCode.ok if report.ok else ExitCode.integrity))
 
     @cli.command()

@@ -11,7 +11,7 @@ from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .corrections import changed_since, current_record, save_page_version
-from .errors import DamagedArchiveError, UsageError
+from .errors import DamagedArchiveError, RetrodigError, UsageError
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
 from .model import PageText
@@ -20,7 +20,7 @@ from .pagework import PageResult, PageTask, all_pages, process_page, renumbered
 from .profiles import load_profile
 from .run import IngestEvents, ingest
 from .stages.preflight import inspect_scan
-from .verify import VerifyReport, verify_archive
+from .verify import VerifyReport, compare_with_index, verify_archive
 
 __all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "read_file", "reocr_page", "verify", "reindex",
            "Options", "SearchQuery"]
@@ -144,7 +144,18 @@ def _master_page(archive: Archive, record: dict, number: int) -> tuple[Path, str
 
 
 def verify(options: Options, progress=None) -> VerifyReport:
-    return verify_archive(_existing_archive(options), progress)
+    """The fixity check (verify.verify_archive), and the search index compared with the archive's documents."""
+    archive = _existing_archive(options)
+    report = verify_archive(archive, progress)
+    try:
+        backend = open_search(archive.root, options.search)
+        try:
+            compare_with_index(report, archive, backend.document_ids())
+        finally:
+            backend.close()
+    except RetrodigError as exc:  # lost, outdated, a cluster away: said, and the archive's own check stands
+        report.search_index = str(exc)
+    return report
 
 
 def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] | None = None) -> int:

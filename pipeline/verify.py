@@ -39,10 +39,19 @@ class VerifyReport:
     unreferenced_masters: list[str] = field(default_factory=list)
     # Documents archived by a run stopped before it indexed them: not damage, the next ingest indexes them.
     unindexed_documents: list[str] = field(default_factory=list)
+    # Documents the search index holds whose folder is gone from the archive (search still found them).
+    missing_documents: list[str] = field(default_factory=list)
+    search_index: str = ""  # why the search index could not be compared with the archive, if it could not
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.damaged_records and not self.missing_files and not self.changed_files
+        return not (self.problems or self.damaged_records or self.missing_files or self.changed_files
+                    or self.missing_documents)
+
+
+def compare_with_index(report: VerifyReport, archive: Archive, indexed: set[str]) -> None:
+    """Name the documents the search index holds (`indexed`) whose folder is gone from the archive."""
+    report.missing_documents = sorted(doc_id for doc_id in indexed if not archive.document_dir(doc_id).is_dir())
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:

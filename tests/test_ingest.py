@@ -360,6 +360,27 @@ def test_verify_names_a_document_s_files_cut_short_or_emptied(run_cli, phototest
     assert run_cli("verify").exit_code == ExitCode.ok
 
 
+def test_verify_names_a_document_folder_gone_that_search_still_finds(run_cli, phototest, archive_dir, tmp_path):
+    """A document's folder deleted: verify said "all intact" (one master belonging to no document, at most) while
+    search still found the document and `show` failed on it."""
+    from PIL import Image, ImageOps
+
+    other = tmp_path / "other" / "letter.png"
+    other.parent.mkdir()
+    ImageOps.expand(Image.open(phototest).convert("L"), border=40, fill=255).save(other, dpi=(200, 200))
+    assert run_cli("ingest", str(other), "--lang", "eng").exit_code == ExitCode.ok
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    shutil.rmtree(archive_dir / "documents" / doc)
+    result = run_cli("verify", "--json")
+    assert result.exit_code == ExitCode.integrity and json.loads(result.stdout)["missing_documents"] == [doc]
+    assert f"missing document: {doc}" in run_cli("verify").output
+    assert run_cli("reindex").exit_code == ExitCode.ok  # drops it from search
+    assert run_cli("verify").exit_code == ExitCode.ok
+    shutil.rmtree(archive_dir / "index" / "search")  # the index lost: the archive's own check still stands
+    lost = run_cli("verify", "--json")
+    assert lost.exit_code == ExitCode.ok and "reindex" in json.loads(lost.stdout)["search_index"]
+
+
 def test_a_master_made_writable_is_read_only_again_after_force(run_cli, phototest, archive_dir):
     """verify says to ingest the scan again with --force; that kept the master writable, and verify said so
     again."""
