@@ -106,6 +106,8 @@ def take_stale(runs: Path) -> list[dict]:
         except (OSError, ValueError):
             pass  # cut short by the kill: nothing to tell
         path.unlink(missing_ok=True)
+    for partial in runs.glob(f".{PREFIX}*.part"):  # being written when its run stopped (a full disk, a kill)
+        partial.unlink(missing_ok=True)
     return states
 
 

@@ -229,10 +229,12 @@ def test_documents_a_killed_run_archived_are_indexed_by_the_next_ingest_of_any_b
     other = tmp_path / "other"
     other.mkdir()
     Image.open(DATA / "pages" / "phototest.tif").convert("L").save(other / "another.png", dpi=(200, 200))
+    stray = archive_dir / "runs" / ".in-progress-4242.json.part"  # as a progress file being written when it died
+    stray.write_text("")
     later = subprocess.run(_retrodig(archive_dir, "ingest", str(other), "--lang", "eng"), cwd=REPO,
                            capture_output=True, text=True, timeout=300)
     assert later.returncode == ExitCode.ok, later.stderr
-    assert archived < _indexed(archive_dir)
+    assert archived < _indexed(archive_dir) and not stray.exists()
     assert "unindexed_documents\": []" in subprocess.run(_retrodig(archive_dir, "verify", "--json"), cwd=REPO,
                                                           capture_output=True, text=True).stdout
 
