@@ -119,7 +119,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
         raise UsageError.said("'%(line)s' is not a line of page %(page)s", line=line_id, page=number)
     text = typed_line(text)
     page = next((p for p in archive.load_document(doc_id)["pages"] if p["number"] == number), {})
-    with _document_lock(archive, doc_id):
+    with document_lock(archive, doc_id):
         source = _existing_hocr(archive, doc_id, number)
         tree = ET.parse(source)
         # ș and ț with the comma, as the OCR's, on a page read in Romanian (at ingest, or read again since: its
@@ -143,7 +143,7 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
 
 def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path) -> tuple[str, str]:
     """A new reading of a whole page (re-OCR) becomes its current version; returns (before, after) text."""
-    with _document_lock(archive, doc_id):
+    with document_lock(archive, doc_id):
         before = page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()
         tree = ET.parse(hocr)
         _save_page(archive, doc_id, number, tree)
@@ -159,7 +159,7 @@ def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> 
     if isinstance(after, str) and ROMANIAN in record.get("metadata", {}).get("languages", []):
         after = after.translate(CEDILLA_TO_COMMA)  # a title or collection of a Romanian record, as its text
     doc_id = record["id"]
-    with _document_lock(archive, doc_id):
+    with document_lock(archive, doc_id):
         overrides = metadata_overrides(archive, doc_id)
         before = field_value(current_record(archive, record), field)
         original = field_value(record, field)
@@ -301,7 +301,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 @contextmanager
-def _document_lock(archive: Archive, doc_id: str) -> Iterator[None]:
+def document_lock(archive: Archive, doc_id: str) -> Iterator[None]:
     """One correction of a document at a time (two clerks saving at once must not lose either change)."""
     folder = corrections_dir(archive, doc_id)
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from pipeline.archive import Archive
 from pipeline.backends.search import open_search
 from pipeline.backends.search.protocol import SearchHit, SearchQuery, SearchResults
 from pipeline.corrections import (
-    EDITABLE_FIELDS, correct_line, correct_metadata, current_record, field_value, original_text_path,
+    EDITABLE_FIELDS, correct_line, correct_metadata, current_record, document_lock, field_value, original_text_path,
     page_hocr_path, page_text_path,
 )
 from pipeline.errors import DamagedArchiveError, DocumentNotFoundError, UsageError
@@ -221,9 +221,13 @@ class PortalService:
             self.audit.record(user.name, "review-accept", doc_id, number)
 
     def _reindex(self, doc_id: str) -> None:
-        record = self.archive.load_document(doc_id)
-        document = indexed_document(self.archive, record)
-        self._search.run(lambda backend: backend.index_documents([document]))
+        # Read and committed under the document's lock: two saves at once each read the text for the index, and
+        # the one that read first could commit last, leaving the other's words out of search (ten archivists
+        # saving a line each at once: four of the ten new words were not found).
+        with document_lock(self.archive, doc_id):
+            record = self.archive.load_document(doc_id)
+            document = indexed_document(self.archive, record)
+            self._search.run(lambda backend: backend.index_documents([document]))
 
     # --- review queue, ingest runs, audit ---------------------------------------------------------
     def review_queue(self, limit: int = 50, offset: int = 0) -> tuple[int, list[ReviewItem]]:

@@ -446,6 +446,61 @@ def test_an_accept_sent_several_times_at_once_is_one_decision(client, portal_arc
     assert [e["action"] for e in client.get("/api/audit").json()].count("review-accept") == 1
 
 
+def test_lines_saved_at_once_are_all_found_by_search(client, portal_archive, clujul):
+    """Ten archivists saving a line each at the same moment, through `retrodig serve`: all were saved, but only
+    three to seven of the ten new words were found. Each save read the page's text for the index, and one that read
+    before another's save could commit after it."""
+    import threading
+    import time
+
+    import httpx
+
+    from .conftest import REPO
+    from .requests_support import free_port
+
+    sign_in(client, "ana")
+    lines = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][:10]
+    words = [f"cuvant{n}nou" for n in range(len(lines))]  # with a figure: no word finds another one letter away
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
+                               str(port)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    archivists = []
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
+                time.sleep(0.2)
+        for _ in lines:
+            session = httpx.Client(base_url=url, timeout=60)
+            archivists.append(session)
+            sign_in(session, "ana")
+            session.headers["X-CSRF-Token"] = session.get("/api/session").json()["csrf_token"]
+        start, saved = threading.Barrier(len(lines)), []
+
+        def save(session, line, word):
+            start.wait()
+            saved.append(session.put(f"/api/documents/{clujul}/pages/1/lines/{line['id']}",
+                                     json={"text": word}).status_code)
+
+        savers = [threading.Thread(target=save, args=work) for work in zip(archivists, lines, words)]
+        for saver in savers:
+            saver.start()
+        for saver in savers:
+            saver.join(timeout=120)
+    finally:
+        for session in archivists:
+            session.close()
+        server.terminate()
+        server.wait(timeout=30)
+    assert len(lines) == 10 and saved == [200] * 10
+    missing = [word for word in words if client.get("/api/search", params={"q": word}).json()["total"] != 1]
+    assert missing == []
+
+
 def test_review_queue_shows_the_title_and_collection_staff_gave(client, portal_archive):
     # It showed the pipeline's, when the viewer, search and `show` had the corrected ones.
     faded = only_document(portal_archive, "faded-register.png")
