@@ -338,6 +338,15 @@ def test_a_date_typed_in_figures_finds_it_printed_with_the_month_s_name(fresh, p
     assert marked.count("[") >= 3 and "[19" in marked, marked  # the day, its month and its year are marked
 
 
+@pytest.mark.parametrize("typed", ["partnerow", "urzedow", "projektow"])
+def test_a_polish_genitive_plural_typed_without_its_o_acute_finds_the_other_forms(fresh, typed):
+    """partnerów found partnerami; typed on an English keyboard, partnerow found nothing (Snowball takes -ów off
+    only with its ó)."""
+    fresh.index_documents([doc("d", "Spotkanie z partnerami projektu w sprawie, którą urzędy gminy rozpatrzyły.",
+                               languages=("pol",))])
+    assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
+
+
 def test_apostrophes_still_cut_latin_words(fresh):
     fresh.index_documents([doc("d", "Scrisoarea lui Oʼ Brien către d'Artagnan.", languages=("ron",))])
     for typed in ("brien", "artagnan", "o'brien", "oʼbrien", "d’artagnan"):

@@ -150,10 +150,13 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
 
     Written by hand because no Snowball rule covers it: the nasal vowel of the stem changes with the case,
     so ę becomes ą before folding. A word written without any diacritics (typed so, or OCR lost them) may
-    have had either, so it also gets the key with its stem's last e read as ą.
+    have had either, so it also gets the key with its stem's last e read as ą; and one ending in -ow that of
+    -ów, the ending of most genitive plurals (partnerów, urzędów), which Snowball takes off only with its ó.
     """
     stems = {fold(stemmer.stemWord(word).replace("ę", "ą")), stemmer.stemWord(folded)}
     if word == folded:
+        if folded.endswith("ow") and len(folded) >= 6:  # -ów (genitive plural) without its ó, which Snowball's
+            stems.add(stemmer.stemWord(folded[:-2] + "ów"))  # rule needs: partnerow was no form of partnerami
         for stem in list(stems):
             last = stem.rfind("e")
             if last >= 0:
