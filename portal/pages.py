@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
+from pipeline.corrections import CorrectionConflictError
 from pipeline.errors import UsageError
 
 from .accounts import ROLES, LoginRefused, User
@@ -108,18 +109,24 @@ def viewer(request: Request, doc_id: DocId, user: User = Depends(signed_in()),
            page: int = Query(1, ge=1, le=100_000), hit: int | None = Query(None, ge=0, le=1_000_000),
            saved: str | None = None):
     service = _service(request)
-    view = service.page(doc_id, page)
     params = _search_params(request)
     found, total = (None, 0)
     if hit is not None and params.get("q"):
         found, total = service.hit(_query(params), hit)
         if found and (found.document != doc_id or found.page != page):
             found = None  # the index changed since the link was made: show the page without boxes
-    return render(request, "document.html", view=view, record=view.document, hit=found, hit_index=hit,
-                  total=total, params=params, saved=saved, fields=EDITABLE_FIELDS,
+    return _document_page(request, doc_id, page, hit=found, hit_index=hit, total=total, params=params, saved=saved)
+
+
+def _document_page(request: Request, doc_id: str, page: int, status: int = 200, **context):
+    service = _service(request)
+    view = service.page(doc_id, page)
+    context = {"hit": None, "hit_index": None, "total": 0, "params": {}, "saved": None, "conflict": None,
+               **context}
+    return render(request, "document.html", status=status, view=view, record=view.document, fields=EDITABLE_FIELDS,
                   field_value=lambda f: editable_value(view.document, f),
                   history=service.audit_entries(doc_id, limit=20),
-                  profiles=service.profiles(), ocr_languages=service.languages())
+                  profiles=service.profiles(), ocr_languages=service.languages(), **context)
 
 
 @router.get("/documents/{doc_id}/pages/{number}.jpg")
@@ -148,7 +155,10 @@ def original_text(request: Request, doc_id: DocId, number: PageNumber, user: Use
 def correct_line(request: Request, doc_id: DocId, number: PageNumber, line: str = Form(max_length=40),
                  text: str = Form("", max_length=2000), expected: str | None = Form(None, max_length=2000),
                  user: User = Depends(signed_in("archivist"))):
-    _service(request).correct_line(user, doc_id, number, line, text, expected)
+    try:
+        _service(request).correct_line(user, doc_id, number, line, text, expected)
+    except CorrectionConflictError:  # the page again, their version shown and what this clerk typed kept to save
+        return _document_page(request, doc_id, number, status=409, conflict={"line": line, "text": text})
     return RedirectResponse(f"/documents/{doc_id}?page={number}&saved={line}#{line}", status_code=303)
 
 

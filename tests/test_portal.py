@@ -303,6 +303,26 @@ def test_a_stale_edit_is_refused_not_lost(client, clujul):
                       headers=headers).status_code == 400
 
 
+def test_a_stale_edit_in_the_form_keeps_what_was_typed_to_save_again(client, clujul):
+    """The form sent after someone else saved the line: the refusal page offered only "Back to search", and the
+    clerk's typed text was lost."""
+    import html
+
+    sign_in(client, "ana")
+    page = client.get(f"/documents/{clujul}", params={"page": 1}).text
+    line = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]
+    form = {"csrf_token": csrf_of(page), "line": line["id"], "expected": line["text"]}
+    assert client.post(f"/documents/{clujul}/pages/1/lines", data={**form, "text": "Their version"}).status_code == 303
+    stale = client.post(f"/documents/{clujul}/pages/1/lines", data={**form, "text": "My long, careful version"})
+    assert stale.status_code == 409 and "Someone else changed this line meanwhile" in stale.text
+    shown = html.unescape(stale.text)
+    assert 'value="My long, careful version"' in shown and 'name="expected" value="Their version"' in shown
+    again = client.post(f"/documents/{clujul}/pages/1/lines", data={**form, "expected": "Their version",
+                                                                     "text": "My long, careful version"})
+    assert again.status_code == 303
+    assert client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][0]["text"] == "My long, careful version"
+
+
 def test_a_correction_typed_with_cedillas_on_a_romanian_page_is_spelt_with_commas(client, clujul):
     # Romanian text is spelt with ș and ț throughout (the OCR's too); a correction kept the keyboard's ş and ţ.
     sign_in(client, "ana")
