@@ -104,6 +104,14 @@ def _pages_to_review(record: dict) -> str:
     return ", ".join(checks(n) for n in record.get("review_pages", [])) or "-"
 
 
+def _corrected(record: dict) -> str:
+    """What staff corrected in the portal: pages (lines, or read again) and catalog fields."""
+    corrections = record.get("corrections") or {}
+    parts = ([f"page(s) {', '.join(map(str, corrections['pages']))}"] if corrections.get("pages") else []) + (
+        [", ".join(corrections["metadata"])] if corrections.get("metadata") else [])
+    return "; ".join(parts) or "-"
+
+
 def _print_record(record: dict) -> None:
     meta = record["metadata"]
     dates = ", ".join(d["iso"] for d in meta["dates"][:8]) or "-"
@@ -117,6 +125,7 @@ def _print_record(record: dict) -> None:
         ("languages", "+".join(meta["languages"])),
         ("confidence", f"{meta['mean_confidence']:.1f}"),
         ("review", _pages_to_review(record)),
+        ("corrected", _corrected(record)),
         ("dates", dates),
         ("pdf", f"{record['folder']}/{record['pdf']}"),
         ("ingested", record["created"]),

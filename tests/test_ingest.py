@@ -419,10 +419,12 @@ def test_show_text_prints_the_text_as_staff_corrected_it(run_cli, phototest, arc
 
     doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
     line = read_lines(archive_dir / "documents" / doc / "pages" / "0001.hocr")[0]
+    assert "  corrected: -" in run_cli("show", doc).output
     correct_line(Archive(archive_dir), doc, 1, line.id, "Zăpodie was corrected here", line.text)
     shown = run_cli("show", doc, "--text").output
     # It printed the pipeline's text; the line's words stay in the title the pipeline guessed from them.
     assert "Zăpodie was corrected here" in shown and shown.count(line.text) == 1
+    assert "  corrected: page(s) 1" in shown  # it did not say what staff had corrected
 
 
 def test_odd_arguments_are_refused_plainly(run_cli, phototest, archive_dir):
