@@ -179,6 +179,7 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
             if changed:  # read again only these: the others' records are not parsed a second time
                 backend.index_documents(indexed_documents(archive, changed, damaged))
             archive.mark_indexed(archive.unindexed_documents())
+            archive.forget_unpublished_marks()
             return count
         finally:
             backend.close()

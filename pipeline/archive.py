@@ -156,12 +156,19 @@ class Archive:
             (self.unindexed / doc_id).unlink(missing_ok=True)
 
     def unindexed_documents(self) -> list[str]:
-        """The marked documents that were published (a mark whose publishing never happened is dropped)."""
+        """The marked documents that were published (a mark whose publishing never happened, or has not yet: an
+        ingest at work, is left out)."""
+        return [doc_id for doc_id in self._marked() if self.has_document(doc_id)]
+
+    def forget_unpublished_marks(self) -> None:
+        """Drop the marks of documents a stopped run never published (only under the writer lock: an ingest at work
+        marks a document just before it publishes it)."""
+        self.mark_indexed(doc_id for doc_id in self._marked() if not self.has_document(doc_id))
+
+    def _marked(self) -> list[str]:
         if not self.unindexed.is_dir():
             return []
-        marked = sorted(path.name for path in self.unindexed.iterdir() if _is_document_id(path.name))
-        self.mark_indexed(doc_id for doc_id in marked if not self.has_document(doc_id))
-        return [doc_id for doc_id in marked if self.has_document(doc_id)]
+        return sorted(path.name for path in self.unindexed.iterdir() if _is_document_id(path.name))
 
     def load_document(self, doc_id: str) -> dict:
         if not _is_document_id(doc_id) or not self.document_dir(doc_id).is_dir():

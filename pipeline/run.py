@@ -131,6 +131,7 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
     search = open_search(archive.root, options.search)
     try:
         damaged: list[DamagedArchiveError] = []  # `verify` names them; ingesting their scans with --force mends them
+        archive.forget_unpublished_marks()
         if getattr(search, "needs_rebuild", False):  # lost, or built by an older retrodig: rebuild from disk first
             search.rebuild(all_indexed_documents(archive, damaged))
             archive.mark_indexed(archive.unindexed_documents())

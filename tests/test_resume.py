@@ -256,3 +256,16 @@ def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.1)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left running"
+
+
+def test_a_mark_of_a_document_not_yet_published_is_left_to_the_writer(tmp_path):
+    """`verify` (no writer lock) dropped the mark of a document an ingest at work was about to publish: killed
+    then, the run left it out of search for good. Only a writer drops the marks of documents never published."""
+    from pipeline.verify import verify_archive
+
+    archive = Archive(tmp_path / "archive").create()
+    archive.mark_unindexed("0123456789abcdef")  # marked, not (yet) published
+    assert archive.unindexed_documents() == [] and verify_archive(archive).unindexed_documents == []
+    assert (archive.unindexed / "0123456789abcdef").exists()
+    archive.forget_unpublished_marks()
+    assert not (archive.unindexed / "0123456789abcdef").exists()
