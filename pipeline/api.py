@@ -10,7 +10,7 @@ from ._exec import tesseract
 from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
-from .corrections import changed_since, current_record, save_page_version
+from .corrections import changed_since, current_record, page_text_path, save_page_version
 from .errors import DamagedArchiveError, RetrodigError, UsageError
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
@@ -102,6 +102,7 @@ def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:
     record = archive.load_document(doc_id)
     master, fmt, index, part = _master_page(archive, record, number)
     profile = load_profile(options.profile, options.configs_dir)
+    read_from = page_text_path(archive, doc_id, number).read_text(encoding="utf-8")  # a correction meanwhile wins
     with tempfile.TemporaryDirectory(prefix="retrodig-reocr-") as tmp:
         task = PageTask(
             source=master, format=fmt, index=index, number=number, work_dir=Path(tmp),
@@ -115,7 +116,7 @@ def reocr_page(options: Options, doc_id: str, number: int) -> tuple[str, str]:
                              f"cleanup profile '{profile.name}' does not split; choose one that does "
                              "(e.g. printed-book)")
         result = halves[part - 1] if part else halves[0]
-        before, after = save_page_version(archive, doc_id, number, result.hocr)
+        before, after = save_page_version(archive, doc_id, number, result.hocr, read_from)
     backend = open_search(archive.root, options.search)
     try:
         backend.index_documents([indexed_document(archive, record)])

@@ -43,6 +43,11 @@ class CorrectionConflictError(UsageError):
     """The line changed since the person editing it loaded it (someone else corrected it meanwhile)."""
 
 
+class PageChangedError(CorrectionConflictError):
+    """The page was corrected while it was being read again (which takes seconds): the new reading is not saved
+    over the correction."""
+
+
 # --- where the current version is ---------------------------------------------------------------
 
 def corrections_dir(archive: Archive, doc_id: str) -> Path:
@@ -141,10 +146,15 @@ def correct_line(archive: Archive, doc_id: str, number: int, line_id: str, text:
     return before, text
 
 
-def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path) -> tuple[str, str]:
-    """A new reading of a whole page (re-OCR) becomes its current version; returns (before, after) text."""
+def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path,
+                      read_from: str | None = None) -> tuple[str, str]:
+    """A new reading of a whole page (re-OCR) becomes its current version; returns (before, after) text.
+    `read_from`: the page's text when the reading began; a page changed since is not overwritten."""
     with document_lock(archive, doc_id):
         before = page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()
+        if read_from is not None and before != read_from.strip():
+            raise PageChangedError(f"page {number} of document {doc_id} was corrected while it was read again; "
+                                   "the new reading was not saved")
         tree = ET.parse(hocr)
         _save_page(archive, doc_id, number, tree)
     return before, page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()

@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from pipeline import __version__
-from pipeline.corrections import CorrectionConflictError
+from pipeline.corrections import CorrectionConflictError, PageChangedError
 from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
 
 from .accounts import LoginThrottled
@@ -231,6 +231,8 @@ _ANSWERS = {
     DocumentNotFoundError: (404, N_("Not found.")),
     CorrectionConflictError: (409, N_("Someone else changed this line meanwhile. "
                                       "Reload the page to see their version.")),
+    PageChangedError: (409, N_("Someone corrected this page while it was being read again: the new reading was "
+                               "not saved. Reload the page to see their version.")),
 }
 # Errors answered with their own words (the most specific type of an error decides).
 _SAID = {UsageError: 400, MissingDependencyError: 503, RetrodigError: 503}

@@ -412,6 +412,27 @@ def test_a_correction_on_a_page_read_again_in_romanian_is_spelt_with_commas(run_
     assert correct_metadata(archive, record, "title", "Hotărârea şedinţei")[1] == "Hotărârea ședinței"
 
 
+def test_a_page_corrected_while_it_is_read_again_keeps_the_correction(run_cli, phototest, archive_dir):
+    """Reading a page again takes seconds; a line corrected meanwhile was overwritten by the new reading, with no
+    word to either archivist. The reading is saved only over the text it began from."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import PageChangedError, correct_line, page_text_path, save_page_version
+    from pipeline.hocr import read_lines
+
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    archive = Archive(archive_dir)
+    read_from = page_text_path(archive, doc, 1).read_text(encoding="utf-8")  # the reading begins
+    new_reading = archive.page_hocr(doc, 1)
+    line = read_lines(new_reading)[0]
+    correct_line(archive, doc, 1, line.id, "Corrected meanwhile", line.text)  # a clerk saves meanwhile
+    with pytest.raises(PageChangedError, match="corrected while it was read again"):
+        save_page_version(archive, doc, 1, new_reading, read_from)
+    assert "Corrected meanwhile" in page_text_path(archive, doc, 1).read_text(encoding="utf-8")
+    now = page_text_path(archive, doc, 1).read_text(encoding="utf-8")
+    before, after = save_page_version(archive, doc, 1, new_reading, now)  # nothing changed since: saved
+    assert "Corrected meanwhile" in before and "Corrected meanwhile" not in after
+
+
 def test_show_text_prints_the_text_as_staff_corrected_it(run_cli, phototest, archive_dir):
     from pipeline.archive import Archive
     from pipeline.corrections import correct_line
