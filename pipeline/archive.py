@@ -253,6 +253,11 @@ def read_record(path: Path) -> dict:
         raise DamagedArchiveError(path, "its list of files lacks a master's name or checksum")
     if not all(isinstance(page, dict) and isinstance(page.get("number"), int) for page in record["pages"]):
         raise DamagedArchiveError(path, "its list of pages lacks a page's number")
+    # Read by every command that lists, indexes or shows documents: one of another shape ("metadata": null) made
+    # each of them an internal error, `reindex` and, with the index lost, every ingest.
+    if not isinstance(record.get("metadata", {}), dict) or not all(
+            isinstance(record.get(field, ""), str) for field in ("collection", "source", "created", "pdf", "text")):
+        raise DamagedArchiveError(path, "its catalog fields are not those of a record")
     return record
 
 

@@ -273,7 +273,7 @@ def test_a_damaged_catalog_record_is_named_and_force_mends_it(run_cli, phototest
     assert run_cli("show", doc).exit_code == ExitCode.ok
 
 
-@pytest.mark.parametrize("damage", ["record deleted", "field renamed", "files null"])
+@pytest.mark.parametrize("damage", ["record deleted", "field renamed", "files null", "metadata null"])
 def test_a_record_deleted_or_edited_wrongly_is_named_by_verify_and_show(run_cli, phototest, archive_dir, damage):
     """A document folder without its record: verify said "all intact" (its folder was passed over) while search
     still found it. A record missing a master's checksum (bit rot, a hand's edit): verify failed with an
@@ -286,10 +286,12 @@ def test_a_record_deleted_or_edited_wrongly_is_named_by_verify_and_show(run_cli,
         data = json.loads(record.read_text())
         if damage == "field renamed":
             data["files"][0]["sha25X"] = data["files"][0].pop("sha256")
+        elif damage == "metadata null":  # it made show, reindex and (index lost) every ingest an internal error
+            data["metadata"] = None
         else:
             data["files"] = None
         record.write_text(json.dumps(data))
-    for command in (("verify",), ("show", doc)):
+    for command in (("verify",), ("show", doc), ("reindex",)):
         result = run_cli(*command)
         assert result.exit_code == ExitCode.integrity, (command, result.output)
         assert str(record) in result.output, (command, result.output)
