@@ -48,8 +48,8 @@ def register(cli: click.Group) -> None:
                 click.echo(f"{len(report.unreferenced_masters)} master(s) belong to no document (files that failed "
                            "after they were kept; ingesting them again uses them): --json lists them")
             if report.unindexed_documents:
-                click.echo(f"{len(report.unindexed_documents)} document(s) archived by a run stopped before it indexed "
-                           "them are not found by search yet: the next ingest adds them, or `retrodig reindex`")
+                click.echo(f"{len(report.unindexed_documents)} document(s) are not found by search (a run stopped "
+                           "before it indexed them): `retrodig reindex` adds them (--json lists them)")
             if report.search_index:
                 click.echo(f"The search index was not compared with the archive: {report.search_index}")
             if not report.ok:

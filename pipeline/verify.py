@@ -37,7 +37,8 @@ class VerifyReport:
     # Masters no document names: kept from files that failed after they were copied in (a page that could not be
     # read), or whose document was removed. Not damage: an ingest of the same file uses them again.
     unreferenced_masters: list[str] = field(default_factory=list)
-    # Documents archived by a run stopped before it indexed them: not damage, the next ingest indexes them.
+    # Documents archived by a run stopped before it indexed them: not damage, the next ingest indexes them (those
+    # of a run of an older retrodig, `reindex`).
     unindexed_documents: list[str] = field(default_factory=list)
     # Documents the search index holds whose folder is gone from the archive (search still found them).
     missing_documents: list[str] = field(default_factory=list)
@@ -50,8 +51,13 @@ class VerifyReport:
 
 
 def compare_with_index(report: VerifyReport, archive: Archive, indexed: set[str]) -> None:
-    """Name the documents the search index holds (`indexed`) whose folder is gone from the archive."""
+    """Name the documents the search index holds (`indexed`) whose folder is gone from the archive, and those the
+    archive holds that the index does not (archived by a run of an older retrodig that was stopped before it
+    indexed them, which kept no marks: `reindex` adds them)."""
     report.missing_documents = sorted(doc_id for doc_id in indexed if not archive.document_dir(doc_id).is_dir())
+    archived = {folder.name for folder in archive.documents.iterdir() if archive.has_document(folder.name)} \
+        if archive.documents.is_dir() else set()
+    report.unindexed_documents = sorted(set(report.unindexed_documents) | (archived - indexed))
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:

@@ -383,6 +383,24 @@ def test_verify_names_a_document_folder_gone_that_search_still_finds(run_cli, ph
     assert lost.exit_code == ExitCode.ok and "reindex" in json.loads(lost.stdout)["search_index"]
 
 
+def test_verify_names_a_document_the_search_index_lacks(run_cli, phototest, archive_dir):
+    """Archived by a killed run of a retrodig that kept no marks of what it had not indexed: verify said "all
+    intact" while search could not find the document."""
+    from pipeline.backends.search import open_search
+
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    search = open_search(archive_dir)
+    try:
+        search.remove_document(doc)
+    finally:
+        search.close()
+    result = run_cli("verify", "--json")
+    assert result.exit_code == ExitCode.ok and json.loads(result.stdout)["unindexed_documents"] == [doc]
+    assert "1 document(s) are not found by search" in run_cli("verify").output
+    assert run_cli("reindex").exit_code == ExitCode.ok
+    assert json.loads(run_cli("verify", "--json").stdout)["unindexed_documents"] == []
+
+
 def test_a_master_made_writable_is_read_only_again_after_force(run_cli, phototest, archive_dir):
     """verify says to ingest the scan again with --force; that kept the master writable, and verify said so
     again."""
