@@ -6,6 +6,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pikepdf
@@ -311,10 +312,12 @@ def test_a_damaged_record_and_a_lost_index_do_not_lock_the_archive(run_cli, phot
     kept = _report(run_cli("ingest", str(other), "--lang", "eng", "--json"))["items"][0]["document"]
     record = archive_dir / "documents" / damaged / "document.json"
     record.write_bytes(record.read_bytes()[:100])
+    os.utime(record, (time.time() + 3600,) * 2)  # changed during the rebuild, to its second pass: named once
     shutil.rmtree(archive_dir / "index" / "search")
     rebuilt = run_cli("reindex")
     assert rebuilt.exit_code == ExitCode.integrity and "reindexed 1 documents" in rebuilt.output
     assert str(record) in rebuilt.output and "--force" in rebuilt.output
+    assert "1 document(s) passed over" in rebuilt.output and rebuilt.output.count("passed over, damaged") == 1
     found = run_cli("search", "quick brown", "--json")
     assert found.exit_code == ExitCode.ok and {hit["document"] for hit in _report(found)["hits"]} == {kept}
     shutil.rmtree(archive_dir / "index" / "search")

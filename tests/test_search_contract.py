@@ -326,7 +326,9 @@ def test_a_date_typed_in_figures_finds_the_day_however_it_was_printed(fresh, typ
     ("Kraków, dnia 12.IV.1975 r.", ("pol",), "12.04.1975"),
     ("Hermannstadt, den 7. April 1983.", ("deu",), "7.4.1983"),
     ("Kolozsvár, 1975. március 12.", ("hun",), "12.03.1975"),
-], ids=["ron", "pol", "ukr", "roman-month", "deu", "hun"])
+    ("Київ, «12» березня 1975 року.", ("ukr",), "12.3.1975"),
+    ("Kraków, dnia 12 marca 1975r.", ("pol",), "12.3.1975"),
+], ids=["ron", "pol", "ukr", "roman-month", "deu", "hun", "ukr-day-quoted", "pol-year-glued"])
 def test_a_date_typed_in_figures_finds_it_printed_with_the_month_s_name(fresh, printed, languages, typed):
     """Civil-status records write the month out (născut la 7 aprilie 1983, 12 marca 1975, 12.IV.1975): a clerk
     typing the day in figures found nothing of them."""
@@ -345,6 +347,30 @@ def test_a_polish_genitive_plural_typed_without_its_o_acute_finds_the_other_form
     fresh.index_documents([doc("d", "Spotkanie z partnerami projektu w sprawie, którą urzędy gminy rozpatrzyły.",
                                languages=("pol",))])
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
+
+
+@pytest.mark.parametrize(("printed", "languages"), [
+    ("Kolozsvár, 1975.03.12. napján", ("hun",)), ("Kolozsvár, 1975. 03. 12.", ("hun",)),
+    ("Decizia nr. 1234/12.03.1975 a primarului", ("ron",)), ("Kraków, 12.03.1975r.", ("pol",)),
+], ids=["hun", "hun-spaced", "registration", "pol-year-glued"])
+def test_a_date_in_figures_is_found_in_the_other_forms_it_is_printed_in(fresh, printed, languages):
+    """Hungarian prints the year first (1975.03.12.), a registration number ends in the date (1234/12.03.1975):
+    12.3.1975 found neither; and 1975r was not marked as the date's year."""
+    fresh.index_documents([doc("d", printed, languages=languages), doc("other", "12.03.1976; 13.03.1975",
+                                                                       languages=languages)])
+    results = fresh.search(SearchQuery("12.3.1975", fuzzy=False))
+    assert ids(results) == ["d"]
+    assert "[1975]" in results.hits[0].snippet or "[1975r]" in results.hits[0].snippet, results.hits[0].snippet
+
+
+@pytest.mark.parametrize(("printed", "languages"), [
+    ("Locuința din B-dul 1 Decembrie 1918 nr. 3", ("ron",)), ("Piata 1 Decembrie 1918", ("ron",)),
+    ("Șos. 1 Decembrie 1918", ("ron",)), ("przy ulicy 1 Grudnia 1918 r.", ("pol",)),
+    ("на вулиці 1 грудня 1918 року", ("ukr",)), ("на улице 1 декабря 1918 года", ("rus",)),
+], ids=["b-dul", "piata", "sos", "ulicy", "vulytsi", "ulitse"])
+def test_a_street_named_after_a_date_is_no_date(fresh, printed, languages):
+    fresh.index_documents([doc("d", printed, languages=languages)])
+    assert ids(fresh.search(SearchQuery("1.12.1918", fuzzy=False))) == []
 
 
 def test_apostrophes_still_cut_latin_words(fresh):

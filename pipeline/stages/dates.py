@@ -115,7 +115,8 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _START + _YEAR + _SEP + r"\s?" + _MONTH + r"(?P=sep)\s?" + _DAY + r"\.?" + _END,  # 1975-04-12, 1975. 04. 12.
     _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
     _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
-    _START + _DAY + _ORDINAL + r"\.?\s+" + _WORD + _COMMA + _YEAR + _END,  # 12 aprilie 1975, 12-го березня 1975
+    # 12 aprilie 1975, 12-го березня 1975, and the day in quotes as Ukrainian and Russian forms print it («12»)
+    _START + r"[«„\"]?" + _DAY + r"[»”\"]?" + _ORDINAL + r"\.?\s+" + _WORD + _COMMA + _YEAR + _END,
     _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?" + _COMMA + _YEAR + _END,  # April 12, 1975, March 12th, 1975
     # 1975. április 12., and the formal 1975. évi április hó 12. napján
     _START + _YEAR + r"\.?\s+(?:évi\s+)?" + _WORD + r"\s+(?:hó\s+)?" + _DAY + _ORDINAL + r"\.?" + _END,
@@ -128,9 +129,13 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
 
 
 # An address is no date: str. 1 Decembrie 1918, ul. 1 Maja 1975, Bd. 23 August, вул. 1 Травня (the day, if the
-# date is only a month's name and a year).
-_STREET_BEFORE = re.compile(r"(?i)(?<!\w)(?:str|strada|bd|bdul|bulevardul|calea|aleea|piața|ul|ulica|al|aleja|pl|"
-                            r"plac|вул|вулиця|ул|улица|пр|просп|пл|площа|площадь)\.?\s*(?:\d{1,2}\.?\s+)?$")
+# date is only a month's name and a year); the street words also as OCR reads them without their diacritics
+# (Piata), and in the cases a sentence puts them in (przy ulicy 3 Maja, na placu, на вулиці 8 Березня).
+_STREET_BEFORE = re.compile(
+    r"(?i)(?<!\w)(?:str|strada|străzii|bd|bdul|b-dul|bulevardul|calea|aleea|piața|piaţa|piata|șos|şos|sos|"
+    r"șoseaua|şoseaua|soseaua|ul|ulica|ulicy|ulicę|ulice|ulicą|al|aleja|alei|aleję|aleją|pl|plac|placu|placem|"
+    r"вул|вулиця|вулиці|вулицю|вулицею|ул|улица|улицы|улице|улицу|пр|просп|проспект|проспекту|проспекті|"
+    r"проспекта|проспекте|пл|площа|площі|площу|площадь|площади)\.?\s*(?:\d{1,2}\.?\s+)?$")
 
 
 def _find_dates(page: PageText, languages: tuple[str, ...]) -> list[FoundDate | _ShortYearDate]:

@@ -5,8 +5,8 @@ type it in figures as they write it, not as the typist of 1975 did. Kept in the 
 
 Dates in figures are read here, by hand: no library reads dates out of running text without also guessing at
 words (dateparser's search is slow and reads "May" or "Mai" anywhere as a month). Day first, as Romanian, Polish,
-Ukrainian, Hungarian and German write dates; a year of two figures (12.03.75) stands for more than one century
-and is left as printed. Dates with the month's name or a Roman month are the metadata stage's
+Ukrainian and German write dates, unless the year comes first (1975-03-12, Hungarian's 1975.03.12.); a year of
+two figures (12.03.75) stands for more than one century and is left as printed. Dates with the month's name or a Roman month are the metadata stage's
 (stages.dates.days_written_out: its patterns, dateparser for the month's name in the page's languages).
 """
 
@@ -20,8 +20,12 @@ from ...stages.dates import days_written_out
 
 _EDGE_BEFORE = r"(?<![\d.,/-])"  # not the tail of a longer number (1.250.000, 3/12/1975/7)
 _EDGE_AFTER = r"(?![\d]|[.,/-]\d)"
-_DAY_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{1,2}})([./-])(\d{{1,2}})\2(\d{{4}}){_EDGE_AFTER}")
-_ISO = re.compile(rf"{_EDGE_BEFORE}(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_EDGE_AFTER}")
+_DAY_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{1,2}})(/)(\d{{1,2}})/(\d{{4}}){_EDGE_AFTER}"  # 12/03/1975
+                        # 12.03.1975, 12-03-1975, also after a registration number's slash (nr. 1234/12.03.1975)
+                        rf"|(?<![\d.,-])(\d{{1,2}})([.-])(\d{{1,2}})\6(\d{{4}}){_EDGE_AFTER}")
+# Year first: 1975-03-12, and Hungarian's 1975.03.12. (1975. 03. 12.)
+_YEAR_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{4}})(?:-(\d{{1,2}})-(\d{{1,2}})|\.\s?(\d{{1,2}})\.\s?(\d{{1,2}})\.?)"
+                         rf"{_EDGE_AFTER}")
 FIRST_YEAR, LAST_YEAR = 1000, 2999
 
 
@@ -53,10 +57,12 @@ def date_key(typed: str) -> str:
 def _in_figures(text: str) -> list[tuple[int, int, str]]:
     found = []
     for match in _DAY_FIRST.finditer(text):
-        if key := _key(int(match[4]), int(match[3]), int(match[1])):
+        day, _, month, year = match.groups()[:4] if match[1] else match.groups()[4:]
+        if key := _key(int(year), int(month), int(day)):
             found.append((match.start(), match.end(), key))
-    for match in _ISO.finditer(text):
-        if key := _key(int(match[1]), int(match[2]), int(match[3])):
+    for match in _YEAR_FIRST.finditer(text):
+        year, month, day = match[1], match[2] or match[4], match[3] or match[5]
+        if key := _key(int(year), int(month), int(day)):
             found.append((match.start(), match.end(), key))
     return found
 

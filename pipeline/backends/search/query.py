@@ -169,7 +169,8 @@ class WordMatcher:
             offset += len(piece)
         for date_start, date_end, key in dates_in("".join(pieces), self._languages):
             if key in self._dates:
-                inside = [n for n, (start, end) in enumerate(spans) if start >= date_start and end <= date_end]
+                # Each word the date touches: 1975r (Polish's "roku" glued on) is the date's year too.
+                inside = [n for n, (start, end) in enumerate(spans) if start < date_end and end > date_start]
                 if inside:
                     yield range(inside[0], inside[-1] + 1)
 
