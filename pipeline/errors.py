@@ -90,10 +90,10 @@ def unwritable_error(error: BaseException, archive_root: Path | str) -> ArchiveE
     if not isinstance(error, OSError) or error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
         return None
     root = Path(archive_root).absolute()
-    where = next((Path(name).absolute() for name in (error.filename2, error.filename)
-                  if isinstance(name, (str, Path)) and root in Path(name).absolute().parents), None)
-    if where is None:
+    named = [Path(name).absolute() for name in (error.filename, error.filename2) if isinstance(name, (str, Path))]
+    if not any(root in path.parents for path in named):
         return None
+    where = " or ".join(map(str, named))  # a move (os.replace) names both ends; either may be the one refused
     return ArchiveError(f"the archive cannot be written at {where} ({error.strerror}: its permissions, or a "
                         "read-only disk); finished documents are kept, and the same command resumes once it can")
 
