@@ -44,7 +44,6 @@ class AuditLog:
                 "ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
         return [AuditEntry(*row) for row in rows]
 
-
     def lines_corrected_since_reading(self, document: str, page: int) -> bool:
         """Whether staff corrected a line of the page after it was last read (at ingest, or again since)."""
         with self.db.connect() as conn:
