@@ -7,6 +7,11 @@ What it measures
     `--profile auto`) must find the fold; a fold that falls on ink of the page beside it cuts text.
     Single pages: every image of the corpus (kind=ocr and edge), upright and turned a quarter each way, must
     not be split; the corpus's real magazine spread (UNLV 8071_093.3B) must be, and is counted apart.
+    Two-column sheets: each of the spread pages cut across its middle and its halves set side by side, 3, 5 and
+    6 letter heights apart, as a landscape page of two columns is printed (with a heading across both, and
+    without): one sheet, not to be split by `--profile auto` (spreads.clear_fold), which takes an image for a
+    spread only beyond doubt; `printed-book` (find_fold) splits narrower gutters, at the archivist's word.
+    Every count is given for both.
 
 How to run (from the repository root; ~1 minute on 2 cores):
     .venv/bin/python bench/spreads.py [--corpus DIR]
@@ -25,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.profiles import SplitSpreadsSettings  # noqa: E402
-from pipeline.stages.cleanup.spreads import find_fold  # noqa: E402
+from pipeline.stages.cleanup.measure import text_height  # noqa: E402
+from pipeline.stages.cleanup.spreads import clear_fold, find_fold  # noqa: E402
 from pipeline.stages.load import load_page  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
@@ -64,9 +70,45 @@ def cuts_text(pages: np.ndarray, fold: int) -> bool:
     return bool(text_columns.size and text_columns.mean() > 0.01)
 
 
+def two_column_sheet(page: np.ndarray, gap_letters: float, heading: bool) -> np.ndarray:
+    """The page's text block twice side by side, `gap_letters` letter heights apart, in margins of 6 letters: the
+    two columns of one landscape sheet; with `heading`, a bar of letter height across both columns' tops, as a
+    title runs across them."""
+    letter = text_height(page) or 20
+    rows, columns = np.nonzero(page < INK)
+    inner = (rows > 0.02 * page.shape[0]) & (rows < 0.98 * page.shape[0]) & (columns > 0.02 * page.shape[1]) \
+        & (columns < 0.98 * page.shape[1])  # a scan's dark edge is no text
+    block = page[rows[inner].min():rows[inner].max() + 1, columns[inner].min():columns[inner].max() + 1]
+    gap = np.full((block.shape[0], int(gap_letters * letter)), 255, np.uint8)
+    sheet = np.hstack([block, gap, block])
+    if heading:
+        band = np.full((3 * letter, sheet.shape[1]), 255, np.uint8)
+        band[letter:2 * letter, sheet.shape[1] // 4: 3 * sheet.shape[1] // 4] = 30  # a line of bold capitals
+        sheet = np.vstack([band, sheet])
+    return np.pad(sheet, 6 * letter, constant_values=255)
+
+
+def measure_two_column_sheets(corpus: Path) -> None:
+    split = auto = total = 0
+    for relative in SPREAD_PAGES:
+        page = np.array(Image.open(corpus / relative).convert("L"))
+        for gap in (3, 5, 6):
+            for heading in (False, True):
+                sheet = two_column_sheet(page, gap, heading)
+                if not 1.15 <= sheet.shape[1] / sheet.shape[0] <= 2.0:
+                    continue  # not landscape-shaped: no spread to tell it from
+                total += 1
+                fold, sure = find_fold(sheet, SplitSpreadsSettings()), clear_fold(sheet, SplitSpreadsSettings())
+                split += fold is not None
+                auto += sure
+                print(f"  {Path(relative).stem[:28]:28} gap {gap} letters{' heading' if heading else '':8} "
+                      f"printed-book: {'SPLIT' if fold else 'one page'}, auto: {'SPLIT' if sure else 'one page'}")
+    print(f"two-column sheets split: printed-book {split}, auto {auto} of {total}")
+
+
 def measure_spreads(corpus: Path) -> None:
     rng = np.random.default_rng(3)
-    found = cut = total = 0
+    found = cut = total = sure = 0
     for relative in SPREAD_PAGES:
         page = np.array(Image.open(corpus / relative).convert("L"))
         for gutter in ("none", "shadow", "line"):
@@ -74,6 +116,7 @@ def measure_spreads(corpus: Path) -> None:
                 image, seam, pad = open_spread(page, gutter, on_table, rng)
                 fold = find_fold(image, SplitSpreadsSettings())
                 total += 1
+                sure += clear_fold(image, SplitSpreadsSettings())
                 where = "not found"
                 if fold is not None:
                     found += 1
@@ -81,11 +124,11 @@ def measure_spreads(corpus: Path) -> None:
                     cut += through
                     where = f"fold {fold} (seam {seam})" + (" CUTS TEXT" if through else "")
                 print(f"  {Path(relative).stem[:28]:28} {gutter:6} {'on table' if on_table else 'as is':8} {where}")
-    print(f"spreads found: {found} of {total}; cut through text: {cut}")
+    print(f"spreads found: {found} of {total}; cut through text: {cut}; beyond doubt (auto): {sure}")
 
 
 def measure_single_pages(corpus: Path) -> None:
-    split = total = 0
+    split = total = auto = 0
     for path in sorted(corpus.rglob("*")):
         if path.suffix.lower() not in FORMATS or ".gt" in path.name or "bin-gt" in path.name:
             continue
@@ -94,16 +137,18 @@ def measure_single_pages(corpus: Path) -> None:
         except Exception:  # noqa: BLE001 - a file the loader refuses is no page to measure
             continue
         for quarter in (0, 1, 3):
-            fold = find_fold(np.ascontiguousarray(np.rot90(pixels, quarter)), SplitSpreadsSettings())
+            turned = np.ascontiguousarray(np.rot90(pixels, quarter))
+            fold, sure = find_fold(turned, SplitSpreadsSettings()), clear_fold(turned, SplitSpreadsSettings())
             if path.stem in REAL_SPREADS:
                 outcome = f"split at {fold}" if fold else "NOT split"
-                print(f"  real spread {path.name} turned {90 * quarter}: {outcome}")
+                print(f"  real spread {path.name} turned {90 * quarter}: {outcome} (auto: {'split' if sure else 'not'})")
                 continue
             total += 1
+            auto += sure
             if fold is not None:
                 split += 1
                 print(f"  SPLIT: {path.name} turned {90 * quarter} at {fold}")
-    print(f"single pages split: {split} of {total}")
+    print(f"single pages split: {split} of {total} (auto: {auto})")
 
 
 def main() -> int:
@@ -111,6 +156,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (has MANIFEST.tsv)")
     args = parser.parse_args()
     measure_spreads(args.corpus)
+    measure_two_column_sheets(args.corpus)
     measure_single_pages(args.corpus)
     return 0
 

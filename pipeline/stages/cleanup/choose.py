@@ -1,7 +1,7 @@
 """`--profile auto`: pick a cleanup profile for each page from a few image statistics (a small copy, ~50 ms).
 
   - photocopy: already black and white: almost no pixel between ink and paper grey, no colour;
-  - printed-book: a two-page spread (see spreads.py);
+  - printed-book: a two-page spread beyond doubt (spreads.clear_fold);
   - newspaper: three or more text columns separated by empty bands;
   - handwritten-mixed: much of the ink is in long joined strokes (cursive words), not in separate letters;
   - default otherwise (typewritten and printed pages).
@@ -15,7 +15,8 @@ import numpy as np
 
 from ...profiles import CleanProfile, SplitSpreadsSettings
 from .measure import downscale, ink_mask, marks_of
-from .spreads import find_fold
+from .orientation import is_sideways
+from .spreads import clear_fold
 from .work import to_grey
 
 ANALYSIS_SIDE = 1000
@@ -39,8 +40,10 @@ def kind_of_page(image: np.ndarray) -> str:
     grey = to_grey(small)
     if _looks_bilevel(small, grey):
         return "photocopy"
-    if find_fold(image, SplitSpreadsSettings()) is not None:
+    if clear_fold(image, SplitSpreadsSettings()):
         return "printed-book"
+    if is_sideways(grey):  # its lines would be counted as columns: 12 of the corpus's 30 pages turned a quarter
+        grey = np.ascontiguousarray(np.rot90(grey))  # were taken for newspapers, and read worse so
     ink = ink_mask(grey)
     if _column_count(ink) >= MIN_COLUMNS_NEWSPAPER:
         return "newspaper"

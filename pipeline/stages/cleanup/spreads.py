@@ -11,11 +11,13 @@ taken for spreads before this check, none after).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...profiles import SplitSpreadsSettings
 from .geometry import page_box
-from .measure import downscale, ink_mask, remembered
+from .measure import downscale, ink_mask, remembered, text_height
 from .orientation import is_sideways
 from .work import to_grey
 
@@ -24,17 +26,51 @@ MIN_ASPECT = 1.15  # width / height of a spread, at least (two portrait pages si
 MAX_ASPECT = 2.0
 MIDDLE = (0.4, 0.6)  # the fold is looked for in this part of the width
 MIN_GUTTER = 0.025  # share of the width: an empty band narrower than this is a column gap, not a fold
+GUTTER_LETTERS = 7  # letter heights: a band this wide and empty is a fold beyond doubt (see clear_fold)
 MIN_SIDE_INK = 0.02  # share of a half's pixels that must be ink: a page, not a blank flap
 PAPER_INSET = 0.015  # share of each side the pages' box is shrunk by, so the bed's edge stays outside
 
 
+@dataclass(frozen=True)
+class _Fold:
+    x: int  # in the image's pixels
+    shadow: bool  # found as the binding's dark line
+    band: tuple[int, int] = (0, 0)  # else: the empty band's columns in the measuring copy of the pages ...
+    copy: np.ndarray | None = None  # ... that copy (grey) ...
+    ink: np.ndarray | None = None  # ... and its ink
+
+
 def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
-    """The x coordinate of the fold between two pages, or None when the image is not a spread. Remembered for
-    the array: `--profile auto` asks it to choose the profile, then `split_spread` asks it again."""
+    """The x coordinate of the fold between two pages, or None when the image is not a spread."""
+    fold = _fold(image, settings)
+    return fold.x if fold else None
+
+
+def clear_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> bool:
+    """Whether the image is a spread beyond doubt, as `--profile auto` needs: its fold is the binding's dark line,
+    or an empty band at least GUTTER_LETTERS letters wide that no line of text crosses. A landscape page of two
+    columns has such a band too, 3-6 letters wide on the pages made to test it, and a heading across it: with
+    `auto` it was split into two pages, its title cut in half. But so narrow a band can be a fold, and crossed:
+    the magazine spread of the corpus (3.8 letters, its headline across), which `printed-book` splits, as any
+    scan an archivist says is of open books or registers."""
+    fold = _fold(image, settings)
+    if fold is None or fold.shadow:
+        return fold is not None
+    start, stop = fold.band
+    letter = text_height(fold.copy)
+    if not letter or stop - start < GUTTER_LETTERS * letter:
+        return False
+    middle = fold.ink[:, start + (stop - start) // 3: stop - (stop - start) // 3].any(axis=1)
+    crossing = _widest_run(middle)
+    return crossing is None or crossing[1] - crossing[0] < letter / 2
+
+
+def _fold(image: np.ndarray, settings: SplitSpreadsSettings) -> _Fold | None:
+    """Remembered for the array: `--profile auto` asks for it to choose the profile, then `split_spread`."""
     return remembered(image, ("fold", settings.min_gutter_darkness), lambda: _find_fold(image, settings))
 
 
-def _find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
+def _find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> _Fold | None:
     height, width = image.shape[:2]
     if not MIN_ASPECT <= width / height <= MAX_ASPECT:
         return None
@@ -51,18 +87,20 @@ def _find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
     if typical == 0:
         return None
     empty = columns <= settings.min_gutter_darkness * typical
-    x = _shadow_line(small, lo, hi)
+    x, band = _shadow_line(small, lo, hi), (0, 0)
     if x is not None and not _blank_beside(empty, x, int(MIN_GUTTER * len(columns) / 2)):
         x = None  # a dark line with text right beside it: a table rule or a margin line, not the binding
+    shadow = x is not None
     if x is None:
         fold = _widest_run(empty[lo:hi])
         if fold is None or fold[1] - fold[0] < MIN_GUTTER * len(columns):
             return None
-        x = lo + (fold[0] + fold[1]) // 2
+        band = (lo + fold[0], lo + fold[1])
+        x = (band[0] + band[1]) // 2
     left, right = ink[:, :x], ink[:, x:]
     if left.mean() < MIN_SIDE_INK * 0.5 or right.mean() < MIN_SIDE_INK * 0.5:
         return None
-    return int(round((offset + x) * factor))
+    return _Fold(int(round((offset + x) * factor)), shadow, band, small, ink)
 
 
 def _paper(small: np.ndarray) -> tuple[int, np.ndarray]:
