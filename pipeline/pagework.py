@@ -94,6 +94,10 @@ def process_page(task: PageTask) -> PageResult:
         result = _read_page(task, profile, cleaned, loaded, part)
         results.append(replace(result, steps=made_positive + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_seconds / len(halves)))
+    if len(results) == 2 and all(result.turn == 180 for result in results):
+        # A spread scanned upside down: its right half, turned upright, is the left page. Parts are the pages'
+        # reading order, as reading one again (api.reocr_page) takes them.
+        results = [replace(results[1], part=1), replace(results[0], part=2)]
     results = [replace(result, scan_page=task.number) for result in results]
     return replace(results[0], more=tuple(results[1:]))
 

@@ -585,6 +585,16 @@ def test_a_two_page_spread_becomes_two_pages_in_order(tmp_path):
     assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
+def test_a_spread_scanned_upside_down_becomes_its_two_pages_in_order(tmp_path):
+    """Each half was turned upright, but the right half of the scan (the left page, turned over) came second."""
+    spread = _spread(tmp_path)
+    Image.fromarray(np.ascontiguousarray(np.rot90(_grey(spread), 2))).save(spread, dpi=(300, 300))
+    pages = read_file(spread, _options(tmp_path, profile="printed-book"))
+    assert [(p.number, p.part, p.turn) for p in pages] == [(1, 1, 180), (2, 2, 180)]
+    assert character_error_rate(pages[0].text.text, _truth("EHRI-DR-19390519-US_03.gt.txt")) <= 0.1
+    assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
 def test_an_ingested_spread_becomes_two_pages_of_the_document_before_the_next_scan(tmp_path, run_cli,
                                                                                      archive_dir):
     # One multi-page TIFF: a two-page spread, then a single page. The document gets three pages in reading
