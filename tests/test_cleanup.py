@@ -1194,6 +1194,28 @@ def test_lang_auto_finds_both_languages_of_a_page_in_two_halves(tmp_path):
     assert "hotărăște" in read.text.text and "mieszkańców" in read.text.text
 
 
+def test_the_language_sample_of_a_page_of_one_line_holds_the_line_wherever_it_is():
+    """The sample's band edges moved to empty rows near them, past a lone line: 14 of 21 places of the line gave
+    a sample without ink, and the page was read as English (a Ukrainian file cover, a divider sheet)."""
+    from pipeline.stages.language import BANDS, FIRST_READING_SHARE, spread_bands
+
+    for top in range(100, 3400, 37):
+        page = np.full((3508, 2480), 255, np.uint8)
+        page[top:top + 40, 200:2000] = 0
+        assert np.count_nonzero(spread_bands(page, FIRST_READING_SHARE, BANDS) < 128) == 40 * 1800, top
+
+
+def test_lang_auto_reads_a_page_of_one_ukrainian_line_in_ukrainian(tmp_path):
+    from PIL import ImageDraw, ImageFont
+
+    page = Image.new("L", (2480, 3508), 255)
+    ImageDraw.Draw(page).text((200, 600), "Виконавчий комітет Луцької міської ради", fill=0,
+                              font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 48))
+    page.save(tmp_path / "cover.png", dpi=(300, 300))
+    read = read_file(tmp_path / "cover.png", _options(tmp_path, languages="auto"))[0]
+    assert read.languages.split("+")[0] == "ukr" and "Луцької" in read.text.text
+
+
 def test_lang_auto_reads_a_romanian_page_with_romanian(tmp_path):
     page = read_file(SAMPLES / "Clujul.jpg", _options(tmp_path, languages="auto"))[0]
     assert page.languages.split("+")[0] == "ron"
