@@ -49,5 +49,14 @@ def _page_json(result) -> dict:
         "languages": result.languages,
         "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
         "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),
+        "cleanup_step_seconds": _step_seconds(result.cleanup_step_seconds),
         "text": result.text.text,
     }
+
+
+def _step_seconds(timings) -> dict[str, float]:
+    """Each cleanup step's seconds (also of steps that found nothing to do), in the order they ran."""
+    seconds: dict[str, float] = {}
+    for step, spent in timings:
+        seconds[step] = seconds.get(step, 0.0) + spent
+    return {step: round(spent, 4) for step, spent in seconds.items()}

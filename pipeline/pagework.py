@@ -73,6 +73,7 @@ class PageResult:
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
     scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
     cleanup_seconds: float = 0.0
+    cleanup_step_seconds: tuple[tuple[str, float], ...] = ()  # each cleanup step's share, as `clean_page` timed it
     ocr_seconds: float = 0.0
     more: tuple[PageResult, ...] = ()  # further pages the same scan held (the right page of a spread)
 
@@ -92,8 +93,10 @@ def process_page(task: PageTask) -> PageResult:
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=_debug_dir(task, part))
         result = _read_page(task, profile, cleaned, loaded, part)
+        whole_scan_share = whole_scan_seconds / len(halves)  # made positive, its profile chosen, split
         results.append(replace(result, steps=made_positive + result.steps,
-                               cleanup_seconds=result.cleanup_seconds + whole_scan_seconds / len(halves)))
+                               cleanup_seconds=result.cleanup_seconds + whole_scan_share,
+                               cleanup_step_seconds=(("whole_scan", whole_scan_share), *result.cleanup_step_seconds)))
     if len(results) == 2 and all(result.turn == 180 for result in results):
         # A spread scanned upside down: its right half, turned upright, is the left page. Parts are the pages'
         # reading order, as reading one again (api.reocr_page) takes them.
@@ -209,6 +212,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
         profile=profile.name,
         part=part,
         cleanup_seconds=cleaned.seconds,
+        cleanup_step_seconds=cleaned.timings,
         ocr_seconds=ocr_seconds,
     )
 

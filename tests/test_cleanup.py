@@ -1115,6 +1115,10 @@ def test_ocr_json_and_debug_dir_show_every_cleanup_step(run_cli, tmp_path):
     page = json.loads(result.output)["pages"][0]
     assert page["turn"] == 180 and "turn_over" in page["cleanup"]
     assert {"quality", "needs_review", "languages", "cleanup_seconds", "ocr_seconds"} <= set(page)
+    # Each step's seconds (only the total was given): they add up to the cleanup's, steps that did nothing too.
+    steps = page["cleanup_step_seconds"]
+    assert {"turn_sideways", "deskew", "turn_over", "crop_borders"} <= set(steps)
+    assert abs(sum(steps.values()) - page["cleanup_seconds"]) < 0.001 and "whole_scan" in steps
     written = sorted(p.name for p in debug.iterdir())
     assert written[0] == "01_grey.png" and any("turn_over" in name for name in written)
     assert len(written) == len(page["cleanup"])
