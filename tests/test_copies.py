@@ -176,11 +176,16 @@ def test_redacted_copy_removes_pixels_and_words(civil_archive, tmp_path):
     assert len(kept) >= 25 and BAD_CNP in kept and "născută" in kept
     for word in kept:
         assert word in text, word
-    # Nor anywhere else in the file: every stream decompressed, as bytes and as UTF-16 (ToUnicode maps).
+    # Nor anywhere else in the file: every stream decompressed, as bytes and as UTF-16 (ToUnicode maps), and the
+    # document's metadata (its title was the record's, the page's first line as read).
     with pikepdf.open(out.path) as pdf:
         streams = b"".join(_decompressed(obj) for obj in pdf.objects if isinstance(obj, pikepdf.Stream))
+        info = " ".join(str(value) for value in pdf.docinfo.values())
+        with pdf.open_metadata() as xmp:
+            info += " " + " ".join(str(value) for value in xmp.values())
     for gone in (VALID_CNP, "Popescu", "ionescu@example"):
         assert gone.encode() not in streams and gone.encode("utf-16-be") not in streams, gone
+    assert civil_archive["ro"] in info
     assert check_pdfa(out.path) == []
 
     # The pixels under each box are black on the page as rendered.
@@ -193,6 +198,27 @@ def test_redacted_copy_removes_pixels_and_words(civil_archive, tmp_path):
         assert inside.getextrema()[1] <= 40, proposal
     assert page.crop((round(120 * scale), round(150 * scale), round(400 * scale), round(190 * scale))
                      ).getextrema()[0] < 100  # unredacted text is still printed
+
+
+def test_a_redacted_name_in_the_record_s_title_is_not_in_the_copy_s_metadata(civil_archive, tmp_path):
+    """The copy's title (document info and XMP) was the record's, its first line as read: "Se adeverește că numita
+    Stoica Elena, ..." went out in a copy whose page and text had Stoica Elena blacked out."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_metadata
+
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    doc, options = civil_archive["ro"], Options(archive=archive)
+    correct_metadata(Archive(archive), Archive(archive).load_document(doc), "title",
+                     "Maria Ionescu, născută Popescu Elena")
+    proposals = propose_redactions(options, doc)
+    assert any("Popescu" in word for p in proposals for word in p.words)
+    copy = make_copy(options, doc, proposals, tmp_path / "copy.pdf")
+    with pikepdf.open(copy.path) as pdf:
+        info = " ".join(str(value) for value in pdf.docinfo.values())
+        with pdf.open_metadata() as xmp:
+            info += " " + " ".join(str(value) for value in xmp.values())
+    assert "Popescu" not in info and doc in info, info
 
 
 def test_a_line_a_clerk_corrected_is_redacted_where_it_is_printed(civil_archive, tmp_path):
@@ -216,6 +242,37 @@ def test_a_line_a_clerk_corrected_is_redacted_where_it_is_printed(civil_archive,
         comma = (was_right - was_left) / len("".join(before[kind].words))  # the comma now left out of the box
         assert abs(left - was_left) <= 2 and was_right - comma - 2 <= right <= was_right, (kind, after, before)
         assert (top, bottom) == (was_top, was_bottom)
+
+
+def test_a_page_read_again_at_another_scale_is_redacted_where_it_is_printed(civil_archive, tmp_path):
+    """A page read again with another profile is read at another scale (here its letters enlarged to 40 px): the
+    copy placed the boxes of the new reading by the record's old page size, hundreds of pixels from their words,
+    and the CNP and the names were readable in it."""
+    from pipeline.api import reocr_page
+    from pipeline.archive import Archive
+    from pipeline.corrections import page_hocr_path
+    from pipeline.hocr import page_size
+
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    doc = civil_archive["ro"]
+    before = {p.kind: p for p in propose_redactions(Options(archive=archive), doc)}
+    profile = tmp_path / "large-letters.yaml"
+    default = (Path(__file__).resolve().parent.parent / "configs" / "profiles" / "default.yaml").read_text()
+    profile.write_text(default.replace("target_text_px: 25", "target_text_px: 40"), encoding="utf-8")
+    options = Options(archive=archive, languages="ron+eng", profile=str(profile))
+    reocr_page(options, doc, 1)
+    assert page_size(page_hocr_path(Archive(archive), doc, 1))[0] > 1700 * 1.2  # read at another scale
+    after = propose_redactions(options, doc)
+    assert {p.kind for p in after} >= {"cnp", "name"}
+    copy = make_copy(options, doc, after, tmp_path / "copy.pdf")
+    assert VALID_CNP not in _pdftotext(copy.path)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(copy.path), str(tmp_path / "page")], check=True)
+    page = Image.open(tmp_path / "page-1.png").convert("L")
+    scale = page.width / 1700  # the scan's pixels, in which the first reading's boxes are
+    for kind in ("cnp", "name"):
+        left, top, right, bottom = (round(v * scale) for v in before[kind].box)
+        assert page.crop((left + 3, top + 3, right - 3, bottom - 3)).getextrema()[1] <= 40, kind
 
 
 def test_words_a_clerk_adds_at_a_lines_ends_get_boxes_and_the_copy_is_made(civil_archive, tmp_path):

@@ -67,7 +67,9 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
                              f"{issued.isoformat()}")
     pages, removed = _copy_pages(archive, record, by_page)
     redactions = sum(len(b) for b in by_page.values())
-    title = f"{record.get('metadata', {}).get('title') or doc_id} (copy)"
+    # No words of the record in the file's metadata (title, XMP): its title is its first line as read, which can
+    # hold a name the copy redacts ("Se adeverește că numita Stoica Elena, ..." was the copy's title).
+    title = f"Copy of archive record {doc_id}"
     if not certify:
         data = _as_pdfa(write_copy_pdf(pages, None, title), PdfInfo(title=title))
         digest = _write(out, data)
@@ -111,9 +113,12 @@ def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -
         hocr = page_hocr_path(archive, record["id"], number)
         boxes = by_page.get(number, [])
         try:  # without its OCR the page's text layer (and what redaction takes out of it) is unknown
-            ocr_size = (entry.get("width"), entry.get("height"))
+            # The pixels of the page's current reading, which its boxes and words are in: a page read again with
+            # another profile is read at another scale than the record's size says (its boxes, placed by that
+            # size, fell hundreds of pixels from their words, and the copy showed what they were to hide).
+            ocr_size = page_size(hocr)
             if not all(ocr_size):
-                ocr_size = page_size(hocr)
+                ocr_size = (entry.get("width"), entry.get("height"))
             lines, dropped = kept_lines(hocr, boxes)
         except (OSError, ET.ParseError) as exc:
             raise DamagedArchiveError.of(hocr, exc) from exc
