@@ -23,7 +23,7 @@ from pipeline.copies import PageBox, make_copy, propose_redactions, verify_copy,
 from pipeline.errors import ExitCode, UsageError
 from pipeline.hocr import Line, read_lines
 from pipeline.model import Word
-from pipeline.options import Options
+from pipeline.options import CONFIGS_DIR, Options
 from pipeline.pdfa import check_pdfa
 from pipeline.redaction.identifiers import ibans, national_numbers
 from pipeline.redaction.lines import LineText
@@ -156,6 +156,39 @@ def test_names_after_keywords_in_ukrainian_and_across_lines():
     # "fiica lui" is two words; the name goes on after a line break (the page is read as one stream).
     found = list(names_after_keywords(words("Ana, fiica lui\nIon Pop Vasile Marin a declarat"), ["fiica lui"]))
     assert [w.text for w in found[0].words] == ["Ion", "Pop", "Vasile"]
+
+
+def test_a_phone_number_printed_right_after_another_number_is_found():
+    """libphonenumber's matcher takes a table row's CNP and phone ("1750315120015 0722 555 018"), or a flat's
+    number and a phone, as one number, invalid: the phones of a list of beneficiaries were never proposed."""
+    from pipeline.redaction.identifiers import phones
+
+    for row in (("1.", "Vasilescu", "Dorin", VALID_CNP, "0722", "555", "018"), ("ap.", "3", "0722", "555", "018"),
+                ("PESEL", VALID_PESEL, "601", "234", "567")):
+        assert [" ".join(w.text for w in f.words) for f in phones(_line(*row), ("RO", "PL"))] == [" ".join(row[-3:])]
+    for row in (("suma", "1", "250", "000", "lei"), ("nr.", "1234/1975", "din", "12.03.1975")):
+        assert list(phones(_line(*row), ("RO", "PL"))) == []
+
+
+def test_a_national_number_with_its_label_glued_on_is_found():
+    """"PESEL85010112345" as typed or read: a digit run after a letter was passed over."""
+    assert [f.kind for f in national_numbers(_line(f"PESEL{VALID_PESEL}", f"CNP:{VALID_CNP}"))] == ["pesel", "cnp"]
+
+
+def test_names_after_polish_and_inflected_keywords():
+    """"ur." never matched (the word's dot was stripped, the keyword's not); "z domu" (née) and the Romanian
+    keywords' other cases (numitei, numitului) were not keywords."""
+    from pipeline.redaction.names import names_after_keywords
+    from pipeline.redaction.propose import load_rules
+
+    def names(text: str, language: str) -> list[list[str]]:
+        words = [Word(t, (0, 0, 10, 10), 90.0) for t in text.split()]
+        keywords = list(load_rules(CONFIGS_DIR, [language]).name_keywords)
+        return [[w.text.strip(",") for w in f.words] for f in names_after_keywords(words, keywords)]
+
+    assert names("Jan Kowalski, ur. Adam Nowak w Krakowie", "pol") == [["Adam", "Nowak"]]
+    assert names("Anna Nowak z domu Zielińska, córka", "pol") == [["Zielińska"]]
+    assert names("se adeverește că numitei Ioana Mureșan i s-a eliberat", "ron") == [["Ioana", "Mureșan"]]
 
 
 # --- the redacted copy ------------------------------------------------------------------------------

@@ -34,7 +34,9 @@ _NATIONAL_NUMBERS: dict[int, tuple[str, Callable[[str], bool], str]] = {
     11: ("pesel", pesel.is_valid, "Polish PESEL number with a valid checksum"),
     10: ("rnokpp", rntrc.is_valid, "Ukrainian taxpayer number (RNOKPP) with a valid checksum"),
 }
-_DIGIT_RUN = re.compile(r"(?<![\dA-Za-z])\d{10,13}(?![\d])")
+# A letter may come right before: the label glued on by the typist or by OCR ("PESEL85010112345"); the checksum
+# keeps other codes out.
+_DIGIT_RUN = re.compile(r"(?<!\d)\d{10,13}(?!\d)")
 # Country code, check digits, then 11-30 letters or digits, grouped by spaces or not: trimmed until valid.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
 _MIN_IBAN = 15  # Norway's, the shortest
@@ -69,7 +71,7 @@ def emails(line: LineText) -> Iterator[Finding]:
 
 def phones(line: LineText, regions: tuple[str, ...]) -> Iterator[Finding]:
     """Numbers libphonenumber accepts as valid for one of `regions` (national form) or for the country their
-    international prefix names."""
+    international prefix names; also those printed right after another number (`_phones_in_runs`)."""
     seen: set[tuple[int, int]] = set()
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(line.text, region):
@@ -78,3 +80,45 @@ def phones(line: LineText, regions: tuple[str, ...]) -> Iterator[Finding]:
             seen.add((match.start, match.end))
             country = phonenumbers.region_code_for_number(match.number) or region
             yield Finding("phone", line.words_in(match.start, match.end), f"phone number ({country})")
+    for start, end, number, region in _phones_in_runs(line.text, regions, seen):
+        country = phonenumbers.region_code_for_number(number) or region
+        yield Finding("phone", line.words_in(start, end), f"phone number ({country})")
+
+
+# Digits with the separators phone numbers are printed with: a run libphonenumber's matcher takes whole.
+_NUMBER_RUN = re.compile(r"(?<![\w+])\+?\(?\d[\d ().\-/]*\d")
+
+
+def _phones_in_runs(text: str, regions: tuple[str, ...], found: set[tuple[int, int]]):
+    """(start, end, number, region) of phone numbers inside runs of digit groups that the matcher found none in:
+    it takes "1750315120015 0722 555 018" (a table row: a CNP, then the phone) or "3 0722 555 018" (a flat's
+    number) as one number, invalid, and proposed no phone at all. Here the run's groups (split at spaces) are
+    tried from left to right, the longest valid number from each group first. Written by hand: libphonenumber
+    reads a given string, and its matcher finds no number inside a longer one."""
+    for run in _NUMBER_RUN.finditer(text):
+        if any(start < run.end() and run.start() < end for start, end in found):
+            continue
+        groups = [(run.start() + m.start(), run.start() + m.end()) for m in re.finditer(r"\S+", run.group())]
+        i = 0
+        while i < len(groups):
+            hit = next(((groups[i][0], groups[j - 1][1], number, region) for j in range(len(groups), i, -1)
+                        for number, region in _valid_numbers(text[groups[i][0]:groups[j - 1][1]], regions)), None)
+            if hit is None:
+                i += 1
+                continue
+            yield hit
+            i = next((k for k, group in enumerate(groups) if group[0] >= hit[1]), len(groups))
+
+
+def _valid_numbers(candidate: str, regions: tuple[str, ...]):
+    """(number, region) for the first of `regions` in which `candidate` is a valid phone number (none or one)."""
+    if not 7 <= sum(c.isdigit() for c in candidate) <= 15:
+        return
+    for region in regions:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            yield number, region
+            return

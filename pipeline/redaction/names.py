@@ -33,7 +33,9 @@ def _token(word: Word) -> str:
 
 
 def names_after_keywords(words: list[Word], keywords: list[str]) -> Iterator[NameFinding]:
-    phrases = sorted(((k, fold(k).split()) for k in keywords), key=lambda kp: len(kp[1]), reverse=True)
+    # A keyword's words as the page's are compared: without their punctuation (Polish "ur." never matched).
+    phrases = sorted(((k, [fold(part.strip(_PUNCTUATION)) for part in k.split()]) for k in keywords),
+                     key=lambda kp: len(kp[1]), reverse=True)
     tokens = [_token(w) for w in words]
     for start in range(len(words)):
         keyword, phrase = next(((k, p) for k, p in phrases if tokens[start:start + len(p)] == p), (None, []))
