@@ -343,6 +343,15 @@ def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
     assert "Semnătura" not in text and VALID_CNP in text and "civilă" in text
     with pytest.raises(UsageError, match="page 2"):
         make_copy(options, civil_archive["ro"], [PageBox(2, (0, 0, 10, 10))], tmp_path / "x.pdf")
+    # A tall box a clerk drew is blacked out where it was drawn: 12 % of its height was added on every side.
+    tall = make_copy(options, civil_archive["ro"], [PageBox(1, (700, 260, 1100, 660))], tmp_path / "tall.pdf")
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(tall.path), str(tmp_path / "tall")], check=True)
+    page = Image.open(tmp_path / "tall-1.png").convert("L")
+    scale = page.width / 1700
+    assert page.crop((round(710 * scale), round(270 * scale), round(1090 * scale), round(650 * scale))
+                     ).getextrema()[1] <= 40  # inside: black
+    for beyond in ((1110, 300, 1140, 620), (740, 670, 1060, 700), (660, 300, 690, 620), (740, 220, 1060, 250)):
+        assert page.crop(tuple(round(v * scale) for v in beyond)).getextrema()[1] > 200, beyond  # paper shows
 
 
 def test_each_word_of_the_copy_s_text_layer_lies_over_its_word_on_the_page(civil_archive, tmp_path):

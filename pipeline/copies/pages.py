@@ -21,6 +21,9 @@ from ..redaction.model import Box
 from ..stages.render import points_per_scan_pixel
 
 PAD_FRACTION = 0.12  # of the box height, around each box: OCR boxes are tight on the ink, anti-aliasing is not
+# px of the OCR'd page, at most (its letters are ~25 px high: their anti-aliasing reaches 1-3 px beyond the box). A box
+# a clerk drew 400 px high was blacked out 48 px beyond each edge, over the words beside it.
+MAX_PAD = 6
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def burn_boxes(image: Image.Image, boxes: list[Box], ocr_size: tuple[int, int]) 
     burned = image.copy()
     draw = ImageDraw.Draw(burned)
     for left, top, right, bottom in boxes:
-        pad = max(2.0, (bottom - top) * PAD_FRACTION)
+        pad = min(MAX_PAD, max(2.0, (bottom - top) * PAD_FRACTION))
         draw.rectangle((math.floor((left - pad) * scale_x), math.floor((top - pad) * scale_y),
                         math.ceil((right + pad) * scale_x), math.ceil((bottom + pad) * scale_y)), fill=0)
     return burned
