@@ -27,6 +27,7 @@ class PdfInfo:
     language: str = ""  # BCP 47 / ISO 639 code of the main language, if known
     subject: str = ""
     keywords: str = ""
+    producer: str = ""  # the program that wrote the file last; retrodig and pikepdf when not given
 
 
 @functools.cache
@@ -50,7 +51,7 @@ def make_pdfa(pdf: pikepdf.Pdf, info: PdfInfo, created: datetime | None = None) 
         if info.keywords:
             meta["pdf:Keywords"] = info.keywords
         meta["xmp:CreatorTool"] = f"retrodig {__version__}"
-        meta["pdf:Producer"] = f"retrodig {__version__} with pikepdf {pikepdf.__version__}"
+        meta["pdf:Producer"] = info.producer or f"retrodig {__version__} with pikepdf {pikepdf.__version__}"
         stamp = created.isoformat(timespec="seconds")
         meta["xmp:CreateDate"] = stamp
         meta["xmp:ModifyDate"] = stamp
@@ -105,6 +106,12 @@ def _check_identification(pdf: pikepdf.Pdf) -> list[str]:
         problems.append(f"XMP pdfaid:part is {meta.get('pdfaid:part')!r}, not '2'")
     if (meta.get("pdfaid:conformance") or "").upper() != "B":
         problems.append(f"XMP pdfaid:conformance is {meta.get('pdfaid:conformance')!r}, not 'B'")
+    # ISO 19005-2, 6.6.2.3.1: an entry of the document information dictionary that XMP also has must say the same.
+    for entry, prop in (("/Title", "dc:title"), ("/Producer", "pdf:Producer"), ("/Creator", "xmp:CreatorTool"),
+                        ("/Keywords", "pdf:Keywords")):
+        if entry in pdf.docinfo and str(pdf.docinfo[entry]) != str(meta.get(prop, "")):
+            problems.append(f"document info {entry} {str(pdf.docinfo[entry])!r} is not XMP {prop} "
+                            f"{meta.get(prop)!r}")
     return problems
 
 

@@ -30,7 +30,7 @@ from ..redaction.model import Box
 from . import registry
 from .layout import CopyPage, write_copy_pdf
 from .pages import burn_boxes, page_geometries, render_page
-from .signing import sign_pdf, signing_key
+from .signing import SIGNING_PRODUCER, sign_pdf, signing_key
 from .stamp import make_stamp, stamp_languages
 from .text_layer import kept_lines
 
@@ -77,7 +77,10 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
     copy_id = secrets.token_hex(8)
     url = f"{options.copies.verify_url.rstrip('/')}/{copy_id}"
     stamp = make_stamp(options.configs_dir, language, request_number, issued, copy_id, url, requested)
-    data = _as_pdfa(write_copy_pdf(pages, stamp, title), PdfInfo(title=title, language=language))
+    # Produced, last, by pyHanko signing it: named so before, the document information and the XMP agree after
+    # (pyHanko adds its name to the information's /Producer unless it is there, and writes it alone in the XMP).
+    data = _as_pdfa(write_copy_pdf(pages, stamp, title), PdfInfo(title=title, language=language,
+                                                                 producer=SIGNING_PRODUCER))
     key = signing_key(options.copies, archive.root)
     signed, signer = sign_pdf(data, key, reason=stamp.title, location=options.copies.location)
     entry = registry.IssuedCopy(

@@ -20,10 +20,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 
 from ..errors import UsageError
 from ..options import CopiesSettings, resolve_secret
+
+SIGNING_PRODUCER = VENDOR  # what pyHanko names itself as, the producer of a file it signed
 
 DEMO_CERTIFICATE = "demo-signing.p12"
 DEMO_SUBJECT = "retrodig DEMO signing certificate (not qualified)"
