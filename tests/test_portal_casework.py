@@ -522,6 +522,31 @@ def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     assert "download link" not in tracked and "Verify this copy" in tracked
 
 
+def test_proposals_a_correction_left_alone_keep_what_the_clerk_did_with_them(client, smtp, permit,
+                                                                             requests_archive):
+    """A clerk widened a proposed box (over a second name, say) or unticked it; a correction of another line that
+    changed the proposals replaced them all: the box shrank back to the proposal, ticked again."""
+    from pipeline.archive import Archive
+    from pipeline.corrections import correct_line
+
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    work = client.app.state.service.casework
+    (pesel,) = work.boxes(1, permit)
+    form = {"csrf_token": token(client, "/requests"), "shown": [str(pesel.id)], "keep": [],
+            f"x_{pesel.id}": str(pesel.left), f"y_{pesel.id}": str(pesel.top),
+            f"w_{pesel.id}": str(pesel.right - pesel.left + 200), f"h_{pesel.id}": str(pesel.bottom - pesel.top)}
+    assert client.post(f"/requests/1/records/{permit}/pages/1/boxes", data=form).status_code == 303
+    page = client.get(f"/api/documents/{permit}/pages/1").json()
+    line = next(line for line in page["lines"] if "jednorodzinny" in line["text"])
+    correct_line(Archive(requests_archive), permit, 1, line["id"], "kontakt jan.kowalski@example.pl", line["text"])
+    assert work.propose_again_if_changed("ana", 1, permit)
+    after = {box.kind: box for box in work.boxes(1, permit)}
+    assert after["pesel"].id == pesel.id and after["pesel"].right == pesel.right + 200 and not after["pesel"].keep
+    assert after["email"].keep  # the new proposal, to review
+
+
 def test_a_record_corrected_after_it_was_linked_is_proposed_again_and_confirmed_again(client, smtp, permit,
                                                                                           requests_archive, tmp_path):
     """Proposals were taken once, when the record was linked: an e-mail address a correction put into the text

@@ -92,8 +92,9 @@ class Casework:
 
     def propose_again_if_changed(self, user: str, request_id: int, doc_id: str) -> bool:
         """Whether the record's text was corrected (a line, a page read again, a new ingest) since its boxes were
-        proposed so that its proposals changed; if so, the proposed boxes are replaced by the new ones (the
-        clerk's own boxes stay) and its redactions wait for a new confirmation. They were taken once, when the
+        proposed so that its proposals changed; if so, the proposals that changed are replaced by the new ones
+        (the others and the clerk's own boxes stay as the clerk left them) and its redactions wait for a new
+        confirmation. They were taken once, when the
         record was linked: an e-mail address corrected afterwards went out in the copy, image and text."""
         request = self.request(request_id)
         linked = next((r for r in request.records if r.document == doc_id), None)
@@ -104,10 +105,18 @@ class Casework:
         proposed = [b for b in self.boxes(request_id, doc_id) if b.kind != "manual"]
         if sorted((b.page, b.kind, b.words) for b in proposed) == sorted((p.page, p.kind, p.words) for p in fresh):
             return False
+        # A proposal the correction left as it was keeps what the clerk did with it (moved, enlarged, unticked):
+        # all were replaced, and a box widened over a second name shrank back to the first one unnoticed.
+        new, gone = list(fresh), []
+        for box in proposed:
+            same = next((p for p in new if (p.page, p.kind, p.words) == (box.page, box.kind, box.words)), None)
+            if same is None:
+                gone.append(box.id)
+            else:
+                new.remove(same)
         with self.store.connect() as conn:
-            conn.execute("DELETE FROM redaction_boxes WHERE request_id = ? AND document = ? AND kind != 'manual'",
-                         (request_id, doc_id))
-            self._add_proposals(conn, request_id, doc_id, fresh)
+            conn.executemany("DELETE FROM redaction_boxes WHERE id = ?", [(box_id,) for box_id in gone])
+            self._add_proposals(conn, request_id, doc_id, new)
             self._unconfirm(conn, request_id, doc_id)
             self.store.add_event(conn, request_id, request.status, user, "note",
                                  f"text of {doc_id} changed: redactions proposed again")
