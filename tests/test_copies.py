@@ -343,6 +343,8 @@ def test_boxes_a_clerk_drew_and_no_redaction(civil_archive, tmp_path):
     assert "Semnătura" not in text and VALID_CNP in text and "civilă" in text
     with pytest.raises(UsageError, match="page 2"):
         make_copy(options, civil_archive["ro"], [PageBox(2, (0, 0, 10, 10))], tmp_path / "x.pdf")
+    with pytest.raises(UsageError, match="outside the page"):  # it was counted and registered as blacked out
+        make_copy(options, civil_archive["ro"], [PageBox(1, (3000, 3000, 3100, 3100))], tmp_path / "x.pdf")
     # A tall box a clerk drew is blacked out where it was drawn: 12 % of its height was added on every side.
     tall = make_copy(options, civil_archive["ro"], [PageBox(1, (700, 260, 1100, 660))], tmp_path / "tall.pdf")
     subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(tall.path), str(tmp_path / "tall")], check=True)

@@ -125,6 +125,10 @@ def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -
             lines, dropped = kept_lines(hocr, boxes)
         except (OSError, ET.ParseError) as exc:
             raise DamagedArchiveError.of(hocr, exc) from exc
+        for left, top, right, bottom in boxes:  # it blacked nothing out and was counted and registered as done
+            if right <= 0 or bottom <= 0 or left >= ocr_size[0] or top >= ocr_size[1]:
+                raise UsageError(f"redaction box {[left, top, right, bottom]} on page {number} lies outside the "
+                                 f"page ({ocr_size[0]} x {ocr_size[1]} px)")
         image = burn_boxes(render_page(pdf_path, number, geometry), boxes, ocr_size)
         pages.append(CopyPage(image, geometry.width_pt, geometry.height_pt, ocr_size, lines))
         removed += dropped
