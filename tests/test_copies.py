@@ -170,6 +170,15 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_a_polish_account_number_written_without_its_country_code_is_found():
+    """Poles write the NRB (26 digits) without "PL": it was found only with the code, as an IBAN."""
+    from pipeline.redaction.identifiers import polish_accounts
+
+    row = ("konto", "61", "1090", "1014", "0000", "0712", "1981", "2874", "PKO")
+    assert [w.text for f in polish_accounts(_line(*row)) for w in f.words] == list(row[1:8])
+    assert list(polish_accounts(_line("konto", "62", "1090", "1014", "0000", "0712", "1981", "2874"))) == []
+
+
 def test_a_national_number_with_its_label_glued_on_is_found():
     """"PESEL85010112345" as typed or read: a digit run after a letter was passed over."""
     assert [f.kind for f in national_numbers(_line(f"PESEL{VALID_PESEL}", f"CNP:{VALID_CNP}"))] == ["pesel", "cnp"]

@@ -64,6 +64,17 @@ def ibans(line: LineText) -> Iterator[Finding]:
             candidate = candidate[:-1].rstrip()
 
 
+# A Polish account number as Poles write it, without its country code (NRB: 26 digits, 2 + 6 groups of 4): it is
+# the PL IBAN's digits, checked as one.
+_NRB = re.compile(r"(?<![\dA-Za-z])\d{2}(?: ?\d{4}){6}(?!\d)")
+
+
+def polish_accounts(line: LineText) -> Iterator[Finding]:
+    for match in _NRB.finditer(line.text):
+        if iban.is_valid("PL" + match.group().replace(" ", "")):
+            yield Finding("iban", line.words_in(*match.span()), "Polish account number (NRB) with a valid check")
+
+
 def emails(line: LineText) -> Iterator[Finding]:
     for match in _EMAIL.finditer(line.text):
         yield Finding("email", line.words_in(*match.span()), "e-mail address")

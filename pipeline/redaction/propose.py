@@ -57,7 +57,8 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
             proposals.append(Proposal(page, union([w.bbox for w in run]), kind, tuple(w.text for w in run), reason))
 
     for line in lines:
-        for finding in (*identifiers.national_numbers(line), *identifiers.ibans(line), *identifiers.emails(line)):
+        for finding in (*identifiers.national_numbers(line), *identifiers.ibans(line),
+                        *identifiers.polish_accounts(line), *identifiers.emails(line)):
             add(finding.kind, finding.words, finding.reason)
     for line in lines:
         for finding in identifiers.phones(line, rules.phone_regions):
