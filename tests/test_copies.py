@@ -170,6 +170,16 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_a_national_number_printed_one_digit_to_a_box_is_found():
+    """Forms print the CNP in 13 boxes: OCR reads 13 one-digit words (or the boxes' walls between them), and
+    the number was never proposed."""
+    boxed = list(VALID_CNP)
+    assert [(f.kind, len(f.words)) for f in national_numbers(_line("CNP", *boxed))] == [("cnp", 13)]
+    walls = " | ".join(VALID_PESEL).split()
+    assert [f.kind for f in national_numbers(_line("PESEL", *walls))] == ["pesel"]
+    assert list(national_numbers(_line("CNP", *BAD_CNP))) == []
+
+
 def test_a_polish_account_number_written_without_its_country_code_is_found():
     """Poles write the NRB (26 digits) without "PL": it was found only with the code, as an IBAN."""
     from pipeline.redaction.identifiers import polish_accounts

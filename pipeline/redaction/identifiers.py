@@ -43,10 +43,15 @@ _MIN_IBAN = 15  # Norway's, the shortest
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 
 
+# A personal number printed one digit to a box (forms): digits apart, as OCR reads the boxes' walls or none.
+_BOXED_DIGITS = re.compile(r"(?<![\d\w])\d(?:[ |\[\]]{1,3}\d){9,12}(?![\d\w])")
+
+
 def national_numbers(line: LineText) -> Iterator[Finding]:
-    for match in _DIGIT_RUN.finditer(line.text):
-        kind, is_valid, reason = _NATIONAL_NUMBERS.get(len(match.group()), (None, None, None))
-        if kind and is_valid(match.group()):
+    for match in (*_DIGIT_RUN.finditer(line.text), *_BOXED_DIGITS.finditer(line.text)):
+        digits = "".join(c for c in match.group() if c.isdigit())
+        kind, is_valid, reason = _NATIONAL_NUMBERS.get(len(digits), (None, None, None))
+        if kind and is_valid(digits):
             yield Finding(kind, line.words_in(*match.span()), reason)
 
 
