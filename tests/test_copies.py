@@ -170,6 +170,20 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_the_archive_s_own_phone_numbers_are_not_proposed(civil_archive, tmp_path):
+    """The town hall's switchboard is printed on every record: clerks unticked it on each one."""
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS_DIR, configs)
+    rules = configs / "redaction.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("public_numbers: []",
+                                                               'public_numbers: ["+40 722 123 456"]'),
+                     encoding="utf-8")
+    assert "phone" in {p.kind for p in propose_redactions(_options(civil_archive), civil_archive["ro"])}
+    own = Options(archive=civil_archive["archive"], configs_dir=configs)
+    kinds = {p.kind for p in propose_redactions(own, civil_archive["ro"])}
+    assert "phone" not in kinds and {"cnp", "email", "iban", "name"} <= kinds
+
+
 def test_a_national_number_printed_one_digit_to_a_box_is_found():
     """Forms print the CNP in 13 boxes: OCR reads 13 one-digit words (or the boxes' walls between them), and
     the number was never proposed."""

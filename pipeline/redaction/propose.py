@@ -24,6 +24,7 @@ CONFIG_FILE = "redaction.yaml"
 class RedactionRules:
     name_keywords: tuple[str, ...]
     phone_regions: tuple[str, ...]
+    public_numbers: frozenset[str] = frozenset()  # the last 9 digits of numbers never to propose (see _public)
 
 
 @functools.cache
@@ -40,7 +41,13 @@ def load_rules(configs_dir: Path, languages: Iterable[str]) -> RedactionRules:
         name_keywords=tuple(k for lang in chosen for k in keywords.get(lang, [])),
         phone_regions=tuple(dict.fromkeys(regions[lang] for lang in chosen if lang in regions))
         or tuple(dict.fromkeys(regions.values())),
+        public_numbers=frozenset(_last_digits(str(number)) for number in config.get("public_numbers") or []),
     )
+
+
+def _last_digits(text: str) -> str:
+    """The last 9 digits: a number as printed nationally (0264 265 101) or with its country code (+40 264 ...)."""
+    return "".join(c for c in text if c.isdigit())[-9:]
 
 
 def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]:
@@ -62,7 +69,9 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
             add(finding.kind, finding.words, finding.reason)
     for line in lines:
         for finding in identifiers.phones(line, rules.phone_regions):
-            add(finding.kind, finding.words, finding.reason)
+            # The archive's own numbers (the town hall's switchboard) are on every record: no one's personal data.
+            if _last_digits(" ".join(w.text for w in finding.words)) not in rules.public_numbers:
+                add(finding.kind, finding.words, finding.reason)
     stream = [word for line in lines for word in line.words]
     for name in names_after_keywords(stream, list(rules.name_keywords)):
         add("name", name.words, f"name after '{name.keyword}'")
