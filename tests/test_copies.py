@@ -170,6 +170,27 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_a_phone_number_running_over_a_line_break_is_proposed_on_both_lines(tmp_path):
+    """"telefon 0722" at a line's end, "987 654" at the next one's start: neither half is a phone number, and
+    neither was proposed."""
+    from pipeline.redaction.propose import RedactionRules, propose_page
+
+    def line(number: int, words: list[str]) -> str:
+        top = 100 * number
+        spans = "".join(f'<span class="ocrx_word" id="word_{number}_{k}" title="bbox {100 + 150 * k} {top} '
+                        f'{230 + 150 * k} {top + 40}; x_wconf 90">{word}</span> ' for k, word in enumerate(words))
+        return (f'<span class="ocr_line" id="line_1_{number}" title="bbox 100 {top} {100 + 150 * len(words)} '
+                f'{top + 40}">{spans}</span>')
+
+    hocr = tmp_path / "page.hocr"
+    hocr.write_text('<html xmlns="http://www.w3.org/1999/xhtml"><body><div class="ocr_page" title="bbox 0 0 1700 '
+                    f'1100">{line(1, ["Domiciliul", "Cluj,", "telefon", "0722"])}'
+                    f'{line(2, ["987", "654,", "e-mail"])}{line(3, ["Anul", "1975", "luna", "3"])}'
+                    f'{line(4, ["ziua", "12", "nr.", "45"])}</div></body></html>', encoding="utf-8")
+    proposals = propose_page(hocr, 1, RedactionRules(name_keywords=(), phone_regions=("RO",)))
+    assert [(p.kind, p.words) for p in proposals] == [("phone", ("0722",)), ("phone", ("987", "654,"))]
+
+
 def test_the_archive_s_own_phone_numbers_are_not_proposed(civil_archive, tmp_path):
     """The town hall's switchboard is printed on every record: clerks unticked it on each one."""
     configs = tmp_path / "configs"

@@ -17,11 +17,15 @@ class LineText:
 
     @classmethod
     def of(cls, line: Line) -> "LineText":
+        return cls.of_words(line.words)
+
+    @classmethod
+    def of_words(cls, words: tuple[Word, ...]) -> "LineText":
         starts, cursor = [], 0
-        for word in line.words:
+        for word in words:
             starts.append(cursor)
             cursor += len(word.text) + 1
-        return cls(line.words, " ".join(w.text for w in line.words), tuple(starts))
+        return cls(words, " ".join(w.text for w in words), tuple(starts))
 
     def words_in(self, start: int, end: int) -> tuple[Word, ...]:
         """The words that share at least one character with text[start:end]."""

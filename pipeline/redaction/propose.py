@@ -18,6 +18,7 @@ from .model import Proposal, union
 from .names import names_after_keywords
 
 CONFIG_FILE = "redaction.yaml"
+BREAK_WORDS = 3  # words each side of a line break a phone number may run over (0722 / 987 654, +40 / 722 ...)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
         for finding in (*identifiers.national_numbers(line), *identifiers.ibans(line),
                         *identifiers.polish_accounts(line), *identifiers.emails(line)):
             add(finding.kind, finding.words, finding.reason)
-    for line in lines:
+    for line in [*lines, *_line_breaks(lines)]:
         for finding in identifiers.phones(line, rules.phone_regions):
             # The archive's own numbers (the town hall's switchboard) are on every record: no one's personal data.
             if _last_digits(" ".join(w.text for w in finding.words)) not in rules.public_numbers:
@@ -76,6 +77,14 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
     for name in names_after_keywords(stream, list(rules.name_keywords)):
         add("name", name.words, f"name after '{name.keyword}'")
     return sorted(proposals, key=lambda p: (p.box[1], p.box[0]))
+
+
+def _line_breaks(lines: list[LineText]) -> list[LineText]:
+    """The last words of each line with the first of the next, where a number may run on ("telefon 0722" /
+    "987 654": neither half is a phone, and it was not proposed). What they find within one line alone is found
+    there already; `add` boxes the rest line by line."""
+    return [LineText.of_words((*before.words[-BREAK_WORDS:], *after.words[:BREAK_WORDS]))
+            for before, after in zip(lines, lines[1:])]
 
 
 def _by_line(words: tuple[Word, ...], lines: list[LineText]) -> list[tuple[Word, ...]]:
