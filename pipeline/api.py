@@ -178,11 +178,9 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
             changed = [folder.name for folder in archive.documents.iterdir()
                        if changed_since(archive, folder.name, started)]
             if changed:  # read again only these: the others' records are not parsed a second time
-                passed_over = len(damaged) if damaged is not None else 0
                 backend.index_documents(indexed_documents(archive, changed, damaged))
-                if damaged:  # one found damaged by both passes is named once
-                    seen = {str(error) for error in damaged[:passed_over]}
-                    damaged[passed_over:] = [error for error in damaged[passed_over:] if str(error) not in seen]
+            if damaged:  # one found damaged by both passes is named once
+                damaged[:] = list({str(error): error for error in damaged}.values())
             archive.mark_indexed(archive.unindexed_documents())
             archive.forget_unpublished_marks()
             return count

@@ -20,12 +20,14 @@ from ...stages.dates import days_written_out
 
 _EDGE_BEFORE = r"(?<![\d.,/-])"  # not the tail of a longer number (1.250.000, 3/12/1975/7)
 _EDGE_AFTER = r"(?![\d]|[.,/-]\d)"
-_DAY_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{1,2}})(/)(\d{{1,2}})/(\d{{4}}){_EDGE_AFTER}"  # 12/03/1975
-                        # 12.03.1975, 12-03-1975, also after a registration number's slash (nr. 1234/12.03.1975)
-                        rf"|(?<![\d.,-])(\d{{1,2}})([.-])(\d{{1,2}})\6(\d{{4}}){_EDGE_AFTER}")
-# Year first: 1975-03-12, and Hungarian's 1975.03.12. (1975. 03. 12.)
-_YEAR_FIRST = re.compile(rf"{_EDGE_BEFORE}(\d{{4}})(?:-(\d{{1,2}})-(\d{{1,2}})|\.\s?(\d{{1,2}})\.\s?(\d{{1,2}})\.?)"
-                         rf"{_EDGE_AFTER}")
+_DAY, _MONTH, _YEAR = r"(?P<day>\d{1,2})", r"(?P<month>\d{1,2})", r"(?P<year>\d{4})"
+_IN_FIGURES = tuple(re.compile(pattern) for pattern in (
+    rf"{_EDGE_BEFORE}{_DAY}/{_MONTH}/{_YEAR}{_EDGE_AFTER}",  # 12/03/1975
+    # 12.03.1975, 12-03-1975, also after a registration number's slash (nr. 1234/12.03.1975)
+    rf"(?<![\d.,-]){_DAY}(?P<separator>[.-]){_MONTH}(?P=separator){_YEAR}{_EDGE_AFTER}",
+    rf"{_EDGE_BEFORE}{_YEAR}-{_MONTH}-{_DAY}{_EDGE_AFTER}",  # 1975-03-12
+    rf"{_EDGE_BEFORE}{_YEAR}\.\s?{_MONTH}\.\s?{_DAY}\.?{_EDGE_AFTER}",  # Hungarian's 1975.03.12. (1975. 03. 12.)
+))
 FIRST_YEAR, LAST_YEAR = 1000, 2999
 
 
@@ -55,16 +57,8 @@ def date_key(typed: str) -> str:
 
 
 def _in_figures(text: str) -> list[tuple[int, int, str]]:
-    found = []
-    for match in _DAY_FIRST.finditer(text):
-        day, _, month, year = match.groups()[:4] if match[1] else match.groups()[4:]
-        if key := _key(int(year), int(month), int(day)):
-            found.append((match.start(), match.end(), key))
-    for match in _YEAR_FIRST.finditer(text):
-        year, month, day = match[1], match[2] or match[4], match[3] or match[5]
-        if key := _key(int(year), int(month), int(day)):
-            found.append((match.start(), match.end(), key))
-    return found
+    return [(match.start(), match.end(), key) for pattern in _IN_FIGURES for match in pattern.finditer(text)
+            if (key := _key(int(match["year"]), int(match["month"]), int(match["day"])))]
 
 
 def _key(year: int, month: int, day: int) -> str:
