@@ -46,7 +46,8 @@ LABELS = {
     "box_kind": {
         "cnp": N_("Romanian personal number (CNP)"), "pesel": N_("Polish personal number (PESEL)"),
         "rnokpp": N_("Ukrainian taxpayer number (RNOKPP)"), "iban": N_("Bank account (IBAN)"),
-        "phone": N_("Phone number"), "email": N_("E-mail address"), "name": N_("Name"),
+        "phone": N_("Phone number"), "email": N_("E-mail address"), "address": N_("Address"),
+        "name": N_("Name"),
         "manual": N_("Drawn by a clerk"),
     },
     "language": {

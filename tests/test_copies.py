@@ -46,6 +46,7 @@ POLISH_PAGE = [
     "Zofia Nowak, córka Stanisława Kowala, w Krakowie",
     f"PESEL {VALID_PESEL}, PESEL błędny {BAD_PESEL}",
     "tel. +48 601 234 567",
+    "zam. ul. Długa 5 m. 3, Kraków",
     "Kierownik Urzędu Stanu Cywilnego",
 ]
 
@@ -125,6 +126,7 @@ def test_polish_page_proposals(civil_archive):
     assert [w.strip(",") for w in kinds["name"].words] == ["Stanisława", "Kowala"]
     assert _digits(" ".join(kinds["phone"].words)) == "48601234567"
     assert "PL" in kinds["phone"].reason
+    assert kinds["address"].words == ("ul.", "Długa", "5", "m.", "3,") and "ul." in kinds["address"].reason
 
 
 def _line(*texts: str) -> LineText:
@@ -227,6 +229,34 @@ def test_a_polish_account_number_written_without_its_country_code_is_found():
 def test_a_national_number_with_its_label_glued_on_is_found():
     """"PESEL85010112345" as typed or read: a digit run after a letter was passed over."""
     assert [f.kind for f in national_numbers(_line(f"PESEL{VALID_PESEL}", f"CNP:{VALID_CNP}"))] == ["pesel", "cnp"]
+
+
+def test_street_addresses_with_their_house_numbers_are_proposed():
+    """Where a third party lives ("domiciliat în str. ... nr. 12, ap. 3") was never proposed: the street's name,
+    its house number and the flat's parts are, in each language's way of writing them; a street without a house
+    number is a place, and is not."""
+    from pipeline.redaction.addresses import addresses
+    from pipeline.redaction.propose import load_rules
+
+    def found(text: str, language: str) -> list[str]:
+        rules = load_rules(CONFIGS_DIR, [language])
+        words = [Word(t, (0, 0, 10, 10), 90.0) for t in text.split()]
+        return [" ".join(w.text for w in f.words)
+                for f in addresses(words, list(rules.street_prefixes), list(rules.street_suffixes))]
+
+    assert found("domiciliat în str. Avram Iancu nr. 12, ap. 3, jud. Cluj", "ron") == [
+        "str. Avram Iancu nr. 12, ap. 3,"]
+    assert found("în str. 1 Decembrie 1918 nr. 5 bl. A2, sc. 1, ap. 12.", "ron") == [
+        "str. 1 Decembrie 1918 nr. 5 bl. A2, sc. 1, ap. 12."]
+    assert found("zamieszkały przy ul. 3 Maja 12/4 w Łodzi", "pol") == ["ul. 3 Maja 12/4"]
+    assert found("проживає: м. Львів, вул. Івана Франка, буд. 7, кв. 4", "ukr") == [
+        "вул. Івана Франка, буд. 7, кв. 4"]
+    assert found("Budapest, Fő utca 12. szám alatt", "hun") == ["Fő utca 12."]
+    assert found("wohnhaft in der Bahnhofstr. 5, Wien", "deu") == ["Bahnhofstr. 5,"]
+    assert found("living at 12 Main Street, Springfield", "eng") == ["12 Main Street,"]
+    # No house number, or the sentence goes on in lower case: no address.
+    assert found("pe strada Mare a satului, pe calea ferată 12 km", "ron") == []
+    assert found("Odpis aktu nr 45/1982, os. 3 osoby, ul. Długa w Krakowie", "pol") == []
 
 
 def test_names_after_polish_and_inflected_keywords():
@@ -472,7 +502,7 @@ def test_certified_copy_is_stamped_signed_and_registered(civil_archive, tmp_path
     subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", str(result.path), str(tmp_path / "page")], check=True)
     scanned = cv2.imread(str(tmp_path / "page-1.png"), cv2.IMREAD_GRAYSCALE)
     assert cv2.QRCodeDetectorAruco().detectAndDecode(scanned)[0] == f"http://127.0.0.1:8000/verify/{issued.copy_id}"
-    assert VALID_PESEL not in text and "Kowala" not in text and "Krakowie" in text
+    assert VALID_PESEL not in text and "Kowala" not in text and "Długa" not in text and "Krakowie" in text
     assert check_pdfa(result.path) == []
     fonts = subprocess.run(["pdffonts", str(result.path)], capture_output=True, text=True, check=True).stdout
     assert "DejaVuSans" in fonts and all(" yes " in line for line in fonts.splitlines()[2:])

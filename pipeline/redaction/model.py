@@ -11,7 +11,7 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom in pixels of the OCR
 class Proposal:
     page: int
     box: Box
-    kind: str  # cnp, pesel, rnokpp, iban, phone, email, name
+    kind: str  # cnp, pesel, rnokpp, iban, phone, email, address, name
     words: tuple[str, ...]  # the OCR words the box covers
     reason: str
 

@@ -13,6 +13,7 @@ import yaml
 from ..hocr import read_lines
 from ..model import Word
 from . import identifiers
+from .addresses import addresses
 from .lines import LineText
 from .model import Proposal, union
 from .names import names_after_keywords
@@ -26,6 +27,8 @@ class RedactionRules:
     name_keywords: tuple[str, ...]
     phone_regions: tuple[str, ...]
     public_numbers: frozenset[str] = frozenset()  # the last 9 digits of numbers never to propose (see _public)
+    street_prefixes: tuple[str, ...] = ()  # words before a street's name ("str.", "ul.", "вул.")
+    street_suffixes: tuple[str, ...] = ()  # words after it ("utca", "straße", "Street")
 
 
 @functools.cache
@@ -34,15 +37,20 @@ def _config(configs_dir: Path) -> dict:
 
 
 def load_rules(configs_dir: Path, languages: Iterable[str]) -> RedactionRules:
-    """The keywords and phone regions of the document's languages; of every language when none is known."""
+    """The keywords, street words and phone regions of the document's languages; of every language when none
+    is known."""
     config = _config(Path(configs_dir))
     keywords, regions = config.get("name_keywords", {}), config.get("phone_regions", {})
     chosen = [lang for lang in languages if lang in keywords or lang in regions] or sorted({*keywords, *regions})
+    prefixes, suffixes = config.get("street_prefixes") or {}, config.get("street_suffixes") or {}
+    streets = [lang for lang in languages if lang in prefixes or lang in suffixes] or sorted({*prefixes, *suffixes})
     return RedactionRules(
         name_keywords=tuple(k for lang in chosen for k in keywords.get(lang, [])),
         phone_regions=tuple(dict.fromkeys(regions[lang] for lang in chosen if lang in regions))
         or tuple(dict.fromkeys(regions.values())),
         public_numbers=frozenset(_last_digits(str(number)) for number in config.get("public_numbers") or []),
+        street_prefixes=tuple(dict.fromkeys(k for lang in streets for k in prefixes.get(lang) or [])),
+        street_suffixes=tuple(dict.fromkeys(k for lang in streets for k in suffixes.get(lang) or [])),
     )
 
 
@@ -74,6 +82,8 @@ def propose_page(hocr: Path, page: int, rules: RedactionRules) -> list[Proposal]
             if _last_digits(" ".join(w.text for w in finding.words)) not in rules.public_numbers:
                 add(finding.kind, finding.words, finding.reason)
     stream = [word for line in lines for word in line.words]
+    for address in addresses(stream, list(rules.street_prefixes), list(rules.street_suffixes)):
+        add("address", address.words, f"address after '{address.keyword}'")
     for name in names_after_keywords(stream, list(rules.name_keywords)):
         add("name", name.words, f"name after '{name.keyword}'")
     return sorted(proposals, key=lambda p: (p.box[1], p.box[0]))
