@@ -172,6 +172,19 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_a_registry_number_is_no_phone_number():
+    """A Polish firm's REGON has 9 digits, as a Polish mobile number has: "REGON 601234567" was proposed as a
+    phone. A number after a registry number's label is not; a phone after it on the line still is."""
+    from pipeline.redaction.identifiers import phones
+
+    def found(*row: str) -> list[str]:
+        return [" ".join(w.text for w in f.words) for f in phones(_line(*row), ("PL", "RO"))]
+
+    assert found("REGON", "601234567") == found("REGON:601234567") == found("NIP:", "601", "234", "567") == []
+    assert found("REGON", "601234567,", "tel.", "601", "234", "568") == ["601 234 568"]
+    assert found("tel.", "601234567") == ["601234567"]
+
+
 def test_a_phone_number_running_over_a_line_break_is_proposed_on_both_lines(tmp_path):
     """"telefon 0722" at a line's end, "987 654" at the next one's start: neither half is a phone number, and
     neither was proposed."""

@@ -85,18 +85,29 @@ def emails(line: LineText) -> Iterator[Finding]:
         yield Finding("email", line.words_in(*match.span()), "e-mail address")
 
 
+# Labels of a firm's or an office's registry numbers: a number after one is no phone, even where its digits would
+# make one (a Polish REGON has 9 digits, as a Polish mobile number has: "REGON 601234567").
+_REGISTRY_LABELS = {"regon", "nip", "krs", "cui", "cif", "edrpou", "єдрпоу", "ipn", "іпн"}
+_LABEL_BEFORE = re.compile(r"([^\W\d_]+)[^\w+]*$")
+
+
 def phones(line: LineText, regions: tuple[str, ...]) -> Iterator[Finding]:
     """Numbers libphonenumber accepts as valid for one of `regions` (national form) or for the country their
-    international prefix names; also those printed right after another number (`_phones_in_runs`)."""
+    international prefix names; also those printed right after another number (`_phones_in_runs`); not those
+    labelled as a registry number (`_REGISTRY_LABELS`)."""
     seen: set[tuple[int, int]] = set()
+    found = []
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(line.text, region):
             if (match.start, match.end) in seen:
                 continue
             seen.add((match.start, match.end))
-            country = phonenumbers.region_code_for_number(match.number) or region
-            yield Finding("phone", line.words_in(match.start, match.end), f"phone number ({country})")
-    for start, end, number, region in _phones_in_runs(line.text, regions, seen):
+            found.append((match.start, match.end, match.number, region))
+    found += _phones_in_runs(line.text, regions, seen)
+    for start, end, number, region in found:
+        label = _LABEL_BEFORE.search(line.text[:start])
+        if label and label.group(1).casefold() in _REGISTRY_LABELS:
+            continue
         country = phonenumbers.region_code_for_number(number) or region
         yield Finding("phone", line.words_in(start, end), f"phone number ({country})")
 
