@@ -270,7 +270,15 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
         return None
     if archive.has_document(doc_id) and not options.force:
         if not search.has_document(doc_id):  # an earlier run stopped between publishing and indexing
-            search.index_documents([indexed_document(archive, archive.load_document(doc_id))])
+            try:
+                search.index_documents([indexed_document(archive, archive.load_document(doc_id))])
+            except DamagedArchiveError as exc:  # its record cannot be read: these files fail, not the batch
+                for scan in scans:
+                    _add(report, events, ItemReport(
+                        shown_path(scan.path), FAILED, "damaged-record",
+                        f"already in the archive as document {doc_id}, but its record cannot be read ({exc.reason}): "
+                        "ingest this file again with --force to make the document anew", doc_id))
+                return None
         for scan in scans:
             _add(report, events, ItemReport(str(scan.path), SKIPPED, "already-archived",
                                             f"already in the archive as document {doc_id}", doc_id,

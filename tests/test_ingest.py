@@ -327,6 +327,28 @@ def test_a_damaged_record_and_a_lost_index_do_not_lock_the_archive(run_cli, phot
     assert run_cli("verify").exit_code == ExitCode.ok
 
 
+def test_a_damaged_record_the_index_lacks_fails_its_files_not_the_batch(run_cli, phototest, archive_dir, tmp_path):
+    """A record damaged after reindex passed it over: every later ingest of its scan stopped the whole batch
+    (exit 6), new files in it were never archived and no report was written."""
+    from PIL import Image, ImageOps
+
+    new = tmp_path / "new" / "letter.png"
+    new.parent.mkdir()
+    ImageOps.expand(Image.open(phototest).convert("L"), border=40, fill=255).save(new, dpi=(200, 200))
+    doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    record = archive_dir / "documents" / doc / "document.json"
+    record.write_text("{")
+    assert run_cli("reindex").exit_code == ExitCode.integrity  # passes it over: the index lacks it now
+    result = run_cli("ingest", str(phototest), str(new), "--lang", "eng", "--json")
+    items = {Path(item["source"]).name: item for item in _report(result)["items"]}
+    assert items["letter.png"]["status"] == "processed", result.output
+    assert (items["phototest.tif"]["status"], items["phototest.tif"]["reason"]) == ("failed", "damaged-record")
+    assert "--force" in items["phototest.tif"]["detail"] and result.exit_code != ExitCode.ok
+    assert list((archive_dir / "runs").iterdir())
+    assert run_cli("ingest", str(phototest), "--lang", "eng", "--force").exit_code == ExitCode.ok
+    assert run_cli("verify").exit_code == ExitCode.ok
+
+
 def test_verify_names_a_documents_missing_files_and_force_restores_them(run_cli, phototest, archive_dir):
     """The PDF/A, the text and a page's hOCR deleted: verify said "all intact", `show --text` failed with an
     internal error."""
