@@ -24,6 +24,7 @@ def register(cli: click.Group) -> None:
         if as_json:
             echo_json({"documents": report.documents_checked, "masters": report.masters_checked,
                        "problems": [asdict(p) for p in report.problems], "damaged_records": report.damaged_records,
+                       "damaged_documents": report.damaged_documents,
                        "missing_files": [asdict(m) for m in report.missing_files],
                        "changed_files": [asdict(m) for m in report.changed_files],
                        "unreferenced_masters": report.unreferenced_masters,

@@ -32,6 +32,7 @@ class VerifyReport:
     documents_checked: int = 0
     problems: list[MasterProblem] = field(default_factory=list)
     damaged_records: list[str] = field(default_factory=list)  # catalog records that cannot be read: why
+    damaged_documents: list[str] = field(default_factory=list)  # their documents' ids (ingest --force mends them)
     missing_files: list[MissingFile] = field(default_factory=list)
     changed_files: list[MissingFile] = field(default_factory=list)  # made files whose checksum is no longer theirs
     # Masters no document names: kept from files that failed after they were copied in (a page that could not be
@@ -57,7 +58,13 @@ def compare_with_index(report: VerifyReport, archive: Archive, indexed: set[str]
     report.missing_documents = sorted(doc_id for doc_id in indexed if not archive.document_dir(doc_id).is_dir())
     archived = {folder.name for folder in archive.documents.iterdir() if archive.has_document(folder.name)} \
         if archive.documents.is_dir() else set()
-    report.unindexed_documents = sorted(set(report.unindexed_documents) | (archived - indexed))
+    report.unindexed_documents = _not_damaged(report, set(report.unindexed_documents) | (archived - indexed))
+
+
+def _not_damaged(report: VerifyReport, doc_ids) -> list[str]:
+    """`doc_ids` but those whose record is damaged: reindex cannot add them, ingest --force mends them (the
+    damaged records say so)."""
+    return sorted(set(doc_ids) - set(report.damaged_documents))
 
 
 def verify_archive(archive: Archive, progress=None) -> VerifyReport:
@@ -84,7 +91,8 @@ def verify_archive(archive: Archive, progress=None) -> VerifyReport:
             elif name in checksums and sha256_of(folder / name) != checksums[name]:
                 report.changed_files.append(MissingFile(record["id"], str(folder / name)))
     report.damaged_records = [str(error) for error in damaged]
-    report.unindexed_documents = archive.unindexed_documents()
+    report.damaged_documents = sorted({Path(error.path).parent.name for error in damaged})
+    report.unindexed_documents = _not_damaged(report, archive.unindexed_documents())
     if not damaged:  # a record that cannot be read may name any of them
         report.unreferenced_masters = sorted(str(path) for path in archive.masters.glob("*/*")
                                              if path.is_file() and not path.name.startswith(".")

@@ -339,6 +339,8 @@ def test_a_damaged_record_the_index_lacks_fails_its_files_not_the_batch(run_cli,
     record = archive_dir / "documents" / doc / "document.json"
     record.write_text("{")
     assert run_cli("reindex").exit_code == ExitCode.integrity  # passes it over: the index lacks it now
+    checked = run_cli("verify", "--json")  # damaged, not "unindexed: reindex adds it" (reindex cannot)
+    assert (_report(checked)["damaged_documents"], _report(checked)["unindexed_documents"]) == ([doc], [])
     result = run_cli("ingest", str(phototest), str(new), "--lang", "eng", "--json")
     items = {Path(item["source"]).name: item for item in _report(result)["items"]}
     assert items["letter.png"]["status"] == "processed", result.output
