@@ -6,46 +6,28 @@ import json
 from typing import Any
 
 import click
-from pydantic import ValidationError
-
-from pipeline.errors import UsageError
-from pipeline.options import Options, load_config
-
-
-CONFIG_KEYS = {"search", "cluster", "copies", "requests", "smtp"}  # what retrodig.yaml may set
-# (`requests:` and `smtp:` are the portal's: citizens' requests, read by portal/citizens/settings.py)
-_EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. retrodig)",
-             "copies.verify_url": " (e.g. https://arhiva.primaria.example/verify)"}  # for a value of the wrong form
+from pipeline.errors import InvalidOptionError, UsageError
+from pipeline.options import Options, archive_config
 
 
 def build_options(ctx: click.Context, search_backend: str | None = None, **values: Any) -> Options:
     """Options from the archive's retrodig.yaml, overridden by what was given on the command line."""
     values = {k: v for k, v in values.items() if v is not None}
-    config = load_config(ctx.obj["archive"])
-    for key in ("search", "copies"):
-        if not isinstance(config.get(key) or {}, dict):
-            raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
+    config = archive_config(ctx.obj["archive"])
     search = dict(config.get("search") or {})
     if search_backend:
         search["backend"] = search_backend
     if values.get("cluster") in ("none", ""):  # `--cluster none`: this batch here, whatever the configuration says
-        del values["cluster"]
-    elif config.get("cluster") is not None and "cluster" not in values:
-        values["cluster"] = config["cluster"]
-    unknown = set(config) - CONFIG_KEYS
-    if unknown:
-        raise UsageError(f"unknown setting(s) in the configuration: {', '.join(sorted(unknown))}")
+        values["cluster"] = None
+    elif "cluster" not in values:
+        values["cluster"] = config.get("cluster")
     try:
         return Options(archive=ctx.obj["archive"], search=search, copies=config.get("copies") or {}, **values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        message = first["msg"]
-        if first["type"] == "string_pattern_mismatch":  # not the pattern itself: what was expected
-            message = f"'{first['input']}' is not of the expected form" + _EXAMPLES.get(field, "")
-        if first["loc"][0] in ("search", "copies") or (first["loc"][0] == "cluster" and "cluster" in config):
-            raise UsageError(f"setting {field} in the configuration: {message}") from None
-        raise UsageError(f"--{field.replace('_', '-')}: {message}") from None
+    except InvalidOptionError as exc:
+        section = exc.field.split(".")[0]
+        if section in ("search", "copies") or (section == "cluster" and "cluster" in config):
+            raise UsageError(f"setting {exc.field} in the configuration: {exc.reason}") from None
+        raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}") from None
 
 
 def echo_json(data: Any) -> None:

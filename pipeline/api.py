@@ -12,10 +12,11 @@ from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .corrections import changed_since, current_record, page_text_path, save_page_version
 from .errors import DamagedArchiveError, RetrodigError, UsageError
+from .executor import refuse_in_a_starting_worker
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
 from .model import PageText
-from .options import Options
+from .options import Options, given_options
 from .pagework import PageResult, PageTask, all_pages, process_page, renumbered
 from .profiles import load_profile
 from .run import IngestEvents, ingest
@@ -26,8 +27,12 @@ __all__ = ["IngestEvents", "ingest", "search", "show", "ocr_file", "read_file", 
            "Options", "SearchQuery"]
 
 
-def search(options: Options, query: SearchQuery) -> SearchResults:
+def search(options: Options, query: SearchQuery | str) -> SearchResults:
+    """The hits of `query` (a SearchQuery, or words to find as a clerk types them)."""
     archive = _existing_archive(options)
+    query = SearchQuery(text=query) if isinstance(query, str) else query
+    if not isinstance(query, SearchQuery):
+        raise UsageError(f"expected a SearchQuery or the words to find, got {type(query).__name__}")
     backend = open_search(archive.root, options.search)
     try:
         return with_word_boxes(archive, backend.search(query))
@@ -69,6 +74,7 @@ def _make_debug_dir(debug_dir: Path) -> None:
 def read_file(path: Path, options: Options, debug_dir: Path | None = None) -> list[PageResult]:
     """Like `ocr_file`, with what cleanup and OCR found out about each page (quality, turn, languages,
     timings). A two-page spread comes back as two pages; pages are numbered 1.. in reading order."""
+    options = given_options(options)
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file" + (" (a folder: `ingest` reads folders)" if path.is_dir() else ""))
@@ -166,6 +172,7 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
     (ArchiveBusyError), where its documents used to be committed to the index the rebuild then replaced. The
     portal's corrections go on meanwhile: those made after the rebuild read a document go into the old index,
     so every document changed since the rebuild began is indexed again once the new index is live."""
+    refuse_in_a_starting_worker("reindex")
     archive = _existing_archive(options)
     with archive.writer_lock():
         backend = open_search(archive.root, options.search)
@@ -189,7 +196,7 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
 
 
 def _existing_archive(options: Options) -> Archive:
-    archive = Archive(options.archive)
+    archive = Archive(given_options(options).archive)
     if not archive.exists():
         raise UsageError(f"no archive at {archive.root} (run `retrodig ingest` first, or pass --archive)")
     return archive

@@ -262,4 +262,4 @@ def read_record(path: Path) -> dict:
 
 
 def _is_document_id(value: str) -> bool:
-    return len(value) == 16 and all(c in "0123456789abcdef" for c in value)
+    return isinstance(value, str) and len(value) == 16 and all(c in "0123456789abcdef" for c in value)

@@ -47,6 +47,15 @@ class UsageError(RetrodigError):
         return error
 
 
+class InvalidOptionError(UsageError):
+    """An option (or a setting of the archive's retrodig.yaml) given a value it cannot take: `field` is its
+    dotted name ("jobs", "search.url"), `reason` what is wrong, `value` what was given."""
+
+    def __init__(self, field: str, reason: str, value=None):
+        self.field, self.reason, self.value = field, reason, value
+        super().__init__(f"option {field}: {reason}")
+
+
 class MissingDependencyError(RetrodigError):
     exit_code = ExitCode.missing_dependency
 

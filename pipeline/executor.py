@@ -11,12 +11,13 @@ import concurrent.futures as cf
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from .errors import RetrodigError, disk_full_error, is_disk_full
+from .errors import RetrodigError, UsageError, disk_full_error, is_disk_full
 from .process_memory import keep_freed_memory
 
 T = TypeVar("T")
@@ -137,8 +138,22 @@ class LocalExecutor:
 _END = object()
 
 
-class WorkerDiedError(RuntimeError):
-    pass
+class WorkerDiedError(RetrodigError, RuntimeError):
+    """A worker process died (killed, out of memory) or could not start: its page failed, the batch goes on."""
+
+
+def refuse_in_a_starting_worker(call: str) -> None:
+    """Raise a UsageError when `call` runs while a local worker starts. Workers are forked from a server that
+    imports the caller's script again, as multiprocessing does with every start method but fork: a script that
+    calls ingest at its top level, not under `if __name__ == "__main__":`, ingested again in each worker, which
+    found the archive locked, died, and failed every page of the batch as an internal error."""
+    frame = sys._getframe(1)
+    while frame is not None:  # the script's own code, run as multiprocessing names it when it imports it again
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__mp_main__":
+            raise UsageError(f"{call} was called while a worker process started, from {frame.f_code.co_filename}: "
+                             f"workers import the calling script again; call {call} under "
+                             "`if __name__ == \"__main__\":` (see the README's Python API)")
+        frame = frame.f_back
 
 
 def make_executor(jobs: int, cluster: str | None = None, languages: tuple[str, ...] = ()) -> Executor:

@@ -8,7 +8,10 @@ short list of languages these archives hold is written out, and a code not in it
 
 from __future__ import annotations
 
+import re
+
 ROMANIAN = "ron"  # Tesseract's code for Romanian
+TESSERACT_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")  # ron, deu, chi_sim: the form of Tesseract's language codes
 # Romanian's ș and ț with the comma below, as Romanian writes them, for the cedilla's ş and ţ that fonts and
 # keyboards long put in their place (stages.orthography), and back (an archive may hold either).
 CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")

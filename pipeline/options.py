@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import UsageError
-from .language_codes import CEDILLA_TO_COMMA, ROMANIAN
+from .errors import InvalidOptionError, UsageError
+from .language_codes import CEDILLA_TO_COMMA, ROMANIAN, TESSERACT_CODE
 
 # Profiles and rules live in the repository's configs/; $RETRODIG_CONFIGS points elsewhere (e.g. in a container).
 CONFIGS_DIR = Path(os.environ.get("RETRODIG_CONFIGS") or Path(__file__).resolve().parent.parent / "configs")
 DEFAULT_LANGUAGES = ("eng",)
 Grouping = Literal["auto", "folder", "file"]
 
-_LANG_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")
 _SCHEDULER = r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?$"  # host or [IPv6]:port
 
 
@@ -33,13 +31,16 @@ def parse_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]
     each page's languages are detected (pipeline.stages.language)."""
     if value in ("auto", ("auto",), ["auto"]):
         return ("auto",)
+    if not isinstance(value, (str, tuple, list)) or not all(isinstance(part, str) for part in value):
+        raise UsageError.said("languages: expected codes such as 'ron+hun' or ['ron', 'hun'], got %(value)s",
+                              value=repr(value)[:100])
     parts = value.split("+") if isinstance(value, str) else list(value)
     # Tesseract's codes are lower case (ENG is eng); a code given twice is read once.
     codes = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
     if not codes:
         raise UsageError.said("no OCR language given (e.g. --lang ron+hun)")
     for code in codes:
-        if not _LANG_CODE.match(code):
+        if not TESSERACT_CODE.match(code):
             raise UsageError.said("'%(code)s' is not a Tesseract language code (e.g. ron, pol, ukr, deu)", code=code)
         if code == "osd":
             raise UsageError.said("'osd' is Tesseract's orientation and script model, not a language")
@@ -96,6 +97,12 @@ class CopiesSettings(BaseModel):
 
 
 CONFIG_FILE = "retrodig.yaml"
+CONFIG_KEYS = {"search", "cluster", "copies", "requests", "smtp"}  # what retrodig.yaml may set
+# (`requests:` and `smtp:` are the portal's: citizens' requests, read by portal/citizens/settings.py)
+ARCHIVE_SETTINGS = ("search", "copies", "cluster")  # the settings of retrodig.yaml that Options holds
+# For a value of the wrong form, what the right one looks like.
+_EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. retrodig)",
+             "copies.verify_url": " (e.g. https://arhiva.primaria.example/verify)"}
 
 
 def load_config(archive: Path) -> dict:
@@ -114,8 +121,33 @@ def load_config(archive: Path) -> dict:
     return data
 
 
+def archive_config(archive: Path) -> dict:
+    """`load_config`, checked: only known settings, and `search:` and `copies:` as mappings."""
+    config = load_config(archive)
+    for key in ("search", "copies"):
+        if not isinstance(config.get(key) or {}, dict):
+            raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
+    unknown = set(config) - CONFIG_KEYS
+    if unknown:
+        raise UsageError(f"unknown setting(s) in the configuration: {', '.join(sorted(unknown))}")
+    return config
+
+
+def _invalid(error: ValidationError) -> InvalidOptionError:
+    """Pydantic's first complaint as retrodig's typed error: what is wrong, not the pattern it failed."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    reason = first["msg"]
+    if first["type"] == "string_pattern_mismatch":
+        reason = f"'{first['input']}' is not of the expected form" + _EXAMPLES.get(field, "")
+    return InvalidOptionError(field, reason, first.get("input"))
+
+
 class Options(BaseModel):
-    """Everything a run needs to know. Immutable: derive a new one with `model_copy(update=...)`."""
+    """Everything a run needs to know. Immutable: derive a new one with `model_copy(update=...)`, which checks
+    the changed values as the first were. What is not given of the archive's search backend, Dask cluster and
+    certified copies is taken from its retrodig.yaml (`archive_config`), so the CLI, the portal and the Python API
+    use an archive alike. A value an option cannot take raises InvalidOptionError (a UsageError)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -139,6 +171,43 @@ class Options(BaseModel):
     # the same paths (shared storage).
     cluster: str | None = Field(default=None, pattern=_SCHEDULER)
     copies: CopiesSettings = Field(default_factory=CopiesSettings)
+
+    def __init__(self, **values):
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj, **kwargs):
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        """A copy; with `update`, new Options made of these values and the changed ones, all checked (pydantic's
+        own copy takes changed values unchecked: "ron+hun" was read as the languages r, o, n, +, h, u, n)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        return type(self)(**{**given, **update})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _archive_settings(cls, data):
+        """The archive's retrodig.yaml says what search backend serves it, which Dask cluster reads its pages and
+        how its copies are signed; what the caller did not say of these is taken from there. (The Python API used
+        the embedded index of an archive served by Elasticsearch, and an ingest indexed into it, where neither the
+        CLI nor the portal searched.)"""
+        if not isinstance(data, dict) or all(key in data for key in ARCHIVE_SETTINGS):
+            return data
+        archive = data.get("archive") or default_archive()
+        if not isinstance(archive, (str, os.PathLike)):
+            return data  # said by the field's own check
+        config = archive_config(Path(archive))
+        taken = {key: config[key] for key in ARCHIVE_SETTINGS if key not in data and config.get(key) is not None}
+        return {**data, **taken} if taken else data
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -172,3 +241,10 @@ class Options(BaseModel):
     @property
     def tesseract_languages(self) -> str:
         return "+".join(self.languages)
+
+
+def given_options(options) -> Options:
+    """`options`, checked to be Options (the Python API's callers pass what they like)."""
+    if not isinstance(options, Options):
+        raise UsageError(f"expected retrodig's Options (pipeline.api.Options), got {type(options).__name__}")
+    return options

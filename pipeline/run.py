@@ -25,9 +25,9 @@ from .backends.search import open_search
 from .errors import (ArchiveError, ArchiveFullError, DamagedArchiveError, InputError, MissingDependencyError,
                      PageDependencyError, RetrodigError, SiblingFailedError, UnexpectedPageError, UnreadableFileError,
                      UsageError, disk_full_error, is_disk_full, shown_path, unwritable_error)
-from .executor import Executor, make_executor, prepare_executor
+from .executor import Executor, make_executor, prepare_executor, refuse_in_a_starting_worker
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
-from .options import Options
+from .options import Options, given_options
 from .profiles import load_profile
 from .progress import BothEvents, ProgressFile, stopped_report, take_stale
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
@@ -80,6 +80,8 @@ def ingest(inputs: list[str | os.PathLike] | str | os.PathLike, options: Options
            executor: Executor | None = None) -> IngestReport:
     """Ingest the scans `inputs` names into the archive. A full disk stops the batch (ArchiveFullError): what
     was finished stays archived, and the same call resumes there once there is space."""
+    refuse_in_a_starting_worker("ingest")
+    options = given_options(options)
     if isinstance(inputs, (str, os.PathLike)):  # one path given alone (a string is not a list of letters)
         inputs = [inputs]
     try:

@@ -838,3 +838,67 @@ def test_the_python_api_takes_paths_and_answers_odd_arguments_with_typed_errors(
                 lambda: SearchQuery("quick", limit="5")):
         with pytest.raises(UsageError):  # each was a raw AttributeError, TypeError or ValueError
             odd()
+
+
+def test_options_refuse_what_they_cannot_take_with_typed_errors_also_when_derived(phototest, archive_dir):
+    """Bad option values raised pydantic's ValidationError, a TypeError or an AttributeError, not retrodig's typed
+    errors; a value changed with model_copy(update=...), as the Options docstring advises, was not checked at all
+    ("ron+hun" was read as the languages r, o, n, +, h, u, n; a collection kept its cedilla)."""
+    from pipeline import api
+    from pipeline.backends.search.protocol import SearchQuery
+    from pipeline.errors import InvalidOptionError, UsageError
+    from pipeline.options import Options
+
+    for odd in (lambda: Options(jobs=0), lambda: Options(grouping="page"), lambda: Options(cluster="host:8786"),
+                lambda: Options.model_validate({"max_pixels": 10}), lambda: Options(search={"backend": "solr"})):
+        with pytest.raises(InvalidOptionError):
+            odd()
+    for odd in (lambda: Options(languages=None), lambda: Options(languages=123), lambda: api.ingest([phototest], None),
+                lambda: api.search(None, "quick"), lambda: api.show(Options(archive=archive_dir), None),
+                lambda: SearchQuery("quick", year_from=1980, year_to=1974), lambda: SearchQuery("q", language="klingon")):
+        with pytest.raises(UsageError):
+            odd()
+    options = Options(archive=archive_dir, languages="eng", jobs=1)
+    derived = options.model_copy(update={"languages": "ron+hun", "collection": "Timişoara"})
+    assert (derived.languages, derived.collection, derived.jobs) == (("ron", "hun"), "Timișoara", 1)
+    with pytest.raises(InvalidOptionError, match="jobs"):
+        options.model_copy(update={"jobs": -5})
+    assert options.model_copy() == options
+
+
+def test_the_python_api_uses_the_archive_s_own_settings(phototest, archive_dir):
+    """The API ignored the archive's retrodig.yaml: an archive served by Elasticsearch was searched (and would have
+    been indexed) in an embedded index the CLI and the portal never use."""
+    from pipeline import api
+    from pipeline.errors import RetrodigError, UsageError
+    from pipeline.options import Options, SearchSettings
+
+    assert api.ingest([phototest], Options(archive=archive_dir, languages="eng", jobs=1)).count("processed") == 1
+    (archive_dir / "retrodig.yaml").write_text("search:\n  backend: elasticsearch\n  url: http://127.0.0.1:9\n"
+                                               "cluster: tcp://127.0.0.1:9\n")
+    options = Options(archive=archive_dir)
+    assert (options.search.backend, options.search.url, options.cluster) == (
+        "elasticsearch", "http://127.0.0.1:9", "tcp://127.0.0.1:9")
+    with pytest.raises(RetrodigError) as raised:  # the configured backend is asked, and cannot be reached
+        api.search(options, "quick")
+    assert raised.value.exit_code == ExitCode.archive_unavailable, raised.value
+    # What the caller says wins over the file.
+    own = Options(archive=archive_dir, search=SearchSettings(), cluster=None)
+    assert api.search(own, "quick").total == 1 and own.cluster is None
+    (archive_dir / "retrodig.yaml").write_text("serach: {}\n")
+    with pytest.raises(UsageError, match="serach"):
+        Options(archive=archive_dir)
+
+
+def test_a_script_that_ingests_at_its_top_level_is_told_to_guard_it(phototest, tmp_path):
+    """The README's API example saved as a script, without `if __name__ == "__main__":`: each worker imported the
+    script again and ingested too, found the archive locked and died, and every page failed as an internal
+    error. Each worker now stops with a message that names the guard."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("from pipeline.api import ingest, Options\n"
+                      f"report = ingest([{str(phototest)!r}], Options(archive={str(tmp_path / 'archive')!r}, "
+                      "languages='eng', jobs=2))\nprint('summary', report.to_dict()['summary'])\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert "if __name__ == \"__main__\":" in result.stderr, result.stderr[-2000:]
+    assert "ArchiveBusyError" not in result.stderr

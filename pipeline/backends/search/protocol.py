@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...errors import UsageError
-from ...language_codes import CEDILLA_TO_COMMA, COMMA_TO_CEDILLA, TWO_LETTER_CODES, language_of_model
+from ...language_codes import (CEDILLA_TO_COMMA, COMMA_TO_CEDILLA, TESSERACT_CODE, TWO_LETTER_CODES,
+                               language_of_model)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class SearchQuery:
             raise UsageError("search limit, offset and years are whole numbers (years between -10000 and 10000)")
         if self.limit < 0 or self.offset < 0:
             raise UsageError("search limit and offset must not be negative")
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise UsageError(f"search years {self.year_from}..{self.year_to} run backwards")
+        if self.language_code is not None and not TESSERACT_CODE.match(self.language_code):
+            raise UsageError.said("'%(code)s' is not a Tesseract language code (e.g. ron, pol, ukr, deu)",
+                                  code=self.language[:50])
         if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
             raise UsageError(f"search limit and offset reach past hit {MAX_HITS_REACHED:,}: narrow the search")
         # A collection as ingest stores it (options.Options: composed, one line): typed decomposed or with a space
