@@ -114,7 +114,9 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
         try:
             _run_batch(inputs, options, events, executor, archive, report, profile, rules)
         except BaseException as exc:  # Ctrl-C, a full disk: what was done is kept, and said in runs/
-            if report.items or isinstance(exc, KeyboardInterrupt):
+            # Also a batch stopped before any file was done (a cluster lost, a worker without a language): the
+            # README promises a report of every stopped run. Not one refused for what was typed (no such input).
+            if report.items or not isinstance(exc, UsageError):
                 report.stopped(unwritable_error(exc, archive.root) or exc)
                 report.seconds = time.monotonic() - started
                 with contextlib.suppress(OSError):  # a full disk: its own error is the one to tell

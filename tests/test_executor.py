@@ -215,6 +215,9 @@ def test_cluster_address_is_checked_and_can_come_from_the_archive_config(run_cli
     (archive_dir / "retrodig.yaml").write_text("cluster: tcp://127.0.0.1:9\n")
     result = run_cli("ingest", str(phototest), "--lang", "eng")
     assert result.exit_code == ExitCode.missing_dependency and "tcp://127.0.0.1:9" in result.output
+    # Stopped before any file was done, it is a stopped run all the same: its report is kept (none was).
+    [kept] = [json.loads(path.read_text()) for path in (archive_dir / "runs").glob("2*.json")]
+    assert (kept["summary"]["stopped_by"], kept["summary"]["exit_code"]) == ("error", ExitCode.missing_dependency)
     # One batch on this machine all the same (--jobs went to the cluster too; --cluster "" blamed the file).
     assert run_cli("ingest", str(phototest), "--lang", "eng", "--cluster", "none").exit_code == ExitCode.ok
 

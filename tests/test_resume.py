@@ -70,6 +70,19 @@ def test_killed_batch_resumes_without_duplicates(tmp_path):
     assert summaries[0]["stopped_by"] == "killed" and summaries[0]["exit_code"] is None
 
 
+def test_the_progress_file_counts_each_archived_document_at_once(tmp_path):
+    """Progress is written at most once a second; a document archived within that second was left out of the
+    killed run's report, and its next run skips it: no report counted it as archived."""
+    from pipeline.progress import ProgressFile
+    from pipeline.report import PROCESSED, SKIPPED, ItemReport
+
+    progress = ProgressFile(tmp_path, ["batch"])
+    for name in ("a.png", "b.png"):
+        progress.item(ItemReport(name, PROCESSED, document="0123456789abcdef", pages=1))
+    progress.item(ItemReport("c.png", SKIPPED, "already-archived"))  # these may wait for the next write
+    assert json.loads(progress.path.read_text())["processed"] == 2
+
+
 def test_a_batch_stopped_with_ctrl_c_says_so_in_its_report(tmp_path):
     """Ctrl-C: exit 130, what was finished stays, and the run's report (it wrote none) names what it did."""
     batch, archive_dir = tmp_path / "batch", tmp_path / "archive"
