@@ -191,6 +191,38 @@ def test_an_index_of_another_version_is_refused_until_rebuilt(cluster):
         backend.close()
 
 
+def test_a_lost_index_beside_documents_is_refused_not_made_again_empty(cluster, tmp_path, monkeypatch):
+    """A search.index typed wrong, a cluster wiped, a backend switched without a reindex: the alias was made again,
+    empty, and every search answered "no hits" (exit 0) while the embedded backend said to reindex (exit 7)."""
+    name, settings, client = cluster
+    monkeypatch.setattr("pipeline.backends.search.elasticsearch.connect", lambda given: client_for(name, given))
+    record = tmp_path / "documents" / "0123456789abcdef" / "document.json"
+    record.parent.mkdir(parents=True)
+    record.write_text("{}")
+    backend = open_search(tmp_path, settings)
+    try:
+        assert backend.needs_rebuild and aliased_or_none(client, settings.index) is None
+        with pytest.raises(SearchServiceError, match="missing") as refused:
+            backend.search(SearchQuery("registrul"))
+        assert refused.value.exit_code == ExitCode.archive_unavailable
+        backend.rebuild([doc("a", "registrul")])
+        assert ids(backend.search(SearchQuery("registrul"))) == ["a"] and not backend.needs_rebuild
+    finally:
+        backend.close()
+    # An archive with no documents yet makes its index on first use, as before.
+    fresh = open_search(tmp_path / "new", settings_for(name, unique_index()))
+    try:
+        assert not fresh.needs_rebuild and fresh.search(SearchQuery("registrul")).total == 0
+    finally:
+        client.indices.delete(index=",".join(aliased(client, fresh.alias)))
+        fresh.close()
+
+
+def aliased_or_none(client, alias: str) -> list[str] | None:
+    response = client.options(ignore_status=404).indices.get_alias(name=alias)
+    return None if response.meta.status == 404 else sorted(response.body)
+
+
 def test_an_index_with_the_alias_name_is_refused(cluster):
     name, settings, client = cluster
     client.indices.create(index=settings.index)

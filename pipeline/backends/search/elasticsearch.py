@@ -136,9 +136,13 @@ def _first_bulk_error(errors: list) -> str:
 class ElasticsearchSearch:
     """The SearchBackend kept in an Elasticsearch cluster, under the alias `settings.index`."""
 
-    def __init__(self, settings: SearchSettings, client: Elasticsearch | None = None):
+    def __init__(self, settings: SearchSettings, client: Elasticsearch | None = None, lost: bool = False):
+        """`lost`: the archive has documents, so a missing alias is an index lost (deleted, a cluster wiped, a
+        backend switched or search.index changed without a reindex), not one to create empty: it answered "no
+        hits" to everything. Searching then refuses until a rebuild, as the embedded index does."""
         self.url = settings.url
         self.alias = settings.index
+        self._lost = lost
         self._owns_client = client is None
         self._client = client if client is not None else connect(settings)
         try:
@@ -173,11 +177,13 @@ class ElasticsearchSearch:
 
     @_translating_errors("looking up a document")
     def has_document(self, doc_id: str) -> bool:
+        self._require_current_layout()
         return self._client.count(index=self.alias, query={"term": {"document": doc_id}})["count"] > 0
 
     @_translating_errors("listing documents")
     def document_ids(self) -> set[str]:
         """Every document id, paged through a composite aggregation (a terms aggregation has a size cap)."""
+        self._require_current_layout()
         found: set[str] = set()
         after = None
         while True:
@@ -242,7 +248,7 @@ class ElasticsearchSearch:
             with _quietly():
                 self._client.indices.delete(index=fresh)
             raise
-        self._layout = layout
+        self._layout, self._lost = layout, False
         for index in old:
             self._client.indices.delete(index=index)
         return len(written)
@@ -262,7 +268,10 @@ class ElasticsearchSearch:
                 raise SearchServiceError(
                     f"Elasticsearch at {self.url} has an index named {self.alias}, but retrodig keeps that name "
                     "for an alias; delete or rename that index, or choose another search.index")
+            if self._lost:
+                return IndexLayout(MAPPING_VERSION, ())  # not used: nothing but `rebuild` works (see __init__)
             return self._create_index(with_alias=True)[1]
+        self._lost = False
         mapping = self._client.indices.get_mapping(index=indices[0])[indices[0]]["mappings"]
         return IndexLayout.from_mapping(mapping)
 
@@ -298,7 +307,15 @@ class ElasticsearchSearch:
                         self.url, ", ".join(_analyzer_name(code) for code in LANGUAGES if code not in languages))
         return name, IndexLayout(MAPPING_VERSION, tuple(sorted(languages)))
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """The index is lost, or was built by another retrodig: only `rebuild` (and `close`) will work."""
+        return self._lost or self._layout.version != MAPPING_VERSION
+
     def _require_current_layout(self) -> None:
+        if self._lost:
+            raise SearchServiceError(f"the index {self.alias} at {self.url} is missing (the archive has documents); "
+                                     "run `retrodig reindex`")
         if self._layout.version != MAPPING_VERSION:
             raise SearchServiceError(f"the index {self.alias} at {self.url} was built by another version of "
                                      "retrodig; run `retrodig reindex` to rebuild it")
