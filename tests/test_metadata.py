@@ -74,6 +74,10 @@ def isos(text: str, languages=ALL_LANGUAGES, rules=None) -> list[str]:
     ("nr. 5 din 12.III.75", ("ron",), "1975-03-12"),
     ("Львів, 3 ХІ 68", ("ukr",), "1968-11-03"),
     ("în luna XII.1975", ("ron",), "1975-12"),  # a Roman month and a year
+    ("Wien am 12.November 1939.", ("deu",), "1939-11-12"),  # the day's dot touching the month: the day was lost
+    ("Kraków, 1.grudnia 2010 r.", ("pol",), "2010-12-01"),
+    ("Львів, 12.березня 1975 р.", ("ukr",), "1975-03-12"),
+    ("Wien, 12.Nov.1939", ("deu",), "1939-11-12"),  # nor a space after the abbreviation's dot
 ])
 def test_date_formats(text, languages, expected):
     assert isos(text, languages) == [expected]

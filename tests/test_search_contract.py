@@ -328,7 +328,8 @@ def test_a_date_typed_in_figures_finds_the_day_however_it_was_printed(fresh, typ
     ("Kolozsvár, 1975. március 12.", ("hun",), "12.03.1975"),
     ("Київ, «12» березня 1975 року.", ("ukr",), "12.3.1975"),
     ("Kraków, dnia 12 marca 1975r.", ("pol",), "12.3.1975"),
-], ids=["ron", "pol", "ukr", "roman-month", "deu", "hun", "ukr-day-quoted", "pol-year-glued"])
+    ("Wien am 12.November 1939.", ("deu",), "12.11.1939"),
+], ids=["ron", "pol", "ukr", "roman-month", "deu", "hun", "ukr-day-quoted", "pol-year-glued", "deu-day-dot-glued"])
 def test_a_date_typed_in_figures_finds_it_printed_with_the_month_s_name(fresh, printed, languages, typed):
     """Civil-status records write the month out (născut la 7 aprilie 1983, 12 marca 1975, 12.IV.1975): a clerk
     typing the day in figures found nothing of them."""

@@ -101,7 +101,9 @@ _TWO_DIGIT_MONTH = r"(?P<month>0[1-9]|1[0-2])"
 # A day written as an ordinal: 12-го, 12-е (Ukrainian, Russian), 12-go (Polish), 12th, 12-én, 12-i (Hungarian).
 _ORDINAL = r"(?:-?(?:го|ого|е|я|go|st|nd|rd|th)|-j?[ée]n|-j?án|-i)?"
 _WORD = r"\b(?P<word>[^\W\d_]{3,}\.?)"  # a month name or abbreviation; dateparser decides whether it is one
-_COMMA = r"(?:\s*,\s*|\s+)"  # before a year: a space, or a comma as OCR spaces it (martie,1975; May 12 , 1942)
+# Before a year: a space, a comma as OCR spaces it (martie,1975; May 12 , 1942), or nothing after an abbreviation's
+# dot (12.Nov.1939).
+_COMMA = r"(?:\s*,\s*|\s+|(?<=\.))"
 _SEP = r"(?P<sep>[./-])"
 # Not part of a longer number: rules out 0264.12.04.1975, 1.250.1975,00 and the like.
 # Nor glued to a letter: OCR's l2.04.1975 (for 12) is no 2 April.
@@ -116,7 +118,8 @@ _DATE_PATTERNS = tuple(re.compile(p) for p in (
     _START + _DAY + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _YEAR + _END,  # 12.IV.1975, 12 IV 1975
     _START + _YEAR + r"\.?\s*[.\s/-]\s*" + _ROMAN + r"\s*[.\s/-]\s*" + _DAY + r"\.?" + _END,  # 1975. IV. 12.
     # 12 aprilie 1975, 12-го березня 1975, and the day in quotes as Ukrainian and Russian forms print it («12»)
-    _START + r"[«„\"]?" + _DAY + r"[»”\"]?" + _ORDINAL + r"\.?\s+" + _WORD + _COMMA + _YEAR + _END,
+    # A day's dot may touch the month, as typed and as OCR reads it: 12.November 1939, 1.grudnia 2010.
+    _START + r"[«„\"]?" + _DAY + r"[»”\"]?" + _ORDINAL + r"(?:\.\s*|\s+)" + _WORD + _COMMA + _YEAR + _END,
     _WORD + r"\s+" + _DAY + _ORDINAL + r"\.?" + _COMMA + _YEAR + _END,  # April 12, 1975, March 12th, 1975
     # 1975. április 12., and the formal 1975. évi április hó 12. napján
     _START + _YEAR + r"\.?\s+(?:évi\s+)?" + _WORD + r"\s+(?:hó\s+)?" + _DAY + _ORDINAL + r"\.?" + _END,
