@@ -227,12 +227,14 @@ class Options(BaseModel):
     @classmethod
     def _romanian_collection(cls, data):
         """A batch read in Romanian names its collection with ș and ț as its pages are spelt (stages.orthography):
-        typed with the cedilla (ş ţ), Timişoara's fond was a collection apart from Timișoara's."""
+        typed with the cedilla (ş ţ), Timişoara's fond was a collection apart from Timișoara's. So does a batch whose
+        languages are detected (`auto`): its pages may be Romanian, and no other language it reads writes ş or ţ."""
         if isinstance(data, dict) and isinstance(data.get("collection"), str) and "languages" in data:
             try:
-                romanian = ROMANIAN in parse_languages(data["languages"])
+                languages = parse_languages(data["languages"])
             except UsageError:
                 return data  # said by the languages' own check
+            romanian = ROMANIAN in languages or languages == ("auto",)
             if romanian:  # composed first: a decomposed s and cedilla is ş only then
                 return {**data, "collection": unicodedata.normalize("NFC", data["collection"]).translate(
                     CEDILLA_TO_COMMA)}

@@ -864,6 +864,10 @@ def test_options_refuse_what_they_cannot_take_with_typed_errors_also_when_derive
     with pytest.raises(InvalidOptionError, match="jobs"):
         options.model_copy(update={"jobs": -5})
     assert options.model_copy() == options
+    # A batch whose languages are detected may be Romanian: its collection is spelt as a Romanian batch's (a fond
+    # ingested once with --lang auto and once with --lang ron was two collections).
+    assert Options(languages="auto", collection="Fond Şcoli").collection == Options(
+        languages="ron", collection="Fond Şcoli").collection == "Fond Școli"
 
 
 def test_the_python_api_uses_the_archive_s_own_settings(phototest, archive_dir):
