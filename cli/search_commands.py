@@ -9,6 +9,7 @@ import click
 
 from pipeline import api
 from pipeline.backends.search.protocol import SearchQuery
+from pipeline.backends.search.query import parse_query
 from pipeline.errors import UsageError
 
 from .common import build_options, echo_json, what_to_check
@@ -49,6 +50,8 @@ def register(cli: click.Group) -> None:
         """Search the archive: every word must match, with or without diacritics, in any inflected form;
         "quoted words" for an exact phrase, word* for a prefix."""
         year_from, year_to = parse_year_range(year)
+        if not parse_query(" ".join(query)):  # "", "*", '""': it said "no hits", as if the archive had none
+            raise UsageError("nothing to search for: type words, \"a phrase\" or a prefix* (e.g. autorizatie)")
         request = SearchQuery(text=" ".join(query), collection=collection, doc_type=doc_type, language=language,
                               year_from=year_from, year_to=year_to, limit=limit, offset=offset, fuzzy=not exact)
         results = api.search(build_options(ctx), request)

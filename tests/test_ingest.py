@@ -512,6 +512,9 @@ def test_odd_arguments_are_refused_plainly(run_cli, phototest, archive_dir):
     backwards = run_cli("search", "brown", "--year", "1950..000")
     assert backwards.exit_code == ExitCode.usage and "backwards" in backwards.output
     assert run_cli("search", "brown", "--offset", str(2**32)).exit_code == ExitCode.usage
+    for nothing in ("", "*", '""', " - "):  # said "no hits" (exit 0), as if the archive held nothing
+        said = run_cli("search", nothing)
+        assert said.exit_code == ExitCode.usage and "nothing to search for" in said.output, nothing
 
 
 def test_reindex_rebuilds_the_search_index_from_disk(run_cli, phototest, archive_dir):

@@ -155,6 +155,7 @@ def test_filters(search):
     assert find(search, "kolozsvar", language="hu") == ["hu-mayor"]  # its two-letter code: it found nothing
     for blank in ("", " "):  # no language typed: no filter (Elasticsearch looked for documents in language "")
         assert find(search, "kolozsvar", language=blank) == ["hu-mayor"]
+        assert find(search, "kolozsvar", doc_type=blank) == ["hu-mayor"]  # it filtered everything out
     assert set(find(search, "primariei", year_from=1930, year_to=1935)) == {"ro-cedilla"}
 
 

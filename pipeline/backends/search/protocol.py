@@ -75,6 +75,9 @@ class SearchQuery:
                                   code=self.language[:50])
         if self.limit + self.offset > MAX_HITS_REACHED:  # a backend collects offset + limit hits to skip them
             raise UsageError(f"search limit and offset reach past hit {MAX_HITS_REACHED:,}: narrow the search")
+        # A blank document type filters nothing, as a blank collection or language does (it filtered everything out).
+        if self.doc_type is not None and not self.doc_type.strip():
+            object.__setattr__(self, "doc_type", None)
         # A collection as ingest stores it (options.Options: composed, one line): typed decomposed or with a space
         # too many, it filtered everything out.
         if self.collection:
