@@ -137,3 +137,11 @@ def test_a_folder_named_twice_is_reported_once(tmp_path):
     assert [path.name for path in found.scans] == ["p1.png"]
     assert [path.name for path in found.not_scans] == ["notes.txt"]
 
+
+
+def test_a_file_named_by_a_relative_and_an_absolute_path_is_one_file(tmp_path, monkeypatch):
+    """in/a.png and $PWD/in/a.png were two inputs: the second was reported as a copy of the first ("duplicate")."""
+    _touch(tmp_path / "in", "a.png")
+    monkeypatch.chdir(tmp_path)
+    found = find_scan_files(["in/a.png", str(tmp_path / "in" / "a.png"), "in", str(tmp_path / "in")])
+    assert found.scans == [Path("in/a.png")]

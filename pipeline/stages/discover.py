@@ -62,16 +62,20 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovere
                 found.not_scans.extend(_unseen(walked.not_scans, seen))
                 reported = set(_unseen([path for path, _ in walked.unreadable], seen))
                 found.unreadable.extend(item for item in walked.unreadable if item[0] in reported)
-            elif path not in seen:
-                found.scans.append(path)
-                seen.add(path)
+            else:
+                found.scans.extend(_unseen([path], seen))
     return found
 
 
 def _unseen(paths: list[Path], seen: set[Path]) -> list[Path]:
-    """The paths not in `seen`, which now holds them."""
-    new = [path for path in paths if path not in seen]
-    seen.update(new)
+    """The paths not in `seen`, which now holds them. Compared as absolute paths: one file named as in/a.tif and
+    as $PWD/in/a.tif was read twice and reported as a copy of itself ("duplicate")."""
+    new = []
+    for path in paths:
+        key = Path(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            new.append(path)
     return new
 
 
