@@ -200,6 +200,23 @@ def test_a_word_broken_over_two_lines_is_marked_in_both_halves(fresh, typed):
     assert hit.matches == ("construc ție",)  # one match: its halves alone were boxed wherever they stood
 
 
+@pytest.mark.parametrize(("typed", "marked"), [
+    ('"Dealul Feleacului"', "[Dealul] [Felea]- [cului]"), ("Feleac*", "[Felea]- [cului]"),
+    ('"pe Dealul Feleac*"', "[pe] [Dealul] [Felea]- [cului]"), ('"Feleacului se"', "[Felea]- [cului] [se]"),
+])
+def test_a_phrase_or_a_beginning_over_a_word_broken_over_two_lines_is_found(fresh, typed, marked):
+    """The word alone was found whole, but not in a phrase, nor by its beginning: the phrase read the printed
+    halves (Felea, cului)."""
+    fresh.index_documents([doc("d", "Drumul pe Dealul Felea-\ncului se termină la Cluj."),
+                           doc("other", "Dealul Feleac se vede. Feleacul.")])
+    results = fresh.search(SearchQuery(typed, fuzzy=False))
+    assert ids(results) == (["d", "other"] if typed == "Feleac*" else ["d"])
+    hit = next(hit for hit in results.hits if hit.document == "d")
+    assert marked in hit.snippet, hit.snippet
+    # The printed halves still make their own phrase, as OCR left them.
+    assert ids(fresh.search(SearchQuery('"Dealul Felea"', fuzzy=False))) == ["d"]
+
+
 def test_a_word_broken_in_capitals_is_found_whole(fresh):
     # A heading in capitals broken over two lines was not joined: its second half began with a capital.
     fresh.index_documents([doc("d", "AUTORIZAȚIE DE CONSTRUC-\nȚIE NR. 5 pentru Cluj-\nNapoca")])

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 
 from .analysis import QUERY_LANGUAGES, analysed_languages, composed, word_keys
 from .day_keys import date_keys
-from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, words
+from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, rejoined, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 5
+MAPPING_VERSION = 6
 FOLDED_ANALYZER = "retrodig_folded"
 
 
@@ -124,6 +124,9 @@ def index_body(languages: Iterable[str]) -> dict:
                 "page": {"type": "integer"},
                 "batch": {"type": "keyword"},
                 "text": {"type": "text", "analyzer": FOLDED_ANALYZER},
+                # The text with its words broken over two lines joined, on pages that have such words: phrases and
+                # beginnings running over a break are looked for in it too (folding.rejoined).
+                "joined": {"type": "text", "analyzer": FOLDED_ANALYZER},
                 "lang": {"properties": {code: {"type": "text", "analyzer": LANGUAGES[code].analyzer}
                                         for code in languages}},
                 "keys": {"type": "text", "analyzer": "whitespace"},
@@ -187,6 +190,8 @@ def page_sources(doc: IndexedDocument, layout: IndexLayout, batch: str) -> Itera
             source["lang"] = {code: _language_text("\n".join([page.text, *joined]), code) for code in native}
         keys = [key for word in words(page.text) + joined for key in sorted(word_keys(word, keyed))] if keyed else []
         dates = date_keys(page.text, analysed)
+        if again := rejoined(page.text):
+            source["joined"] = again
         if keys or joined or dates:
             source["keys"] = " ".join(keys + [fold(word) for word in joined] + dates)
         yield page_id(doc.id, page.number), source

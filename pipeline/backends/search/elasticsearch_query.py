@@ -31,11 +31,12 @@ def terms_query(terms: list[QueryTerm], layout: IndexLayout, fuzzy: bool) -> dic
 
 def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
     if term.prefix and len(term.tokens) > 1:  # words typed joined, the last a beginning: Cluj-Nap*
-        return {"match_phrase_prefix": {"text": {"query": " ".join(term.tokens), "max_expansions": 50}}}
+        return _printed_or_joined(lambda field: {"match_phrase_prefix": {
+            field: {"query": " ".join(term.tokens), "max_expansions": 50}}})
     if term.prefix:
-        return {"prefix": {"text": {"value": term.tokens[-1]}}}
+        return _printed_or_joined(lambda field: {"prefix": {field: {"value": term.tokens[-1]}}})
     if not term.is_word:
-        phrase = {"match_phrase": {"text": " ".join(term.tokens)}}
+        phrase = _printed_or_joined(lambda field: {"match_phrase": {field: " ".join(term.tokens)}})
         if not term.date:
             return phrase
         # A date in figures: as typed, or the same day printed otherwise (its key, in `keys`).
@@ -57,6 +58,12 @@ def _term_query(term: QueryTerm, layout: IndexLayout, fuzzy: bool) -> dict:
                                            "transpositions": False, "max_expansions": MAX_FUZZY_CANDIDATES,
                                            "boost": FUZZY_BOOST}}})
     return {"dis_max": {"queries": options, "tie_breaker": 0.3}}
+
+
+def _printed_or_joined(query_on) -> dict:
+    """`query_on(field)` on the text as printed, or with its words broken over two lines joined ("Dealul Feleacului"
+    over Felea-/cului): the better of the two scores, not their sum, as in the embedded index."""
+    return {"dis_max": {"queries": [query_on("text"), query_on("joined")]}}
 
 
 def filters(query: SearchQuery) -> list[dict]:

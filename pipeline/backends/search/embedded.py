@@ -28,7 +28,7 @@ from .analysis import analysed_languages, keys_text
 from .day_keys import date_keys
 from .embedded_query import facet_counts, terms_query, with_filters, without
 from .embedded_store import IndexFolder, IndexOutdatedError, build_schema, open_writer
-from .folding import fold_word, joined_words, split_words, words
+from .folding import fold_word, joined_words, rejoined, split_words, words
 from .protocol import IndexedDocument, SearchHit, SearchQuery, SearchResults
 from .query import QueryTerm, WordMatcher, parse_query
 from .snippets import marked_snippet
@@ -251,6 +251,7 @@ class AnalysedPage:
     words: str  # the page's words folded, in order, joined by spaces
     keys: str  # their language keys (ron_primar), joined by spaces
     word_keys: str  # each word's keys (space-separated), word by word joined by '|': aligned with `words`
+    joined: str = ""  # `words` with the words broken over two lines joined (folding.rejoined); "" if none is
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,9 @@ def analyse_document(doc: IndexedDocument) -> AnalysedDocument:
         # keys are tagged ron_...) and by its keys. Not among `words`, whose order is the printed one.
         joined = [text for word in joined_words(page.text) for text in (fold_word(word), keys_text(word, languages))]
         stems = " ".join(filter(None, keys + joined + date_keys(page.text, languages)))
+        again = rejoined(page.text)
         pages.append(AnalysedPage(page.number, page.text, " ".join(fold_word(word) for word in printed), stems,
-                                  "|".join(keys)))
+                                  "|".join(keys), " ".join(fold_word(word) for word in words(again))))
     return AnalysedDocument(doc, tuple(pages))
 
 
@@ -288,8 +290,8 @@ def _add(writer: tantivy.IndexWriter, analysed: AnalysedDocument, replace: bool)
     writer.add_document(tantivy.Document(kind="document", **shared))
     for page in analysed.pages:
         writer.add_document(tantivy.Document(
-            kind="page", page=page.number, words=page.words, stems=page.keys, text=page.text.encode("utf-8"),
-            word_keys=page.word_keys.encode("utf-8"), **shared))
+            kind="page", page=page.number, words=page.words, stems=page.keys, joined=page.joined,
+            text=page.text.encode("utf-8"), word_keys=page.word_keys.encode("utf-8"), **shared))
 
 
 def _refused_write(error: ValueError, folder: Path) -> ArchiveError | None:

@@ -23,7 +23,7 @@ import tantivy
 
 from ...errors import ArchiveBusyError, ArchiveError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 CURRENT = "CURRENT"
 VERSION_FILE = "retrodig.json"
 LEGACY_FILE = "search.sqlite"  # the SQLite index of retrodig before schema 5, next to the index folder
@@ -42,6 +42,9 @@ def build_schema() -> tantivy.Schema:
     # split on spaces here: both backends analyse alike. Positions for phrases; keys need frequencies only.
     schema.add_text_field("words", tokenizer_name="whitespace", index_option="position", stored=True)
     schema.add_text_field("stems", tokenizer_name="whitespace", index_option="freq")
+    # The folded words again with those broken over two lines joined, on pages that have such words only: for
+    # phrases and beginnings that run over a break (`words` keeps the printed order, which marks follow).
+    schema.add_text_field("joined", tokenizer_name="whitespace", index_option="position")
     # Filters and facets: column-stored ("fast") fields are counted without reading the pages.
     for field in ("collection", "doc_type", "language"):
         schema.add_text_field(field, tokenizer_name="raw", stored=True, fast=True)

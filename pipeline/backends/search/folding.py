@@ -90,6 +90,24 @@ def joined_words(text: str) -> list[str]:
     return [first + rest for first, rest in _BROKEN.findall(text) if continues(first, rest)]
 
 
+def rejoined(text: str) -> str:
+    """`text` with each word broken over two lines joined again (Felea-/cului: Feleacului), for the phrases and
+    beginnings that run over the break ("Dealul Feleacului", Feleac*); "" when no word is broken (most pages:
+    nothing more to index)."""
+    joins = 0
+
+    def join(match: re.Match[str]) -> str:
+        nonlocal joins
+        first, rest = match.group(1), match.group(2)
+        if not continues(first, rest):
+            return match.group(0)
+        joins += 1
+        return first + rest
+
+    text = _BROKEN.sub(join, text)
+    return text if joins else ""
+
+
 def continues(first: str, rest: str) -> bool:
     """Whether `rest`, after `first`, a hyphen and a line break, is the rest of one word: it begins in small
     letters, or both are in capitals (a heading: CONSTRUC-/ȚIE). A capital after small letters starts a new word

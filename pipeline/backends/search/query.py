@@ -141,13 +141,19 @@ class WordMatcher:
         printed = pieces[1::2]
         folded = folded if folded is not None else [fold_word(word) for word in printed]
         flags, runs = list(flags), []
+        views = [[(word, i, i) for i, word in enumerate(folded)]]
+        if self._phrases and any(LINE_BREAK.fullmatch(piece) for piece in pieces[2:-1:2]):
+            views.append(self._rejoined(pieces, printed, folded))  # phrases that run over a broken word
         for tokens, prefix in self._phrases:
-            for start in (i for i, word in enumerate(folded) if word == tokens[0]):
-                found = folded[start:start + len(tokens)]
-                if len(found) == len(tokens) and tuple(found[:-1]) == tokens[:-1] and (
-                        found[-1].startswith(tokens[-1]) if prefix else found[-1] == tokens[-1]):
-                    runs.append(range(start, start + len(tokens)))
-                    flags[start:start + len(tokens)] = [True] * len(tokens)
+            for view in views:
+                for start in (i for i, (word, _, _) in enumerate(view) if word == tokens[0]):
+                    found = [word for word, _, _ in view[start:start + len(tokens)]]
+                    if len(found) == len(tokens) and tuple(found[:-1]) == tokens[:-1] and (
+                            found[-1].startswith(tokens[-1]) if prefix else found[-1] == tokens[-1]):
+                        run = range(view[start][1], view[start + len(tokens) - 1][2] + 1)
+                        if run not in runs:
+                            runs.append(run)
+                            flags[run.start:run.stop] = [True] * len(run)
         if self._dates:
             for run in self._date_runs(pieces):
                 flags[run.start:run.stop] = [True] * len(run)
@@ -158,6 +164,21 @@ class WordMatcher:
                 flags[i] = flags[i + 1] = True
                 runs.append(range(i, i + 2))  # one match: its halves alone are other words (de-/clarației)
         return flags, sorted(runs, key=lambda run: run.start)
+
+    @staticmethod
+    def _rejoined(pieces: list[str], printed: list[str], folded: list[str]) -> list[tuple[str, int, int]]:
+        """The page's folded words as the index's `joined` field has them, a word broken over two lines joined
+        (folding.rejoined): (word, index of its first printed word, index of its last)."""
+        view, i = [], 0
+        while i < len(printed):
+            if i + 1 < len(printed) and LINE_BREAK.fullmatch(pieces[2 * i + 2]) \
+                    and continues(printed[i], printed[i + 1]):
+                view.append((fold_word(printed[i] + printed[i + 1]), i, i + 1))
+                i += 2
+            else:
+                view.append((folded[i], i, i))
+                i += 1
+        return view
 
     def _date_runs(self, pieces: list[str]) -> Iterator[range]:
         """The words of each date the terms ask for in figures, however it is printed (12.03.1975 or 12 martie 1975
