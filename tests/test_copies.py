@@ -286,6 +286,10 @@ def test_names_after_polish_and_inflected_keywords():
     assert names("Jan Kowalski, ur. Adam Nowak w Krakowie", "pol") == [["Adam", "Nowak"]]
     assert names("Anna Nowak z domu Zielińska, córka", "pol") == [["Zielińska"]]
     assert names("se adeverește că numitei Ioana Mureșan i s-a eliberat", "ron") == [["Ioana", "Mureșan"]]
+    # OCR reads a capital I as a small l (loana): the name was passed over, or cut before its surname.
+    assert names("născută loana Popescu, la Cluj", "ron") == [["loana", "Popescu"]]
+    assert names("fiica lui Maria loana Popescu a declarat", "ron") == [["Maria", "loana", "Popescu"]]
+    assert names("născut la Cluj, născut lângă Sibiu", "ron") == []
 
 
 # --- the redacted copy ------------------------------------------------------------------------------

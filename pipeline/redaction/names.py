@@ -48,14 +48,27 @@ def names_after_keywords(words: list[Word], keywords: list[str]) -> Iterator[Nam
 
 def _capitalised_run(words: list[Word]) -> tuple[Word, ...]:
     taken: list[Word] = []
-    for word in words[:MAX_NAME_WORDS]:
+    window = words[:MAX_NAME_WORDS]
+    for k, word in enumerate(window):
         core = word.text.strip(_PUNCTUATION)
-        if not _looks_like_name(core):
+        if not _looks_like_name(core) and not (k + 1 < len(window) and _capital_i_misread(core)
+                                               and _looks_like_name(window[k + 1].text.strip(_PUNCTUATION))):
             break
         taken.append(word)
         if word.text.rstrip()[-1:] in ",;:).":  # "născută Maria Popescu, fiica lui ..."
             break
     return tuple(taken)
+
+
+# Words in small letters that begin with l and may follow a keyword or a first name: not names misread.
+_NOT_NAMES = {"la", "lui", "lor", "langa", "lînga", "luna", "lunii", "lub", "lipca", "listopada", "lutego", "lat"}
+
+
+def _capital_i_misread(core: str) -> bool:
+    """Whether `core` may be a name whose capital I OCR read as a small l (loana, lon, lulia for Ioana, Ion,
+    Iulia): the name's first word was passed over, or the run ended before the surname ("Maria loana Popescu"
+    proposed Maria alone, the surname left showing). Taken only before a capitalised word."""
+    return len(core) >= 3 and core[0] == "l" and core.isalpha() and core.islower() and fold(core) not in _NOT_NAMES
 
 
 def _looks_like_name(core: str) -> bool:
