@@ -142,6 +142,21 @@ def redaction(request: Request, request_id: RequestId, doc_id: DocId, user: User
 @router.post("/{request_id}/records/{doc_id}/pages/{number}/boxes")
 async def save_boxes(request: Request, request_id: RequestId, doc_id: DocId, number: PageNumber,
                      user: User = Depends(signed_in())):
+    await _save_box_form(request, request_id, doc_id, number, user)
+    return RedirectResponse(f"/requests/{request_id}/records/{doc_id}?page={number}", status_code=303)
+
+
+@router.post("/{request_id}/records/{doc_id}/pages/{number}/confirm")
+async def save_and_confirm(request: Request, request_id: RequestId, doc_id: DocId, number: PageNumber,
+                           user: User = Depends(signed_in())):
+    """*Confirm* sends the page's boxes as they are on screen: it confirmed the boxes as last saved, and a box the
+    clerk had ticked again without *Save the boxes* stayed uncovered in the copy, without a word."""
+    await _save_box_form(request, request_id, doc_id, number, user)
+    _work(request).confirm(user.name, request_id, doc_id)
+    return _back(request_id, "#records")
+
+
+async def _save_box_form(request: Request, request_id: int, doc_id: str, number: int, user: User) -> None:
     form = await request.form()
     kept = {int(v) for v in form.getlist("keep") if _BOX_ID.fullmatch(str(v))}
     shown = {int(v) for v in form.getlist("shown") if _BOX_ID.fullmatch(str(v))}
@@ -150,8 +165,8 @@ async def save_boxes(request: Request, request_id: RequestId, doc_id: DocId, num
         if key.startswith("x_") and _BOX_ID.fullmatch(key[2:]):
             box_id = int(key[2:])
             moved[box_id] = tuple(_integer(form.get(f"{c}_{box_id}")) for c in "xywh")
-    _work(request).save_boxes(user.name, request_id, doc_id, number, shown, kept, moved)
-    return RedirectResponse(f"/requests/{request_id}/records/{doc_id}?page={number}", status_code=303)
+    if shown:
+        _work(request).save_boxes(user.name, request_id, doc_id, number, shown, kept, moved)
 
 
 @router.post("/{request_id}/records/{doc_id}/pages/{number}/boxes/new")
