@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -160,12 +160,19 @@ def save_page_version(archive: Archive, doc_id: str, number: int, hocr: Path,
     return before, page_text_path(archive, doc_id, number).read_text(encoding="utf-8").strip()
 
 
-def correct_metadata(archive: Archive, record: dict, field: str, value: str) -> tuple[object, object]:
-    """Set one catalog field; returns (before, after). Years are given as text: '1974, 1975'."""
+def correct_metadata(archive: Archive, record: dict, field: str, value: str,
+                     doc_types: Collection[str] | None = None) -> tuple[object, object]:
+    """Set one catalog field; returns (before, after). Years are given as text: '1974, 1975'. `doc_types`: the
+    document types a type may be set to (configs/doctypes.yaml's, and "unknown"); None: any well-formed name."""
     if field not in EDITABLE_FIELDS:
         raise UsageError.said("'%(field)s' cannot be corrected (fields: %(fields)s)", field=field,
                               fields=", ".join(EDITABLE_FIELDS))
     after = _parsed_field(field, value)
+    if field == "doc_type" and doc_types is not None and after not in doc_types:
+        # A type misspelt (buildng_permit) became a facet of its own, and the filters and embargo rules that name
+        # the type passed the record over.
+        raise UsageError.said("'%(value)s' is not a document type of this archive (types: %(types)s)", value=after,
+                              types=", ".join(sorted(doc_types)))
     if isinstance(after, str) and ROMANIAN in record.get("metadata", {}).get("languages", []):
         after = after.translate(CEDILLA_TO_COMMA)  # a title or collection of a Romanian record, as its text
     doc_id = record["id"]

@@ -25,6 +25,7 @@ from pipeline.errors import DamagedArchiveError, DocumentNotFoundError, UsageErr
 from pipeline.hit_boxes import with_word_boxes
 from pipeline.hocr import HocrPage, Line, read_hocr
 from pipeline.indexing import indexed_document
+from pipeline.stages.metadata import load_doctype_rules
 from pipeline.model import PixelBox
 from pipeline.options import Options, load_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
@@ -170,9 +171,14 @@ class PortalService:
                 self.review.decide(doc_id, number, "corrected", user.name)
         return before, after
 
+    def doc_types(self) -> set[str]:
+        """The document types a record may be filed as: those of configs/doctypes.yaml, and "unknown"."""
+        rules = load_doctype_rules(self.options.configs_dir / "doctypes.yaml")
+        return {doc_type.name for doc_type in rules.types} | {"unknown"}
+
     def correct_metadata(self, user: User, doc_id: str, field: str, value: str) -> tuple[object, object]:
         original = self.archive.load_document(_checked_id(doc_id))
-        before, after = correct_metadata(self.archive, original, field, value)
+        before, after = correct_metadata(self.archive, original, field, value, self.doc_types())
         if before != after:
             self.audit.record(user.name, "correct-metadata", doc_id, None, field, before, after)
             self._reindex(doc_id)

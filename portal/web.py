@@ -190,9 +190,21 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
         request=request, _=catalog.gettext, ngettext=catalog.ngettext, fmt=Formats(language), lang=language,
         languages=LANGUAGES, user=session.user if session else None, csrf=csrf_token(request), label=labeller(catalog.gettext),
         note=lambda text: note_text(text, catalog.gettext),
-        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), **context,
+        here=_here(request), **context,
     )
     return HTMLResponse(html, status_code=status)
+
+
+def _here(request: Request) -> str:
+    """Where the language switch comes back to: this page; for a page shown in answer to a form (a conflict, a
+    refused value), the page the form was on, as the address of a form's answer takes no GET (the switch gave
+    405, and a clerk's typed text was lost with it)."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def said(request: Request, error: Exception) -> str:
