@@ -108,14 +108,25 @@ def go_to_hit(request: Request, user: User = Depends(signed_in()), n: int = Quer
 def viewer(request: Request, doc_id: DocId, user: User = Depends(signed_in()),
            page: int = Query(1, ge=1, le=100_000), hit: int | None = Query(None, ge=0, le=1_000_000),
            saved: str | None = None):
-    service = _service(request)
+    return _document_page(request, doc_id, page, saved=saved, **_hit_context(request, doc_id, page, hit))
+
+
+def _hit_context(request: Request, doc_id: str, page: int, hit: int | None) -> dict:
+    """The search a page was opened from (its words and filters, the hit's number) and the hit itself, for the
+    viewer's boxes, next and previous hit and way back to the results."""
     params = _search_params(request)
     found, total = (None, 0)
     if hit is not None and params.get("q"):
-        found, total = service.hit(_query(params), hit)
+        found, total = _service(request).hit(_query(params), hit)
         if found and (found.document != doc_id or found.page != page):
             found = None  # the index changed since the link was made: show the page without boxes
-    return _document_page(request, doc_id, page, hit=found, hit_index=hit, total=total, params=params, saved=saved)
+    return {"hit": found, "hit_index": hit, "total": total, "params": params}
+
+
+def _opened_hit(request: Request) -> int | None:
+    """The hit number a form sent from the viewer carries in its address (see document.html), if any."""
+    value = request.query_params.get("hit", "")
+    return int(value) if value.isdigit() and len(value) <= 7 else None
 
 
 def _document_page(request: Request, doc_id: str, page: int, status: int = 200, **context):
@@ -155,11 +166,21 @@ def original_text(request: Request, doc_id: DocId, number: PageNumber, user: Use
 def correct_line(request: Request, doc_id: DocId, number: PageNumber, line: str = Form(max_length=40),
                  text: str = Form("", max_length=2000), expected: str | None = Form(None, max_length=2000),
                  user: User = Depends(signed_in("archivist"))):
+    # A page opened from a search keeps it (its boxes, next and previous hit, the way back to the results).
+    hit = _opened_hit(request)
     try:
         _service(request).correct_line(user, doc_id, number, line, text, expected)
     except CorrectionConflictError:  # the page again, their version shown and what this clerk typed kept to save
-        return _document_page(request, doc_id, number, status=409, conflict={"line": line, "text": text})
-    return RedirectResponse(f"/documents/{doc_id}?page={number}&saved={line}#{line}", status_code=303)
+        return _document_page(request, doc_id, number, status=409, conflict={"line": line, "text": text},
+                              **_hit_context(request, doc_id, number, hit))
+    return _back_to_page(request, doc_id, number, hit, line, line)
+
+
+def _back_to_page(request: Request, doc_id: str, number: int, hit: int | None, saved: str,
+                  anchor: str) -> RedirectResponse:
+    params = _search_params(request) if hit is not None else {}
+    query = urlencode({"page": number, **({"hit": hit} if hit is not None else {}), "saved": saved, **params})
+    return RedirectResponse(f"/documents/{doc_id}?{query}#{anchor}", status_code=303)
 
 
 @router.post("/documents/{doc_id}/metadata")
@@ -167,7 +188,7 @@ def correct_metadata(request: Request, doc_id: DocId, field: str = Form(max_leng
                      value: str = Form("", max_length=1000), page: int = Form(1, ge=1, le=100_000),
                      user: User = Depends(signed_in("archivist"))):
     _service(request).correct_metadata(user, doc_id, field, value)
-    return RedirectResponse(f"/documents/{doc_id}?page={page}&saved={field}#metadata", status_code=303)
+    return _back_to_page(request, doc_id, page, _opened_hit(request), field, "metadata")
 
 
 # --- review queue -----------------------------------------------------------------------------------

@@ -196,6 +196,28 @@ def test_next_hit_opens_the_viewer_with_boxes_on_the_page(client, clujul):
     assert "SITUAȚIA GEOGRAFICĂ" in viewer.text  # the page text beside the image
 
 
+def test_a_correction_made_on_a_page_opened_from_a_search_keeps_the_search(client, clujul):
+    """Saving a line or a catalog field reloaded the page without its hit boxes, next and previous hit and the way
+    back to the results."""
+    import re
+
+    sign_in(client, "ana")
+    opened = client.get(client.get("/hit", params={"q": "somesului", "n": 0}).headers["location"])
+    action = re.search(r'<form method="post" action="([^"]*/lines[^"]*)"', opened.text).group(1).replace("&amp;", "&")
+    assert "q=somesului" in action and "hit=0" in action
+    line = re.search(r'name="line" value="([^"]+)"', opened.text).group(1)
+    expected = re.search(r'name="expected" value="([^"]*)"', opened.text).group(1)
+    saved = client.post(action, data={"csrf_token": csrf_of(opened.text), "line": line, "text": "Someșului",
+                                      "expected": expected}, follow_redirects=False)
+    assert saved.status_code == 303 and "q=somesului" in saved.headers["location"]
+    again = client.get(saved.headers["location"])
+    assert 'class="hit-nav"' in again.text and 'class="hit-box"' in again.text and "saved" in again.text
+    field = re.search(r'<form method="post" action="([^"]*/metadata[^"]*)"', again.text).group(1).replace("&amp;", "&")
+    kept = client.post(field, data={"csrf_token": csrf_of(again.text), "field": "title", "value": "Clujul",
+                                    "page": "1"}, follow_redirects=False)
+    assert kept.status_code == 303 and "q=somesului" in kept.headers["location"] and "hit=0" in kept.headers["location"]
+
+
 def test_page_images_are_scaled_copies_never_the_master(client, portal_archive, clujul):
     sign_in(client, "clara")
     view = client.get(f"/documents/{clujul}/pages/1.jpg")
