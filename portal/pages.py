@@ -137,7 +137,8 @@ def _document_page(request: Request, doc_id: str, page: int, status: int = 200, 
     return render(request, "document.html", status=status, view=view, record=view.document, fields=EDITABLE_FIELDS,
                   field_value=lambda f: editable_value(view.document, f),
                   history=service.audit_entries(doc_id, limit=20),
-                  profiles=service.profiles(), ocr_languages=service.languages(), **context)
+                  profiles=service.profiles(), ocr_languages=service.languages(),
+                  page_size=service.settings.page_size, **context)
 
 
 @router.get("/documents/{doc_id}/pages/{number}.jpg")

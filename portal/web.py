@@ -283,7 +283,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request) or current_session(request) or _public_path(request.url.path):
             return _error(request, 403, message)
         referer = urlsplit(request.headers.get("referer", ""))
-        back = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
+        back = referer.path + (f"?{referer.query}" if referer.query else "") \
+            if referer.netloc == request.url.netloc and referer.path else "/"  # the page too: ?page=2
         return render(request, "error.html", status=403, status_code=403, message=message,
                       sign_in=f"/login?next={quote(safe_next(back), safe='')}")
 

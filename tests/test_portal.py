@@ -218,6 +218,18 @@ def test_a_correction_made_on_a_page_opened_from_a_search_keeps_the_search(clien
     assert kept.status_code == 303 and "q=somesului" in kept.headers["location"] and "hit=0" in kept.headers["location"]
 
 
+def test_documents_without_a_collection_have_no_empty_facet_entry(client, clujul):
+    """The facet listed them as a link with no text (zero pixels wide), which filtered nothing when followed."""
+    import re
+
+    sign_in(client, "ana")
+    assert client.post(f"/documents/{clujul}/metadata", data={"csrf_token": token(client, f"/documents/{clujul}"),
+                                                              "field": "collection", "value": ""}).status_code == 303
+    page = client.get("/", params={"q": "somesului"}).text
+    assert 'class="facets"' in page and "Romanian" in page  # the other facets are there
+    assert not re.search(r'collection=(&amp;|")', page), "an empty collection is offered as a facet"
+
+
 def test_page_images_are_scaled_copies_never_the_master(client, portal_archive, clujul):
     sign_in(client, "clara")
     view = client.get(f"/documents/{clujul}/pages/1.jpg")

@@ -94,3 +94,21 @@ def test_a_clerks_first_day(page, portal_url):
     expect(page.locator("h1")).to_have_text("Журнал змін")
     expect(page.locator("th").first).to_have_text("Коли")
     shot(page, "07-ukrainian")
+
+
+@pytest.mark.parametrize("language", ["en-GB", "pl-PL", "ro-RO"])
+def test_the_staff_pages_fit_a_phone(portal_url, language):
+    """In a 375 px window the staff menu ran off the screen (white on the page's white past the dark band, the
+    page scrolled sideways: 474 px in English, 725 in Polish), and the requests table with it."""
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 375, "height": 800}, locale=language).new_page()
+        phone.goto(portal_url + "/login")
+        phone.fill("input[name=name]", "ana")
+        phone.fill("input[name=password]", PASSWORDS["ana"])
+        phone.click("button.primary")
+        for path in ("/", "/requests", "/review", "/users"):
+            phone.goto(portal_url + path)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 375, (language, path)
+            menu = phone.locator("header.top nav a").last.bounding_box()
+            header = phone.locator("header.top").bounding_box()
+            assert menu["x"] + menu["width"] <= 375 and menu["y"] + menu["height"] <= header["y"] + header["height"]
