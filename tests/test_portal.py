@@ -148,6 +148,10 @@ def test_a_form_sent_after_signing_out_offers_signing_in_again(client, clujul):
                           "text": "x"}, headers={"Referer": f"http://testserver{page}", "Accept-Language": "pl"})
     assert refused.status_code == 403
     assert f'href="/login?next={page.replace("/", "%2F")}"' in refused.text and "Zaloguj się ponownie" in refused.text
+    # The page's own query too: the clerk came back to page 1 of a document read on page 2.
+    on_page_two = client.post(f"/documents/{clujul}/metadata", data={"csrf_token": csrf, "field": "title"},
+                              headers={"Referer": f"http://testserver/documents/{clujul}?page=2"})
+    assert f'href="/login?next=%2Fdocuments%2F{clujul}%3Fpage%3D2"' in on_page_two.text
     citizen = client.post("/services/building-permit-copy", data={"csrf_token": "stale"})
     assert citizen.status_code == 403 and 'href="/services"' in citizen.text
 
