@@ -70,6 +70,11 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                 full_width = img.width
                 if orientation in _QUARTER_TURNS:  # the page's width once turned is its stored height
                     full_width, dpi_x, dpi_y = img.height, dpi_y, dpi_x
+                elif _turned_by_its_tiff_tag(img):
+                    # Decoded turned as its Orientation tag says (Pillow gives it its turned size already), while
+                    # the tags' resolutions are along the stored axes: a fax page of 204 x 98 dpi stored on its
+                    # side came out squashed to a strip of garbage text.
+                    dpi_x, dpi_y = dpi_y, dpi_x
                 plain = (img.format in ("JPEG", "PNG") and img.mode in ("L", "RGB") and orientation == 1
                          and not sixteen_bit_colour)
                 stored_size = img.size if plain else None
@@ -149,6 +154,15 @@ def _decode_jpeg_with_pillow(path: Path, img: Image.Image, budget: int, orientat
     frame = ImageOps.exif_transpose(img) if orientation != 1 else img
     frame.load()
     return _fit(frame, budget)
+
+
+def _turned_by_its_tiff_tag(img: Image.Image) -> bool:
+    """Whether the TIFF page `img`, not yet decoded, comes out turned a quarter by its Orientation tag: Pillow then
+    gives it the turned size (the stored width and length the other way round), and drops the tag once decoded."""
+    if img.format != "TIFF" or img.tag_v2.get(274) not in _QUARTER_TURNS:
+        return False
+    stored_width, stored_length = img.tag_v2.get(256, 0), img.tag_v2.get(257, 0)
+    return stored_width != stored_length and img.size == (stored_length, stored_width)
 
 
 def _turned_on_its_side_undecodable(img: Image.Image) -> bool:
