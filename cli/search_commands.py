@@ -96,13 +96,16 @@ def _print_results(results, offset: int) -> None:
 
 
 def _pages_to_review(record: dict) -> str:
-    """The pages flagged for review, each with what to check on it where something was found: its lines read
-    unsurely and its places with writing left unread."""
+    """The pages flagged for review, each with why: no text read, or its quality, and what to check on it where
+    something was found (its lines read unsurely, its places with writing left unread). A page flagged for its
+    quality alone was a bare number, though ingest says `show` tells why."""
     pages = {page["number"]: page for page in record.get("pages", [])}
 
     def checks(number: int) -> str:
         page = pages.get(number, {})
-        found = what_to_check(len(page.get("unsure_lines", [])), len(page.get("unread_writing", [])))
+        why = ["no text read"] if page.get("words") == 0 else (
+            [f"quality {page['quality']:.2f}"] if isinstance(page.get("quality"), (int, float)) else [])
+        found = why + what_to_check(len(page.get("unsure_lines", [])), len(page.get("unread_writing", [])))
         return f"{number} ({', '.join(found)})" if found else str(number)
     return ", ".join(checks(n) for n in record.get("review_pages", [])) or "-"
 

@@ -825,6 +825,10 @@ def test_pages_ocr_may_have_misread_are_listed_in_the_report(run_cli, phototest,
     assert report["summary"]["pages_to_review"] == 1
     summary = run_cli("ingest", str(phototest.parent), "--group", "file", "--lang", "eng", "--force")
     assert "1 pages to review" in summary.stdout
+    # `show` says why, as the summary promises: it gave the bare page number of a page flagged for its quality.
+    record = json.loads(run_cli("show", items["stain.png"]["document"], "--json").stdout)
+    shown = run_cli("show", items["stain.png"]["document"]).stdout
+    assert f"review: 1 (quality {record['pages'][0]['quality']:.2f})" in shown or "review: 1 (no text read)" in shown
 
 
 def test_the_python_api_takes_paths_and_answers_odd_arguments_with_typed_errors(phototest, archive_dir):

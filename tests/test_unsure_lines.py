@@ -61,7 +61,8 @@ def test_a_typed_letter_signed_by_hand_is_flagged_with_its_signature_lines(run_c
     closing = next(line for line in lines.values() if line.text == "Hochachtung")
     assert any(left < closing.bbox[2] < right and top < closing.bbox[3] for left, top, right, _ in unread)
     shown = run_cli("show", item["document"]).stdout
-    assert f"review: 1 ({len(unsure)} lines read unsurely, {len(unread)} places with writing left unread)" in shown
+    assert (f"review: 1 (quality {page['quality']:.2f}, {len(unsure)} lines read unsurely, {len(unread)} places "
+            "with writing left unread)") in shown
 
 
 def test_the_ocr_command_shows_what_was_read_unsurely_or_not_at_all_and_the_default_profile_looks_for_neither(
