@@ -1094,6 +1094,11 @@ def test_every_shipped_profile_loads_and_auto_picks_one_per_page():
     assert {c.name for c in auto.candidates} >= names
     assert kind_of_page(np.array(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg"))) == "default"
     assert kind_of_page(_grey(PAGES / "phototest.tif")) == "photocopy"
+    # A black-and-white scan of a 300 dpi page, larger than the copy measured: its letters' edges averaged grey
+    # there, and it was never a photocopy.
+    typescript = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg")
+    assert max(typescript.shape) > 2000
+    assert kind_of_page(np.where(typescript > 140, 255, 0).astype(np.uint8)) == "photocopy"
 
 
 # --- quality, debug images, language -------------------------------------------------------------------------
