@@ -81,7 +81,8 @@ def _decode_image_frame(path: Path, index: int, default_dpi: int,
                 if camera_jpeg:
                     frame = _decode_jpeg(path, img, budget, orientation)
                 elif sixteen_bit_colour:
-                    frame = _fit(_decode_sixteen_bit_colour(path, frame_index), budget)
+                    turned = img.format == "TIFF" and img.tag_v2.get(274, 1) != 1
+                    frame = _fit(_decode_sixteen_bit_colour(path, frame_index, turned), budget)
                 elif _turned_on_its_side_undecodable(img):
                     frame = _fit(_decode_with_libtiff(path, frame_index), budget)
                 else:
@@ -190,13 +191,14 @@ def _sixteen_bit_colour(img: Image.Image) -> bool:
     return img.mode in ("RGB", "RGBA") and bool(img.tile) and ";16" in str(img.tile[0][3])
 
 
-def _decode_sixteen_bit_colour(path: Path, frame: int) -> Image.Image:
+def _decode_sixteen_bit_colour(path: Path, frame: int, turned: bool = False) -> Image.Image:
     """A 16-bit colour page in 8 bits by the range its values were written in, as `_to_8bit` does for grey: a
     12-bit camera's or scanner's values (0-4095) kept in 16 bits have a high byte of 0-15, and Pillow made such a
     page black. OpenCV decodes the 16 bits (Pillow has no 16-bit colour mode); a transparent page is laid on
-    white."""
-    pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if frame == 0 else None
-    if pixels is None:  # a page after the first; or a TIFF turned by its Orientation tag, which imread refuses
+    white. A TIFF turned by its Orientation tag (`turned`) is read as a page of many: imread refuses it, and
+    printed an "Internal imread issue" error on a run that went well."""
+    pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if frame == 0 and not turned else None
+    if pixels is None:  # a page after the first; or a TIFF turned by its Orientation tag
         ok, pages = cv2.imreadmulti(str(path), frame, 1, flags=cv2.IMREAD_UNCHANGED)
         pixels = pages[0] if ok and pages else None
     if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3:
