@@ -142,8 +142,8 @@ def redaction(request: Request, request_id: RequestId, doc_id: DocId, user: User
 @router.post("/{request_id}/records/{doc_id}/pages/{number}/boxes")
 async def save_boxes(request: Request, request_id: RequestId, doc_id: DocId, number: PageNumber,
                      user: User = Depends(signed_in())):
-    await _save_box_form(request, request_id, doc_id, number, user)
-    return RedirectResponse(f"/requests/{request_id}/records/{doc_id}?page={number}", status_code=303)
+    go = await _save_box_form(request, request_id, doc_id, number, user)
+    return RedirectResponse(f"/requests/{request_id}/records/{doc_id}?page={go or number}", status_code=303)
 
 
 @router.post("/{request_id}/records/{doc_id}/pages/{number}/confirm")
@@ -156,7 +156,9 @@ async def save_and_confirm(request: Request, request_id: RequestId, doc_id: DocI
     return _back(request_id, "#records")
 
 
-async def _save_box_form(request: Request, request_id: int, doc_id: str, number: int, user: User) -> None:
+async def _save_box_form(request: Request, request_id: int, doc_id: str, number: int, user: User) -> int | None:
+    """Save the boxes of page `number` as the form shows them; returns the page the clerk turned to with the
+    form's page buttons, if one was: turning the page by a link lost the boxes ticked or moved and not saved."""
     form = await request.form()
     kept = {int(v) for v in form.getlist("keep") if _BOX_ID.fullmatch(str(v))}
     shown = {int(v) for v in form.getlist("shown") if _BOX_ID.fullmatch(str(v))}
@@ -167,6 +169,8 @@ async def _save_box_form(request: Request, request_id: int, doc_id: str, number:
             moved[box_id] = tuple(_integer(form.get(f"{c}_{box_id}")) for c in "xywh")
     if shown:
         _work(request).save_boxes(user.name, request_id, doc_id, number, shown, kept, moved)
+    go = str(form.get("go", ""))
+    return int(go) if go.isdigit() and 0 < int(go) <= 100_000 else None
 
 
 @router.post("/{request_id}/records/{doc_id}/pages/{number}/boxes/new")

@@ -579,3 +579,28 @@ def test_a_record_corrected_after_it_was_linked_is_proposed_again_and_confirmed_
     copy.write_bytes(client.get(link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]).content)
     text = subprocess.run(["pdftotext", str(copy), "-"], capture_output=True, text=True, check=True).stdout
     assert "kowalski@example" not in text and "kontakt" in text and "Pozwolenie" in text
+
+
+def test_turning_the_redaction_page_keeps_the_boxes_as_shown_and_a_confirmation_stands_without_a_change(
+        client, permit):
+    """The page links dropped boxes ticked or moved and not saved; and the boxes form sent unchanged (as turning
+    the page sends it now) took back the record's confirmation."""
+    _file_and_sign_in(client)
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    work = client.app.state.service.casework
+    boxes = work.boxes(1, permit, 1)
+    pesel = next(box for box in boxes if box.kind == "pesel")
+    shown = [str(box.id) for box in boxes]
+    fields = {f"{c}_{box.id}": str(value) for box in boxes for c, value in
+              zip("xywh", (box.left, box.top, box.right - box.left, box.bottom - box.top))}
+    turned = _post(client, f"/requests/1/records/{permit}/pages/1/boxes", shown=shown,
+                   keep=[n for n in shown if n != str(pesel.id)], go="1", **fields)
+    assert turned.status_code == 303 and turned.headers["location"].endswith(f"/records/{permit}?page=1")
+    assert not next(box for box in work.boxes(1, permit, 1) if box.id == pesel.id).keep
+    assert _post(client, f"/requests/1/records/{permit}/confirm").status_code == 303
+    unchanged = _post(client, f"/requests/1/records/{permit}/pages/1/boxes", shown=shown,
+                      keep=[n for n in shown if n != str(pesel.id)], go="1", **fields)
+    assert unchanged.status_code == 303
+    assert work.request(1).records[0].confirmed_by == "clara"
+    assert 'href="?page=' not in client.get(f"/requests/1/records/{permit}").text  # no page link drops them

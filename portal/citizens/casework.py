@@ -184,7 +184,8 @@ class Casework:
                 self._note(conn, request_id, user, f"redactions of {doc_id} page {page} changed: "
                            f"{sum(id_ in kept for id_ in boxes)} of {len(boxes)} boxes kept ({len(ticks)} ticked "
                            f"or unticked), {len(changes)} moved")
-            self._unconfirm(conn, request_id, doc_id)
+                self._unconfirm(conn, request_id, doc_id)  # only a change asks for a new confirmation: turning
+                # the page sends the form too (see redaction.html)
 
     def add_box(self, user: str, request_id: int, doc_id: str, page: int, x: int, y: int, w: int, h: int) -> None:
         self._linked(request_id, doc_id)
