@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ...profiles import CleanProfile, SplitSpreadsSettings
+from ..load import only_black_and_white
 from .measure import downscale, ink_mask, marks_of
 from .orientation import is_sideways
 from .spreads import clear_fold
@@ -38,7 +39,10 @@ def choose_profile(image: np.ndarray, auto: CleanProfile) -> CleanProfile:
 def kind_of_page(image: np.ndarray) -> str:
     small, _ = downscale(image, ANALYSIS_SIDE)
     grey = to_grey(small)
-    if _looks_bilevel(small, grey) or _only_black_and_white(image):
+    # A black-and-white scan judged on its own pixels too: on the area-averaged copy its letters' edges are grey
+    # (3.9 % of a 300 dpi page's pixels, over BILEVEL_MAX_GREY), and no such scan over ANALYSIS_SIDE px was taken
+    # for the photocopy it is.
+    if _looks_bilevel(small, grey) or (image.ndim == 2 and only_black_and_white(image)):
         return "photocopy"
     if clear_fold(image, SplitSpreadsSettings()):
         return "printed-book"
@@ -50,17 +54,6 @@ def kind_of_page(image: np.ndarray) -> str:
     if _cursive_share(ink) >= CURSIVE_SHARE:
         return "handwritten-mixed"
     return "default"
-
-
-def _only_black_and_white(image: np.ndarray) -> bool:
-    """Whether the page holds black and white only (a 1-bit scan, a fax), judged on every n-th pixel of every n-th
-    row (its own values). On the area-averaged copy the edges of its letters are grey (3.9 % of a 300 dpi page's
-    pixels, over BILEVEL_MAX_GREY), and no such scan over ANALYSIS_SIDE px was ever taken for a photocopy."""
-    if image.ndim != 2:
-        return False
-    step = max(1, round(max(image.shape) / ANALYSIS_SIDE))
-    sample = image[::step, ::step]
-    return not np.count_nonzero((sample != 0) & (sample != 255))
 
 
 def _looks_bilevel(small: np.ndarray, grey: np.ndarray) -> bool:
