@@ -159,8 +159,7 @@ class WordMatcher:
                 flags[run.start:run.stop] = [True] * len(run)
                 runs.append(run)
         for i in range(len(printed) - 1):
-            if LINE_BREAK.fullmatch(pieces[2 * i + 2]) and continues(printed[i], printed[i + 1]) \
-                    and self(printed[i] + printed[i + 1]):
+            if _broken_after(pieces, printed, i) and self(printed[i] + printed[i + 1]):
                 flags[i] = flags[i + 1] = True
                 runs.append(range(i, i + 2))  # one match: its halves alone are other words (de-/clarației)
         return flags, sorted(runs, key=lambda run: run.start)
@@ -171,8 +170,7 @@ class WordMatcher:
         (folding.rejoined): (word, index of its first printed word, index of its last)."""
         view, i = [], 0
         while i < len(printed):
-            if i + 1 < len(printed) and LINE_BREAK.fullmatch(pieces[2 * i + 2]) \
-                    and continues(printed[i], printed[i + 1]):
+            if i + 1 < len(printed) and _broken_after(pieces, printed, i):
                 view.append((fold_word(printed[i] + printed[i + 1]), i, i + 1))
                 i += 2
             else:
@@ -219,3 +217,9 @@ class WordMatcher:
             return True
         return any(abs(len(folded) - len(token)) <= 1 and Levenshtein.distance(folded, token, score_cutoff=1) <= 1
                    for token in self._tolerant)
+
+
+def _broken_after(pieces: list[str], printed: list[str], i: int) -> bool:
+    """Whether the page's word `i` and the next are one word broken over two lines (construc- / ție): `pieces` is
+    the page cut by `split_words`, `printed` its words."""
+    return bool(LINE_BREAK.fullmatch(pieces[2 * i + 2])) and continues(printed[i], printed[i + 1])
