@@ -21,6 +21,10 @@ PAGE_LETTER_SHARE = 1 / 25  # of a page's longer side: the tallest a letter may 
 STRIP_ASPECT = 2.0  # a long side more than this many times the short one: a strip cut from a page
 STRIP_LETTER_SHARE = 1 / 5  # of a strip's short side: the tallest its letters may be
 MARKED_BAND_ROWS = 64  # rows of labels looked up at once (see marked)
+INK_CONTRAST = 15  # grey levels a pixel is darker than its surroundings to count as ink (see ink_mask)
+FAINT_INK_SHARE = 0.01  # less of a page than this so found: it may be faint (real pages: 0.037 and more)
+FAINT_CONTRAST_SHARE = 0.25  # of a faint page's contrast: how much darker ink is than its surroundings
+MIN_INK_CONTRAST = 3  # grey levels: below this, JPEG noise would pass for ink
 
 
 class _Remembered:
@@ -245,8 +249,22 @@ def tallest_letter(shape: tuple[int, ...]) -> float:
 
 
 def ink_mask(small: np.ndarray) -> np.ndarray:
-    """255 where a pixel is clearly darker than its surroundings (a local mean threshold), else 0."""
-    return cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _block(small), 15)
+    """255 where a pixel is clearly darker than its surroundings (a local mean threshold), else 0.
+
+    Clearly: by INK_CONTRAST grey levels, or on a faint page (letters 15 levels darker than the paper, a faded
+    carbon copy or a scan far too light) by a share of its contrast. There the usual bar keeps only specks of
+    JPEG noise, which pass for 4-5 px letters (a page so measured was enlarged 4x for Tesseract: 3x its OCR
+    time). The page's contrast (its paper against its darkest thousandth) is taken only when the usual bar
+    finds little ink: a histogram costs as much as the threshold itself."""
+    block = _block(small)
+    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, INK_CONTRAST)
+    if cv2.countNonZero(ink) >= FAINT_INK_SHARE * small.size:
+        return ink
+    contrast = percentile_of_bytes(small, 90) - percentile_of_bytes(small, 0.1)
+    bar = max(MIN_INK_CONTRAST, FAINT_CONTRAST_SHARE * contrast)
+    if bar >= INK_CONTRAST:
+        return ink
+    return cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, bar)
 
 
 def _block(small: np.ndarray) -> int:
