@@ -16,6 +16,15 @@ TESSERACT_CODE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")  # ron, deu, chi_sim: the f
 # keyboards long put in their place (stages.orthography), and back (an archive may hold either).
 CEDILLA_TO_COMMA = str.maketrans("şŞţŢ", "șȘțȚ")
 COMMA_TO_CEDILLA = str.maketrans("șȘțȚ", "şŞţŢ")
+# The language models Tesseract's project publishes (tessdata), as Debian packages them (tesseract-ocr-<code>,
+# "_" written "-"): a code outside this list is no language Tesseract knows, unless the user trained it himself.
+DEBIAN_LANGUAGE_MODELS = frozenset("""
+    afr amh ara asm aze aze_cyrl bel ben bod bos bre bul cat ceb ces chi_sim chi_sim_vert chi_tra chi_tra_vert chr
+    cos cym dan deu div dzo ell eng enm epo est eus fao fas fil fin fra frk frm fry gla gle glg grc guj hat heb hin
+    hrv hun hye iku ind isl ita ita_old jav jpn jpn_vert kan kat kat_old kaz khm kir kmr kor kor_vert lao lat lav
+    lit ltz mal mar mkd mlt mon mri msa mya nep nld nor oci ori osd pan pol por pus que ron rus san sin slk slv snd
+    spa spa_old sqi srp srp_latn sun swa swe syr tam tat tel tgk tha tir ton tur uig ukr urd uzb uzb_cyrl vie yid
+    yor""".split())
 FRAKTUR_MODELS = {"frk": "deu"}  # a Fraktur model -> the language it reads (Debian ships one: German)
 TWO_LETTER_CODES = {
     "ron": "ro", "pol": "pl", "ukr": "uk", "rus": "ru", "hun": "hu", "deu": "de", "eng": "en",

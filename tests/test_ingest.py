@@ -619,9 +619,13 @@ def test_a_debug_dir_that_cannot_be_made_is_a_usage_error(run_cli, phototest, tm
 def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path):
     assert run_cli("ingest", str(tmp_path / "missing.tif")).exit_code == ExitCode.usage
     assert run_cli("ingest", str(phototest), "--lang", "not a code").exit_code == ExitCode.usage
-    result = run_cli("ingest", str(phototest), "--lang", "xho")  # a valid code whose pack is not installed
+    result = run_cli("ingest", str(phototest), "--lang", "yor")  # a model Debian ships, not installed here
     assert result.exit_code == ExitCode.missing_dependency
-    assert "tesseract-ocr-xho" in result.stderr
+    assert "tesseract-ocr-yor" in result.stderr
+    # A well-formed code of no model Tesseract publishes: an apt hint for a package that does not exist, before.
+    unknown = run_cli("ingest", str(phototest), "--lang", "eng+xho")
+    assert unknown.exit_code == ExitCode.usage and "no language xho" in unknown.stderr
+    assert "tesseract-ocr-" not in unknown.stderr and "eng" in unknown.stderr.split("installed here:")[1]
     assert run_cli("show", "0123456789abcdef").exit_code == ExitCode.usage
     assert run_cli("search", "x", "--year", "1980..1970").exit_code == ExitCode.usage
     osd = run_cli("ingest", str(phototest), "--lang", "osd")  # installed, but no language: it read garbage

@@ -14,7 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import MissingDependencyError
+from ..errors import InvalidOptionError, MissingDependencyError
+from ..language_codes import DEBIAN_LANGUAGE_MODELS
 from .tesseract_library import engine_for, orientation_engine
 
 OUTPUTS = ("hocr", "txt", "pdf")
@@ -44,6 +45,11 @@ def missing_languages(languages: tuple[str, ...]) -> list[str]:
 
 def require_languages(languages: tuple[str, ...]) -> None:
     missing = missing_languages(languages)
+    unknown = [code for code in missing if code not in DEBIAN_LANGUAGE_MODELS]
+    if unknown:  # no package to install: a misspelt code (zzz, ro, ukr_ua), or a model of one's own not in place
+        installed = ", ".join(sorted(installed_languages() - {"osd"})) or "none"
+        raise InvalidOptionError("lang", f"Tesseract has no language {', '.join(unknown)} (its codes are ISO 639-3, "
+                                         f"as ron, pol, ukr; installed here: {installed})", "+".join(languages))
     if missing:
         packages = " ".join(f"tesseract-ocr-{m.replace('_', '-').lower()}" for m in missing)
         raise MissingDependencyError(
