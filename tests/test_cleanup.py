@@ -595,6 +595,19 @@ def test_a_spread_scanned_upside_down_becomes_its_two_pages_in_order(tmp_path):
     assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 
 
+@pytest.mark.parametrize("quarter", [1, 3])
+def test_a_spread_lying_on_its_side_becomes_its_two_pages_in_order(tmp_path, quarter):
+    """A register photographed with the camera turned: portrait-shaped, its pages one above the other and their
+    lines running down. It was not split (a spread had to be landscape-shaped): one page of two turned upright,
+    read across the fold."""
+    spread = _spread(tmp_path)
+    Image.fromarray(np.ascontiguousarray(np.rot90(_grey(spread), quarter))).save(spread, dpi=(300, 300))
+    pages = read_file(spread, _options(tmp_path, profile="printed-book"))
+    assert [(p.number, p.part) for p in pages] == [(1, 1), (2, 2)]
+    assert character_error_rate(pages[0].text.text, _truth("EHRI-DR-19390519-US_03.gt.txt")) <= 0.1
+    assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
+
+
 def test_an_ingested_spread_becomes_two_pages_of_the_document_before_the_next_scan(tmp_path, run_cli,
                                                                                      archive_dir):
     # One multi-page TIFF: a two-page spread, then a single page. The document gets three pages in reading

@@ -6,19 +6,22 @@ page with two columns also has an empty band in the middle, so the band must be 
 (the two inner margins together) and the halves must each look like a page: portrait-shaped.
 A single page lying on its side is landscape-shaped too, and the gap between two of its paragraphs is such a
 band: a page whose text lines run vertically is not a spread (12 of the 60 corpus pages turned sideways were
-taken for spreads before this check, none after).
+taken for spreads before this check, none after). A spread lying on its side (a register photographed with the
+camera turned) is portrait-shaped, its two pages one above the other and their lines running down the image: it
+is turned a quarter, and split as any spread; each page is then turned upright by the cleanup, and a spread
+that the quarter turn left upside down has its pages put back in order as one scanned so (pagework).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ...profiles import SplitSpreadsSettings
 from .geometry import page_box
 from .measure import downscale, ink_mask, remembered, text_height
-from .orientation import is_sideways
+from .orientation import is_sideways, turn_image
 from .work import to_grey
 
 ANALYSIS_SIDE = 1200  # px, longer side
@@ -38,10 +41,12 @@ class _Fold:
     band: tuple[int, int] = (0, 0)  # else: the empty band's columns in the measuring copy of the pages ...
     copy: np.ndarray | None = None  # ... that copy (grey) ...
     ink: np.ndarray | None = None  # ... and its ink
+    turned: bool = False  # found on the image turned a quarter counter-clockwise (a spread lying on its side)
 
 
 def find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> int | None:
-    """The x coordinate of the fold between two pages, or None when the image is not a spread."""
+    """The x coordinate of the fold between two pages, or None when the image is not a spread. For a spread
+    lying on its side, the x of the fold in the image turned a quarter counter-clockwise."""
     fold = _fold(image, settings)
     return fold.x if fold else None
 
@@ -72,11 +77,19 @@ def _fold(image: np.ndarray, settings: SplitSpreadsSettings) -> _Fold | None:
 
 def _find_fold(image: np.ndarray, settings: SplitSpreadsSettings) -> _Fold | None:
     height, width = image.shape[:2]
-    if not MIN_ASPECT <= width / height <= MAX_ASPECT:
-        return None
-    small, factor = downscale(to_grey(image), ANALYSIS_SIDE)
-    if is_sideways(small):
-        return None
+    if MIN_ASPECT <= width / height <= MAX_ASPECT:
+        small, factor = downscale(to_grey(image), ANALYSIS_SIDE)
+        return None if is_sideways(small) else _fold_of(small, factor, settings)
+    if MIN_ASPECT <= height / width <= MAX_ASPECT:
+        small, factor = downscale(to_grey(image), ANALYSIS_SIDE)
+        if is_sideways(small):  # two pages one above the other, their lines running down: lying on its side
+            fold = _fold_of(turn_image(small, 90), height / small.shape[0], settings)
+            return replace(fold, turned=True) if fold else None
+    return None
+
+
+def _fold_of(small: np.ndarray, factor: float, settings: SplitSpreadsSettings) -> _Fold | None:
+    """The fold of a landscape copy `small` (`factor` times smaller than the image) whose lines run across it."""
     offset, small = _paper(small)
     if not MIN_ASPECT <= small.shape[1] / small.shape[0] <= MAX_ASPECT:
         return None
@@ -147,7 +160,8 @@ def _shadow_line(small: np.ndarray, lo: int, hi: int) -> int | None:
 
 def split_spread(image: np.ndarray, settings: SplitSpreadsSettings) -> list[np.ndarray]:
     """[left page, right page] of a spread, in reading order; [image] when it is a single page."""
-    x = find_fold(image, settings)
-    if x is None:
+    fold = _fold(image, settings)
+    if fold is None:
         return [image]
-    return [np.ascontiguousarray(image[:, :x]), np.ascontiguousarray(image[:, x:])]
+    pages = turn_image(image, 90) if fold.turned else image
+    return [np.ascontiguousarray(pages[:, :fold.x]), np.ascontiguousarray(pages[:, fold.x:])]
