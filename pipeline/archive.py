@@ -237,6 +237,24 @@ def made_files(record: dict) -> list[str]:
     return [name for name in named if isinstance(name, str) and name]
 
 
+def checked_file(folder: Path, record: dict, name: str) -> Path:
+    """`folder / name`, a file the pipeline made for the document of `record`, once it is there and has the
+    checksum it was archived with (records written before retrodig kept checksums: there only); else
+    DamagedArchiveError naming it. For what is handed out of the archive: a certified copy of a PDF/A changed
+    or swapped for another record's was signed and registered as a true copy."""
+    from .stages.preflight import sha256_of
+
+    path = folder / name
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        raise DamagedArchiveError.of(path, exc) from exc
+    expected = (record.get("checksums") or {}).get(name)
+    if expected is not None and actual != expected:
+        raise DamagedArchiveError(path, "its checksum is not the one it was archived with")
+    return path
+
+
 def read_record(path: Path) -> dict:
     """A document's catalog record (`document.json`), or DamagedArchiveError naming what is wrong with it."""
     try:

@@ -9,7 +9,9 @@ import html
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -579,8 +581,9 @@ def _cli(civil_archive: dict, *args: str):
     return CliRunner().invoke(cli, ["--archive", str(civil_archive["archive"]), *args], catch_exceptions=False)
 
 
-def _town_hall_certificate(path: Path, passphrase: bytes) -> Path:
-    """A passphrase-protected PKCS#12, as a town hall's certificate file comes."""
+def _town_hall_certificate(path: Path, passphrase: bytes, valid_days: tuple[int, int] = (-1, 30)) -> Path:
+    """A passphrase-protected PKCS#12, as a town hall's certificate file comes, valid from and to these days
+    from now."""
     from datetime import datetime, timedelta, timezone
 
     from cryptography import x509
@@ -595,7 +598,8 @@ def _town_hall_certificate(path: Path, passphrase: bytes) -> Path:
                       x509.NameAttribute(NameOID.COMMON_NAME, "Primăria Florești, arhiva")])
     now = datetime.now(timezone.utc)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                   .serial_number(1).not_valid_before(now + timedelta(days=valid_days[0]))
+                   .not_valid_after(now + timedelta(days=valid_days[1]))
                    .sign(key, hashes.SHA256()))
     path.write_bytes(pkcs12.serialize_key_and_certificates(b"arhiva", key, certificate, None,
                                                            BestAvailableEncryption(passphrase)))
@@ -634,6 +638,82 @@ def test_cli_copy_with_configured_certificate(civil_archive, tmp_path, monkeypat
     typo = _cli(civil_archive, "verify-copy", str(tmp_path / "no-such-copy.pdf"))
     assert typo.exit_code == ExitCode.usage and "no such file" in typo.output  # not "not a copy issued here"
     assert _cli(civil_archive, "copy", "0123456789abcdef", "--out", str(out)).exit_code == 2
+
+
+@pytest.mark.parametrize("valid_days, said", [((-400, -30), "expired on"), ((30, 400), "not valid before")])
+def test_a_certificate_not_valid_today_signs_no_copy(civil_archive, tmp_path, monkeypatch, valid_days, said):
+    """An expired certificate (or one valid only from next month) signed the copy, which was registered and
+    confirmed as genuine by `verify-copy`, while every reader's validation fails it."""
+    certificate = _town_hall_certificate(tmp_path / "arhiva.p12", b"pass", valid_days)
+    config = tmp_path / "retrodig.yaml"
+    config.write_text(f"copies:\n  certificate: {certificate}\n  passphrase: pass\n", encoding="utf-8")
+    monkeypatch.setenv("RETRODIG_CONFIG", str(config))
+    made = _cli(civil_archive, "copy", civil_archive["ro"], "--certify", "--lang", "ro", "--out",
+                str(tmp_path / "copy.pdf"), "--json")
+    assert made.exit_code == ExitCode.usage and said in made.output and "arhiva.p12" in made.output
+    assert not (tmp_path / "copy.pdf").exists()
+
+
+def _issued_count(archive: Path) -> int:
+    with closing(sqlite3.connect(archive / "copies" / "registry.sqlite")) as connection:
+        return connection.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
+
+
+def test_a_copy_is_made_only_of_the_archive_s_files_as_they_were_archived(civil_archive, tmp_path):
+    """A PDF/A changed since it was archived, or another record's put in its place, was copied, signed and
+    registered as a true copy of the record (the other record's scan under this one's name); a page's hOCR
+    emptied gave a copy whose personal numbers were not blacked out. Each is damage (exit 6), as `verify` says."""
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    damaged, doc = {**civil_archive, "archive": archive}, civil_archive["ro"]
+    folder = archive / "documents" / doc
+    make_copy(Options(archive=archive), doc, [], tmp_path / "first.pdf", certify=True, language="ro")
+    issued = _issued_count(archive)
+    pdf, hocr = folder / "document.pdf", folder / "pages" / "0001.hocr"
+    kept = {path: path.read_bytes() for path in (pdf, hocr)}
+    other = (archive / "documents" / civil_archive["pl"] / "document.pdf").read_bytes()
+    empty_hocr = re.sub(r"<body>.*</body>", "<body></body>", kept[hocr].decode("utf-8"), flags=re.S).encode()
+    for path, data in ((pdf, kept[pdf] + b"x"), (pdf, other), (pdf, kept[pdf][:1000]), (hocr, empty_hocr)):
+        path.write_bytes(data)
+        for certify in (["--certify", "--lang", "ro"], []):
+            made = _cli(damaged, "copy", doc, "--redact", "auto", *certify, "--out", str(tmp_path / "copy.pdf"))
+            assert made.exit_code == ExitCode.integrity, (path.name, made.output)
+            assert path.name in made.output and not (tmp_path / "copy.pdf").exists()
+        path.write_bytes(kept[path])
+    assert _issued_count(archive) == issued
+    assert _cli(damaged, "copy", doc, "--out", str(tmp_path / "copy.pdf")).exit_code == 0
+
+
+def test_a_copy_that_cannot_be_written_is_not_registered(civil_archive, tmp_path):
+    """The copy was registered first, then its folder refused it: internal error (exit 1), and `verify-copy`
+    listed a copy nobody had."""
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    damaged, doc = {**civil_archive, "archive": archive}, civil_archive["ro"]
+    make_copy(Options(archive=archive), doc, [], tmp_path / "first.pdf", certify=True, language="ro")
+    issued = _issued_count(archive)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    made = _cli(damaged, "copy", doc, "--certify", "--lang", "ro", "--out", str(tmp_path / "a-file" / "copy.pdf"))
+    assert made.exit_code == ExitCode.usage and "cannot write the copy" in made.output
+    assert _issued_count(archive) == issued
+
+
+def test_a_register_that_cannot_be_written_issues_no_copy(civil_archive, tmp_path):
+    """A register the archive cannot write (read-only, immutable, its disk full) was an internal error (exit 1):
+    the archive is unavailable (exit 7), and no copy is delivered that the register does not list."""
+    archive = tmp_path / "archive"
+    shutil.copytree(civil_archive["archive"], archive)
+    damaged, doc = {**civil_archive, "archive": archive}, civil_archive["ro"]
+    make_copy(Options(archive=archive), doc, [], tmp_path / "first.pdf", certify=True, language="ro")
+    register = archive / "copies" / "registry.sqlite"
+    if subprocess.run(["chattr", "+i", str(register)], capture_output=True).returncode != 0:
+        pytest.skip("this file system cannot make a file immutable (chattr +i)")
+    try:
+        made = _cli(damaged, "copy", doc, "--certify", "--lang", "ro", "--out", str(tmp_path / "copy.pdf"))
+    finally:
+        subprocess.run(["chattr", "-i", str(register)], check=True)
+    assert made.exit_code == ExitCode.archive_unavailable and "register of copies" in made.output
+    assert not (tmp_path / "copy.pdf").exists() and not list(tmp_path.glob(".copy.pdf*"))
 
 
 def test_cli_redactions_json_feeds_copy_boxes(civil_archive, tmp_path):

@@ -7,6 +7,7 @@ the genuine copy's hash is and confirms a file by hashing it (or finds a copy by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -20,7 +21,7 @@ from typing import Protocol
 
 import pikepdf
 
-from ..archive import Archive
+from ..archive import Archive, checked_file
 from ..corrections import current_record, page_hocr_path
 from ..errors import DamagedArchiveError, UsageError
 from ..hocr import page_size
@@ -88,8 +89,15 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
         request_number=request_number, issued=issued.isoformat(),
         issued_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), language=language, pages=len(pages),
         redactions=redactions, signer=signer, demo_certificate=key.demo)
-    registry.register(copies_dir(archive), entry)
-    _write(out, signed)
+    # Written beside its place first, registered, then put in place: a copy the register lists was delivered (one
+    # whose folder refused it was listed as issued), and one delivered is in the register.
+    partial = _write_partial(out, signed)
+    try:
+        registry.register(copies_dir(archive), entry)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, out)
     return CopyResult(out, entry.sha256, len(pages), redactions, removed, entry)
 
 
@@ -108,12 +116,17 @@ def copies_dir(archive: Archive) -> Path:
 
 
 def _copy_pages(archive: Archive, record: dict, by_page: dict[int, list[Box]]) -> tuple[list[CopyPage], int]:
-    pdf_path = archive.document_dir(record["id"]) / record.get("pdf", "document.pdf")
+    folder = archive.document_dir(record["id"])
+    pdf_path = checked_file(folder, record, record.get("pdf", "document.pdf"))
     geometries = page_geometries(pdf_path)
+    if len(geometries) != len(record["pages"]):  # another record's PDF/A, from before checksums were kept
+        raise DamagedArchiveError(pdf_path, f"it has {len(geometries)} page(s), the record {len(record['pages'])}")
     pages, removed = [], 0
     for entry, geometry in zip(record["pages"], geometries):
         number = entry["number"]
         hocr = page_hocr_path(archive, record["id"], number)
+        if hocr == archive.page_hocr(record["id"], number) and entry.get("hocr"):  # as read, not as corrected
+            checked_file(folder, record, entry["hocr"])
         boxes = by_page.get(number, [])
         try:  # without its OCR the page's text layer (and what redaction takes out of it) is unknown
             # The pixels of the page's current reading, which its boxes and words are in: a page read again with
@@ -165,12 +178,22 @@ def _as_pdfa(data: bytes, info: PdfInfo) -> bytes:
 
 
 def _write(out: Path, data: bytes) -> str:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.part")
-    partial.write_bytes(data)
-    os.replace(partial, out)
+    os.replace(_write_partial(out, data), out)
     return hashlib.sha256(data).hexdigest()
+
+
+def _write_partial(out: Path, data: bytes) -> Path:
+    """`data` in a hidden file beside `out`, to be moved onto it; a folder that refuses it is the user's to mend."""
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.part")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)  # written in part (a full disk)
+        raise UsageError(f"cannot write the copy to {out}: {exc.strerror or exc}") from exc
+    return partial
 
 
 def _archive(options: Options) -> Archive:

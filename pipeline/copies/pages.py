@@ -16,7 +16,7 @@ from pdf2image import convert_from_path
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError
 from PIL import Image, ImageDraw
 
-from ..errors import ArchiveError, MissingDependencyError
+from ..errors import DamagedArchiveError, MissingDependencyError
 from ..redaction.model import Box
 from ..stages.render import points_per_scan_pixel
 
@@ -38,8 +38,8 @@ def page_geometries(pdf_path: Path) -> list[PageGeometry]:
     try:
         with pikepdf.open(pdf_path) as pdf:
             return [_geometry(page) for page in pdf.pages]
-    except (pikepdf.PdfError, OSError) as exc:
-        raise ArchiveError(f"cannot read the archived PDF {pdf_path}: {exc}") from exc
+    except (pikepdf.PdfError, OSError) as exc:  # cut short, or gone: damage (exit 6), as `verify` says
+        raise DamagedArchiveError.of(pdf_path, exc) from exc
 
 
 def _geometry(page: pikepdf.Page) -> PageGeometry:
@@ -64,7 +64,7 @@ def render_page(pdf_path: Path, number: int, geometry: PageGeometry) -> Image.Im
     except PDFInfoNotInstalledError as exc:
         raise MissingDependencyError("poppler's pdftoppm is missing (Debian package poppler-utils)") from exc
     except PDFPageCountError as exc:
-        raise ArchiveError(f"cannot render page {number} of {pdf_path}: {exc}") from exc
+        raise DamagedArchiveError.of(pdf_path, exc) from exc
     return images[0]
 
 

@@ -58,9 +58,12 @@ def _connect(folder: Path) -> sqlite3.Connection:
 
 def register(folder: Path, copy: IssuedCopy) -> None:
     names = [f.name for f in fields(IssuedCopy)]
-    with closing(_connect(folder)) as connection, connection:
-        connection.execute(f"INSERT INTO copies ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                           [getattr(copy, name) for name in names])
+    try:
+        with closing(_connect(folder)) as connection, connection:
+            connection.execute(f"INSERT INTO copies ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                               [getattr(copy, name) for name in names])
+    except sqlite3.Error as exc:  # read-only, its disk full: no copy is issued that the register does not list
+        raise ArchiveError(f"cannot write the register of copies {folder / REGISTRY_FILE}: {exc}") from exc
 
 
 def find(folder: Path, copy_id_or_sha256: str) -> IssuedCopy | None:

@@ -85,12 +85,25 @@ def sign_pdf(pdf: bytes, key: SigningKey, reason: str, location: str) -> tuple[b
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot open the signing certificate {key.path}: {exc}") from exc
     if signer is None:
-        raise UsageError(f"cannot open the signing certificate {key.path} (wrong passphrase?)")
+        raise UsageError(f"cannot open the signing certificate {key.path} (a wrong passphrase, or no PKCS#12 file)")
+    _check_valid_now(signer.signing_cert, key.path)
     metadata = signers.PdfSignatureMetadata(field_name=FIELD_NAME, md_algorithm="sha256", reason=reason,
                                             location=location or None, subfilter=fields.SigSeedSubFilter.PADES)
     out = io.BytesIO()
     signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), metadata, signer=signer, output=out)
     return out.getvalue(), signer_name(signer.signing_cert.subject)
+
+
+def _check_valid_now(certificate, path: Path) -> None:
+    """A copy signed by a certificate that has expired, or is not valid yet, is no certified copy: every reader's
+    validation fails it, while the register and the stamp said it was issued."""
+    now = datetime.now(timezone.utc)
+    start, end = certificate.not_valid_before, certificate.not_valid_after
+    if not start <= now <= end:
+        when = f"expired on {end:%Y-%m-%d}" if now > end else f"not valid before {start:%Y-%m-%d}"
+        raise UsageError(f"the signing certificate {path} is {when}: configure a valid one (copies.certificate)"
+                         + (f", or delete {path.name} to have a new demo certificate made" if path.name ==
+                            DEMO_CERTIFICATE else ""))
 
 
 def signer_name(subject) -> str:
