@@ -107,8 +107,9 @@ def register(cli: click.Group) -> None:
         if as_json:
             echo_json(found.to_dict() if found else None)
         elif found:
-            click.echo(f"copy {found.copy_id} of document {found.document}, request {found.request_number}, "
-                       f"issued {found.issued}, {found.pages} page(s), {found.redactions} redaction(s)")
+            request = f"request {found.request_number}, " if found.request_number else ""
+            click.echo(f"copy {found.copy_id} of document {found.document}, {request}issued {found.issued}, "
+                       f"{found.pages} page(s), {found.redactions} redaction(s)")
             click.echo(f"sha256 {found.sha256}")
         else:
             click.echo("not a copy issued by this archive (or the file was changed)")

@@ -9,7 +9,7 @@ can go stale beside its source.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -69,10 +69,14 @@ class Formats:
         shown = format_datetime(value, "medium", tzinfo=self.timezone, locale=self.locale)
         return f"{shown} {format_datetime(value, 'ZZZZ', tzinfo=self.timezone, locale=self.locale)}" if zone else shown
 
-    def date(self, value: datetime | None) -> str:
-        """The day of a moment, in the town hall's time zone."""
-        if value is None:
+    def date(self, value: datetime | date | str | None) -> str:
+        """The day of a moment, in the town hall's time zone; a day (a date, or one written YYYY-MM-DD) as it is."""
+        if not value:
             return ""
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        if not isinstance(value, datetime):
+            return format_date(value, "long", locale=self.locale)
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return format_date(value.astimezone(self.timezone), "long", locale=self.locale)

@@ -573,6 +573,22 @@ def test_a_certified_copy_without_a_request_says_when_it_was_issued(civil_archiv
     assert made.issued.request_number == ""
 
 
+def test_the_verification_page_says_the_day_the_stamp_says(civil_archive, tmp_path):
+    """A copy dated 1 February 2025 (`--date`) was shown by the public verification page as issued when its file
+    was made (today), against the stamp; a copy without a request number showed an empty request line."""
+    from .portal_support import portal_client
+
+    options = _options(civil_archive)
+    made = make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="uk",
+                     issued=date(2025, 2, 1), requested=date(2025, 1, 10))
+    client = portal_client(civil_archive["archive"])
+    page = client.get(f"/verify/{made.issued.copy_id}", headers={"Accept-Language": "en"}).text
+    assert "February 1, 2025" in page and "Request number" not in page
+    assert "1 лютого 2025" in client.get(f"/verify/{made.issued.copy_id}", headers={"Accept-Language": "uk"}).text
+    listed = _cli(civil_archive, "verify-copy", made.issued.copy_id)
+    assert "issued 2025-02-01" in listed.output and "request ," not in listed.output
+
+
 # --- the CLI twin, with a configured certificate -----------------------------------------------------
 
 def _cli(civil_archive: dict, *args: str):
