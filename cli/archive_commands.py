@@ -27,23 +27,25 @@ def register(cli: click.Group) -> None:
                        "damaged_documents": report.damaged_documents,
                        "missing_files": [asdict(m) for m in report.missing_files],
                        "changed_files": [asdict(m) for m in report.changed_files],
+                       "unreadable_files": [asdict(m) for m in report.unreadable_files],
                        "unreferenced_masters": report.unreferenced_masters,
                        "unindexed_documents": report.unindexed_documents,
                        "missing_documents": report.missing_documents, "search_index": report.search_index})
         else:
             for problem in report.problems:
-                click.echo(f"  {problem.problem}: {problem.master} (document {problem.document})")
+                owner = f"document {problem.document}" if problem.document else "no readable record names it"
+                click.echo(f"  {problem.problem}: {problem.master} ({owner})")
             for damaged in report.damaged_records:
                 click.echo(f"  damaged record: {damaged}")
             for missing in report.missing_files:
                 click.echo(f"  missing: {missing.file} (document {missing.document})")
             for changed in report.changed_files:
                 click.echo(f"  checksum-changed: {changed.file} (document {changed.document})")
+            for unreadable in report.unreadable_files:
+                click.echo(f"  unreadable: {unreadable.file} (document {unreadable.document}): its permissions?")
             for doc_id in report.missing_documents:
                 click.echo(f"  missing document: {doc_id} (its folder is gone; search still finds it)")
-            count = (len(report.problems) + len(report.damaged_records) + len(report.missing_files)
-                     + len(report.changed_files) + len(report.missing_documents))
-            state = "all intact" if report.ok else f"{count} problem(s)"
+            state = "all intact" if report.ok else f"{report.problem_count} problem(s)"
             click.echo(f"{report.masters_checked} masters of {report.documents_checked} documents checked: {state}")
             if report.unreferenced_masters:
                 click.echo(f"{len(report.unreferenced_masters)} master(s) belong to no document (files that failed "

@@ -264,7 +264,17 @@ def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, photo
 def test_a_damaged_catalog_record_is_named_and_force_mends_it(run_cli, phototest, archive_dir):
     doc = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
     record = archive_dir / "documents" / doc / "document.json"
+    master = archive_dir / json.loads(record.read_text())["files"][0]["master"]
     record.write_text(record.read_text()[:40])  # cut short
+    # Its master changed too: checked by its name (its checksum), though no readable record names it. It was
+    # neither reported nor counted ("0 masters of 0 documents checked").
+    os.chmod(master, stat.S_IWUSR | stat.S_IRUSR)
+    with master.open("r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00\x01")
+    checked = json.loads(run_cli("verify", "--json").stdout)
+    assert checked["masters"] == 1 and checked["problems"] == [
+        {"document": "", "master": str(master), "problem": "checksum-changed"}]
     for command in (("show", doc), ("verify",), ("reindex",)):
         result = run_cli(*command)
         assert result.exit_code == ExitCode.integrity, (command, result.output)  # it was an internal error
