@@ -11,7 +11,8 @@ from .archive import Archive
 from .backends.search import open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .corrections import changed_since, current_record, page_text_path, save_page_version
-from .errors import DamagedArchiveError, RetrodigError, UsageError
+from .errors import (DamagedArchiveError, RetrodigError, UsageError, disk_full_error, is_disk_full,
+                     unwritable_error)
 from .executor import refuse_in_a_starting_worker
 from .hit_boxes import with_word_boxes
 from .indexing import all_indexed_documents, indexed_document, indexed_documents
@@ -191,6 +192,8 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
             archive.mark_indexed(archive.unindexed_documents())
             archive.forget_unpublished_marks()
             return count
+        except OSError as exc:  # an index folder it may not write, a full disk: the archive's errors (exit 7)
+            raise unwritable_error(exc, archive.root) or (disk_full_error(exc) if is_disk_full(exc) else exc) from exc
         finally:
             backend.close()
 

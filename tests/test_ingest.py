@@ -672,10 +672,12 @@ def test_one_fond_typed_decomposed_or_with_the_cedilla_is_one_collection(run_cli
         assert json.loads(run_cli("search", "quick", "--collection", typed, "--json").stdout)["total"] == 4, typed
 
 
-def test_reindexing_an_archive_that_cannot_be_written_says_so(run_cli, phototest, archive_dir):
-    """It was an internal error (PermissionError on the archive's lock file), exit 1."""
+@pytest.mark.parametrize("part", [".", "index/search"])
+def test_reindexing_an_archive_that_cannot_be_written_says_so(run_cli, phototest, archive_dir, part):
+    """It was an internal error (PermissionError on the archive's lock file, or making the new index's folder),
+    exit 1."""
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
-    for folder, _, names in os.walk(archive_dir):
+    for folder, _, names in os.walk(archive_dir / part):
         os.chmod(folder, 0o555)
         for name in names:
             os.chmod(Path(folder) / name, 0o444)
