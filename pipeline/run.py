@@ -32,7 +32,7 @@ from .profiles import load_profile
 from .progress import BothEvents, ProgressFile, stopped_report, take_stale
 from .report import FAILED, PROCESSED, SKIPPED, IngestReport, ItemReport
 from .scan_cache import ScanCache
-from .stages.discover import DocumentPlan, find_scan_files, group_documents
+from .stages.discover import DocumentPlan, check_inputs, find_scan_files, group_documents
 from .stages.metadata import load_doctype_rules
 from .stages.preflight import IMAGE_FORMATS, ScanFile, check_name, inspect_scan, master_suffix, ocr_cost
 
@@ -104,6 +104,7 @@ def _ingest(inputs: list[str], options: Options, events: IngestEvents | None,
     tesseract.require_languages(options.languages)
     profile = load_profile(options.profile, options.configs_dir)
     rules = load_doctype_rules(options.configs_dir / "doctypes.yaml")
+    check_inputs(inputs)
     archive = Archive(options.archive).create()
     report = IngestReport(archive=str(archive.root), grouping=options.grouping)
     started = time.monotonic()

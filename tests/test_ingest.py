@@ -626,8 +626,9 @@ def test_a_debug_dir_that_cannot_be_made_is_a_usage_error(run_cli, phototest, tm
     assert "--debug-dir" in result.output and "Not a directory" in result.output
 
 
-def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path):
+def test_exit_codes_for_usage_and_missing_language(run_cli, phototest, tmp_path, archive_dir):
     assert run_cli("ingest", str(tmp_path / "missing.tif")).exit_code == ExitCode.usage
+    assert not archive_dir.exists()  # a mistyped path made a new archive's folders before it was refused
     assert run_cli("ingest", str(phototest), "--lang", "not a code").exit_code == ExitCode.usage
     result = run_cli("ingest", str(phototest), "--lang", "yor")  # a model Debian ships, not installed here
     assert result.exit_code == ExitCode.missing_dependency

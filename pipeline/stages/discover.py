@@ -67,6 +67,13 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovere
     return found
 
 
+def check_inputs(inputs: list[str]) -> None:
+    """UsageError for an input that names nothing (no such file, a glob matching none), before anything is made:
+    a mistyped path made a new archive's folders, then was refused."""
+    for raw in inputs:
+        _expand(raw)
+
+
 def _unseen(paths: list[Path], seen: set[Path]) -> list[Path]:
     """The paths not in `seen`, which now holds them. Compared as absolute paths: one file named as in/a.tif and
     as $PWD/in/a.tif was read twice and reported as a copy of itself ("duplicate")."""
