@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pikepdf
@@ -558,6 +558,9 @@ def test_certified_copy_needs_a_known_language(civil_archive, tmp_path):
         with pytest.raises(UsageError, match="request number"):
             make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro",
                       request_number=number)
+    with pytest.raises(UsageError, match="in the future"):  # stamped as issued on a day to come, signed today
+        make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro",
+                  issued=date.today() + timedelta(days=1))
     with pytest.raises(UsageError, match="after the copy's date of issue"):  # it stamped a request filed later
         make_copy(options, civil_archive["ro"], [], tmp_path / "a.pdf", certify=True, language="ro",
                   request_number="5", issued=date(2020, 1, 1), requested=date(2024, 5, 5))

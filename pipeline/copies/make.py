@@ -63,6 +63,8 @@ def make_copy(options: Options, doc_id: str, boxes: Iterable[HasPageBox], out: P
     if certify:
         _check_certification(options, language, request_number)
         issued = issued or date.today()
+        if issued > date.today():  # signed today, the stamp would say it was issued on a day to come
+            raise UsageError(f"the copy's date of issue {issued.isoformat()} is in the future")
         if requested and requested > issued:  # a stamp saying the copy was asked for after it was issued
             raise UsageError(f"the request's date {requested.isoformat()} is after the copy's date of issue "
                              f"{issued.isoformat()}")
