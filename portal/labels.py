@@ -42,6 +42,11 @@ LABELS = {
         "self": N_("I am the person the record is about"), "relative": N_("A relative or heir"),
         "representative": N_("Legal representative or holder of a power of attorney"), "other": N_("Someone else"),
     },
+    # The same, as staff read them of a request (the citizen's own words, "I am ...", said it of the clerk).
+    "relation_staff": {
+        "self": N_("The person the record is about"), "relative": N_("A relative or heir"),
+        "representative": N_("Legal representative or holder of a power of attorney"), "other": N_("Someone else"),
+    },
     "delivery": {"electronic": N_("Signed PDF by e-mail link"), "counter": N_("Printed copy at the counter")},
     "box_kind": {
         "cnp": N_("Romanian personal number (CNP)"), "pesel": N_("Polish personal number (PESEL)"),

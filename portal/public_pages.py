@@ -4,6 +4,7 @@ question from the archive, the satisfaction question, downloads, and the verific
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -11,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from .citizens.cards import RELATIONS, FormErrors
 from .citizens.desk import Upload
+from .citizens.workflow import ActionRefused
 from .security import check_csrf, client_address
 from .web import asked_with_head, language_of, render
 
@@ -71,23 +73,35 @@ async def submit(request: Request, card_id: CardId):
 
 @router.get("/track")
 def track_form(request: Request, code: str | None = None):
-    if code and code.strip():
-        return RedirectResponse(f"/track/{code.strip()}", status_code=303)
+    # The code, or the whole link of the e-mail pasted in (it went to /track/https://.../track/CODE: not found).
+    code = (code or "").strip().rstrip("/").rsplit("/track/", 1)[-1].split("?")[0].split("#")[0]
+    if code:
+        return RedirectResponse(f"/track/{quote(code, safe='')}", status_code=303)
     return render(request, "track.html")
 
 
 @router.get("/track/{code}")
 def tracking(request: Request, code: Secret, filed: bool = False, rated: bool = False, answered: bool = False):
+    return _tracking_page(request, code, filed=filed, rated=rated, answered=answered)
+
+
+def _tracking_page(request: Request, code: str, status_code: int = 200, **shown):
     desk = _desk(request)
     filed_request = desk.track(code, client_address(request))
-    return render(request, "tracking.html", item=filed_request, card=desk.card(filed_request.service), code=code,
-                  filed=filed, rated=rated, answered=answered, settings=desk.context.settings,
-                  fee=desk.context.currency())
+    # "Your request was filed" only while it is as filed: the page's address, kept as the notice says, showed it
+    # again weeks later, the copy long delivered.
+    shown["filed"] = shown.get("filed") and filed_request.status == "received"
+    return render(request, "tracking.html", status=status_code, item=filed_request,
+                  card=desk.card(filed_request.service), code=code, settings=desk.context.settings,
+                  fee=desk.context.currency(), **shown)
 
 
 @router.post("/track/{code}/answer")
 def answer(request: Request, code: Secret, text: str = Form(max_length=4000)):
-    _desk(request).answer(code, client_address(request), text)
+    try:
+        _desk(request).answer(code, client_address(request), text)
+    except ActionRefused as refused:  # the page again, saying why, with what the citizen wrote
+        return _tracking_page(request, code, status_code=409, refused=refused.message, unsent=text)
     return RedirectResponse(f"/track/{code}?answered=1", status_code=303)
 
 

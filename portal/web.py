@@ -330,6 +330,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def no_route(request: Request, exc):
         return _error(request, 404, gettext(request, N_("Not found.")))
 
+    @app.exception_handler(400)
+    async def unreadable_form(request: Request, exc):
+        """A body Starlette cannot parse (more than 1000 fields, a broken multipart body): its own English JSON
+        went to a citizen's page."""
+        if _wants_json(request):
+            return JSONResponse({"detail": getattr(exc, "detail", "bad request")}, status_code=400)
+        return _error(request, 400, gettext(request, N_("The form could not be read. Reload the page and try again.")))
+
     @app.exception_handler(405)
     async def wrong_method(request: Request, exc):  # a bookmarked /logout, a button's address typed in: was raw JSON
         return _error(request, 405, gettext(request, N_(

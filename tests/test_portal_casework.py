@@ -502,6 +502,35 @@ def test_a_message_the_server_refuses_fails_alone(client, smtp):
     assert {m["To"] for m in smtp.wait_for(4)} == {"bounce@example.com", "citizen1@example.com", "citizen2@example.com"}
 
 
+def test_an_answer_no_question_waits_for_is_refused_and_the_text_given_back(client, smtp):
+    """The clerk moved the request on while the citizen was typing: the page said "Your answer was sent" and the
+    text went nowhere (a blank answer too). The tracking page also shows its code, which the e-mail's link ends
+    with, and the box for it takes the whole link pasted in."""
+    code = _file_and_sign_in(client, language="en")
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/status", status="needs_info", message="Which floor?")
+    citizen_csrf = csrf_of(client.get(f"/track/{code}").text)
+    blank = client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": " \u00a0\n "})
+    assert blank.status_code == 409 and "The answer is empty" in blank.text
+    _post(client, "/requests/1/status", status="searching")
+    late = client.post(f"/track/{code}/answer", data={"csrf_token": citizen_csrf, "text": "The second floor."},
+                       headers={"Accept-Language": "ro"})
+    assert late.status_code == 409 and "nu a fost trimis" in late.text and "The second floor." in late.text
+    assert "The second floor." not in client.get("/requests/1").text
+    assert f'<code class="tracking-code">{code}</code>' in client.get(f"/track/{code}").text
+    pasted = client.get("/track", params={"code": f" https://arhiva.example.ro/track/{code}?filed=1 "})
+    assert pasted.status_code == 303 and pasted.headers["location"] == f"/track/{code}"
+    # The address the filing gave (kept, as it asks) says "filed" only while the request is as filed.
+    assert "Your request was filed" not in client.get(f"/track/{code}?filed=1").text
+
+
+def test_staff_read_the_citizens_relation_to_the_record_in_the_third_person(client, smtp):
+    """The request's page (and its embargo notice) said "I am the person the record is about" of the citizen."""
+    _file_and_sign_in(client, language="en")
+    page = client.get("/requests/1", headers={"Accept-Language": "uk"}).text
+    assert "Особа, якої стосується документ" in page and "Я особа" not in page
+
+
 def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     code = _file_and_sign_in(client, form={**PERMIT_FORM, "delivery": "counter"}, language="en")
     _post(client, "/requests/1/status", status="searching")

@@ -11,6 +11,7 @@ import socket
 import struct
 import time
 import zlib
+from urllib.parse import urlencode
 
 import httpx2
 import pytest
@@ -87,6 +88,38 @@ def test_a_request_filed_in_polish_gets_a_tracking_page_and_a_polish_email(clien
     # the database keeps a digest of the code, never the code
     database = (portal_archive / "portal" / "portal.sqlite").read_bytes()
     assert code.encode() not in database
+
+
+def test_spaces_pasted_into_a_form_are_spaces(client, portal_archive, smtp):
+    """A no-break space (pasted from a word processor; Polish typography's after "z") or a thin space was dropped
+    as unprintable: "Anna Nowak" became "AnnaNowak" in the greeting and in the clerk's suggested search."""
+    form = {**PERMIT_FORM, "applicant": "Anna\u00a0Nowak", "owner": "Jan\u2009Kowalski\u00a0z\u00a0domu Nowak"}
+    tracking_code(file_request(client, form=form, language="pl"))
+    (message,) = smtp.wait_for(1)
+    assert "Dzień dobry Anna Nowak" in body(message)
+    (fields,) = rows_in_portal_db(portal_archive, "SELECT fields FROM requests")
+    assert json.loads(fields[0])["owner"] == "Jan Kowalski z domu Nowak"
+
+
+def test_a_label_that_says_when_to_fill_it_is_not_also_called_optional(client):
+    """"Number of the decision (if known) (optional)", in every language."""
+    for language, said in (("en", "(if known)"), ("uk", "(якщо відомо)")):
+        page = client.get("/services/council-decision-copy", headers={"Accept-Language": language}).text
+        assert said in page and re.search(re.escape(said) + r"\s*\(", page) is None, language
+    assert "(optional)" in client.get("/services/council-decision-copy").text  # the phone, the details
+
+
+def test_a_form_body_that_cannot_be_read_gets_a_page(client):
+    """More than 1000 fields, a broken multipart body: Starlette's English JSON went to the citizen's page."""
+    page = client.get("/services/building-permit-copy").text
+    fields = urlencode([("csrf_token", csrf_of(page))] + [(f"f{n}", "x") for n in range(1001)])
+    too_many = client.post("/services/building-permit-copy", content=fields.encode(), headers={
+        "Accept-Language": "pl", "Content-Type": "application/x-www-form-urlencoded"})
+    assert too_many.status_code == 400 and too_many.headers["content-type"].startswith("text/html")
+    assert "Nie udało się odczytać formularza" in too_many.text
+    broken = client.post("/services/building-permit-copy", content=b"--x\r\nnot a part",
+                         headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 400 and "The form could not be read" in broken.text
 
 
 def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp):

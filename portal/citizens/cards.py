@@ -176,13 +176,26 @@ def ascii_domain(address: str) -> str | None:
         return None
 
 
+_JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner
+
+
 def clean_phone(value: str) -> str | None:
     value = value.strip()
     return value if _PHONE.match(value) else None
 
 
 def clean_text(value: str, multiline: bool = False) -> str:
-    """Control characters out (a tab or newline only where a text area allows them)."""
-    value = (value or "").replace("\r\n", "\n")
-    kept = "".join(c for c in value if c.isprintable() or (multiline and c == "\n"))
-    return kept.strip()
+    """Composed (NFC), control characters out (a tab or newline only where a text area allows them). Other spaces
+    (a no-break space pasted from a word processor, Polish typography's after "z", a thin space) are spaces: they
+    were dropped as unprintable, and "Jan Kowalski" became "JanKowalski" in the greeting and the clerk's search.
+    The zero-width joiners of emoji sequences and of some scripts stay."""
+    value = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n"))
+    kept = []
+    for c in value:
+        if multiline and c in "\n\t":
+            kept.append(c)
+        elif c.isspace():
+            kept.append(" ")
+        elif c.isprintable() or c in _JOINERS:
+            kept.append(c)
+    return "".join(kept).strip()

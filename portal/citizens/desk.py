@@ -26,7 +26,7 @@ from .mail import Outbox
 from .settings import Policy, RequestSettings, load_policy
 from .store import IssuedLink, Request, RequestStore, digest
 from .uploads import UploadRefused, store_upload
-from .workflow import Gone, Throttled
+from .workflow import ActionRefused, Gone, Throttled
 
 HOUR = 3600.0
 
@@ -203,11 +203,17 @@ class RequestDesk:
         return request
 
     def answer(self, code: str, address: str, text: str) -> Request:
-        """The citizen's answer to a question from the archive: the request goes back to where it was."""
+        """The citizen's answer to a question from the archive: the request goes back to where it was. ActionRefused
+        when no question waits for it (a clerk moved the request on meanwhile) or it says nothing: the page said
+        "sent" and the text went nowhere."""
         request = self.track(code, address)
         text = clean_text(text, multiline=True)[:4000]
-        if request.status != "needs_info" or not text:
-            return request
+        if request.status != "needs_info":
+            raise ActionRefused(N_("The archive no longer waits for an answer to this question (the request has "
+                                   "moved on): your text was not sent. Call or write to the archive if it is "
+                                   "still needed."))
+        if not text:
+            raise ActionRefused(N_("The answer is empty: write it, then send it."))
         with self.store.connect() as conn:
             self.store.add_event(conn, request.id, _status_before_question(request), "citizen", "answer", text)
         return self.store.get(request.id)
