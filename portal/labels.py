@@ -67,6 +67,7 @@ LABELS = {
 # reader's language. A clerk's own notes are shown as written.
 _NOTES = (
     (re.compile(r"record (?P<name>\S+) linked"), N_("Record %(name)s linked")),
+    (re.compile(r"download links issued again"), N_("Download links issued again")),
     (re.compile(r"record (?P<name>\S+) unlinked"), N_("Record %(name)s unlinked")),
     (re.compile(r"redactions of (?P<name>\S+) confirmed"), N_("Redactions of %(name)s confirmed")),
     (re.compile(r"text of (?P<name>\S+) changed: redactions proposed again"),

@@ -193,6 +193,12 @@ def deliver(request: Request, request_id: RequestId, user: User = Depends(signed
     return _back(request_id)
 
 
+@router.post("/{request_id}/links")
+def reissue_links(request: Request, request_id: RequestId, user: User = Depends(signed_in())):
+    _work(request).reissue_links(user.name, request_id, str(request.base_url))
+    return _back(request_id)
+
+
 @router.post("/{request_id}/handover")
 def hand_over(request: Request, request_id: RequestId, user: User = Depends(signed_in())):
     _work(request).hand_over(user.name, request_id, str(request.base_url))

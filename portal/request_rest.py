@@ -123,6 +123,12 @@ def deliver(request: Request, request_id: RequestId, user: User = Depends(signed
     _service(request).casework.deliver(user.name, request_id, str(request.base_url))
 
 
+@router.post("/requests/{request_id}/links", status_code=204)
+def reissue_links(request: Request, request_id: RequestId, user: User = Depends(signed_in())):
+    """New download links for a copy delivered by e-mail (the old ones stop working), mailed to the citizen."""
+    _service(request).casework.reissue_links(user.name, request_id, str(request.base_url))
+
+
 @router.get("/metrics")
 def metrics(request: Request, user: User = Depends(signed_in())) -> dict:
     return asdict(_service(request).service_metrics())

@@ -524,6 +524,35 @@ def test_an_answer_no_question_waits_for_is_refused_and_the_text_given_back(clie
     assert "Your request was filed" not in client.get(f"/track/{code}?filed=1").text
 
 
+def test_a_link_used_up_or_expired_is_issued_again_by_the_clerk(client, smtp, permit, requests_archive):
+    """The 410 page said to ask the archive for a new link, and nothing could issue one (Deliver: "This request is
+    closed"); the tracking page still said the link worked, with 0 downloads left or until a time past."""
+    code = _file_and_sign_in(client, language="en")
+    assert _post(client, "/requests/1/links").status_code == 409  # nothing delivered yet
+    _post(client, "/requests/1/status", status="searching")
+    _post(client, "/requests/1/records", document=permit)
+    _post(client, "/requests/1/status", status="found")
+    _post(client, f"/requests/1/records/{permit}/confirm")
+    assert _post(client, "/requests/1/deliver").status_code == 303
+    first = link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]
+    copy = client.get(first).content
+    assert client.get(first).status_code == 200 and client.get(first).status_code == 410  # the limit is 2
+    assert "used as many times as allowed" in client.get(f"/track/{code}").text
+
+    assert _post(client, "/requests/1/links").status_code == 303
+    second = link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]
+    assert second != first and "your copy" in smtp.messages[-1]["Subject"]
+    assert client.get(second).content == copy  # the same certified copy, not a new one
+    assert "downloads left: 1" in client.get(f"/track/{code}").text
+    assert "Download links issued again" in client.get("/requests/1").text
+    set_in_portal_db(requests_archive, "UPDATE issued_copies SET expires = 0")  # time passes
+    assert "The download link has expired" in client.get(f"/track/{code}").text
+    assert client.get(second).status_code == 410
+    assert _post(client, "/requests/1/links").status_code == 303  # and again, after it expired
+    third = link_in(smtp.messages[-1], "/download/").split("testserver", 1)[1]
+    assert client.get(third).content == copy and client.get(second).status_code == 410
+
+
 def test_staff_read_the_citizens_relation_to_the_record_in_the_third_person(client, smtp):
     """The request's page (and its embargo notice) said "I am the person the record is about" of the citizen."""
     _file_and_sign_in(client, language="en")

@@ -237,9 +237,10 @@ class Casework:
                 boxes = [(b.page, (b.left, b.top, b.right, b.bottom))
                          for b in self.boxes(request.id, record.document) if b.keep]
                 out = self.context.request_folder(request.id) / "copies" / f"{record.document}.pdf"
-                made.append((record.document, deliveries.certified_copy(
-                    self.context.options, record.document, boxes, out, request.language, request.number,
-                    request.submitted.astimezone().date())))
+                copy = deliveries.certified_copy(self.context.options, record.document, boxes, out, request.language,
+                                                 request.number, request.submitted.astimezone().date())
+                made.append((record.document, copy.copy_id, copy.sha256,
+                             str(copy.path.relative_to(self.context.archive.root))))
             links = self._issue_links(request, made, base_url)
         except BaseException:
             self.store.change_status(request.id, "ready", request.status)  # as it was: the clerk may try again
@@ -249,6 +250,20 @@ class Casework:
             if request.delivery == "electronic":
                 self.store.add_event(conn, request.id, "delivered", user, "status", closed=True)
         self.context.notify(request.id, base_url, links=links if request.delivery == "electronic" else [])
+
+    def reissue_links(self, user: str, request_id: int, base_url: str) -> None:
+        """A new download link for each copy of a request delivered by e-mail, mailed to the citizen; the links
+        before it stop working. For a link that expired or was used up (a lost file, a second device): the 410
+        page said to ask the archive for a new one, and nothing could issue it."""
+        request = self.request(request_id)
+        if request.status != "delivered" or request.delivery != "electronic" or not request.copies:
+            raise ActionRefused("Only a copy delivered by e-mail gets a new download link.")
+        with self.store.connect() as conn:
+            conn.execute("UPDATE issued_copies SET expires = MIN(expires, ?) WHERE request_id = ?",
+                         (time.time(), request.id))
+            self.store.add_event(conn, request.id, request.status, user, "note", "download links issued again")
+        current = [(link.document, link.copy_id, link.sha256, link.path) for link in request.current_copies]
+        self.context.notify(request.id, base_url, links=self._issue_links(request, current, base_url))
 
     def hand_over(self, user: str, request_id: int, base_url: str) -> None:
         """The citizen collected the copy at the counter."""
@@ -269,19 +284,21 @@ class Casework:
             raise ActionRefused("Delivery refused: %(reason)s", reason=", ".join(
                 f"{e.document} ({e.doc_type}, {e.record_year or '?'}: {e.years} years)" for e in held), embargo=held)
 
-    def _issue_links(self, request: Request, made, base_url: str) -> list:
-        settings, root = self.context.settings, self.context.archive.root
+    def _issue_links(self, request: Request, copies: list[tuple[str, str, str, str]], base_url: str) -> list:
+        """A download link for each of `copies` (document, copy id, SHA-256, path in the archive): its url and
+        its IssuedLink."""
+        settings = self.context.settings
         now = time.time()
         expires = now + timedelta(days=settings.download_days).total_seconds()
         issued = []
         with self.store.connect() as conn:
-            for document, copy in made:
+            for document, copy_id, sha256, path in copies:
                 token = codes.download_token()
                 cursor = conn.execute(
                     "INSERT INTO issued_copies (request_id, document, copy_id, sha256, path, token_hash, issued, "
                     "expires, max_downloads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (request.id, document, copy.copy_id, copy.sha256, str(copy.path.relative_to(root)),
-                     digest(token), now, expires, settings.download_limit))
+                    (request.id, document, copy_id, sha256, path, digest(token), now, expires,
+                     settings.download_limit))
                 issued.append((token, cursor.lastrowid))
         links = {link.id: link for link in self.store.get(request.id).copies}
         url = self.context.public_url(base_url)

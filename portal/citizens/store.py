@@ -181,6 +181,13 @@ class IssuedLink:
     downloads: int
     max_downloads: int
 
+    @property
+    def state(self) -> str:
+        """usable, expired or used_up (as many downloads as allowed)."""
+        if datetime.now(timezone.utc) >= self.expires:
+            return "expired"
+        return "used_up" if self.downloads >= self.max_downloads else "usable"
+
 
 @dataclass(frozen=True)
 class Request:
@@ -209,6 +216,11 @@ class Request:
     @property
     def overdue(self) -> bool:
         return self.closed is None and datetime.now(timezone.utc) > self.deadline
+
+    @property
+    def current_copies(self) -> list[IssuedLink]:
+        """The latest link of each record's copy (a link issued again replaces the one before)."""
+        return list({link.document: link for link in self.copies}.values())
 
 
 _REQUEST_COLUMNS = ("id, number, service, language, applicant, email, phone, relation, delivery, fields, status, "
