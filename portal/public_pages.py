@@ -3,10 +3,12 @@ question from the archive, the satisfaction question, downloads, and the verific
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Request
+from fastapi import UploadFile as UploadedFile
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
@@ -139,3 +141,15 @@ def verify_form(request: Request, key: str | None = None):
 def verify(request: Request, key: str = Path(max_length=64)):
     copy = _desk(request).verify(key)
     return render(request, "verify.html", status=200 if copy else 404, key=key, copy=copy)
+
+
+@router.post("/verify")
+def verify_file(request: Request, file: UploadedFile = File()):
+    """The file a citizen (or a bank, a court) holds, checked by its SHA-256: the page asked them to compute it
+    themselves (sha256sum, Get-FileHash), which few can."""
+    digest = hashlib.sha256()
+    while block := file.file.read(1 << 20):
+        digest.update(block)
+    copy = _desk(request).verify(digest.hexdigest())
+    return render(request, "verify.html", status=200 if copy else 404, key=digest.hexdigest(), copy=copy,
+                  checked_file=file.filename or "?")

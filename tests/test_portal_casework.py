@@ -188,6 +188,15 @@ def test_clerk_finds_the_record_reviews_redactions_and_delivers_a_certified_copy
     copy_id = client.get(f"/api/verify/{digest}").json()["copy_id"]
     assert client.get(f"/verify/{copy_id}").status_code == 200
     assert client.get("/verify/" + "0" * 64).status_code == 404
+    # or by the file itself, which the portal hashes (the citizen was left to compute a SHA-256)
+    form = client.get("/verify").text
+    checked = client.post("/verify", data={"csrf_token": csrf_of(form)},
+                          files={"file": ("kopia <b>.pdf", pdf.content, "application/pdf")})
+    assert checked.status_code == 200 and "is a copy issued by the archive, unchanged" in checked.text
+    assert "kopia &lt;b&gt;.pdf" in checked.text and digest in checked.text
+    changed = client.post("/verify", data={"csrf_token": csrf_of(form)},
+                          files={"file": ("kopia.pdf", pdf.content + b"\n", "application/pdf")})
+    assert changed.status_code == 404 and "not a copy issued by the archive, or it was changed" in changed.text
     # the link counts: the limit is 2
     assert client.get(path).status_code == 200
     assert client.get(path).status_code == 410
