@@ -69,8 +69,7 @@ def detail(request: Request, request_id: RequestId, user: User = Depends(signed_
             error = said(request, exc)
     records = [(r, service.document(r.document), work.boxes(item.id, r.document)) for r in item.records]
     return render(request, "request.html", item=item, card=service.desk.card(item.service), query=query,
-                  doc_type=doc_type, results=results, error=error, records=records, next_statuses=NEXT.get(
-                      item.status, ()), embargoes=work.embargoes(item), staff=service.accounts.users(),
+                  doc_type=doc_type, results=results, error=error, records=records, next_statuses=_buttons(item.status), embargoes=work.embargoes(item), staff=service.accounts.users(),
                   unsent=work.unsent_mail(item.id), currency=service.desk.context.currency())
 
 
@@ -191,6 +190,12 @@ def confirm(request: Request, request_id: RequestId, doc_id: DocId, user: User =
 def deliver(request: Request, request_id: RequestId, user: User = Depends(signed_in())):
     _work(request).deliver(user.name, request_id, str(request.base_url))
     return _back(request_id)
+
+
+def _buttons(status: str) -> tuple[str, ...]:
+    """The status buttons of a request's page: a copy ready at the counter is handed over with its own button,
+    which says what happened (a second one, "delivered", did the same)."""
+    return () if status == "ready" else NEXT.get(status, ())
 
 
 @router.post("/{request_id}/links")

@@ -328,9 +328,9 @@ def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, sm
     _post(client, "/requests/1/status", status="searching")
     _post(client, "/requests/1/records", document=birth)
     _post(client, "/requests/1/status", status="found")
-    set_paid = _post(client, "/requests/1/status", status="awaiting_payment")
-    assert set_paid.status_code == 303
-    _post(client, "/requests/1/status", status="paid")
+    # No fee is asked for a copy an embargo holds back: the citizen paid for what could not come.
+    asked = _post(client, "/requests/1/status", status="awaiting_payment")
+    assert asked.status_code == 409 and "An embargo holds a record back" in asked.text
     _post(client, f"/requests/1/records/{birth}/confirm")
     detail = client.get("/requests/1").text  # OCR found no year in it: young until a clerk says otherwise
     assert "Delivery is refused: embargo" in detail and 'class="primary deliver" disabled' in detail
@@ -349,7 +349,7 @@ def test_embargo_refuses_a_young_civil_status_record_to_a_third_party(client, sm
     assert in_romanian.status_code == 409 and "Eliberare refuzată" in in_romanian.text
     assert "Act de stare civilă" in in_romanian.text
     assert client.get("/api/requests/1").json()["embargoes"][0]["until"] == 2080
-    assert client.get("/api/requests/1").json()["status"] == "paid" and not client.get("/api/requests/1").json()["copies"]
+    assert client.get("/api/requests/1").json()["status"] == "found" and not client.get("/api/requests/1").json()["copies"]
     assert all("copia" not in m["Subject"] for m in smtp.messages)
 
 
@@ -360,8 +360,7 @@ def test_embargo_holds_for_the_type_the_card_copies_whatever_the_catalog_guessed
     _post(client, "/requests/1/status", status="searching")
     _post(client, "/requests/1/records", document=permit)
     _post(client, "/requests/1/status", status="found")
-    _post(client, "/requests/1/status", status="awaiting_payment")
-    _post(client, "/requests/1/status", status="paid")
+    assert _post(client, "/requests/1/status", status="awaiting_payment").status_code == 409  # held back
     _post(client, f"/requests/1/records/{permit}/confirm")
     refused = _post(client, "/requests/1/deliver")
     assert refused.status_code == 409 and "Delivery refused" in refused.text
@@ -582,6 +581,8 @@ def test_a_copy_for_the_counter_is_ready_then_handed_over(client, smtp, permit):
     ready = smtp.messages[-1]
     assert ready["Subject"].endswith("your copy is ready at the counter") and "/download/" not in body(ready)
     assert client.get("/api/requests/1").json()["status"] == "ready"
+    ready_page = client.get("/requests/1").text  # one button hands it over (a second, "delivered", did the same)
+    assert "/requests/1/handover" in ready_page and 'value="delivered"' not in ready_page
     assert _post(client, "/requests/1/handover").status_code == 303
     assert "collected your copy at the archive's counter" in body(smtp.messages[-1])
     assert client.get(f"/api/track/{code}").json()["status"] == "delivered"

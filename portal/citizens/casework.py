@@ -56,6 +56,8 @@ class Casework:
             raise ActionRefused("Link at least one record first.")
         if status == "awaiting_payment" and not self.context.card(request.service).fee:
             raise ActionRefused("This service has no fee.")
+        if status == "awaiting_payment" and self.embargoes(request):  # the citizen paid for what could not come
+            raise ActionRefused("An embargo holds a record back: the fee is asked once the copy can be delivered.")
         with self.store.connect() as conn:
             if status == "paid":
                 conn.execute("UPDATE requests SET paid = 1 WHERE id = ?", (request.id,))
@@ -273,16 +275,16 @@ class Casework:
         if request.status not in DELIVERABLE:
             raise ActionRefused("This request cannot go from “%(current)s” to “%(wanted)s”.",
                                 current=request.status, wanted="ready")
+        held = self.embargoes(request)  # first: no fee is asked while an embargo holds (see move)
+        if held:
+            raise ActionRefused("Delivery refused: %(reason)s", reason=", ".join(
+                f"{e.document} ({e.doc_type}, {e.record_year or '?'}: {e.years} years)" for e in held), embargo=held)
         if card.fee and not request.paid:
             raise ActionRefused("The fee has not been paid yet.")
         if not request.records:
             raise ActionRefused("Link at least one record first.")
         if any(r.confirmed_by is None for r in request.records):
             raise ActionRefused("Confirm the redactions of every linked record first.")
-        held = self.embargoes(request)
-        if held:
-            raise ActionRefused("Delivery refused: %(reason)s", reason=", ".join(
-                f"{e.document} ({e.doc_type}, {e.record_year or '?'}: {e.years} years)" for e in held), embargo=held)
 
     def _issue_links(self, request: Request, copies: list[tuple[str, str, str, str]], base_url: str) -> list:
         """A download link for each of `copies` (document, copy id, SHA-256, path in the archive): its url and
