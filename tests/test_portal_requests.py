@@ -136,6 +136,7 @@ def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp
     assert 'autocomplete="email" aria-invalid="true" aria-describedby="error-email">' in response.text
     assert 'id="error-email"' in response.text and "Attach your documents again" in response.text
     assert 'name="phone" value="" maxlength="25" autocomplete="tel">' in response.text  # no error, no mark
+    assert 'required aria-invalid="true" aria-describedby="error-consent">' in response.text  # the box, too
     assert '<a class="skip" href="#main">' in response.text and '<main id="main">' in response.text
     hidden = file_request(client, form={**PERMIT_FORM, "email": "anna\x00.nowak@example.pl"})  # mail could not go
     assert hidden.status_code == 400 and "Give an e-mail address such as name@example.com." in hidden.text
