@@ -106,10 +106,15 @@ _EXAMPLES = {"cluster": " (e.g. tcp://scheduler:8786)", "search.index": " (e.g. 
 
 
 def load_config(archive: Path) -> dict:
-    """Settings from `$RETRODIG_CONFIG`, else `<archive>/retrodig.yaml`, else none (all defaults)."""
-    path = Path(os.environ.get("RETRODIG_CONFIG") or Path(archive) / CONFIG_FILE)
+    """Settings from `$RETRODIG_CONFIG`, else `<archive>/retrodig.yaml`, else none (all defaults). A file the
+    variable names must be there: misspelt, it was passed over, and the archive ran on defaults (the embedded
+    index, the demo certificate) with nothing said."""
+    named = os.environ.get("RETRODIG_CONFIG")
+    path = Path(named or Path(archive) / CONFIG_FILE)
     try:
         if not path.is_file():
+            if named:
+                raise UsageError(f"RETRODIG_CONFIG names {str(path)[:200]}, which is no file")
             return {}
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -124,7 +129,7 @@ def load_config(archive: Path) -> dict:
 def archive_config(archive: Path) -> dict:
     """`load_config`, checked: only known settings, and `search:` and `copies:` as mappings."""
     config = load_config(archive)
-    for key in ("search", "copies"):
+    for key in ("search", "copies", "requests", "smtp"):
         if not isinstance(config.get(key) or {}, dict):
             raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
     unknown = set(config) - CONFIG_KEYS

@@ -7,7 +7,10 @@ import os
 
 from fastapi import FastAPI
 
-from pipeline.options import Options
+from pipeline.options import Options, load_config
+
+from .citizens.cards import load_cards
+from .citizens.settings import request_settings
 
 from .settings import PortalSettings
 from .web import create_app
@@ -16,7 +19,11 @@ ENVIRONMENT_VARIABLE = "RETRODIG_PORTAL_SETTINGS"
 
 
 def environment_for(options: Options, secure_cookies: bool) -> None:
-    settings = PortalSettings(options=options, secure_cookies=secure_cookies)
+    """The settings every worker builds its app from, checked here once: a bad `requests:` or `smtp:` setting
+    (or a country without rules) failed in each worker as it started, and uvicorn started them again forever."""
+    requests = request_settings(load_config(options.archive), options.configs_dir)
+    load_cards(options.configs_dir)
+    settings = PortalSettings(options=options, secure_cookies=secure_cookies, requests=requests)
     os.environ[ENVIRONMENT_VARIABLE] = settings.model_dump_json()
 
 

@@ -96,7 +96,8 @@ class PortalService:
         self.images = PageImages(self.archive)
         self._search = SearchPool(lambda: open_search(self.archive.root, self.options.search))
         self._run_cache: dict[str, tuple[int, dict]] = {}
-        citizens = Context(self.options, db, settings.requests or request_settings(load_config(self.archive.root)))
+        citizens = Context(self.options, db, settings.requests
+                           or request_settings(load_config(self.archive.root), self.options.configs_dir))
         self.desk = RequestDesk(citizens)  # what citizens do (public pages)
         self.casework = Casework(citizens)  # what clerks do with their requests
 

@@ -9,6 +9,8 @@ import json
 import re
 import socket
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from urllib.parse import urlencode
@@ -363,6 +365,35 @@ def test_requests_and_smtp_settings_come_from_retrodig_yaml(portal_archive, monk
     (portal_archive / "retrodig.yaml").write_text("requests: {country: Poland}\n", encoding="utf-8")
     with pytest.raises(UsageError, match="requests.country"):
         create_app(PortalSettings(options=Options(archive=portal_archive)))
+
+
+@pytest.mark.parametrize("setting, said", [
+    ("requests: {download_days: -1}", "requests.download_days"), ("requests: 5", "setting requests"),
+    ("requests: {country: XX}", "XX has no rules"), ("smtp: {host: h, sender: nobody}", "setting smtp.sender"),
+])
+def test_serve_refuses_a_bad_requests_setting_before_it_starts(portal_archive, monkeypatch, setting, said):
+    """Checked in each worker as it started: with --workers 2 uvicorn started them again and again, forever (a
+    service that looked running); one country without rules answered every citizen's page with a 500."""
+    from .conftest import REPO
+
+    (portal_archive / "retrodig.yaml").write_text(setting + "\n", encoding="utf-8")
+    monkeypatch.delenv("RETRODIG_CONFIG", raising=False)
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
+                           str(free_port()), "--workers", "2"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "retrodig portal on" not in done.stderr
+
+
+def test_a_misspelt_retrodig_config_is_refused(portal_archive, monkeypatch):
+    """A file RETRODIG_CONFIG names that is not there was passed over: the archive ran on defaults (the embedded
+    index, the demo certificate), exit 0."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    monkeypatch.setenv("RETRODIG_CONFIG", str(portal_archive / "retrodg.yaml"))
+    result = CliRunner().invoke(cli, ["--archive", str(portal_archive), "search", "cluj"])
+    assert result.exit_code == 2 and "RETRODIG_CONFIG" in result.output and "retrodg.yaml" in result.output
 
 
 def test_a_mail_server_that_never_answers_does_not_hold_the_citizens_page(portal_archive):

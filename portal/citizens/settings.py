@@ -58,14 +58,26 @@ class RequestSettings(BaseModel):
         return (self.payment.get(language) or self.payment.get("default") or "").strip()
 
 
-def request_settings(config: dict) -> RequestSettings:
-    """RequestSettings from a loaded retrodig.yaml (its `requests:` and `smtp:` sections)."""
+def request_settings(config: dict, configs_dir: Path | None = None) -> RequestSettings:
+    """RequestSettings from a loaded retrodig.yaml (its `requests:` and `smtp:` sections); with `configs_dir`,
+    its country checked against the country rules there (a country they lack answered every citizen's page
+    with an internal error)."""
+    for key in ("requests", "smtp"):
+        if not isinstance(config.get(key) or {}, dict):
+            raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
     try:
-        return RequestSettings.model_validate({**(config.get("requests") or {}), "smtp": config.get("smtp")})
+        settings = RequestSettings.model_validate({**(config.get("requests") or {}), "smtp": config.get("smtp")})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise UsageError(f"setting requests.{'.'.join(map(str, first['loc']))} in the configuration: "
-                         f"{first['msg']}") from None
+        where = ".".join(map(str, first["loc"]))
+        raise UsageError(f"setting {where if where.startswith('smtp') else 'requests.' + where} in the "
+                         f"configuration: {first['msg']}") from None
+    if configs_dir is not None:
+        countries = load_policy(configs_dir).countries
+        if settings.country not in countries:
+            raise UsageError(f"setting requests.country in the configuration: {settings.country} has no rules in "
+                             f"{Path(configs_dir) / POLICY_FILE} (countries: {', '.join(sorted(countries))})")
+    return settings
 
 
 class Country(BaseModel):
