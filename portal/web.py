@@ -144,24 +144,30 @@ JSON_BODY_LIMIT = 1024 * 1024  # bytes: a corrected line or a record's metadata 
 
 
 def _too_large(request: Request) -> bool:
-    """A body larger than a request's attachments may add up to (plus the form around them); for the other
-    methods (JSON: a corrected line, metadata), larger than JSON_BODY_LIMIT. A PUT was read whole before its
-    sender was asked who they are: 300 MB, anonymous, kept the portal's memory 600 MB higher."""
+    """A form with files (multipart) larger than a request's attachments may add up to (plus the form around
+    them); any other body (JSON: a corrected line, metadata; a form without files) larger than JSON_BODY_LIMIT.
+    A PUT was read whole before its sender was asked who they are: 300 MB, anonymous, kept the portal's memory
+    600 MB higher; a 48 MB JSON POST to /api/session was read, and echoed back in the refusal."""
     length = request.headers.get("content-length", "")
     if request.method not in _WITH_BODY or not length.isdigit():
         return False
-    if request.method != "POST":
+    if not _with_files(request):
         return int(length) > JSON_BODY_LIMIT
     settings = request.app.state.service.desk.context.settings
     return int(length) > settings.attachments_max * settings.attachment_mb * 1024 * 1024 + 1024 * 1024
+
+
+def _with_files(request: Request) -> bool:
+    return request.method == "POST" and request.headers.get("content-type", "").lower().startswith(
+        "multipart/form-data")
 
 
 def _too_large_answer(request: Request):
     """413, saying the limits and that the form is still there one page back (the body is refused unread, so the
     page cannot give back what was typed: the bare "The files are too large." left a citizen to type it again)."""
     gettext = translations(language_of(request)).gettext
-    if request.method != "POST":
-        return _error(request, 413, gettext(N_("The files are too large.")))
+    if not _with_files(request):
+        return _error(request, 413, gettext(N_("The request is too large.")))
     settings = request.app.state.service.desk.context.settings
     fmt = Formats(language_of(request))
     return _error(request, 413, gettext(N_(
@@ -309,8 +315,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        if _wants_json(request):  # the refused input is echoed; ASCII-escaped, a lone surrogate in it can be too
-            return Response(json.dumps({"detail": exc.errors()}, default=str), status_code=422,
+        if _wants_json(request):  # where and why, not what was sent: a password refused was echoed back
+            errors = [{key: value for key, value in error.items() if key not in ("input", "ctx", "url")}
+                      for error in exc.errors()]
+            return Response(json.dumps({"detail": errors}, default=str), status_code=422,
                             media_type="application/json")
         if request.method == "POST":  # a form with a missing or malformed field
             too_long = [e["ctx"]["max_length"] for e in exc.errors() if e.get("type") == "string_too_long"]

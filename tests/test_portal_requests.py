@@ -244,6 +244,12 @@ def test_a_json_body_too_large_is_refused_before_it_is_read_or_its_sender_known(
     small = client.put("/api/documents/x/pages/1/lines/line_1_1", content=b'{"text": "x"}',
                        headers={"Content-Type": "application/json"})
     assert small.status_code in (401, 403)  # asked who it is, as before
+    # A POST too: 48 MB to /api/session were read whole, then echoed back in the refusal (50 MB answered).
+    big_post = client.post("/api/session", content=b"0" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"})
+    assert big_post.status_code == 413 and len(big_post.content) < 1000
+    # And a refusal says where and why, not what was sent (the password of a malformed sign-in came back).
+    odd = client.post("/api/session", json={"name": "clara", "password": ["S3cret-pass!"]})
+    assert odd.status_code == 422 and "S3cret-pass!" not in odd.text and "password" in odd.text
 
 
 def test_the_form_needs_its_csrf_token(client, portal_archive):
