@@ -3,10 +3,14 @@ the audit log and review decisions. A connection per use: they are cheap, and th
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pipeline.errors import ArchiveError
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -56,11 +60,16 @@ CREATE TABLE IF NOT EXISTS review_decisions (
 class StaffDatabase:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: readers never wait for a writer
-            conn.executescript(SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _only_for_its_owner(self.path)
+            with self.connect() as conn:
+                conn.execute("PRAGMA journal_mode = WAL")  # persistent: readers never wait for a writer
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except (OSError, sqlite3.Error) as exc:  # a read-only archive, a folder of another user: not a bug
+            raise ArchiveError(f"the portal's database {self.path} cannot be opened for writing ({exc}): the "
+                               "archive folder must be writable by the user running retrodig") from exc
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -72,6 +81,17 @@ class StaffDatabase:
                 yield conn
         finally:
             conn.close()
+
+
+def _only_for_its_owner(path: Path) -> None:
+    """The file readable by its owner alone (SQLite gives its -wal and -shm files the same rights): it holds
+    citizens' names, addresses and phones, staff password hashes, and the mail not yet sent, links and all. It
+    was made readable by every user of the machine."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # another user's file: its owner mends it
+            os.chmod(path, 0o600)
 
 
 def staff_database(archive_root: Path) -> StaffDatabase:

@@ -85,6 +85,34 @@ def test_signing_in_and_out(client):
     assert client.get("/").status_code == 303
 
 
+def test_the_portal_database_is_its_owner_s_alone_and_a_read_only_archive_is_said(portal_archive, tmp_path):
+    """portal.sqlite (citizens' addresses and phones, password hashes, mail waiting with its links) was readable by
+    every user of the machine; on a read-only archive `user list` and `serve` were internal errors (exit 1)."""
+    import os
+    import shutil
+
+    from .conftest import REPO
+
+    portal_client(portal_archive)
+    assert os.stat(portal_archive / "portal" / "portal.sqlite").st_mode & 0o777 == 0o600
+    archive = tmp_path / "read-only"
+    shutil.copytree(portal_archive, archive, ignore=shutil.ignore_patterns("portal"))
+    for folder, _, names in os.walk(archive):
+        os.chmod(folder, 0o555)
+        for name in names:
+            os.chmod(os.path.join(folder, name), 0o444)
+    command = [sys.executable, "-m", "cli.main", "--archive", str(archive), "user", "list"]
+    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    finally:
+        for folder, _, _ in os.walk(archive):
+            os.chmod(folder, 0o755)
+    assert done.returncode == 7 and "portal.sqlite cannot be opened" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr
+
+
 def test_secure_cookies_behind_tls(portal_archive):
     with portal_client(portal_archive, secure_cookies=True) as client:
         client.base_url = "https://testserver"
