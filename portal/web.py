@@ -23,6 +23,7 @@ from pipeline import __version__
 from pipeline.corrections import CorrectionConflictError, PageChangedError
 from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
 
+from .access_log import mask_secrets_in_access_log, masked
 from .accounts import LoginThrottled
 from .citizens.workflow import ActionRefused, Gone, Throttled
 from .labels import N_, labeller, note_text, snippet_html
@@ -60,6 +61,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
                   description="Search, read, correct and review a retrodig archive. Sign in with POST "
                               "/api/session; send the returned csrf token as X-CSRF-Token on every write.")
     app.state.service = PortalService(settings)
+    mask_secrets_in_access_log()
     outbox = app.state.service.desk.context.outbox
     outbox.deferred = True
     if not app.state.service.desk.context.settings.public_url:
@@ -331,7 +333,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
-        log.exception("internal error on %s", request.url.path)
+        log.exception("internal error on %s", masked(request.url.path))
         return _error(request, 500, gettext(request, N_("Internal error: the server log has the details.")))
 
     @app.exception_handler(404)

@@ -113,6 +113,40 @@ def test_the_portal_database_is_its_owner_s_alone_and_a_read_only_archive_is_sai
     assert "internal error" not in done.stderr
 
 
+def test_the_access_log_keeps_no_tracking_code_token_or_search(portal_archive):
+    """`retrodig serve`'s log kept every tracking code and download token (which open a citizen's request and
+    copy: the database keeps only their digests) and every search (people's names), line by line."""
+    import time
+
+    import httpx
+
+    from .conftest import REPO
+    from .requests_support import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
+                               str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    secrets = ["Zq8vN3kP1xR7tY2uW5eA0cLm", "Hd4Gf6Jk8Lz0Xc2Vb4Nm6Qw8Er0Ty2Ui"]
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
+                time.sleep(0.2)
+        for path in (f"/track/{secrets[0]}", f"/download/{secrets[1]}", f"/api/track/{secrets[0]}",
+                     "/?q=Ionescu+Maria", f"/track?code={secrets[0]}"):
+            assert httpx.get(url + path, timeout=30).status_code in (303, 404, 410)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=60)[0]
+    assert '"GET /track/… HTTP/1.1" 404' in log and '"GET /download/… HTTP/1.1"' in log
+    assert '"GET /?… HTTP/1.1" 303' in log
+    assert not any(secret in log for secret in secrets) and "Ionescu" not in log
+
+
 def test_secure_cookies_behind_tls(portal_archive):
     with portal_client(portal_archive, secure_cookies=True) as client:
         client.base_url = "https://testserver"
