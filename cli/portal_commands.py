@@ -23,8 +23,10 @@ def _accounts(ctx: click.Context):
 
 
 def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+    if from_stdin:  # a file written on Windows ends its line with \r\n: the \r made a password nobody could type
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():  # a script: click's prompt read what it could, then said "Aborted!", exit 1
+        raise UsageError("no terminal to ask the password on: give it on standard input with --password-stdin")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 

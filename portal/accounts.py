@@ -84,6 +84,7 @@ class Accounts:
         return [User(name, role, bool(active), created) for name, role, active, created in rows]
 
     def user(self, name: str) -> User:
+        name = _as_stored(name)
         with self.db.connect() as conn:
             row = conn.execute("SELECT name, role, active, created FROM users WHERE name = ?", (name,)).fetchone()
         if not row:
@@ -91,6 +92,7 @@ class Accounts:
         return User(row[0], row[1], bool(row[2]), row[3])
 
     def set_password(self, name: str, password: str) -> None:
+        name = _as_stored(name)
         _check_password(password)
         self._update(name, "password_hash = ?", _hasher.hash(password))
         self.end_sessions(name)  # a new password logs out every browser that knew the old one
@@ -100,11 +102,13 @@ class Accounts:
         self._update(name, "role = ?", role)
 
     def set_active(self, name: str, active: bool) -> None:
+        name = _as_stored(name)
         self._update(name, "active = ?", int(active))
         if not active:
             self.end_sessions(name)
 
     def _update(self, name: str, assignment: str, value) -> None:
+        name = _as_stored(name)
         with self.db.connect() as conn:  # an error below undoes the update
             admins = _active_admins(conn)
             if conn.execute(f"UPDATE users SET {assignment} WHERE name = ?", (value, name)).rowcount == 0:
@@ -183,8 +187,14 @@ def _password_matches(stored: str, password: str) -> bool:
         return False
 
 
+def _as_stored(name: str) -> str:
+    """A user name as accounts are kept: `add` and signing in took "ANA" and " ana " for ana, `passwd`, `role`
+    and `disable` said there was no such user."""
+    return name.strip().lower()
+
+
 def _valid_name(name: str) -> str:
-    name = name.strip().lower()
+    name = _as_stored(name)
     if not _NAME.match(name):
         raise UsageError.said("'%(name)s' is not a valid user name (2-40 of a-z, 0-9, '.', '_', '-')", name=name)
     return name

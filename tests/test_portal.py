@@ -929,6 +929,14 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
 
     with pytest.raises(LoginRefused):
         Accounts(staff_database(archive_dir)).log_in("maria", "another-long-pw", "127.0.0.1")
+    # A name as `add` and signing in take it ("IOANA", " ioana "): passwd, role and enable said no such user.
+    # A password file written on Windows: its \r was kept, and no one could type the password.
+    assert run("user", "passwd", " IOANA ", "--password-stdin", stdin="windows-pass-1\r\n").exit_code == 0
+    assert Accounts(staff_database(archive_dir)).log_in("ioana", "windows-pass-1", "127.0.0.1").user.name == "ioana"
+    assert run("user", "role", "Maria", "clerk").exit_code == 0 and run("user", "enable", "MARIA").exit_code == 0
+    # No terminal to ask on (a script, a pipe): "Aborted!", exit 1, as for a bug.
+    scripted = run("user", "add", "radu", stdin="long-enough-pw\nlong-enough-pw\n")
+    assert scripted.exit_code == 2 and "--password-stdin" in scripted.output
 
 
 def test_the_last_active_admin_cannot_disable_or_demote_themselves(client):
