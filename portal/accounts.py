@@ -96,6 +96,8 @@ class Accounts:
         _check_password(password)
         self._update(name, "password_hash = ?", _hasher.hash(password))
         self.end_sessions(name)  # a new password logs out every browser that knew the old one
+        with self.db.connect() as conn:  # the failures were against the old one: the user who forgot it may sign in
+            conn.execute("DELETE FROM login_failures WHERE user_name = ?", (name,))
 
     def set_role(self, name: str, role: str) -> None:
         _check_role(role)

@@ -929,6 +929,17 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
 
     with pytest.raises(LoginRefused):
         Accounts(staff_database(archive_dir)).log_in("maria", "another-long-pw", "127.0.0.1")
+    # A user who forgot the password and tried too often: the new one an admin sets opens at once (429 before).
+    from portal.accounts import LoginThrottled
+
+    accounts = Accounts(staff_database(archive_dir))
+    for _ in range(6):
+        with pytest.raises((LoginRefused, LoginThrottled)):
+            accounts.log_in("ioana", "forgotten-pass", "127.0.0.1")
+    with pytest.raises(LoginThrottled):
+        accounts.log_in("ioana", "long-enough-pw", "127.0.0.1")
+    assert run("user", "passwd", "ioana", "--password-stdin", stdin="a-new-long-pw\n").exit_code == 0
+    assert accounts.log_in("ioana", "a-new-long-pw", "127.0.0.1").user.name == "ioana"
     # A name as `add` and signing in take it ("IOANA", " ioana "): passwd, role and enable said no such user.
     # A password file written on Windows: its \r was kept, and no one could type the password.
     assert run("user", "passwd", " IOANA ", "--password-stdin", stdin="windows-pass-1\r\n").exit_code == 0

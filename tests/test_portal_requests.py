@@ -288,6 +288,30 @@ def test_one_citizen_cannot_see_another_ones_request(client, portal_archive):
     assert client.get("/api/track/AAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
 
 
+def _key_when_told(folder, start, keys):
+    from portal.citizens.codes import portal_key
+
+    start.wait()
+    keys.put(portal_key(folder))
+
+
+def test_workers_starting_at_once_share_one_whole_portal_key(tmp_path):
+    """The workers of `serve --workers N` make the key on first start: one that lost the race to create the file
+    could read it before it was written, and made tracking codes with an empty key."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start, found = context.Barrier(8), context.Queue()
+    workers = [context.Process(target=_key_when_told, args=(tmp_path / "portal", start, found)) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    keys = [found.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
+    assert [path.name for path in (tmp_path / "portal").iterdir()] == ["secret.key"]
+
+
 def test_wrong_tracking_codes_are_limited_per_address(portal_archive, smtp):
     with portal_client(portal_archive, requests=request_settings(smtp.port, tracking_failures_per_hour=3)) as client:
         code = tracking_code(file_request(client))

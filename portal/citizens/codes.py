@@ -24,12 +24,18 @@ def portal_key(folder: Path) -> bytes:
     except FileNotFoundError:
         pass
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker made it meanwhile
-        return path.read_bytes()
+    # Written whole under another name, then linked into place (which fails if it is there): a worker that lost
+    # the race to create it read it before the winner had written it, and made codes with an empty key.
+    partial = path.with_name(f".{KEY_FILE}.{os.getpid()}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(secrets.token_bytes(32))
+    try:
+        os.link(partial, path)
+    except FileExistsError:  # another worker made it meanwhile: theirs counts
+        pass
+    finally:
+        partial.unlink()
     return path.read_bytes()
 
 
