@@ -30,6 +30,24 @@ def _read_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """A port in use or an address not of this machine, said before the server starts: uvicorn's own message came
+    with exit code 3, which says a dependency is missing."""
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UsageError(f"--host {host}: {exc.strerror or exc}") from exc
+    family, kind, proto, _, address = addresses[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
 def register(cli: click.Group) -> None:
     @cli.command()
     @click.option("--host", default="127.0.0.1", show_default=True,
@@ -52,6 +70,7 @@ def register(cli: click.Group) -> None:
         if not Archive(options.archive).exists():
             raise UsageError(f"no archive at {options.archive} (run `retrodig ingest` first, or pass --archive)")
         environment_for(options, secure_cookies)
+        _check_can_listen(host, port)
         click.echo(f"retrodig portal on http://{host}:{port}/ (archive {options.archive}); Ctrl-C stops it",
                    err=True)
         uvicorn.run("portal.app_factory:app_from_environment", factory=True, host=host, port=port,

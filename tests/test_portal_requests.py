@@ -414,6 +414,22 @@ def test_serve_refuses_a_bad_requests_setting_before_it_starts(portal_archive, m
     assert "Traceback" not in done.stderr and "retrodig portal on" not in done.stderr
 
 
+def test_serve_says_when_it_cannot_listen(portal_archive):
+    """A port in use, a host of another machine: uvicorn's message with exit 3 (a missing dependency, says the
+    README's table)."""
+    from .conftest import REPO
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        for host, port, said in (("127.0.0.1", taken.getsockname()[1], "cannot listen on"),
+                                 ("no-such-host.invalid", free_port(), "--host no-such-host.invalid")):
+            done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve",
+                                   "--host", host, "--port", str(port)], cwd=REPO, capture_output=True, text=True,
+                                  timeout=60)
+            assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
 def test_a_misspelt_retrodig_config_is_refused(portal_archive, monkeypatch):
     """A file RETRODIG_CONFIG names that is not there was passed over: the archive ran on defaults (the embedded
     index, the demo certificate), exit 0."""
