@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -20,6 +21,23 @@ def _accounts(ctx: click.Context):
     if not archive.exists():
         raise UsageError(f"no archive at {archive.root} (run `retrodig ingest` first, or pass --archive)")
     return Accounts(staff_database(archive.root))
+
+
+def _audited(ctx: click.Context, action: str, name: str, before: str | None = None,
+             after: str | None = None) -> None:
+    """An account change made here, in the audit log as the portal's Users page records it (they went unrecorded):
+    by `cli:<the system user>`."""
+    import getpass
+
+    from portal.audit import AuditLog
+    from portal.db import staff_database
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # a container's user without a name
+        who = str(os.getuid())
+    AuditLog(staff_database(Archive(build_options(ctx).archive).root)).record(
+        f"cli:{who}", action, target=name, before=before, after=after)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -90,6 +108,7 @@ def register(cli: click.Group) -> None:
         """Create an account (asks for its password)."""
         accounts = _accounts(ctx)
         added = accounts.add_user(name, _read_password(password_stdin), role)
+        _audited(ctx, "user-add", added.name, after=added.role)
         click.echo(f"user {added.name} added ({added.role})")
 
     @user.command("list")
@@ -111,8 +130,9 @@ def register(cli: click.Group) -> None:
     def user_passwd(ctx, name, password_stdin):
         """Set a new password (and end that user's sessions)."""
         accounts = _accounts(ctx)
-        accounts.user(name)
+        name = accounts.user(name).name
         accounts.set_password(name, _read_password(password_stdin))
+        _audited(ctx, "user-password", name)
         click.echo(f"password of {name} changed")
 
     @user.command("role")
@@ -121,15 +141,21 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def user_role(ctx, name, role):
         """Change a user's role."""
-        _accounts(ctx).set_role(name, role)
-        click.echo(f"{name} is now {role}")
+        accounts = _accounts(ctx)
+        before = accounts.user(name)
+        accounts.set_role(before.name, role)
+        _audited(ctx, "user-role", before.name, before=before.role, after=role)
+        click.echo(f"{before.name} is now {role}")
 
     @user.command("disable")
     @click.argument("name")
     @click.pass_context
     def user_disable(ctx, name):
         """Stop an account from signing in (its sessions end at once)."""
-        _accounts(ctx).set_active(name, False)
+        accounts = _accounts(ctx)
+        name = accounts.user(name).name
+        accounts.set_active(name, False)
+        _audited(ctx, "user-active", name, before="true", after="false")
         click.echo(f"{name} disabled")
 
     @user.command("enable")
@@ -137,5 +163,8 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def user_enable(ctx, name):
         """Let a disabled account sign in again."""
-        _accounts(ctx).set_active(name, True)
+        accounts = _accounts(ctx)
+        name = accounts.user(name).name
+        accounts.set_active(name, True)
+        _audited(ctx, "user-active", name, before="false", after="true")
         click.echo(f"{name} enabled")

@@ -945,6 +945,13 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
     assert run("user", "passwd", " IOANA ", "--password-stdin", stdin="windows-pass-1\r\n").exit_code == 0
     assert Accounts(staff_database(archive_dir)).log_in("ioana", "windows-pass-1", "127.0.0.1").user.name == "ioana"
     assert run("user", "role", "Maria", "clerk").exit_code == 0 and run("user", "enable", "MARIA").exit_code == 0
+    # Each change made here is in the audit log, as the Users page's are (they went unrecorded).
+    from portal.audit import AuditLog
+
+    logged = [(e.user, e.action, e.target) for e in AuditLog(staff_database(archive_dir)).entries()]
+    assert all(user.startswith("cli:") for user, _, _ in logged)
+    assert {("user-add", "maria"), ("user-role", "maria"), ("user-active", "maria"), ("user-password", "ioana")} \
+        <= {(action, target) for _, action, target in logged}
     # No terminal to ask on (a script, a pipe): "Aborted!", exit 1, as for a bug.
     scripted = run("user", "add", "radu", stdin="long-enough-pw\nlong-enough-pw\n")
     assert scripted.exit_code == 2 and "--password-stdin" in scripted.output
