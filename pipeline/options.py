@@ -6,6 +6,7 @@ import os
 import unicodedata
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -81,6 +82,20 @@ class SearchSettings(BaseModel):
     verify_certs: bool = True
     timeout: float = Field(default=30.0, gt=0)
 
+    @field_validator("url")
+    @classmethod
+    def _an_http_address(cls, value: str) -> str:
+        """Checked with the settings, before anything is done: a bad one was found only when the index was opened,
+        after an ingest had made the archive's folders."""
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - a port that is no number raises here
+        except ValueError as exc:
+            raise ValueError(f"{value} is no address ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value} is no address: expected http(s)://HOST[:PORT]")
+        return value
+
 
 class CopiesSettings(BaseModel):
     """Certified copies (`copies:` in the archive's retrodig.yaml): the signing certificate and where the
@@ -142,7 +157,7 @@ def _invalid(error: ValidationError) -> InvalidOptionError:
     """Pydantic's first complaint as retrodig's typed error: what is wrong, not the pattern it failed."""
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
-    reason = first["msg"]
+    reason = first["msg"].removeprefix("Value error, ")  # a validator's own words, without pydantic's label
     if first["type"] == "string_pattern_mismatch":
         reason = f"'{first['input']}' is not of the expected form" + _EXAMPLES.get(field, "")
     return InvalidOptionError(field, reason, first.get("input"))
