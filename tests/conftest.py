@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,25 @@ SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 # of the repository for want of a stated licence (DIBCO, Kant, the rendered pages, some edge inputs) or for size.
 NEEDS_CORPUS = ("needs ../shared/corpus beside the clone: a development page kept out of the repository "
                 "(no stated licence, or size)")
+
+
+def run_without_write_rights(read_only: Path, args: list[str], cwd: Path = REPO, env: dict | None = None,
+                             restore: Path | None = None) -> subprocess.CompletedProcess:
+    """`python -m cli.main ARGS` with the folder `read_only` (all it holds) made read-only, as for a user whose
+    archive, or part of it, they may not write; root writes anywhere, so its process is started without that
+    right. The folders' rights are given back afterwards (from `restore` down, or `read_only`)."""
+    for folder, _, names in os.walk(read_only):
+        os.chmod(folder, 0o555)
+        for name in names:
+            os.chmod(Path(folder) / name, 0o444)
+    command = [sys.executable, "-m", "cli.main", *args]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    try:
+        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        for folder, _, _ in os.walk(restore or read_only):
+            os.chmod(folder, 0o755)
 
 
 def sha256(path: Path) -> str:

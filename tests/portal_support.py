@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -28,6 +33,35 @@ def portal_client(archive: Path, **settings) -> TestClient:
     add_staff(archive)
     app = create_app(PortalSettings(options=Options(archive=archive), **settings))
     return TestClient(app, follow_redirects=False)
+
+
+@contextmanager
+def serving(archive: Path, **popen) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`retrodig serve` on `archive` on a free port, as an administrator starts it: (the process, its address) once
+    it answers; stopped at the end."""
+    import httpx
+
+    from .conftest import REPO
+    from .requests_support import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(archive), "serve", "--port",
+                               str(port)], cwd=REPO, **{"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+                                                        **popen})
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
+                time.sleep(0.2)
+        yield server, url
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def csrf_of(html: str) -> str:

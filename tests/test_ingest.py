@@ -15,7 +15,7 @@ import pytest
 from pipeline.errors import ExitCode
 from pipeline.pdfa import check_pdfa
 
-from .conftest import DATA, NEEDS_CORPUS, REPO, SHARED_CORPUS, sha256, tree_hashes
+from .conftest import DATA, NEEDS_CORPUS, REPO, SHARED_CORPUS, run_without_write_rights, sha256, tree_hashes
 from .test_preflight import forged_png
 
 
@@ -678,18 +678,8 @@ def test_reindexing_an_archive_that_cannot_be_written_says_so(run_cli, phototest
     """It was an internal error (PermissionError on the archive's lock file, or making the new index's folder),
     exit 1."""
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
-    for folder, _, names in os.walk(archive_dir / part):
-        os.chmod(folder, 0o555)
-        for name in names:
-            os.chmod(Path(folder) / name, 0o444)
-    command = [sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "reindex"]
-    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    try:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
-    finally:
-        for folder, _, _ in os.walk(archive_dir):
-            os.chmod(folder, 0o755)
+    done = run_without_write_rights(archive_dir / part, ["--archive", str(archive_dir), "reindex"],
+                                    restore=archive_dir)
     assert done.returncode == ExitCode.archive_unavailable, done.stderr
     assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
 
@@ -749,19 +739,8 @@ def test_an_archive_that_cannot_be_written_can_be_searched_by_its_relative_path(
     """Named by a relative path, a read-only archive was "unusable; run retrodig reindex": the index is read
     through links made in a temporary folder, and they pointed to the relative path from there."""
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
-    for folder, _, names in os.walk(archive_dir):
-        os.chmod(folder, 0o555)
-        for name in names:
-            os.chmod(Path(folder) / name, 0o444)
-    command = [sys.executable, "-m", "cli.main", "--archive", archive_dir.name, "search", "lazy", "fox", "--json"]
-    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    try:
-        done = subprocess.run(command, cwd=archive_dir.parent, env={**os.environ, "PYTHONPATH": str(REPO)},
-                              capture_output=True, text=True, timeout=120)
-    finally:
-        for folder, _, _ in os.walk(archive_dir):
-            os.chmod(folder, 0o755)
+    done = run_without_write_rights(archive_dir, ["--archive", archive_dir.name, "search", "lazy", "fox", "--json"],
+                                    cwd=archive_dir.parent, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == ExitCode.ok, done.stderr
     assert json.loads(done.stdout)["total"] == 1
 

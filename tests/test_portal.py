@@ -15,7 +15,7 @@ from PIL import Image
 from pipeline.progress import ProgressFile
 
 from .conftest import SAMPLES, SCRIPT_LINE
-from .portal_support import PASSWORDS, csrf_of, only_document, portal_client, sign_in, token
+from .portal_support import PASSWORDS, csrf_of, only_document, portal_client, serving, sign_in, token
 
 
 @pytest.fixture
@@ -91,24 +91,13 @@ def test_the_portal_database_is_its_owner_s_alone_and_a_read_only_archive_is_sai
     import os
     import shutil
 
-    from .conftest import REPO
+    from .conftest import run_without_write_rights
 
     portal_client(portal_archive)
     assert os.stat(portal_archive / "portal" / "portal.sqlite").st_mode & 0o777 == 0o600
     archive = tmp_path / "read-only"
     shutil.copytree(portal_archive, archive, ignore=shutil.ignore_patterns("portal"))
-    for folder, _, names in os.walk(archive):
-        os.chmod(folder, 0o555)
-        for name in names:
-            os.chmod(os.path.join(folder, name), 0o444)
-    command = [sys.executable, "-m", "cli.main", "--archive", str(archive), "user", "list"]
-    if os.geteuid() == 0:  # root writes anywhere: the process is started without that right
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    try:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
-    finally:
-        for folder, _, _ in os.walk(archive):
-            os.chmod(folder, 0o755)
+    done = run_without_write_rights(archive, ["--archive", str(archive), "user", "list"])
     assert done.returncode == 7 and "portal.sqlite cannot be opened" in done.stderr, done.stderr
     assert "internal error" not in done.stderr
 
@@ -116,30 +105,13 @@ def test_the_portal_database_is_its_owner_s_alone_and_a_read_only_archive_is_sai
 def test_the_access_log_keeps_no_tracking_code_token_or_search(portal_archive):
     """`retrodig serve`'s log kept every tracking code and download token (which open a citizen's request and
     copy: the database keeps only their digests) and every search (people's names), line by line."""
-    import time
-
     import httpx
 
-    from .conftest import REPO
-    from .requests_support import free_port
-
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
-                               str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     secrets = ["Zq8vN3kP1xR7tY2uW5eA0cLm", "Hd4Gf6Jk8Lz0Xc2Vb4Nm6Qw8Er0Ty2Ui"]
-    try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
-                time.sleep(0.2)
+    with serving(portal_archive, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as (server, url):
         for path in (f"/track/{secrets[0]}", f"/download/{secrets[1]}", f"/api/track/{secrets[0]}",
                      "/?q=Ionescu+Maria", f"/track?code={secrets[0]}"):
             assert httpx.get(url + path, timeout=30).status_code in (303, 404, 410)
-    finally:
         server.terminate()
         log = server.communicate(timeout=60)[0]
     assert '"GET /track/… HTTP/1.1" 404' in log and '"GET /download/… HTTP/1.1"' in log
@@ -579,29 +551,14 @@ def test_lines_saved_at_once_are_all_found_by_search(client, portal_archive, clu
     three to seven of the ten new words were found. Each save read the page's text for the index, and one that read
     before another's save could commit after it."""
     import threading
-    import time
 
     import httpx
-
-    from .conftest import REPO
-    from .requests_support import free_port
 
     sign_in(client, "ana")
     lines = client.get(f"/api/documents/{clujul}/pages/1").json()["lines"][:10]
     words = [f"cuvant{n}nou" for n in range(len(lines))]  # with a figure: no word finds another one letter away
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
-                               str(port)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     archivists = []
-    try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None, "the portal did not start"
-                time.sleep(0.2)
+    with serving(portal_archive) as (_, url):
         for _ in lines:
             session = httpx.Client(base_url=url, timeout=60)
             archivists.append(session)
@@ -619,11 +576,8 @@ def test_lines_saved_at_once_are_all_found_by_search(client, portal_archive, clu
             saver.start()
         for saver in savers:
             saver.join(timeout=120)
-    finally:
         for session in archivists:
             session.close()
-        server.terminate()
-        server.wait(timeout=30)
     assert len(lines) == 10 and saved == [200] * 10
     missing = [word for word in words if client.get("/api/search", params={"q": word}).json()["total"] != 1]
     assert missing == []
