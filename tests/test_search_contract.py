@@ -422,13 +422,25 @@ def test_polish_words_whose_stem_changes_find_each_other(fresh, printed, typed):
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
 
 
+@pytest.mark.parametrize(("printed", "typed"), [("dnia 12 marca 1954", "marzec"), ("15 stycznia 1961", "styczeń"),
+                                               ("w kwietniu 1970", "kwiecień"), ("3 sierpnia 1939", "sierpien"),
+                                               ("1 września 1939", "wrzesień"), ("31 grudnia 1999", "grudzien")])
+def test_a_polish_month_typed_as_its_name_finds_the_date_it_is_in(fresh, printed, typed):
+    # A date's month is in the genitive; its name (marzec, marca) has another stem: "marzec 1954" found nothing.
+    fresh.index_documents([doc("d", printed, languages=("pol",))])
+    assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == ["d"]
+
+
 @pytest.mark.parametrize(("printed", "typed", "language"), [("Oświadczył więc, że", "wiek", "pol"),
                                                            ("Ksiądz proboszcz podpisał", "księga", "pol"),
                                                            ("przez całe życie", "żyto", "pol"),
                                                            ("carnetele de muncă", "cârnați", "ron"),
-                                                           ("dela 1 Mai 1931", "dealul", "ron")])
+                                                           ("dela 1 Mai 1931", "dealul", "ron"),
+                                                           ("Протокол подписал Семенов", "семья", "rus"),
+                                                           ("Протокол подписал Семенов", "семь", "rus")])
 def test_frequent_words_are_not_taken_for_forms_of_others(fresh, printed, typed, language):
-    # więc (so) was found for wiek (age), ksiądz (priest) for księga (register), the old spelling's dela for deal.
+    # więc (so) was found for wiek (age), ksiądz (priest) for księga (register), the old spelling's dela for deal,
+    # the surname Семенов for семья (family) and семь (seven): its stem семен was stemmed again to сем.
     fresh.index_documents([doc("d", printed, languages=(language,))])
     assert ids(fresh.search(SearchQuery(typed, fuzzy=False))) == []
 

@@ -97,10 +97,15 @@ def _stems(word: str, code: str) -> set[str]:
     if code == "pol":
         return _polish_stems(word, folded, stemmer)
     once = stemmer.stemWord(folded)
-    # The stem of the word as printed, folded; and of the folded word, stemmed again until it settles:
-    # Snowball's suffix rules expect diacritics (Romanian -ație), which a clerk may not type.
-    stems = {fold(stemmer.stemWord(word)), once, stemmer.stemWord(once)}
-    return stems | _romanian_alternates(word, folded, stems) if code == "ron" else stems
+    # The stem of the word as printed, folded; and of the folded word. Romanian's is stemmed once more: Snowball's
+    # suffix rules expect diacritics (-ație), which a clerk may not type. Not other languages': a stem stemmed
+    # again loses letters of the word itself (Russian Семенов -> семен -> сем, the stem of семь and семья;
+    # Hungarian Szőke -> szok -> szo, the stem of szó), and a search for a word found surnames.
+    stems = {fold(stemmer.stemWord(word)), once}
+    if code != "ron":
+        return stems
+    stems.add(stemmer.stemWord(once))
+    return stems | _romanian_alternates(word, folded, stems)
 
 
 def _romanian_alternates(word: str, folded: str, stems: set[str]) -> set[str]:
@@ -154,6 +159,8 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
     -ów, the ending of most genitive plurals (partnerów, urzędów), which Snowball takes off only with its ó.
     """
     stems = {fold(stemmer.stemWord(word).replace("ę", "ą")), stemmer.stemWord(folded)}
+    if folded in _POLISH_MONTHS:
+        stems.add(_POLISH_MONTHS[folded])
     if word == folded:
         if folded.endswith("ow") and len(folded) >= 6:  # -ów (genitive plural) without its ó, which Snowball's
             stems.add(stemmer.stemWord(folded[:-2] + "ów"))  # rule needs: partnerow was no form of partnerami
@@ -163,6 +170,12 @@ def _polish_stems(word: str, folded: str, stemmer) -> set[str]:
                 stems.add(stem[:last] + "a" + stem[last + 1:])
     return stems | {hard for stem in stems for hard in _hardened(stem, folded)}
 
+
+# Polish months whose name (styczeń, marzec) has a stem other than their other cases' (stycznia, marca: a date's
+# month is in the genitive): nominative, folded -> the other cases' stem. Written out, twelve words' worth: no
+# Snowball rule joins them, and a clerk's "marzec 1954" found no page printing "12 marca 1954".
+_POLISH_MONTHS = {"styczen": "styczn", "marzec": "marc", "kwiecien": "kwietn", "sierpien": "sierpn",
+                  "wrzesien": "wrzesn", "grudzien": "grudn"}
 
 # The consonants Polish softens before the -e/-i of the locative and dative (radzie, drodze, Polsce, kwaterze,
 # musze), each with the ones it comes from; longest first.

@@ -37,7 +37,7 @@ from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, rejoined, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 6
+MAPPING_VERSION = 7
 FOLDED_ANALYZER = "retrodig_folded"
 
 

@@ -23,7 +23,7 @@ import tantivy
 
 from ...errors import ArchiveBusyError, ArchiveError
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 CURRENT = "CURRENT"
 VERSION_FILE = "retrodig.json"
 LEGACY_FILE = "search.sqlite"  # the SQLite index of retrodig before schema 5, next to the index folder
