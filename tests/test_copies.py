@@ -174,6 +174,21 @@ def test_a_phone_number_printed_right_after_another_number_is_found():
         assert list(phones(_line(*row), ("RO", "PL"))) == []
 
 
+def test_a_date_and_the_number_after_it_are_no_phone_number():
+    """A date in figures and the number after it (a list's next item, "12.03.1954 2. Wniosek") read as a phone
+    number, for Poland or (over a line break, "31.12.1955. 3") for Ukraine: the dates were proposed for blacking
+    out. A phone after a date is still found."""
+    from pipeline.redaction.identifiers import phones
+
+    def found(regions, *row: str) -> list[str]:
+        return [" ".join(w.text for w in f.words) for f in phones(_line(*row), regions)]
+
+    assert found(("PL",), "dnia", "12.03.1954", "2.", "Wniosek") == []
+    assert found(("UA", "RU"), "від", "31.12.1955.", "3.", "Рішення") == []
+    assert found(("RO",), "1975-03-12", "3", "acte") == []
+    assert found(("RO",), "12.03.1975", "0722", "555", "018") == ["0722 555 018"]
+
+
 def test_a_registry_number_is_no_phone_number():
     """A Polish firm's REGON has 9 digits, as a Polish mobile number has: "REGON 601234567" was proposed as a
     phone. A number after a registry number's label is not; a phone after it on the line still is."""

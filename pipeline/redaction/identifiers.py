@@ -99,7 +99,7 @@ def phones(line: LineText, regions: tuple[str, ...]) -> Iterator[Finding]:
     found = []
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(line.text, region):
-            if (match.start, match.end) in seen:
+            if (match.start, match.end) in seen or _DATE.search(match.raw_string):
                 continue
             seen.add((match.start, match.end))
             found.append((match.start, match.end, match.number, region))
@@ -114,6 +114,9 @@ def phones(line: LineText, regions: tuple[str, ...]) -> Iterator[Finding]:
 
 # Digits with the separators phone numbers are printed with: a run libphonenumber's matcher takes whole.
 _NUMBER_RUN = re.compile(r"(?<![\w+])\+?\(?\d[\d ().\-/]*\d")
+# A date in figures (12.03.1954, 1.3.1954, 1954-03-12): with the number after it ("12.03.1954 2. Wniosek", a list's
+# next item) libphonenumber took it for a phone number, and the copy's dates were proposed for blacking out.
+_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{1,2}-\d{1,2})(?!\d)")
 
 
 def _phones_in_runs(text: str, regions: tuple[str, ...], found: set[tuple[int, int]]):
@@ -126,9 +129,11 @@ def _phones_in_runs(text: str, regions: tuple[str, ...], found: set[tuple[int, i
         if any(start < run.end() and run.start() < end for start, end in found):
             continue
         groups = [(run.start() + m.start(), run.start() + m.end()) for m in re.finditer(r"\S+", run.group())]
+        dates = [bool(_DATE.search(text[start:end])) for start, end in groups]
         i = 0
         while i < len(groups):
-            hit = next(((groups[i][0], groups[j - 1][1], number, region) for j in range(len(groups), i, -1)
+            last = next((k for k in range(i, len(groups)) if dates[k]), len(groups))  # no number across a date
+            hit = next(((groups[i][0], groups[j - 1][1], number, region) for j in range(last, i, -1)
                         for number, region in _valid_numbers(text[groups[i][0]:groups[j - 1][1]], regions)), None)
             if hit is None:
                 i += 1
