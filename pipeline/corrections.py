@@ -14,6 +14,7 @@ what, when, is the portal's audit log; this module only keeps the current state.
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
 import fcntl
 import json
@@ -193,8 +194,11 @@ def _parsed_field(field: str, value: str):
     value = typed_line(value)
     if field == "years":
         years = sorted({int(y) for y in re.findall(r"\d+", value)})
-        if any(y < 1000 or y > 2999 for y in years) or re.search(r"[^\d,;\s]", value):
+        if re.search(r"[^\d,;\s]", value) or any(len(str(y)) != 4 for y in years):
             raise UsageError.said("years must be four-digit years separated by commas, not '%(value)s'", value=value)
+        last = datetime.date.today().year  # a record of a year to come is a typing error (2050 for 1950): its
+        if any(y < 1000 or y > last for y in years):  # embargo ran to 2150, and the year facet showed it
+            raise UsageError.said("years must lie between 1000 and %(last)s, not '%(value)s'", last=last, value=value)
         return years
     if field == "doc_type" and not _DOC_TYPE.match(value):
         raise UsageError.said("a document type is a short name like building_permit, not '%(value)s'", value=value)

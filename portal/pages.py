@@ -137,7 +137,7 @@ def _document_page(request: Request, doc_id: str, page: int, status: int = 200, 
     return render(request, "document.html", status=status, view=view, record=view.document, fields=EDITABLE_FIELDS,
                   field_value=lambda f: editable_value(view.document, f),
                   history=service.audit_entries(doc_id, limit=20),
-                  profiles=service.profiles(), ocr_languages=service.languages(),
+                  profiles=service.profiles(), ocr_languages=service.languages(), doc_types=sorted(service.doc_types()),
                   page_size=service.settings.page_size, **context)
 
 

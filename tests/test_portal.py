@@ -480,6 +480,14 @@ def test_correcting_metadata_is_searchable_and_audited(client, portal_archive, c
     assert actions[:3] == [("correct-metadata", "years"), ("correct-metadata", "doc_type"), ("correct-metadata", "title")]
     assert client.post(f"/documents/{clujul}/metadata",
                        data={"csrf_token": csrf, "field": "years", "value": "last year"}).status_code == 400
+    # A year to come (2050 typed for 1950) was kept: the year facet showed it, and an embargo ran to 2150.
+    future = client.post(f"/documents/{clujul}/metadata", data={"csrf_token": csrf, "field": "years",
+                                                                 "value": "1950, 2050"})
+    assert future.status_code == 400 and "between 1000 and" in future.text
+    # The type is chosen among the archive's, by their names: a Ukrainian clerk had to type its English code.
+    page = client.get(f"/documents/{clujul}", headers={"Accept-Language": "uk"}).text
+    assert '<option value="council_decision">Рішення ради</option>' in page
+    assert '<option value="correspondence" selected>' in page
     assert client.post(f"/documents/{clujul}/metadata",
                        data={"csrf_token": csrf, "field": "source", "value": "/etc/passwd"}).status_code == 400
     # A type misspelt became a facet of its own, which the filters and embargo rules naming the type passed over.
