@@ -44,7 +44,9 @@ def choose_language(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
     wanted = [part.split(";")[0].strip().replace("-", "_") for part in (accept_language or "").split(",")]
-    return negotiate_locale([w for w in wanted if w], LANGUAGES, sep="_") or DEFAULT_LANGUAGE
+    chosen = negotiate_locale([w for w in wanted if w], LANGUAGES, sep="_")
+    # Babel gives back the preference as it was spelt ("UK" for uk): the language as the portal names it.
+    return next((language for language in LANGUAGES if chosen and language == chosen.lower()), DEFAULT_LANGUAGE)
 
 
 class Formats:

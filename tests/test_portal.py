@@ -60,6 +60,14 @@ def test_every_page_but_login_needs_a_session(client, portal_archive, clujul):
     assert client.get("/static/portal.css").status_code == 200
 
 
+def test_a_preference_written_in_capitals_is_the_same_language(client):
+    """"Accept-Language: UK" (or RO-ro) gave an English page headed <html lang="UK">."""
+    for header, language, said in (("UK", "uk", "Вхід"), ("RO-ro", "ro", "Autentificare"),
+                                   ("hu-RO,hu;q=0.9,ro;q=0.8", "ro", "Autentificare")):
+        page = client.get("/login", headers={"Accept-Language": header}).text
+        assert f'<html lang="{language}">' in page and said in page, header
+
+
 def test_head_is_answered_as_get_without_its_body(client, clujul):
     # FastAPI routes name GET only: HEAD got 405 (uptime monitors and link checkers send it).
     for path in ("/login", "/static/portal.css", "/openapi.json"):
