@@ -158,6 +158,22 @@ def test_a_citizen_asks_in_polish_and_downloads_the_certified_copy(browser, port
     shot(citizen, "10-expired-link-pl")
 
 
+def test_the_tracking_page_fits_a_phone(browser, portal_url):
+    """Its tracking code (24 letters unbroken) widened the page to 414 px on a 390 px screen."""
+    import httpx2
+    from playwright.sync_api import expect
+
+    from .requests_support import file_request, tracking_code
+
+    with httpx2.Client(base_url=portal_url, timeout=60) as client:
+        code = tracking_code(file_request(client, language="uk"))
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="uk-UA").new_page()
+    page.goto(f"{portal_url}/track/{code}")
+    expect(page.locator("code.tracking-code")).to_have_text(code)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "11-tracking-on-a-phone-uk")
+
+
 @pytest.mark.parametrize("locale", ["uk-UA", "en-GB", "ro-RO", "pl-PL"])
 def test_the_request_form_fits_a_phones_screen(browser, portal_url, locale):
     """The relation's long option widened its field past a 390 px screen (477 px in Ukrainian): the form
