@@ -124,6 +124,14 @@ def test_a_form_body_that_cannot_be_read_gets_a_page(client):
     assert broken.status_code == 400 and "The form could not be read" in broken.text
 
 
+def test_a_portal_without_a_mail_server_promises_no_e_mail(portal_archive):
+    """With no `smtp:` set nothing is mailed, and the citizen was told "We also sent it to your e-mail address"."""
+    with portal_client(portal_archive) as client:
+        filed = file_request(client, language="en")
+        page = client.get(filed.headers["location"]).text
+    assert "Your request was filed" in page and "e-mail" not in page.split("Your request was filed")[1][:200]
+
+
 def test_form_errors_are_named_and_nothing_is_filed(client, portal_archive, smtp):
     bad = {**PERMIT_FORM, "applicant": "", "email": "not-an-address", "year": "19x8", "relation": "cousin",
            "address": "A" * 300, "consent": ""}
