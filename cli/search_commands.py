@@ -83,9 +83,9 @@ def _print_results(results, offset: int) -> None:
         click.echo("no hits")
         return
     if not results.hits:  # paged past the last hit: the search still found pages
-        click.echo(f"{results.total} matching pages; none after the first {offset} (--offset)")
+        click.echo(f"{_pages(results.total)}; none after the first {offset} (--offset)")
         return
-    click.echo(f"{results.total} matching pages; showing {offset + 1}-{offset + len(results.hits)}")
+    click.echo(f"{_pages(results.total)}; showing {offset + 1}-{offset + len(results.hits)}")
     for hit in results.hits:
         click.echo(f"{hit.document}  p.{hit.page}  {hit.title or hit.source}")
         click.echo(f"    {hit.snippet}")
@@ -140,3 +140,7 @@ def _print_record(record: dict) -> None:
         click.echo(f"{label:>11}: {value}")
     for entry in record["files"]:
         click.echo(f"{'file':>11}: {entry['source']}  sha256 {entry['sha256'][:16]}…  {entry['pages']} page(s)")
+
+
+def _pages(count: int) -> str:
+    return f"{count} matching page" + ("" if count == 1 else "s")

@@ -193,10 +193,10 @@ def test_the_same_scan_under_another_ending_is_kept_as_one_master(run_cli, photo
 
 def test_search_paged_past_its_hits_says_how_many_pages_matched(run_cli, phototest, archive_dir):
     assert run_cli("ingest", str(phototest), "--lang", "eng").exit_code == ExitCode.ok
-    assert "1 matching pages; showing 1-1" in run_cli("search", "quick").output
+    assert "1 matching page; showing 1-1" in run_cli("search", "quick").output  # one page, not "pages"
     # It said "no hits", as if nothing matched.
     assert run_cli("search", "quick", "--offset", "5").output.splitlines() == [
-        "1 matching pages; none after the first 5 (--offset)"]
+        "1 matching page; none after the first 5 (--offset)"]
     assert run_cli("search", "zzzzqqq").output.splitlines() == ["no hits"]
 
 

@@ -240,6 +240,14 @@ def test_next_hit_opens_the_viewer_with_boxes_on_the_page(client, clujul):
     assert 'viewBox="0 0 ' in viewer.text
     assert f"/documents/{clujul}/document.pdf" in viewer.text
     assert "SITUAȚIA GEOGRAFICĂ" in viewer.text  # the page text beside the image
+    # An address kept from before corrections left fewer hits: it said "Hit 6 of 1".
+    stale = client.get(f"/documents/{clujul}", params={"page": 1, "q": "somesului", "hit": 5}).text
+    assert "Hit 6 of" not in stale and "Back to the results" in stale
+    # A results page past the last one said "1 matching page" and "No page matches every word" together.
+    past = client.get("/", params={"q": "somesului", "p": 99}).text
+    assert "No page matches every word" not in past and "No more hits past this page." in past
+    # The thumbnail repeats its title's link: out of the tab order and unnamed links read to a screen reader.
+    assert '<a class="thumb" tabindex="-1" aria-hidden="true"' in client.get("/", params={"q": "somesului"}).text
 
 
 def test_a_correction_made_on_a_page_opened_from_a_search_keeps_the_search(client, clujul):

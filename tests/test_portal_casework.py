@@ -444,6 +444,9 @@ def test_satisfaction_once_after_delivery_and_the_metrics(client, smtp, permit):
     assert metrics["median_days_to_deliver"] is not None and metrics["median_days_to_deliver"] < 0.1
     html = client.get("/metrics").text
     assert "Service metrics" in html and "4.0 / 5" in html
+    # The unit in the label: "0,0 днів", "1,4 день" (a plural form chosen for the rounded number) read wrong.
+    ukrainian = client.get("/metrics", headers={"Accept-Language": "uk"}).text
+    assert "Медіанний час видачі, у днях" in ukrainian and "днів" not in ukrainian.split('class="median"')[1][:40]
 
 
 def test_rest_api_for_requests(client, permit):
