@@ -935,6 +935,17 @@ def test_user_commands(run_cli, archive_dir, portal_archive_template):
     assert scripted.exit_code == 2 and "--password-stdin" in scripted.output
 
 
+def test_the_audit_log_shows_roles_and_states_in_the_reader_s_language(client):
+    """Its Before and After showed the codes: clerk, archivist, true."""
+    sign_in(client, "adam")
+    csrf = token(client, "/users")
+    assert client.post("/users/clara", data={"csrf_token": csrf, "role": "archivist"}).status_code == 303
+    assert client.post("/users/clara", data={"csrf_token": csrf, "active": "0"}).status_code == 303
+    audit = client.get("/audit", headers={"Accept-Language": "uk"}).text
+    assert '<td class="after">архівіст</td>' in audit and '<td class="before">clerk</td>' not in audit
+    assert '<td class="before">активний</td>' in audit
+
+
 def test_the_last_active_admin_cannot_disable_or_demote_themselves(client):
     sign_in(client, "adam")  # the only admin
     csrf = token(client, "/users")

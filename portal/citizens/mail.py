@@ -15,9 +15,12 @@ from email.utils import formatdate, make_msgid
 
 from pipeline.options import resolve_secret
 
+from ..labels import N_
 from .cards import ascii_domain
 from .settings import SmtpSettings
 from .store import RequestStore
+
+NO_SERVER = N_("no SMTP server is configured (smtp: in retrodig.yaml)")  # kept as the reason, shown translated
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -80,7 +83,7 @@ class Outbox:
         if not pending:
             return 0
         if self.smtp is None:
-            self._failed([row[0] for row in pending], "no SMTP server is configured (smtp: in retrodig.yaml)")
+            self._failed([row[0] for row in pending], NO_SERVER)
             return 0
         sent = 0
         try:
