@@ -14,7 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, format_skeleton, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -82,6 +82,16 @@ class Formats:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return format_date(value.astimezone(self.timezone), "long", locale=self.locale)
+
+    def found_date(self, iso: str) -> str:
+        """A date found in a record (YYYY-MM-DD, or YYYY-MM or YYYY when partial) as the reader writes dates (the
+        page showed 1954-03-12 to every reader)."""
+        parts = iso.split("-")
+        if len(parts) == 3:
+            return self.date(iso)
+        if len(parts) == 2:
+            return format_skeleton("yMMMM", date(int(parts[0]), int(parts[1]), 1), locale=self.locale)
+        return iso
 
     def money(self, amount: float, currency: str) -> str:
         return format_currency(amount, currency, locale=self.locale)

@@ -60,6 +60,15 @@ def test_every_page_but_login_needs_a_session(client, portal_archive, clujul):
     assert client.get("/static/portal.css").status_code == 200
 
 
+def test_dates_found_in_a_record_are_written_as_the_reader_writes_dates():
+    """The record's "Dates found" showed 1954-03-12 to every reader."""
+    from portal.i18n import Formats
+
+    assert Formats("uk").found_date("1954-03-12") == "12 березня 1954\u202fр."  # CLDR: a narrow no-break space
+    assert Formats("pl").found_date("1954-03-12") == "12 marca 1954" and Formats("ro").found_date("1954-03") == "martie 1954"
+    assert Formats("en").found_date("1954") == "1954"
+
+
 def test_a_preference_written_in_capitals_is_the_same_language(client):
     """"Accept-Language: UK" (or RO-ro) gave an English page headed <html lang="UK">."""
     for header, language, said in (("UK", "uk", "Вхід"), ("RO-ro", "ro", "Autentificare"),
