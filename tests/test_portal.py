@@ -522,6 +522,8 @@ def test_correcting_metadata_is_searchable_and_audited(client, portal_archive, c
     assert misspelt.status_code == 400 and "building_permit" in misspelt.text
     # Its language switch goes back to the page the form was on: the form's own address takes no GET (405).
     assert f'name="next" value="/documents/{clujul}?page=1"' in misspelt.text
+    # And its way back is to that page (only "Back to search" was offered: the document and its context lost).
+    assert f'<a href="/documents/{clujul}?page=1">Back to the page you came from</a>' in misspelt.text
     assert client.get("/api/documents/" + clujul).json()["metadata"]["doc_type"] == "correspondence"
 
 
