@@ -117,6 +117,13 @@ def test_positive_pages_are_never_inverted_and_their_negatives_always_are(name):
     border = page.shape[0] // 5
     film = np.pad(255 - page, ((border, border), (border, border), (0, 0)), constant_values=235)
     assert make_positive(film)[1]
+    # the film of an aged, greyish page in a dark frame (its base 50-70, its letters 200, the frame 15): split
+    # from the frame, film and letters were one bright tone, and the negative was read as a positive
+    for paper in (0.8, 0.7):
+        aged = page.astype(np.float32) * paper + 255 * (1 - paper) * 0.3
+        framed = np.pad(30 + (255 - aged) * 0.75, ((100, 100), (100, 100), (0, 0)), constant_values=15)
+        noisy = framed + np.random.default_rng(5).normal(0, 5, framed.shape)
+        assert make_positive(np.clip(noisy, 0, 255).astype(np.uint8))[1], paper
 
 
 # --- orientation ---------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from .work import to_grey
 
 SAMPLE_SIDE = 1000  # px, longer side of the sample the two tones are measured on, at most
 MIN_LETTERS = 30  # letter-sized marks (of either tone) a page must show to be judged at all
-SURELY_POSITIVE = 0.8  # a scan brighter than this share all over is a positive: nothing more is measured
+SURELY_POSITIVE = 0.8  # a scan brighter than this share all over is a positive: nothing more is measured ...
+LIGHT_PAPER = 160  # ... when that bright tone is surely paper's, not a film base's (see is_negative)
+FRAME_ROW_SHARE = 0.5  # rows and columns of the dark tone over this share: a frame around the film
 # Grey levels between the page's darkest and brightest (1st and 99th percentiles) under which it shows no letters
 # to judge (a blank back of a sheet): Otsu's threshold then splits the paper's grain into two tones of specks, and
 # a blank page was taken for a negative, made dark, its grain flattened into black and white and read for minutes.
@@ -47,8 +49,17 @@ def is_negative(image: np.ndarray) -> bool:
     # numpy's strided copy of a colour scan.
     sample = to_grey(cv2.resize(image, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_NEAREST))
     _, bright = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.count_nonzero(bright) > SURELY_POSITIVE * bright.size:
+    light = percentile_of_bytes(sample[bright > 0], 50) >= LIGHT_PAPER if bright.any() else False
+    if light and np.count_nonzero(bright) > SURELY_POSITIVE * bright.size:
         return False  # most pages (a negative would be a small frame amid clear film)
+    if not light:
+        # The bright tone is not clearly paper's: it may be a negative's film base, set apart from the darker
+        # frame around it. A film of an aged, greyish page (base 50, letters 190, frame 15) was so taken for a
+        # positive and read as one, halos and all. Its tones are split again inside the frame.
+        sample = _inside_dark_frame(sample, bright)
+        _, bright = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        if np.count_nonzero(bright) > SURELY_POSITIVE * bright.size:
+            return False
     if percentile_of_bytes(sample, 99) - percentile_of_bytes(sample, 1) < MIN_TONE_SPREAD:
         return False  # no letters, only grain
     bright_marks, dark_marks = _letter_marks(bright), _letter_marks(cv2.bitwise_not(bright))
@@ -58,6 +69,16 @@ def is_negative(image: np.ndarray) -> bool:
     (left, top), (right, bottom) = (np.percentile(marks, q, axis=0).astype(int) for q in TEXT_AREA_PERCENTILES)
     text_area = bright[top:bottom + 1, left:right + 1]
     return np.count_nonzero(text_area) < 0.5 * text_area.size
+
+
+def _inside_dark_frame(sample: np.ndarray, bright: np.ndarray) -> np.ndarray:
+    """`sample` without the rows and columns along its edges that are mostly of the dark tone (`bright` 0): a
+    film's frame, a scanner bed. The whole sample when nothing is left of it so."""
+    rows, columns = (bright > 0).mean(axis=1), (bright > 0).mean(axis=0)
+    inner_rows, inner_columns = np.flatnonzero(rows > FRAME_ROW_SHARE), np.flatnonzero(columns > FRAME_ROW_SHARE)
+    if len(inner_rows) < 0.25 * len(rows) or len(inner_columns) < 0.25 * len(columns):
+        return sample
+    return sample[inner_rows[0]:inner_rows[-1] + 1, inner_columns[0]:inner_columns[-1] + 1]
 
 
 def _letter_marks(mask: np.ndarray) -> np.ndarray:
