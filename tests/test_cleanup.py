@@ -5,6 +5,8 @@ detection."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import weakref
 from pathlib import Path
 
@@ -541,6 +543,54 @@ def test_letters_are_never_taken_for_punched_holes(name):
     page = _grey(PAGES / name)
     assert find_punched_holes(page, 300, 0.5, text_height(page)) == []
     assert find_punched_holes(page, 72, 0.5, text_height(page)) == []  # whatever the dpi tag says
+
+
+# --- coloured stamps and signatures --------------------------------------------------------------------------
+
+def _stamped(page: np.ndarray) -> np.ndarray:
+    """`page` (RGB) stamped in red over its text, as a town hall stamps its records (a ring, its name, a number,
+    seven tenths opaque), and signed across it in blue ink."""
+    height, width = page.shape[:2]
+    centre, radius = (width // 2, height // 3), width // 6
+    stamp = page.copy()
+    red = (200, 40, 40)
+    cv2.circle(stamp, centre, radius, red, radius // 20)
+    cv2.circle(stamp, centre, int(radius * 0.7), red, radius // 30)
+    cv2.putText(stamp, "PRIMARIA", (centre[0] - radius // 2, centre[1]), cv2.FONT_HERSHEY_SIMPLEX, radius / 150, red,
+                radius // 50)
+    stamped = cv2.addWeighted(stamp, 0.7, page, 0.3, 0)
+    xs = np.linspace(centre[0], centre[0] + 2 * radius, 200)
+    ys = centre[1] + radius + 0.25 * radius * np.sin(np.linspace(0, 25, 200))
+    cv2.polylines(stamped, [np.stack([xs, ys], axis=1).astype(np.int32)], False, (20, 60, 150), radius // 40,
+                  cv2.LINE_AA)
+    return stamped
+
+
+def test_a_red_stamp_and_a_blue_signature_over_typescript_are_left_out_of_what_tesseract_reads(tmp_path):
+    """In grey a red stamp is as dark as the letters under it: a stamped typescript read worse than raw Tesseract
+    (CER 0.25, raw 0.21). The OCR image takes each pixel's brightest channel: black ink stays, the stamp fades."""
+    page = np.asarray(Image.open(PAGES / "EHRI-NISKO-19391112_DE_02.jpg").convert("RGB"))
+    scan = tmp_path / "stamped.png"
+    Image.fromarray(_stamped(page)).save(scan, dpi=(150, 150))
+    (read,) = read_file(scan, _options(tmp_path, languages="deu"))
+    truth = _truth("EHRI-NISKO-19391112_DE_02.gt.txt")
+    raw = subprocess.run(["tesseract", str(scan), "-", "-l", "deu"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OMP_THREAD_LIMIT": "1"}).stdout
+    assert "leave_out_colour_marks" in read.steps
+    assert character_error_rate(read.text.text, truth) < 0.5 * character_error_rate(raw, truth)  # 0.04 vs 0.17
+    cleaned = clean_page(_stamped(page), 150, CleanProfile(name="t"))
+    assert cleaned.access.ndim == 3  # people see the stamp as it is
+
+
+def test_a_page_written_in_coloured_ink_keeps_its_ink():
+    """Blue or violet ink is the page's own writing, not marks over it: read in grey as before."""
+    from pipeline.stages.cleanup.work import ocr_grey
+
+    grey = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg").astype(np.float32)[..., None] / 255
+    for ink in ((30, 60, 170), (110, 40, 140)):  # blue, violet
+        coloured = (grey * np.array([242, 232, 205]) + (1 - grey) * np.array(ink)).astype(np.uint8)
+        assert not ocr_grey(coloured)[1], ink
+    assert ocr_grey(np.asarray(Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg").convert("RGB")))[1] is False
 
 
 # --- show-through --------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resi
 from .specks import despeckle
 from .spreads import split_spread
 from .tone import make_positive
-from .work import Work, to_grey
+from .work import Work, ocr_grey, to_grey
 
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
@@ -77,9 +77,11 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
     if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
         raise ValueError(f"expected uint8 HxW or HxWx3 pixels, got {image.dtype} {image.shape}")
     started = time.perf_counter()
-    work = Work(access=image, ocr=to_grey(image), dpi_scale=dpi / 300)
-    steps, timings = ["grey"], [("grey", time.perf_counter() - started)]
-    _write_debug(debug_dir, 1, "grey", work.ocr)
+    grey, colour_marks = ocr_grey(image)
+    work = Work(access=image, ocr=grey, dpi_scale=dpi / 300, colour_marks=colour_marks)
+    steps = ["grey", "leave_out_colour_marks"] if colour_marks else ["grey"]
+    timings = [("grey", time.perf_counter() - started)]
+    _write_debug(debug_dir, 1, steps[-1], work.ocr)
     if is_blank(work.ocr):  # nothing to read: Tesseract gets white paper, people see the scan
         timings.append(("blank", time.perf_counter() - started))
         return CleanedPage(access=image, ocr=np.full_like(work.ocr, 255), skew_angle=0.0, crop_box=None,
@@ -157,7 +159,7 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
         ocr = work.reduced_scan[1]  # the scan at this scale and turn, made already (a page turned over after its
         # reduction is not: area averages of a page and of the page turned over are not the same pixels turned)
     elif from_scan:
-        ocr = turn_image(to_grey(image), work.turn)
+        ocr = turn_image(ocr_grey(image)[0] if work.colour_marks else to_grey(image), work.turn)
         ocr = resize(ocr, scale) if scale != 1.0 else ocr
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
@@ -165,12 +167,13 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     _write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
     kept = ({"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew"} if straightened else set())
             | (set() if from_scan else {"crop_borders"}))
+    kept |= {"leave_out_colour_marks"}
     done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
     return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
                        crop_box=work.crop_box, steps=("grey", *done, "already_clean"), timings=tuple(timings),
                        turn=work.turn, ocr_scale=scale, keep_grey=True,
                        text_height=round(work.text_height * factor) if changed and work.text_height else None,
-                       as_scanned=from_scan and not changed,
+                       as_scanned=from_scan and not changed and not work.colour_marks,  # the file has the marks
                        text_turn=-work.skew_angle if from_scan and straightened else 0.0,
                        paper=work.paper if straightened else 255)
 
