@@ -1,8 +1,9 @@
 """`--lang auto`: which language(s) a page is written in, from a first, cheap reading of part of it.
 
 The first reading runs Tesseract with English plus Ukrainian models (Latin and Cyrillic letters) on three
-bands of the page's text lines, one from each third of the page: enough words to tell the language by, about a
-third of a full reading's cost, and a page in two languages one above the other shows both.
+bands of the page's text lines, one from each third of the page: enough words to tell the language by (a third
+of the page, read with two models: about half a full reading's cost), and a page in two languages one above the
+other shows both.
 lingua (a statistical language detector) then names the languages and their share of the words; every
 language with a real share is kept, so a Romanian page with Hungarian passages is read with `ron+hun`.
 Only languages whose Tesseract data is installed are candidates.
