@@ -69,7 +69,8 @@ def detail(request: Request, request_id: RequestId, user: User = Depends(signed_
             error = said(request, exc)
     records = [(r, service.document(r.document), work.boxes(item.id, r.document)) for r in item.records]
     return render(request, "request.html", item=item, card=service.desk.card(item.service), query=query,
-                  doc_type=doc_type, results=results, error=error, records=records, next_statuses=_buttons(item.status), embargoes=work.embargoes(item), staff=service.accounts.users(),
+                  doc_type=doc_type, results=results, error=error, records=records,
+                  next_statuses=_buttons(item.status), embargoes=work.embargoes(item), staff=service.accounts.users(),
                   unsent=work.unsent_mail(item.id), currency=service.desk.context.currency())
 
 

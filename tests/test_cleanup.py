@@ -584,7 +584,7 @@ def test_a_red_stamp_and_a_blue_signature_over_typescript_are_left_out_of_what_t
 
 def test_a_page_written_in_coloured_ink_keeps_its_ink():
     """Blue or violet ink is the page's own writing, not marks over it: read in grey as before."""
-    from pipeline.stages.cleanup.work import ocr_grey
+    from pipeline.stages.cleanup.colour_marks import ocr_grey
 
     grey = _grey(PAGES / "EHRI-DR-19390519-US_04.jpg").astype(np.float32)[..., None] / 255
     for ink in ((30, 60, 170), (110, 40, 140)):  # blue, violet

@@ -37,7 +37,8 @@ from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resi
 from .specks import despeckle
 from .spreads import split_spread
 from .tone import make_positive
-from .work import Work, ocr_grey, to_grey
+from .colour_marks import ocr_grey
+from .work import Work, to_grey
 
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
