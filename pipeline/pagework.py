@@ -19,7 +19,7 @@ from ._exec import tesseract
 from .hocr import Line
 from .model import PageText, PixelBox
 from .profiles import CleanProfile
-from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread
+from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread, turn_of_spread
 from .stages.cleanup.choose import choose_profile
 from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
@@ -84,9 +84,10 @@ def process_page(task: PageTask) -> PageResult:
     started = time.perf_counter()
     scan, negative = make_positive(loaded.pixels)
     profile = choose_profile(scan, task.profile) if task.profile.candidates else task.profile
-    halves = [scan]
+    halves, spread_turn = [scan], 0
     if task.split_spreads and profile.split_spreads.enabled:
         halves = split_spread(scan, profile.split_spreads)
+        spread_turn = turn_of_spread(scan, profile.split_spreads) if len(halves) > 1 else 0
     whole_scan_seconds = time.perf_counter() - started
     made_positive = ("invert_negative",) if negative else ()
     results = []
@@ -101,7 +102,8 @@ def process_page(task: PageTask) -> PageResult:
         # A spread scanned upside down: its right half, turned upright, is the left page. Parts are the pages'
         # reading order, as reading one again (api.reocr_page) takes them.
         results = [replace(results[1], part=1), replace(results[0], part=2)]
-    results = [replace(result, scan_page=task.number) for result in results]
+    # Each page's turn from the scan as it is (a spread lying on its side was turned a quarter to be cut).
+    results = [replace(result, scan_page=task.number, turn=(result.turn + spread_turn) % 360) for result in results]
     return replace(results[0], more=tuple(results[1:]))
 
 

@@ -661,6 +661,8 @@ def test_a_spread_lying_on_its_side_becomes_its_two_pages_in_order(tmp_path, qua
     Image.fromarray(np.ascontiguousarray(np.rot90(_grey(spread), quarter))).save(spread, dpi=(300, 300))
     pages = read_file(spread, _options(tmp_path, profile="printed-book"))
     assert [(p.number, p.part) for p in pages] == [(1, 1), (2, 2)]
+    # each page's turn told from the scan (it said 180, the turn from the spread turned a quarter to be cut)
+    assert [p.turn for p in pages] == [(360 - 90 * quarter) % 360] * 2
     assert character_error_rate(pages[0].text.text, _truth("EHRI-DR-19390519-US_03.gt.txt")) <= 0.1
     assert character_error_rate(pages[1].text.text, _truth("EHRI-DR-19390519-US_04.gt.txt")) <= 0.12
 

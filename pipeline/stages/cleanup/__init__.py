@@ -35,7 +35,7 @@ from .photometric import (already_clean, binarize, denoise, is_blank, normalize_
 from .measure import STRIP_ASPECT, forget_page, shrink_by, text_height
 from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resize
 from .specks import despeckle
-from .spreads import split_spread
+from .spreads import split_spread, turn_of_spread
 from .tone import make_positive
 from .colour_marks import ocr_grey
 from .work import Work, to_grey
@@ -43,7 +43,8 @@ from .work import Work, to_grey
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
 
-__all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "rotate", "paper_colour", "sauvola"]
+__all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "turn_of_spread", "rotate", "paper_colour",
+           "sauvola"]
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,13 @@ def _shadow_line(small: np.ndarray, lo: int, hi: int) -> int | None:
     return darkest if dark_rows > 0.8 else None
 
 
+def turn_of_spread(image: np.ndarray, settings: SplitSpreadsSettings) -> int:
+    """Degrees counter-clockwise `split_spread` turned the spread before cutting it (90 for one lying on its side,
+    else 0): its pages' turns are told from the scan's, not the turned spread's."""
+    fold = _fold(image, settings)
+    return 90 if fold is not None and fold.turned else 0
+
+
 def split_spread(image: np.ndarray, settings: SplitSpreadsSettings) -> list[np.ndarray]:
     """[left page, right page] of a spread, in reading order; [image] when it is a single page."""
     fold = _fold(image, settings)
