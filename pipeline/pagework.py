@@ -19,7 +19,8 @@ from ._exec import tesseract
 from .hocr import Line
 from .model import PageText, PixelBox
 from .profiles import CleanProfile
-from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread, turn_of_spread
+from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread, turn_of_spread, write_debug
+from .stages.cleanup.work import to_grey
 from .stages.cleanup.choose import choose_profile
 from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
@@ -83,6 +84,8 @@ def process_page(task: PageTask) -> PageResult:
     loaded = load_page(task.source, task.format, task.index, task.max_pixels, task.default_dpi)
     started = time.perf_counter()
     scan, negative = make_positive(loaded.pixels)
+    if negative:  # what the archivist sees first: the scan made positive (01_grey comes after it)
+        write_debug(task.debug_dir, 0, "invert_negative", to_grey(scan))
     profile = choose_profile(scan, task.profile) if task.profile.candidates else task.profile
     halves, spread_turn = [scan], 0
     if task.split_spreads and profile.split_spreads.enabled:

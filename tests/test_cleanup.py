@@ -99,9 +99,11 @@ def test_a_microfilm_negative_is_made_positive_and_read_like_the_page(tmp_path):
     as_scanned = scan.read_bytes()
     task = PageTask(source=scan, format="png", index=0, number=1, work_dir=tmp_path / "work", languages="deu",
                     profile=load_profile("default", CONFIGS_DIR), max_pixels=10**9, default_dpi=300,
-                    jpeg_quality=85, tesseract_timeout=300)
+                    jpeg_quality=85, tesseract_timeout=300, debug_dir=tmp_path / "steps")
     page = process_page(task)
     assert page.steps[0] == "invert_negative"
+    # --debug-dir shows it first (01_grey was already positive: nothing showed the scan was turned)
+    assert np.median(np.asarray(Image.open(tmp_path / "steps" / "00_invert_negative.png"))) > 200
     assert character_error_rate(page.text.text, _truth("EHRI-NISKO-19391112_DE_02.gt.txt")) <= 0.07
     assert np.median(np.asarray(Image.open(page.access_image).convert("L"))) > 200  # seen positive: light paper
     assert scan.read_bytes() == as_scanned

@@ -44,7 +44,7 @@ GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as 
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
 
 __all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "turn_of_spread", "rotate", "paper_colour",
-           "sauvola"]
+           "sauvola", "write_debug"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def clean_page(image: np.ndarray, dpi: int, profile: CleanProfile, debug_dir: Pa
     work = Work(access=image, ocr=grey, dpi_scale=dpi / 300, colour_marks=colour_marks)
     steps = ["grey", "leave_out_colour_marks"] if colour_marks else ["grey"]
     timings = [("grey", time.perf_counter() - started)]
-    _write_debug(debug_dir, 1, steps[-1], work.ocr)
+    write_debug(debug_dir, 1, steps[-1], work.ocr)
     if is_blank(work.ocr):  # nothing to read: Tesseract gets white paper, people see the scan
         timings.append(("blank", time.perf_counter() - started))
         return CleanedPage(access=image, ocr=np.full_like(work.ocr, 255), skew_angle=0.0, crop_box=None,
@@ -127,7 +127,7 @@ def _run(step_list, work: Work, profile: CleanProfile, steps: list, timings: lis
         work = changed
         if image_changed:
             steps.append(name)
-            _write_debug(debug_dir, len(steps), name, work.ocr)
+            write_debug(debug_dir, len(steps), name, work.ocr)
     return work
 
 
@@ -166,7 +166,7 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
     timings.append(("as_scanned", time.perf_counter() - started))  # the image Tesseract reads costs as well
-    _write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
+    write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
     kept = ({"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew"} if straightened else set())
             | (set() if from_scan else {"crop_borders"}))
     kept |= {"leave_out_colour_marks"}
@@ -264,7 +264,8 @@ _PHOTOMETRIC_STEPS = (
 )
 
 
-def _write_debug(debug_dir: Path | None, number: int, name: str, image: np.ndarray) -> None:
+def write_debug(debug_dir: Path | None, number: int, name: str, image: np.ndarray) -> None:
+    """`image` as `NN_name.png` in `debug_dir` (`retrodig ocr --debug-dir`), when there is one."""
     if debug_dir is None:
         return
     debug_dir.mkdir(parents=True, exist_ok=True)
