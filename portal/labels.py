@@ -33,6 +33,28 @@ LABELS = {
                    "sigterm": N_("stopped by the system (SIGTERM); run it again to finish it"),
                    "error": N_("an error stopped the batch; run it again once it is mended"),
                    "killed": N_("its process ended (killed, or the machine stopped); run it again to finish it")},
+    # An ingest run's reasons a file failed or was skipped (pipeline.errors, pipeline.run): the run page showed the
+    # codes alone.
+    "reason": {
+        "bad-input": N_("unusable input"),
+        "empty-file": N_("empty file"),
+        "unreadable": N_("cannot be read"),
+        "changed": N_("changed while read"),
+        "bad-name": N_("file name not usable"),
+        "unsupported-format": N_("format not supported"),
+        "truncated": N_("cut short"),
+        "corrupt": N_("damaged file"),
+        "encrypted": N_("encrypted"),
+        "too-large": N_("too large"),
+        "ocr-failed": N_("OCR failed"),
+        "document-incomplete": N_("document incomplete"),
+        "internal-error": N_("internal error"),
+        "missing-dependency": N_("missing program or language"),
+        "damaged-record": N_("damaged catalog record"),
+        "already-archived": N_("already in the archive"),
+        "duplicate": N_("the same file twice"),
+        "not-a-scan": N_("not a scan"),
+    },
     "request_status": {
         "received": N_("received"), "searching": N_("being searched"), "needs_info": N_("information needed"),
         "found": N_("found"), "not_found": N_("not found"), "awaiting_payment": N_("awaiting payment"),
