@@ -83,6 +83,14 @@ class Formats:
             value = value.replace(tzinfo=timezone.utc)
         return format_date(value.astimezone(self.timezone), "long", locale=self.locale)
 
+    def run_started(self, run_id: str) -> str:
+        """An ingest run's id (the UTC time it started, 20260102T030405000000Z) as a moment the reader reads."""
+        try:
+            started = datetime.strptime(run_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return run_id
+        return self.datetime(started)
+
     def found_date(self, iso: str) -> str:
         """A date found in a record (YYYY-MM-DD, or YYYY-MM or YYYY when partial) as the reader writes dates (the
         page showed 1954-03-12 to every reader)."""

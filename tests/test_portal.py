@@ -781,6 +781,7 @@ def test_ingest_runs_show_finished_running_and_killed_batches(client, portal_arc
     detail = client.get("/ingest/20260102T030405000000Z", headers={"Accept-Language": "ro"}).text
     assert "procesul său s-a încheiat" in detail and "file ends early" in detail
     assert "trunchiat" in detail and "<code>truncated</code>" not in detail  # the reason named, not its code
+    assert "2 ian. 2026" in detail  # the run's start, not its id (20260102T030405000000Z)
 
 
 def test_a_running_ingest_writes_progress_the_portal_can_read(tmp_path, phototest):
