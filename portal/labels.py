@@ -55,6 +55,15 @@ LABELS = {
         "duplicate": N_("the same file twice"),
         "not-a-scan": N_("not a scan"),
     },
+    "profile": {  # the shipped cleanup profiles (configs/profiles/); an archive's own are shown by their names
+        "default": N_("standard"),
+        "gentle": N_("gentle (clean scans)"),
+        "typewritten": N_("typewritten"),
+        "printed-book": N_("printed book"),
+        "newspaper": N_("newspaper"),
+        "photocopy": N_("photocopy"),
+        "handwritten-mixed": N_("print with handwriting"),
+    },
     "request_status": {
         "received": N_("received"), "searching": N_("being searched"), "needs_info": N_("information needed"),
         "found": N_("found"), "not_found": N_("not found"), "awaiting_payment": N_("awaiting payment"),

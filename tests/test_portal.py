@@ -668,6 +668,9 @@ def test_reading_a_page_again_does_not_wipe_staff_corrections_unasked(client, po
     headers = {"X-CSRF-Token": client.get("/api/session").json()["csrf_token"]}
     queue = client.get("/review").text  # the queue as opened, its forms ready to send
     assert f"/review/{faded}/1/reocr" in queue
+    # the profiles by their names in the reader's language, sent by their codes (the codes were shown)
+    in_polish = client.get("/review", headers={"Accept-Language": "pl"}).text
+    assert '<option value="printed-book">książka drukowana</option>' in in_polish
     line = client.get(f"/api/documents/{faded}/pages/1").json()["lines"][0]
     assert client.put(f"/api/documents/{faded}/pages/1/lines/{line['id']}",
                       json={"text": "Registrul agricol", "expected": line["text"]}, headers=headers).status_code == 200
