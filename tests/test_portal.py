@@ -715,7 +715,8 @@ def test_writing_read_unsurely_or_not_at_all_is_counted_in_the_queue_and_marked_
     assert item["unsure_lines"] == len(unsure)
     # Reading it again starts from how it was read: German, handwritten-mixed (not the default profile).
     (entry,) = [e for e in queue.split('<li class="review-item">') if f"/documents/{letter}?page=1" in e]
-    assert '<option value="deu" selected>' in entry and "<option selected>handwritten-mixed</option>" in entry
+    assert '<option value="deu" selected>' in entry
+    assert '<option value="handwritten-mixed" selected>print with handwriting</option>' in entry
     assert entry.count(" selected>") == 2  # German alone, and the profile
     page = client.get(f"/documents/{letter}?page=1").text
     assert f"{len(unsure)} lines read unsurely" in page
