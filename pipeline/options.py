@@ -142,7 +142,8 @@ def load_config(archive: Path) -> dict:
 
 
 def archive_config(archive: Path) -> dict:
-    """`load_config`, checked: only known settings, and `search:` and `copies:` as mappings."""
+    """`load_config`, checked: only known settings, and its sections (`search:`, `copies:`, `requests:`, `smtp:`)
+    as mappings."""
     config = load_config(archive)
     for key in ("search", "copies", "requests", "smtp"):
         if not isinstance(config.get(key) or {}, dict):

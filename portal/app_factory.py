@@ -7,11 +7,10 @@ import os
 
 from fastapi import FastAPI
 
-from pipeline.options import Options, load_config
+from pipeline.options import Options, archive_config
 
 from .citizens.cards import load_cards
 from .citizens.settings import request_settings
-
 from .settings import PortalSettings
 from .web import create_app
 
@@ -21,7 +20,7 @@ ENVIRONMENT_VARIABLE = "RETRODIG_PORTAL_SETTINGS"
 def environment_for(options: Options, secure_cookies: bool) -> None:
     """The settings every worker builds its app from, checked here once: a bad `requests:` or `smtp:` setting
     (or a country without rules) failed in each worker as it started, and uvicorn started them again forever."""
-    requests = request_settings(load_config(options.archive), options.configs_dir)
+    requests = request_settings(archive_config(options.archive), options.configs_dir)
     load_cards(options.configs_dir)
     settings = PortalSettings(options=options, secure_cookies=secure_cookies, requests=requests)
     os.environ[ENVIRONMENT_VARIABLE] = settings.model_dump_json()

@@ -27,7 +27,7 @@ from pipeline.hocr import HocrPage, Line, read_hocr
 from pipeline.indexing import indexed_document
 from pipeline.stages.metadata import load_doctype_rules
 from pipeline.model import PixelBox
-from pipeline.options import Options, load_config, parse_languages
+from pipeline.options import Options, archive_config, parse_languages
 from pipeline.profiles import AUTO_PROFILE, available_profiles
 from pipeline.progress import PREFIX as PROGRESS_PREFIX, is_running, progress_files
 
@@ -97,7 +97,7 @@ class PortalService:
         self._search = SearchPool(lambda: open_search(self.archive.root, self.options.search))
         self._run_cache: dict[str, tuple[int, dict]] = {}
         citizens = Context(self.options, db, settings.requests
-                           or request_settings(load_config(self.archive.root), self.options.configs_dir))
+                           or request_settings(archive_config(self.archive.root), self.options.configs_dir))
         self.desk = RequestDesk(citizens)  # what citizens do (public pages)
         self.casework = Casework(citizens)  # what clerks do with their requests
 

@@ -59,12 +59,9 @@ class RequestSettings(BaseModel):
 
 
 def request_settings(config: dict, configs_dir: Path | None = None) -> RequestSettings:
-    """RequestSettings from a loaded retrodig.yaml (its `requests:` and `smtp:` sections); with `configs_dir`,
-    its country checked against the country rules there (a country they lack answered every citizen's page
-    with an internal error)."""
-    for key in ("requests", "smtp"):
-        if not isinstance(config.get(key) or {}, dict):
-            raise UsageError(f"setting {key} in the configuration: expected a mapping (e.g. {key}: {{...}})")
+    """RequestSettings from a checked retrodig.yaml (`options.archive_config`: its `requests:` and `smtp:` are
+    mappings); with `configs_dir`, its country checked against the country rules there (a country they lack
+    answered every citizen's page with an internal error)."""
     try:
         settings = RequestSettings.model_validate({**(config.get("requests") or {}), "smtp": config.get("smtp")})
     except ValidationError as exc:
