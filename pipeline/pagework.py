@@ -20,8 +20,8 @@ from .hocr import Line
 from .model import PageText, PixelBox
 from .profiles import CleanProfile
 from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread, turn_of_spread, write_debug
-from .stages.cleanup.work import to_grey
 from .stages.cleanup.choose import choose_profile
+from .stages.cleanup.work import to_grey
 from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page

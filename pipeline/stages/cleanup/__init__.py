@@ -27,6 +27,7 @@ import numpy as np
 
 from ...profiles import CleanProfile, OrientationSettings
 from ..load import only_black_and_white
+from .colour_marks import brightest_channel, ocr_grey
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
@@ -37,7 +38,6 @@ from .resolution import letter_factor, reduce_large_page, resample_for_ocr, resi
 from .specks import despeckle
 from .spreads import split_spread, turn_of_spread
 from .tone import make_positive
-from .colour_marks import ocr_grey
 from .work import Work, to_grey
 
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
@@ -161,15 +161,14 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
         ocr = work.reduced_scan[1]  # the scan at this scale and turn, made already (a page turned over after its
         # reduction is not: area averages of a page and of the page turned over are not the same pixels turned)
     elif from_scan:
-        ocr = turn_image(ocr_grey(image)[0] if work.colour_marks else to_grey(image), work.turn)
+        ocr = turn_image(brightest_channel(image) if work.colour_marks else to_grey(image), work.turn)
         ocr = resize(ocr, scale) if scale != 1.0 else ocr
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
     timings.append(("as_scanned", time.perf_counter() - started))  # the image Tesseract reads costs as well
     write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
-    kept = ({"turn_sideways", "turn_over", "reduce_large_page"} | ({"deskew"} if straightened else set())
-            | (set() if from_scan else {"crop_borders"}))
-    kept |= {"leave_out_colour_marks"}
+    kept = ({"leave_out_colour_marks", "turn_sideways", "turn_over", "reduce_large_page"}
+            | ({"deskew"} if straightened else set()) | (set() if from_scan else {"crop_borders"}))
     done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
     return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
                        crop_box=work.crop_box, steps=("grey", *done, "already_clean"), timings=tuple(timings),

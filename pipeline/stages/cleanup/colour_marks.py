@@ -30,7 +30,7 @@ def ocr_grey(image: np.ndarray) -> tuple[np.ndarray, bool]:
     step = max(1, max(image.shape[:2]) // COLOUR_SAMPLE_SIDE)
     # Every n-th pixel by OpenCV's nearest-neighbour resize: NumPy's strided copy of a colour scan is 10x slower.
     sample = cv2.resize(image, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_NEAREST) if step > 1 else image
-    chroma = cv2.subtract(_brightest_channel(sample), _darkest_channel(sample))
+    chroma = cv2.subtract(brightest_channel(sample), _darkest_channel(sample))
     luminance = cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY)
     ink = luminance < INK_DARKNESS * percentile_of_bytes(luminance, 90)
     inked = np.count_nonzero(ink)
@@ -40,10 +40,11 @@ def ocr_grey(image: np.ndarray) -> tuple[np.ndarray, bool]:
     black = np.count_nonzero(ink & (chroma < NO_COLOUR))
     if coloured < COLOUR_MARKS_SHARE * inked or black < BLACK_TEXT_SHARE * inked:
         return to_grey(image), False
-    return _brightest_channel(image), True
+    return brightest_channel(image), True
 
 
-def _brightest_channel(image: np.ndarray) -> np.ndarray:
+def brightest_channel(image: np.ndarray) -> np.ndarray:
+    """Each pixel's brightest channel: the grey image without the coloured marks (see `ocr_grey`)."""
     red, green, blue = cv2.split(image)
     return cv2.max(cv2.max(red, green), blue)
 
