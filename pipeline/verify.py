@@ -48,8 +48,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.problems or self.damaged_records or self.missing_files or self.changed_files
-                    or self.unreadable_files or self.missing_documents)
+        return self.problem_count == 0
 
     @property
     def problem_count(self) -> int:
