@@ -1232,6 +1232,14 @@ def test_ocr_json_and_debug_dir_show_every_cleanup_step(run_cli, tmp_path):
     written = sorted(clean.iterdir())
     assert [p.name for p in written] == ["01_grey.png", "02_deskew.png", "03_already_clean.png"]
     assert np.array_equal(np.array(Image.open(written[-1])), _grey(PAGES / "EHRI-DR-19390519-US_04.jpg"))
+    # Turned back to under GENTLE_MAX_SKEW, it is read and shown as scanned: the straightening measured and left
+    # aside leaves no image (02_deskew.png looked as if Tesseract had read the page straightened).
+    nearly_straight = tmp_path / "nearly-straight.png"
+    Image.open(PAGES / "EHRI-DR-19390519-US_04.jpg").convert("L").rotate(-0.15, Image.BICUBIC, fillcolor=255).save(
+        nearly_straight, dpi=(300, 300))
+    result = run_cli("ocr", str(nearly_straight), "--json", "--debug-dir", str(tmp_path / "nearly"))
+    assert json.loads(result.output)["pages"][0]["cleanup"] == ["grey", "already_clean", "read_as_scanned"]
+    assert sorted(p.name for p in (tmp_path / "nearly").iterdir()) == ["01_grey.png", "03_already_clean.png"]
 
 
 def test_language_of_text_single_and_mixed():

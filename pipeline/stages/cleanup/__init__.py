@@ -166,9 +166,10 @@ def _as_scanned(work: Work, image: np.ndarray, steps: list, timings: list, facto
     else:
         ocr = resize(work.ocr, factor) if factor != 1.0 else work.ocr
     timings.append(("as_scanned", time.perf_counter() - started))  # the image Tesseract reads costs as well
-    write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
     kept = ({"leave_out_colour_marks", "turn_sideways", "turn_over", "reduce_large_page"}
             | ({"deskew"} if straightened else set()) | (set() if from_scan else {"crop_borders"}))
+    _drop_debug(debug_dir, steps, kept)
+    write_debug(debug_dir, len(steps) + 1, "already_clean", ocr)  # what Tesseract reads: not the last step's
     done = tuple(step for step in steps if step in kept) + (("resolution",) if factor != 1.0 else ())
     return CleanedPage(access=work.access, ocr=ocr, skew_angle=work.skew_angle if straightened else 0.0,
                        crop_box=work.crop_box, steps=("grey", *done, "already_clean"), timings=tuple(timings),
@@ -261,6 +262,17 @@ _PHOTOMETRIC_STEPS = (
     ("denoise", "denoise", denoise),
     ("binarize", "binarize", binarize),
 )
+
+
+def _drop_debug(debug_dir: Path | None, steps: list[str], kept: set[str]) -> None:
+    """Remove the debug images of the steps the gentle path left aside (a straightening under
+    READ_SKEWED_BELOW, a crop of a page read from the scan): the folder shows what Tesseract's image went
+    through, as the JSON's `cleanup` lists it. The others keep their numbers, the order the steps ran in."""
+    if debug_dir is None:
+        return
+    for number, name in enumerate(steps, start=1):
+        if name not in kept and name != "grey":
+            (debug_dir / f"{number:02d}_{name}.png").unlink(missing_ok=True)
 
 
 def write_debug(debug_dir: Path | None, number: int, name: str, image: np.ndarray) -> None:
