@@ -19,7 +19,8 @@ from ._exec import tesseract
 from .hocr import Line
 from .model import PageText, PixelBox
 from .profiles import CleanProfile
-from .stages.cleanup import CleanedPage, clean_page, make_positive, split_spread, turn_of_spread, write_debug
+from .stages.cleanup import (CleanedPage, clean_page, flatten_perspective, make_positive, split_spread,
+                             turn_of_spread, write_debug)
 from .stages.cleanup.choose import choose_profile
 from .stages.cleanup.work import to_grey
 from .stages.fraktur import fraktur_reading_languages
@@ -86,19 +87,24 @@ def process_page(task: PageTask) -> PageResult:
     scan, negative = make_positive(loaded.pixels)
     if negative:  # what the archivist sees first: the scan made positive (01_grey comes after it)
         write_debug(task.debug_dir, 0, "invert_negative", to_grey(scan))
+    flat = flatten_perspective(scan, task.profile.crop_borders.bed_darkness) if task.profile.perspective.enabled \
+        else None
+    if flat is not None:  # a sheet photographed askew, warped to its rectangle: from now on the page's pixels
+        scan = flat
+        write_debug(task.debug_dir, 0, "flatten_perspective", to_grey(scan))
     profile = choose_profile(scan, task.profile) if task.profile.candidates else task.profile
     halves, spread_turn = [scan], 0
     if task.split_spreads and profile.split_spreads.enabled:
         halves = split_spread(scan, profile.split_spreads)
         spread_turn = turn_of_spread(scan, profile.split_spreads) if len(halves) > 1 else 0
     whole_scan_seconds = time.perf_counter() - started
-    made_positive = ("invert_negative",) if negative else ()
+    whole_scan_steps = ("invert_negative",) * negative + ("flatten_perspective",) * (flat is not None)
     results = []
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=_debug_dir(task, part))
-        result = _read_page(task, profile, cleaned, loaded, part)
+        result = _read_page(task, profile, cleaned, loaded, part, scan_as_stored=flat is None)
         whole_scan_share = whole_scan_seconds / len(halves)  # made positive, its profile chosen, split
-        results.append(replace(result, steps=made_positive + result.steps,
+        results.append(replace(result, steps=whole_scan_steps + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_share,
                                cleanup_step_seconds=(("whole_scan", whole_scan_share), *result.cleanup_step_seconds)))
     if len(results) == 2 and all(result.turn == 180 for result in results):
@@ -140,7 +146,7 @@ def renumbered(pages: list[PageResult]) -> list[PageResult]:
 
 
 def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, loaded: LoadedPage,
-               part: int) -> PageResult:
+               part: int, scan_as_stored: bool = True) -> PageResult:
     stem = task.work_dir / (f"{task.number:04d}" + (f"-{part}" if part else ""))
     height, width = cleaned.access.shape[:2]
     (left, top, right, bottom), placement = shown_part(
@@ -148,7 +154,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     access = write_access_image(cleaned.access[top:bottom, left:right], loaded.dpi, loaded.bilevel, stem,
                                 task.jpeg_quality)
     ocr_dpi = tesseract_dpi(cleaned, loaded.dpi)
-    as_scanned = cleaned.as_scanned and loaded.as_stored and not part
+    as_scanned = cleaned.as_scanned and loaded.as_stored and scan_as_stored and not part
     if as_scanned:
         # Nothing to improve: Tesseract reads the scan file itself, exactly as `tesseract FILE` would (the
         # file's own dpi tag included), so a clean scan is read no worse than by Tesseract alone.

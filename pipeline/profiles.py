@@ -41,6 +41,11 @@ class DespeckleSettings(_Step):
     """Salt-and-pepper specks, removed from the OCR image when a page has them (stages.cleanup.specks)."""
 
 
+class PerspectiveSettings(_Step):
+    """A sheet photographed askew on a darker background (its edges converging) is warped to its rectangle, for
+    Tesseract and the PDF alike (stages.cleanup.perspective); a scanned sheet is never touched."""
+
+
 class SplitSpreadsSettings(_Step):
     min_gutter_darkness: float = Field(
         default=0.12, gt=0, lt=1,
@@ -158,6 +163,7 @@ class CleanProfile(BaseModel):
 
     name: str
     description: str = ""
+    perspective: PerspectiveSettings = PerspectiveSettings()
     split_spreads: SplitSpreadsSettings = SplitSpreadsSettings(enabled=False)
     despeckle: DespeckleSettings = DespeckleSettings()
     orientation: OrientationSettings = OrientationSettings()

@@ -1,7 +1,8 @@
 """Image cleanup before OCR: remove salt-and-pepper specks, turn the page upright, straighten it, crop the
 scanner bed, fill punched holes, give the letters the size Tesseract reads best, flatten the lighting, whiten
 show-through (where the profile says so), denoise, binarize (or not: soft strokes stay grey). Before it, a whole
-scan is made positive if it is a negative (`make_positive`) and split if it is a two-page spread (`split_spread`).
+scan is made positive if it is a negative (`make_positive`), a sheet photographed askew is warped to its rectangle
+(`flatten_perspective`), and a two-page spread is split (`split_spread`).
 
 Two images leave this stage: `access` (what people look at: the scan's own pixels, only turned by quarter turns)
 and `ocr` (what Tesseract reads, every step applied). The page shows the access image straightened by
@@ -31,6 +32,7 @@ from .colour_marks import brightest_channel, ocr_grey
 from .geometry import crop_borders, deskew, paper_colour, rotate
 from .holes import fill_punched_holes
 from .orientation import is_sideways, osd_turn, turn_image, upright_turn
+from .perspective import flatten_perspective
 from .photometric import (already_clean, binarize, denoise, is_blank, normalize_illumination, paper_clearly_dark,
                           reduce_show_through, sample_factor, sauvola, soft_strokes)
 from .measure import STRIP_ASPECT, forget_page, shrink_by, text_height
@@ -43,8 +45,8 @@ from .work import Work, to_grey
 GENTLE_MAX_SKEW = 0.3  # degrees: a clean page skewed less than this is left as scanned
 READ_SKEWED_BELOW = 0.5  # degrees: a clean page skewed less is still read as scanned (see _as_scanned)
 
-__all__ = ["CleanedPage", "clean_page", "make_positive", "split_spread", "turn_of_spread", "rotate", "paper_colour",
-           "sauvola", "write_debug"]
+__all__ = ["CleanedPage", "clean_page", "flatten_perspective", "make_positive", "split_spread", "turn_of_spread",
+           "rotate", "paper_colour", "sauvola", "write_debug"]
 
 
 @dataclass(frozen=True)
