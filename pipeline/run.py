@@ -133,7 +133,11 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
     """Plan the batch, then run its pages; the finished documents are archived and indexed as they come."""
     progress = ProgressFile(archive.runs, inputs)  # what the portal shows while the batch runs
     events = BothEvents(events, progress)
-    search = open_search(archive.root, options.search)
+    try:
+        search = open_search(archive.root, options.search)
+    except BaseException:  # an index that cannot be opened ends the run here: no leftover progress file, which
+        progress.close()  # the next run would take for a killed run's
+        raise
     try:
         damaged: list[DamagedArchiveError] = []  # `verify` names them; ingesting their scans with --force mends them
         archive.forget_unpublished_marks()

@@ -305,3 +305,19 @@ def test_romanian_and_polish_keys_are_indexed_beside_the_clusters_own_analyzers(
     layout = IndexLayout(version=3, languages=("ron", "pol", "rus", "deu", "eng", "hun", "ukr"))
     assert layout.keyed_languages == ("ron", "pol")
     assert set(IndexLayout(version=3, languages=("rus", "deu", "eng")).keyed_languages) == {"ron", "pol", "ukr", "hun"}
+
+
+def test_an_ingest_that_cannot_reach_its_index_leaves_no_run_to_be_taken_for_killed(nothing_listening, archive_dir,
+                                                                                    tmp_path, monkeypatch, run_cli):
+    """The run's progress file stayed behind when the index could not be opened, and the next ingest filed it as a
+    second report of the same run, `killed` (the portal listed the run twice)."""
+    from .conftest import SAMPLES
+
+    config = tmp_path / "retrodig.yaml"
+    config.write_text(f"search:\n  backend: elasticsearch\n  url: {nothing_listening}\n  timeout: 2\n")
+    monkeypatch.setenv("RETRODIG_CONFIG", str(config))
+    result = run_cli("ingest", str(SAMPLES / "phototest.tif"))
+    assert result.exit_code == ExitCode.archive_unavailable, result.output
+    runs = archive_dir / "runs"
+    assert [report.name for report in runs.iterdir() if report.name.startswith("in-progress-")] == []
+    assert len(list(runs.glob("*.json"))) == 1  # the run's own report, stopped by the error
