@@ -23,6 +23,13 @@ class ExitCode(IntEnum):
     output_closed = 141  # the reader of the output stopped reading (`| head`), as a shell reports SIGPIPE
 
 
+def validation_problems(error) -> str:
+    """A pydantic ValidationError's complaints, one per field, as `where: what` (without pydantic's own labels and
+    its links to its documentation), for the message of a UsageError naming the file."""
+    return "; ".join(f"{'.'.join(str(part) for part in problem['loc']) or '(top level)'}: "
+                     f"{problem['msg'].removeprefix('Value error, ')}" for problem in error.errors())
+
+
 class StopRequested(KeyboardInterrupt):
     """SIGTERM, which a shutdown, `docker stop` or a service manager sends: the command stops as on Ctrl-C, what
     was done kept and said (it was killed on the spot: the documents it had archived were not yet searchable)."""

@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import UsageError
+from .errors import UsageError, validation_problems
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # Degrees: the largest skew a profile may have deskew look for (the orientation test looks as far). A sheet laid
@@ -229,7 +229,4 @@ def _parse_profile(path: Path) -> CleanProfile:
     try:
         return CleanProfile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise UsageError(f"{path}: invalid cleanup profile: {problems}") from exc
+        raise UsageError(f"{path}: invalid cleanup profile: {validation_problems(exc)}") from exc

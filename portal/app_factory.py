@@ -8,6 +8,8 @@ import os
 from fastapi import FastAPI
 
 from pipeline.options import Options, archive_config
+from pipeline.redaction import load_rules
+from pipeline.stages.metadata import load_doctype_rules
 
 from .citizens.cards import load_cards
 from .citizens.settings import request_settings
@@ -19,9 +21,12 @@ ENVIRONMENT_VARIABLE = "RETRODIG_PORTAL_SETTINGS"
 
 def environment_for(options: Options, secure_cookies: bool) -> None:
     """The settings every worker builds its app from, checked here once: a bad `requests:` or `smtp:` setting
-    (or a country without rules) failed in each worker as it started, and uvicorn started them again forever."""
+    (or a country without rules) failed in each worker as it started, and uvicorn started them again forever. The
+redaction and document-type rules are checked too: a broken file failed the clerks' pages one by one."""
     requests = request_settings(archive_config(options.archive), options.configs_dir)
     load_cards(options.configs_dir)
+    load_rules(options.configs_dir, ())  # the clerks' redaction and document-type pages read them
+    load_doctype_rules(options.configs_dir / "doctypes.yaml")
     settings = PortalSettings(options=options, secure_cookies=secure_cookies, requests=requests)
     os.environ[ENVIRONMENT_VARIABLE] = settings.model_dump_json()
 

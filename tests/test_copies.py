@@ -237,6 +237,23 @@ def test_the_archive_s_own_phone_numbers_are_not_proposed(civil_archive, tmp_pat
     assert "phone" not in kinds and {"cnp", "email", "iban", "name"} <= kinds
 
 
+def test_a_misspelt_or_broken_redaction_rules_file_is_refused_naming_it(civil_archive, tmp_path):
+    """`name_keywrds:` turned off every proposal of a name, without a word (0 proposals, exit 0), and a file
+    that was no YAML was an internal error."""
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS_DIR, configs)
+    rules = configs / "redaction.yaml"
+    original = rules.read_text(encoding="utf-8")
+    rules.write_text(original.replace("name_keywords:", "name_keywrds:"), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"redaction.yaml: invalid redaction rules: name_keywrds: Extra inputs"):
+        propose_redactions(Options(archive=civil_archive["archive"], configs_dir=configs), civil_archive["ro"])
+    broken = tmp_path / "broken"
+    shutil.copytree(CONFIGS_DIR, broken)
+    (broken / "redaction.yaml").write_text("name_keywords: [unclosed\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"redaction.yaml: not valid YAML"):
+        propose_redactions(Options(archive=civil_archive["archive"], configs_dir=broken), civil_archive["ro"])
+
+
 def test_a_national_number_printed_one_digit_to_a_box_is_found():
     """Forms print the CNP in 13 boxes: OCR reads 13 one-digit words (or the boxes' walls between them), and
     the number was never proposed."""

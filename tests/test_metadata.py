@@ -354,7 +354,10 @@ def test_phrases_spelled_twice_are_kept_once(tmp_path):
 
 @pytest.mark.parametrize("body", ["types: [a, b]", "types:\n  a:\n    phrases:\n      x: -1\n",
                                   "types:\n  unknown:\n    phrases:\n      x: 1\n", "types: {a: {phrases: {}}}",
-                                  "min_score: [1"])
+                                  "min_score: [1",
+                                  # misspelt keys: their values were never used, and the defaults ran instead
+                                  "min_scor: 3\ntypes:\n  a:\n    phrases:\n      x: 1\n",
+                                  "types:\n  a:\n    phrase:\n      x: 1\n    phrases:\n      y: 1\n"])
 def test_bad_rules_are_usage_errors(tmp_path, body):
     path = tmp_path / "rules.yaml"
     path.write_text(body, encoding="utf-8")

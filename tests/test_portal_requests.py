@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import socket
 import struct
@@ -420,6 +421,30 @@ def test_serve_refuses_a_bad_requests_setting_before_it_starts(portal_archive, m
                            str(free_port()), "--workers", "2"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and said in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "retrodig portal on" not in done.stderr
+
+
+@pytest.mark.parametrize("rules, said", [("redaction.yaml", "invalid redaction rules: name_keywrds"),
+                                         ("doctypes.yaml", "unknown setting(s): min_scor")])
+def test_serve_refuses_misspelt_rules_before_it_starts(portal_archive, monkeypatch, tmp_path, rules, said):
+    """A misspelt key of the redaction rules turned name proposals off without a word; the clerks' pages that read
+    a broken rules file failed one by one."""
+    import shutil
+
+    from pipeline.options import CONFIGS_DIR
+
+    from .conftest import REPO
+
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS_DIR, configs)
+    path = configs / rules
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name_keywords:", "name_keywrds:") if rules == "redaction.yaml"
+                    else "min_scor: 3\n" + text, encoding="utf-8")
+    monkeypatch.delenv("RETRODIG_CONFIG", raising=False)
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(portal_archive), "serve", "--port",
+                           str(free_port())], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "RETRODIG_CONFIGS": str(configs)})
+    assert done.returncode == 2 and said in done.stderr and str(path) in done.stderr, done.stderr
 
 
 def test_serve_says_when_it_cannot_listen(portal_archive):

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from ..errors import UsageError, validation_problems
 from ..hocr import read_lines
 from ..model import Word
 from . import identifiers
@@ -31,24 +33,60 @@ class RedactionRules:
     street_suffixes: tuple[str, ...] = ()  # words after it ("utca", "straße", "Street")
 
 
+class RedactionConfig(BaseModel):
+    """configs/redaction.yaml, checked: a misspelt key turned off what it named without a word (with
+    `name_keywrds:` no name was ever proposed for redaction)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name_keywords: dict[str, list[str]] = {}  # per language: the words a person's name follows
+    phone_regions: dict[str, str] = {}  # per language: the country whose phone numbers are looked for
+    public_numbers: list[str | int] = []  # numbers never to propose (an office's own)
+    street_prefixes: dict[str, list[str]] = {}
+    street_suffixes: dict[str, list[str]] = {}
+
+    @field_validator("name_keywords", "street_prefixes", "street_suffixes", "phone_regions", mode="before")
+    @classmethod
+    def _nothing_is_empty(cls, value):
+        return {} if value is None else value  # a key written with nothing after it
+
+    @field_validator("public_numbers", mode="before")
+    @classmethod
+    def _no_numbers(cls, value):
+        return [] if value is None else value
+
+
 @functools.cache
-def _config(configs_dir: Path) -> dict:
-    return yaml.safe_load((configs_dir / CONFIG_FILE).read_text(encoding="utf-8")) or {}
+def _config(configs_dir: Path) -> RedactionConfig:
+    path = configs_dir / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the redaction rules: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a mapping of name_keywords, phone_regions, public_numbers, "
+                         "street_prefixes and street_suffixes")
+    try:
+        return RedactionConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"{path}: invalid redaction rules: {validation_problems(exc)}") from exc
 
 
 def load_rules(configs_dir: Path, languages: Iterable[str]) -> RedactionRules:
     """The keywords, street words and phone regions of the document's languages; of every language when none
     is known."""
     config = _config(Path(configs_dir))
-    keywords, regions = config.get("name_keywords", {}), config.get("phone_regions", {})
+    keywords, regions = config.name_keywords, config.phone_regions
     chosen = [lang for lang in languages if lang in keywords or lang in regions] or sorted({*keywords, *regions})
-    prefixes, suffixes = config.get("street_prefixes") or {}, config.get("street_suffixes") or {}
+    prefixes, suffixes = config.street_prefixes, config.street_suffixes
     streets = [lang for lang in languages if lang in prefixes or lang in suffixes] or sorted({*prefixes, *suffixes})
     return RedactionRules(
         name_keywords=tuple(k for lang in chosen for k in keywords.get(lang, [])),
         phone_regions=tuple(dict.fromkeys(regions[lang] for lang in chosen if lang in regions))
         or tuple(dict.fromkeys(regions.values())),
-        public_numbers=frozenset(_last_digits(str(number)) for number in config.get("public_numbers") or []),
+        public_numbers=frozenset(_last_digits(str(number)) for number in config.public_numbers),
         street_prefixes=tuple(dict.fromkeys(k for lang in streets for k in prefixes.get(lang) or [])),
         street_suffixes=tuple(dict.fromkeys(k for lang in streets for k in suffixes.get(lang) or [])),
     )

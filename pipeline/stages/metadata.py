@@ -13,9 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import UsageError
+from ..errors import UsageError, validation_problems
 from ..model import DocumentMetadata, PageText
 from .dates import find_dates
 
@@ -61,17 +61,25 @@ def load_doctype_rules(path: Path) -> DocTypeRules:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("types", {}), dict):
         raise UsageError(f"{path}: expected a mapping with `types:` mapping type names to their phrases")
+    if unknown := set(data) - set(DocTypeRules.model_fields):  # a misspelt key's value was never used
+        raise UsageError(f"{path}: unknown setting(s): {', '.join(sorted(map(str, unknown)))} (known: "
+                         f"{', '.join(DocTypeRules.model_fields)})")
     try:
         return DocTypeRules(
             min_score=data.get("min_score", 3),
             max_hits_per_phrase=data.get("max_hits_per_phrase", 3),
             types=tuple(_doc_type(name, body or {}) for name, body in data.get("types", {}).items()),
         )
-    except (ValueError, TypeError, AttributeError) as exc:  # ValidationError is a ValueError
+    except ValidationError as exc:
+        raise UsageError(f"{path}: invalid document-type rules: {validation_problems(exc)}") from exc
+    except (ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path}: invalid document-type rules: {exc}") from exc
 
 
 def _doc_type(name: str, body: dict) -> DocType:
+    if unknown := set(body) - {"description", "phrases"}:
+        raise ValueError(f"type {name}: unknown setting(s): {', '.join(sorted(map(str, unknown)))} (known: "
+                         "description, phrases)")
     # The same phrase written with and without diacritics is one phrase after folding: keep it once.
     phrases: dict[str, Phrase] = {}
     for text, weight in (body.get("phrases") or {}).items():

@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.errors import UsageError
+from pipeline.errors import UsageError, validation_problems
 
 from ..labels import N_
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -91,7 +91,9 @@ def _load(folder: Path) -> dict[str, ServiceCard]:
     for path in sorted(folder.glob("*.yaml")):
         try:
             card = ServiceCard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, ValidationError) as exc:
+        except ValidationError as exc:
+            raise UsageError(f"service card {path}: {validation_problems(exc)}") from exc
+        except yaml.YAMLError as exc:
             raise UsageError(f"service card {path}: {exc}") from exc
         cards[card.id] = card
     return cards

@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.errors import UsageError
+from pipeline.errors import UsageError, validation_problems
 from pipeline.options import EnvRef
 
 POLICY_FILE = "requests.yaml"
@@ -101,5 +101,7 @@ def load_policy(configs_dir: Path) -> Policy:
     path = Path(configs_dir) / POLICY_FILE
     try:
         return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except ValidationError as exc:
+        raise UsageError(f"{path}: {validation_problems(exc)}") from exc
+    except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
