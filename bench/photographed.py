@@ -4,9 +4,9 @@ flattening (stages.cleanup.perspective), and cut crooked, to be left as they are
 What it measures
     Each real scan and rendered page of the accuracy benchmark (kind=ocr with ground truth) is laid on a brown
     table lit from one side and seen as a phone held over it sees it, in two ways: `tilted` (the phone tilted
-    towards the sheet's top: its top edge 15 % shorter, its sides converging by ~10 degrees, the whole turned 2
-    degrees) and `turned` (also turned about the upright, so that its top and bottom edges converge by ~4
-    degrees too). The photo is a JPEG of quality 90. `retrodig`'s reading of each (CER against the page's ground
+    towards the sheet's top: its top edge 30 % shorter, its sides converging by 12 degrees, its top and bottom
+    edges by 1, the whole turned 2-3 degrees) and `turned` (also turned about the upright: its sides converging
+    by 9 degrees, its top and bottom edges by 12). The photo is a JPEG of quality 90. `retrodig`'s reading of each (CER against the page's ground
     truth) is given with the default profile and with the same profile without `perspective`; and how many pages
     were flattened. A third variant, `cut` (the sheet's top cut 3 degrees off in a margin added above its text,
     lying straight on the table, its text straight), must not be flattened: only counted, not read.

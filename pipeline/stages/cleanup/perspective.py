@@ -20,7 +20,7 @@ import numpy as np
 
 from ...profiles import MAX_SKEW_ANGLE
 from .geometry import MIN_INK_PIXELS, SKEW_ANALYSIS_SIDE, estimate_skew
-from .measure import letters_of_page, percentile_of_bytes
+from .measure import ink_mask, letters_of_page, percentile_of_bytes
 from .work import to_grey
 
 OUTLINE_SIDE = 500  # px, longer side of the copy the outline is looked for on (a corner found within ~0.2 %)
@@ -160,7 +160,15 @@ def _band_skew(grey: np.ndarray, corners: np.ndarray, start: float, end: float) 
     cv2.fillConvexPoly(inside, np.round(band - [max(0, left), max(0, top)]).astype(np.int32), 1)
     edge = max(3, max(part.shape) // 60)  # the sheet's edges are no lines of text
     inside = cv2.erode(inside, np.ones((edge, edge), np.uint8))
-    part = np.where(inside > 0, part, percentile_of_bytes(part[inside > 0], 90)).astype(np.uint8)
+    paper = percentile_of_bytes(part[inside > 0], 90)
+    part = np.where(inside > 0, part, paper).astype(np.uint8)
+    # The band's edges run at the angle they measure across the text: the letters they cut in two would line
+    # up along them (a strip of four lines cut 3 degrees off at its top measured its upper third's lines 2
+    # degrees askew, as its edge). Marks touching an edge are left out.
+    ink = ink_mask(part)
+    _, marks = cv2.connectedComponents(ink, connectivity=8)
+    rim = (inside > 0) & (cv2.erode(inside, np.ones((3, 3), np.uint8)) == 0) & (ink > 0)
+    part[np.isin(marks, np.unique(marks[rim]))] = paper
     _, ys, _ = letters_of_page(part, SKEW_ANALYSIS_SIDE)
     if len(ys) < MIN_INK_PIXELS:
         return None
