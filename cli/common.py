@@ -34,13 +34,13 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def what_to_check(unsure_lines: int, unread_places: int) -> list[str]:
+def what_to_check(unsure_lines: int, unread_places: int, file_doubt: str = "") -> list[str]:
     """What a page flagged for review shows its reviewer: ["2 lines read unsurely", "1 place with writing left
-    unread"], or [] when neither was found."""
+    unread", and what is wrong with its file's data], or [] when none was found."""
     found = [f"{unsure_lines} line{'s' if unsure_lines != 1 else ''} read unsurely"] if unsure_lines else []
     if unread_places:
         found.append(f"{unread_places} place{'s' if unread_places != 1 else ''} with writing left unread")
-    return found
+    return found + ([file_doubt] if file_doubt else [])
 
 
 language_option = click.option("--lang", "languages", default=None,

@@ -86,5 +86,6 @@ def _print_summary(report: IngestReport) -> None:
     )
     if summary["pages_to_review"]:
         flagged = {item.document: item.review_pages for item in report.items if item.review_pages}
-        click.echo(f"{summary['pages_to_review']} pages to review (`retrodig show DOCUMENT` says why): "
+        count = summary["pages_to_review"]
+        click.echo(f"{count} page{'s' if count != 1 else ''} to review (`retrodig show DOCUMENT` says why): "
                    + "; ".join(f"{doc} p.{', '.join(map(str, pages))}" for doc, pages in flagged.items()))

@@ -36,7 +36,8 @@ def register(cli: click.Group) -> None:
                 click.echo(f"--- page {page.number} (confidence {page.mean_confidence:.0f}) ---")
             if result.needs_review:
                 checks = "".join(", " + check for check in what_to_check(len(result.unsure_lines),
-                                                                          len(result.unread_writing)))
+                                                                          len(result.unread_writing),
+                                                                          result.file_doubt))
                 click.echo(f"(page {page.number}: quality {result.quality:.2f}{checks}, needs review)", err=True)
             click.echo(page.text)
 
@@ -45,7 +46,7 @@ def _page_json(result) -> dict:
     return {
         "page": result.number, "mean_confidence": round(result.text.mean_confidence, 1),
         "quality": result.quality, "needs_review": result.needs_review, "unsure_lines": unsure_lines_json(result),
-        "unread_writing": unread_writing_json(result),
+        "unread_writing": unread_writing_json(result), "file_doubt": result.file_doubt,
         "languages": result.languages,
         "profile": result.profile, "turn": result.turn, "skew_angle": round(result.skew_angle, 2), "cleanup": list(result.steps),
         "cleanup_seconds": round(result.cleanup_seconds, 3), "ocr_seconds": round(result.ocr_seconds, 3),

@@ -105,7 +105,8 @@ def _pages_to_review(record: dict) -> str:
         page = pages.get(number, {})
         why = ["no text read"] if page.get("words") == 0 else (
             [f"quality {page['quality']:.2f}"] if isinstance(page.get("quality"), (int, float)) else [])
-        found = why + what_to_check(len(page.get("unsure_lines", [])), len(page.get("unread_writing", [])))
+        found = why + what_to_check(len(page.get("unsure_lines", [])), len(page.get("unread_writing", [])),
+                                    page.get("file_doubt", ""))
         return f"{number} ({', '.join(found)})" if found else str(number)
     return ", ".join(checks(n) for n in record.get("review_pages", [])) or "-"
 

@@ -27,6 +27,7 @@ from .stages.fraktur import fraktur_reading_languages
 from .stages.language import detect_page_languages
 from .stages.load import LoadedPage, load_page
 from .stages.ocr import OcrOutput, read_whole_page
+from .stages.preflight import jpeg_data_left_over
 from .stages.quality import needs_review, page_quality, unsure_lines
 from .stages.render import Placement, shown_part
 from .stages.show_through import without_show_through
@@ -71,6 +72,7 @@ class PageResult:
     needs_review: bool = False
     unsure_lines: tuple[Line, ...] = ()  # lines read too unsurely to be print (see stages.quality)
     unread_writing: tuple[PixelBox, ...] = ()  # places with writing no word was read from (see stages.unread)
+    file_doubt: str = ""  # what is wrong with the scan file's data, though it decoded (see file_doubt)
     profile: str = ""  # the cleanup profile used (with --profile auto: the one picked for this page)
     part: int = 0  # 0 for a whole scan; 1 and 2 for the left and right page of a split spread
     scan_page: int = 0  # the 1-based scanned page (over the document's files) this page came from
@@ -113,7 +115,20 @@ def process_page(task: PageTask) -> PageResult:
         results = [replace(results[1], part=1), replace(results[0], part=2)]
     # Each page's turn from the scan as it is (a spread lying on its side was turned a quarter to be cut).
     results = [replace(result, scan_page=task.number, turn=(result.turn + spread_turn) % 360) for result in results]
+    if doubt := file_doubt(task):
+        results = [replace(result, file_doubt=doubt, needs_review=True) for result in results]
     return replace(results[0], more=tuple(results[1:]))
+
+
+def file_doubt(task: PageTask) -> str:
+    """What is wrong with the page's file though it decoded, for its reviewer; "" when nothing is. A JPEG whose
+    coded data libjpeg left unread before its end (`jpeg_data_left_over`): one bit flipped in a 500 KB scan left
+    two thirds of its page grey, and it was archived as a good page, its text a third of what it was."""
+    if task.format != "jpeg":
+        return ""
+    left_over = jpeg_data_left_over(task.source.read_bytes())
+    return (f"its JPEG data ends {left_over} bytes before the file does: parts of the page may be grey or "
+            "smeared (a damaged file), compare it with the paper") if left_over else ""
 
 
 def _debug_dir(task: PageTask, part: int) -> Path | None:

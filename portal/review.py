@@ -26,6 +26,7 @@ class ReviewItem:
     unread_places: int = 0  # places with writing no word was read from (a signature Tesseract skipped)
     languages: str = ""  # what the page was read with (Tesseract's codes, ron+hun) ...
     profile: str = ""  # ... and with which cleanup profile: a second reading starts from them
+    file_doubt: bool = False  # the scan file's data is in doubt (pagework.file_doubt): compare with the paper
 
 
 class ReviewQueue:
@@ -81,7 +82,7 @@ class ReviewQueue:
                                             record.get("collection", ""), page.get("quality"),
                                             len(page.get("unsure_lines", [])),
                                             len(page.get("unread_writing", [])), page.get("languages", ""),
-                                            page.get("profile", "")))
+                                            page.get("profile", ""), bool(page.get("file_doubt"))))
             items.sort(key=lambda item: (item.created, item.document, item.page))
             self._flagged, self._seen = items, stamp
         return self._flagged

@@ -12,10 +12,13 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from pipeline.api import read_file
 from pipeline.errors import ExitCode
+from pipeline.options import Options
 from pipeline.pdfa import check_pdfa
 
-from .conftest import DATA, NEEDS_CORPUS, REPO, SHARED_CORPUS, run_without_write_rights, sha256, tree_hashes
+from .conftest import (DATA, NEEDS_CORPUS, REPO, SAMPLES, SHARED_CORPUS, run_without_write_rights, sha256,
+                       tree_hashes)
 from .test_preflight import forged_png
 
 
@@ -239,6 +242,28 @@ def test_hard_inputs_are_refused_by_name_and_the_batch_keeps_going(run_cli, tmp_
         assert check_pdfa(Path(items[name]["pdf"])) == []
     assert items["3small.pdf"]["pages"] == 3
     assert tree_hashes(batch) == originals  # originals byte-identical
+
+
+def test_a_jpeg_whose_data_a_flipped_bit_cut_short_is_archived_flagged_for_review(run_cli, tmp_path, archive_dir):
+    """One bit flipped a third of the way into a scan's coded data: libjpeg lost its way and left the lower two
+    thirds of the page grey, with a warning only (6 bytes left over before the end marker). The page was archived
+    as a good one (quality 0.82, not for review), its text a third of the page's."""
+    data = bytearray((SAMPLES / "EHRI-DR-19390519-US_03.jpg").read_bytes())
+    data[len(data) // 3] ^= 0x10
+    folder = tmp_path / "rot"
+    folder.mkdir()
+    (folder / "bitrot.jpg").write_bytes(bytes(data))
+    result = run_cli("ingest", str(folder), "--group", "file", "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.ok, result.output
+    (item,) = _report(result)["items"]
+    assert item["status"] == "processed" and item["review_pages"] == [1]
+    record = json.loads(next((archive_dir / "documents").glob("*/document.json")).read_text(encoding="utf-8"))
+    assert "ends 6 bytes before the file does" in record["pages"][0]["file_doubt"]
+    shown = run_cli("show", item["document"])
+    assert "parts of the page may be grey" in shown.output
+    # The scan as it was is not in doubt.
+    intact = read_file(SAMPLES / "EHRI-DR-19390519-US_03.jpg", Options(archive=tmp_path / "unused", jobs=1))[0]
+    assert intact.file_doubt == ""
 
 
 def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, phototest, archive_dir):

@@ -691,6 +691,29 @@ def test_reading_a_page_again_does_not_wipe_staff_corrections_unasked(client, po
     assert client.post(f"/api/review/{clujul}/1", json=reocr, headers=headers).status_code == 200  # none since
 
 
+def test_a_page_from_a_damaged_scan_file_says_so_in_the_queue(client, portal_archive, tmp_path):
+    """A bit flipped in a JPEG's coded data left most of its page grey: flagged for review (pagework.file_doubt),
+    and the queue says why, in the reader's language."""
+    from pipeline.api import ingest
+    from pipeline.options import Options
+
+    from .conftest import SAMPLES
+
+    data = bytearray((SAMPLES / "EHRI-DR-19390519-US_03.jpg").read_bytes())
+    data[len(data) // 3] ^= 0x10
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    (scans / "bitrot.jpg").write_bytes(bytes(data))
+    ingest([str(scans)], Options(archive=portal_archive, languages="eng"))
+    damaged = only_document(portal_archive, "bitrot.jpg")
+    sign_in(client, "ana")
+    (item,) = [i for i in client.get("/api/review").json()["items"] if i["document"] == damaged]
+    assert item["file_doubt"] is True
+    queue = client.get("/review", headers={"Accept-Language": "ro"}).text
+    (entry,) = [e for e in queue.split('<li class="review-item">') if f"/documents/{damaged}?page=1" in e]
+    assert "fișierul scanat este deteriorat" in entry
+
+
 def test_writing_read_unsurely_or_not_at_all_is_counted_in_the_queue_and_marked_on_the_page(client, portal_archive,
                                                                                            tmp_path):
     import shutil

@@ -92,7 +92,7 @@ def _record(doc: DocumentInput, pages: list[PageResult], meta: DocumentMetadata,
              "skew_angle": round(p.skew_angle, 2), "turn": p.turn, "cleanup": list(p.steps),
              "profile": p.profile, "languages": p.languages, "quality": p.quality,
              "needs_review": p.needs_review, "unsure_lines": unsure_lines_json(p),
-             "unread_writing": unread_writing_json(p),
+             "unread_writing": unread_writing_json(p), **({"file_doubt": p.file_doubt} if p.file_doubt else {}),
              "scan_page": p.scan_page or p.number, "part": p.part,
              "text": f"pages/{p.number:04d}.txt", "hocr": f"pages/{p.number:04d}.hocr"}
             for p in pages

@@ -334,7 +334,10 @@ def _check_complete(path: Path, img: Image.Image, fmt: str, size: int) -> None:
                                            "file was cut short or its header is damaged")
         damage = jpeg_damage(path.read_bytes())
         if damage == "cut-short":
-            raise TruncatedFileError(path, "JPEG data ends before the image does: the file was cut short")
+            # A file cut short with an end marker appended, or garbled so that libjpeg lost its way and ran into
+            # the end (3000 bytes overwritten in the middle): both end before the image does.
+            raise TruncatedFileError(path, "JPEG data ends before the image does: the file was cut short, or its "
+                                           "data garbled")
         if damage:
             raise CorruptFileError(path, f"the JPEG's image data is {damage}")
     elif fmt == "png":
@@ -370,6 +373,21 @@ def jpeg_damage(data: bytes) -> str | None:
         if any(sign in said for sign in _JPEG_DAMAGE):
             return f"damaged: {exc}"
     return None
+
+
+def jpeg_data_left_over(data: bytes) -> int:
+    """How many bytes of the JPEG `data`'s coded data libjpeg left unread before its end marker (0: none). Bits
+    flipped in the coded data can make the decoder lose its way without a word: it reads the rest as codes that
+    fill the page's lower part grey or smeared, and ends before the data does. Some writers put bytes of their
+    own there too, on whole pages: not damage enough to refuse the file (its page is flagged for review)."""
+    import simplejpeg  # loaded only for JPEGs
+
+    try:
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, strict=True)
+    except ValueError as exc:
+        found = re.search(r"(\d+) extraneous bytes before marker 0xd9", str(exc))
+        return int(found.group(1)) if found else 0
+    return 0
 
 
 # libjpeg's words for garbled coded data (jerror.h: JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC,
