@@ -845,7 +845,7 @@ def test_pages_ocr_may_have_misread_are_listed_in_the_report(run_cli, phototest,
     assert items["stain.png"]["review_pages"] == [1] and items["phototest.tif"]["review_pages"] == []
     assert report["summary"]["pages_to_review"] == 1
     summary = run_cli("ingest", str(phototest.parent), "--group", "file", "--lang", "eng", "--force")
-    assert "1 pages to review" in summary.stdout
+    assert "1 page to review" in summary.stdout
     # `show` says why, as the summary promises: it gave the bare page number of a page flagged for its quality.
     record = json.loads(run_cli("show", items["stain.png"]["document"], "--json").stdout)
     shown = run_cli("show", items["stain.png"]["document"]).stdout
