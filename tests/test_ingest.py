@@ -125,6 +125,29 @@ def test_a_batch_where_nothing_landed_says_so_though_a_non_scan_was_passed_over(
     assert run_cli("ingest", str(folder), "--lang", "eng").exit_code == ExitCode.bad_input
 
 
+def test_scans_in_formats_not_read_fail_by_name_in_a_folder_as_named_alone(run_cli, tmp_path):
+    """A folder of BMP, GIF, WebP and DjVu scans was "0 processed, 4 skipped: not a scan file", exit 0 (a cron job
+    took them for archived), while the same files named one by one failed as unsupported-format."""
+    from PIL import Image
+
+    folder = tmp_path / "fond"
+    folder.mkdir()
+    page = Image.open(SAMPLES / "phototest.tif").convert("RGB")
+    for ending, kind in ((".bmp", "BMP"), (".gif", "GIF"), (".webp", "WEBP")):
+        page.save(folder / f"page{ending}", kind)
+    page.save(folder / "no-ending", "BMP")
+    (folder / "register.djvu").write_bytes(b"AT&TFORM\x00\x00\x10\x00DJVMDIRM" + b"\0" * 64)
+    (folder / "notes.txt").write_text("scanned by the town hall, 2024")
+    result = run_cli("ingest", str(folder), "--lang", "eng", "--json")
+    assert result.exit_code == ExitCode.bad_input, result.output
+    items = {item["source"].rsplit("/", 1)[-1]: item for item in _report(result)["items"]}
+    for name, said in (("page.bmp", "BMP"), ("page.gif", "GIF"), ("page.webp", "WebP"), ("no-ending", "BMP"),
+                       ("register.djvu", "DjVu")):
+        assert (items[name]["status"], items[name]["reason"]) == ("failed", "unsupported-format"), items[name]
+        assert said in items[name]["detail"]
+    assert (items["notes.txt"]["status"], items["notes.txt"]["reason"]) == ("skipped", "not-a-scan")
+
+
 def test_a_folder_named_in_another_encoding_on_the_command_line_fails_alone(run_cli, phototest, tmp_path):
     """Named on the command line, it failed the whole batch: the progress file could not write its name."""
     folder = tmp_path / os.fsdecode(b"dosar_\xe9")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import UsageError
-from .preflight import SCAN_SUFFIXES, sniff_format
+from .preflight import OTHER_IMAGE_SUFFIXES, SCAN_SUFFIXES, other_image_format, sniff_format
 
 _DIGITS = re.compile(r"\d+")
 
@@ -140,13 +140,15 @@ def _walk(folder: Path, exclude: Path | None) -> Discovered:
 
 
 def _looks_like_scan(path: Path) -> bool:
-    if path.suffix.lower() in SCAN_SUFFIXES:
+    """A file in a format retrodig reads, or an image in one it does not (preflight refuses it by name)."""
+    if path.suffix.lower() in SCAN_SUFFIXES | OTHER_IMAGE_SUFFIXES:
         return True
     try:
         with path.open("rb") as fh:
-            return sniff_format(fh.read(1024)) is not None
+            head = fh.read(1024)
     except OSError:
         return False
+    return sniff_format(head) is not None or other_image_format(head) is not None
 
 
 def group_documents(files: list[Path], single_page: set[Path], rule: str) -> list[DocumentPlan]:

@@ -75,16 +75,42 @@ def sniff_format(head: bytes) -> str | None:
 
 # Formats we recognise only to say precisely why they are refused.
 _OTHER_FORMATS = {
-    b"BM": "a Windows BMP image",
-    b"GIF8": "a GIF image",
     b"PK\x03\x04": "a ZIP archive",
-    b"RIFF": "a RIFF file (WebP/AVI)",
+    b"RIFF": "a RIFF file (AVI, WAV)",
     b"<?xml": "an XML file",
 }
+# Images in formats retrodig does not read: scans all the same, so a folder of them fails (unsupported-format),
+# where other files beside scans (notes, an XML export, a ZIP) are passed over. A folder of BMP, GIF, WebP or
+# DjVu scans was "4 skipped: not a scan file", exit 0, though the same files named one by one failed.
+_OTHER_IMAGES = {
+    b"BM": "a Windows BMP image",
+    b"GIF8": "a GIF image",
+    b"AT&TFORM": "a DjVu document",
+    b"\xff\x0a": "a JPEG XL image",
+    b"\x00\x00\x00\x0cJXL ": "a JPEG XL image",
+}
+OTHER_IMAGE_SUFFIXES = {".bmp", ".gif", ".webp", ".djvu", ".djv", ".pbm", ".pgm", ".ppm", ".pnm", ".jxl", ".heic",
+                        ".heif", ".avif"}
+
+
+def other_image_format(head: bytes) -> str | None:
+    """The name of an image format retrodig does not read that a file's first bytes show, or None."""
+    for magic, name in _OTHER_IMAGES.items():
+        if head.startswith(magic):
+            return name
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head[:1] == b"P" and head[1:2] in b"123456" and head[2:3].isspace():
+        return "a Netpbm image (PBM, PGM, PPM)"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+        return "a HEIF or AVIF image"
+    return None
 
 
 def describe_unsupported(path: Path, head: bytes) -> str:
     expected = "expected TIFF, JPEG, PNG, JPEG 2000 or PDF"
+    if image := other_image_format(head):
+        return f"content is {image}, not a supported scan format ({expected}): convert it to TIFF or PNG"
     for magic, name in _OTHER_FORMATS.items():
         if head.startswith(magic):
             return f"content is {name}, not a supported scan format ({expected})"
