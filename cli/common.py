@@ -44,6 +44,8 @@ def what_to_check(unsure_lines: int, unread_places: int, file_doubt: str = "") -
 
 
 language_option = click.option("--lang", "languages", default=None,
-                               help="Tesseract languages, joined with +, e.g. ron+hun (default: eng).")
+                               help="Tesseract languages, joined with +, e.g. ron+hun; auto: detected on each page "
+                                    "(default: eng).")
 profile_option = click.option("--profile", default=None,
-                              help="Cleanup profile: a name from configs/profiles or a path to a YAML file.")
+                              help="Cleanup profile: a name from configs/profiles, a path to a YAML file, or auto "
+                                   "(one picked for each page).")

@@ -51,7 +51,9 @@ def register(cli: click.Group) -> None:
                   help="How pages become documents (default auto: numbered page files in a folder form one document).")
     @click.option("--jobs", "-j", type=int, default=None, help="Pages processed in parallel (default: all cores).")
     @click.option("--force", is_flag=True, default=None, help="Process again documents already in the archive.")
-    @click.option("--max-pixels", type=int, default=None, help="Refuse pages larger than this many pixels.")
+    @click.option("--max-pixels", type=int, default=None,
+                  help="Pages larger than this many pixels (default 250 million) are refused as too-large unless "
+                       "they can be decoded reduced (JPEGs, PDF pages).")
     @click.option("--cluster", default=None, metavar="URL",
                   help="Run pages on a Dask cluster, e.g. tcp://scheduler:8786 (workers need the archive at the same "
                        "path); `none`: on this machine, though retrodig.yaml names a cluster.")

@@ -72,8 +72,10 @@ def cli(ctx: click.Context, archive: Path | None, debug: bool) -> None:
     \b
     Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency,
     4 some inputs failed (the rest landed), 5 no input could be processed,
-    6 verify found damaged masters, 7 archive not writable or busy, 130 interrupted,
-    141 output closed by its reader (| head), 143 stopped by SIGTERM.
+    6 verify found damaged masters or archive files, 7 archive or search index
+    unavailable (not writable, busy, disk full, index to rebuild, Elasticsearch
+    unreachable), 130 interrupted, 141 output closed by its reader (| head),
+    143 stopped by SIGTERM.
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
     if not debug:  # their retries and failures, with tracebacks, become one typed error of ours: said once

@@ -112,7 +112,7 @@ def register(cli: click.Group) -> None:
         click.echo(f"user {added.name} added ({added.role})")
 
     @user.command("list")
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
     @click.pass_context
     def user_list(ctx, as_json):
         """List the accounts."""

@@ -39,8 +39,8 @@ def register(cli: click.Group) -> None:
     @click.option("--year", help="Year or range: 1975, 1974..1980, ..1950, 1990..")
     @click.option("--collection", help="Only this collection.")
     @click.option("--type", "doc_type", help="Only this document type (e.g. building_permit).")
-    @click.option("--lang", "language", help="Only documents in this language (Tesseract code, e.g. ron).")
-    @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+    @click.option("--lang", "language", help="Only documents in this language (ron, or ro).")
+    @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Hits to show.")
     @click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many hits (paging).")
     @click.option("--exact", is_flag=True, help="No OCR-error tolerance: only exact and inflected forms.")
     @click.option("--json", "as_json", is_flag=True,
@@ -64,13 +64,14 @@ def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("document_id")
     @click.option("--json", "as_json", is_flag=True, help="Print the whole catalog record as JSON.")
-    @click.option("--text", "with_text", is_flag=True, help="Print the document's full text (staff corrections in).")
+    @click.option("--text", "with_text", is_flag=True,
+                  help="Also print the document's full text, staff corrections in (with --json: as `text`).")
     @click.pass_context
     def show(ctx, document_id, as_json, with_text):
         """Show a document's record: metadata, pages, files and where its PDF/A is."""
         record = api.show(build_options(ctx), document_id)
         if as_json:
-            echo_json(record)
+            echo_json({**record, "text": api.document_text(build_options(ctx), record["id"])} if with_text else record)
             return
         _print_record(record)
         if with_text:

@@ -233,7 +233,16 @@ class Options(BaseModel):
     @field_validator("languages", mode="before")
     @classmethod
     def _split_languages(cls, value):
-        return parse_languages(value)
+        """As parse_languages; what it refuses is an InvalidOptionError as every other option's bad value is (a
+        caller catching that missed `languages="r o n"`), its words kept for the portal to translate."""
+        try:
+            return parse_languages(value)
+        except InvalidOptionError:
+            raise
+        except UsageError as exc:
+            error = InvalidOptionError("languages", str(exc).removeprefix("languages: "), value)
+            error.template, error.values = exc.template, exc.values
+            raise error from None
 
     @field_validator("collection")
     @classmethod

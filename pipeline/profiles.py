@@ -209,7 +209,7 @@ def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
     else:
         path = configs_dir / "profiles" / f"{name_or_path}.yaml"
         if not _PROFILE_NAME.match(name_or_path) or not path.is_file():
-            names = ", ".join(available_profiles(configs_dir)) or "none found"
+            names = ", ".join([*available_profiles(configs_dir), AUTO_PROFILE])
             raise UsageError(f"unknown cleanup profile '{name_or_path}' (available: {names})")
     return _parse_profile(path)
 

@@ -901,10 +901,12 @@ def test_options_refuse_what_they_cannot_take_with_typed_errors_also_when_derive
     from pipeline.options import Options
 
     for odd in (lambda: Options(jobs=0), lambda: Options(grouping="page"), lambda: Options(cluster="host:8786"),
-                lambda: Options.model_validate({"max_pixels": 10}), lambda: Options(search={"backend": "solr"})):
+                lambda: Options.model_validate({"max_pixels": 10}), lambda: Options(search={"backend": "solr"}),
+                # the languages too (a plain UsageError: `except InvalidOptionError`, as the README says, missed it)
+                lambda: Options(languages="r o n"), lambda: Options(languages=""), lambda: Options(languages=123)):
         with pytest.raises(InvalidOptionError):
             odd()
-    for odd in (lambda: Options(languages=None), lambda: Options(languages=123), lambda: api.ingest([phototest], None),
+    for odd in (lambda: Options(languages=None), lambda: api.ingest([phototest], None),
                 lambda: api.search(None, "quick"), lambda: api.show(Options(archive=archive_dir), None),
                 lambda: SearchQuery("quick", year_from=1980, year_to=1974), lambda: SearchQuery("q", language="klingon")):
         with pytest.raises(UsageError):

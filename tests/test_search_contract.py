@@ -527,3 +527,15 @@ def test_replace_remove_and_rebuild(fresh):
     assert fresh.rebuild([doc("c", "registrul stării civile")]) == 1
     assert fresh.document_ids() == {"c"}
     assert ids(fresh.search(SearchQuery("registrul"))) == ["c"]
+
+
+def test_english_words_are_stemmed_as_snowball_stems_them(request, fresh):
+    """Elasticsearch's built-in English analyzer (Porter's stemmer) made May the Romanian mai (`may` -> `mai`):
+    `search May 5` found a page read in Romanian and English ("Cea mai mare") on Elasticsearch only."""
+    if request.node.callspec.params["fresh"] == "elasticsearch":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "osmem-server's porter2 stemmer finds `mai` for `may` at search time (its _analyze keeps them apart)")))
+    fresh.index_documents([doc("en", "Budapest, May 5th, 1938. The offices were opened.", languages=("eng",)),
+                           doc("ro-en", "Cea mai mare sală a primăriei, E. 5.", languages=("ron", "eng"))])
+    assert ids(fresh.search(SearchQuery("May", fuzzy=False))) == ["en"]
+    assert ids(fresh.search(SearchQuery("office", fuzzy=False))) == ["en"]  # and inflected forms still found

@@ -131,6 +131,12 @@ def test_the_mapping_has_the_folded_field_and_a_field_per_analysed_language(clus
         code: LANGUAGES[code].analyzer for code in analysed}
     analysis = client.indices.get_settings(index=index)[index]["settings"]["index"]["analysis"]
     assert "ґ=>г" in analysis["char_filter"]["retrodig_letters"]["mappings"]
+    # English is stemmed by Snowball's stemmer, as the embedded index stems it (the built-in analyzer's Porter
+    # stemmer made May the Romanian mai): see test_english_words_are_stemmed_as_snowball_stems_them.
+    assert mapping["properties"]["lang"]["properties"]["eng"]["analyzer"] == "retrodig_english"
+    english = analysis["analyzer"]["retrodig_english"]
+    assert [analysis["filter"].get(name, {}).get("language", name) for name in english["filter"]] == [
+        "lowercase", "porter2"]
 
 
 def test_every_language_is_analysed_by_elasticsearch(request, cluster, backend):

@@ -37,8 +37,9 @@ from .folding import APOSTROPHES, CYRILLIC, fold, joined_words, rejoined, words
 from .protocol import IndexedDocument
 
 # Bump when the fields or analysis change: an index built by another version must be rebuilt (`retrodig reindex`).
-MAPPING_VERSION = 7
+MAPPING_VERSION = 8
 FOLDED_ANALYZER = "retrodig_folded"
+ENGLISH_ANALYZER = "retrodig_english"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ LANGUAGES: dict[str, LanguageAnalysis] = {
     "rus": LanguageAnalysis("russian"),
     "hun": LanguageAnalysis("hungarian", fold_too=True),
     "deu": LanguageAnalysis("german"),
-    "eng": LanguageAnalysis("english"),
+    # English by Snowball's stemmer (Porter2), as the embedded index stems it: the built-in `english` analyzer's
+    # Porter stemmer made May and the Romanian mai one word (`may` -> `mai`), and `search May 5` found a
+    # Romanian page on Elasticsearch only.
+    "eng": LanguageAnalysis(ENGLISH_ANALYZER),
 }
 
 # Letters folding.fold changes that asciifolding does not (it only produces ASCII): Cyrillic (ґ→г, й→и, ї→і,
@@ -105,10 +109,14 @@ def index_body(languages: Iterable[str]) -> dict:
                 "retrodig_separators": {"type": "pattern_replace",
                                         "pattern": "[^\\p{L}\\p{N}\\p{M}\\s]+|\u02bc", "replacement": " "},
             },
+            # Snowball's English stemmer (it drops a possessive 's itself); no stop words, as the embedded index.
+            "filter": {"retrodig_english_stemmer": {"type": "stemmer", "language": "porter2"}},
             "analyzer": {FOLDED_ANALYZER: {"type": "custom", "tokenizer": "standard",
                                            "char_filter": ["retrodig_marks", "retrodig_apostrophes",
                                                            "retrodig_separators", "retrodig_letters"],
-                                           "filter": ["lowercase", "asciifolding"]}},
+                                           "filter": ["lowercase", "asciifolding"]},
+                         ENGLISH_ANALYZER: {"type": "custom", "tokenizer": "standard",
+                                            "filter": ["lowercase", "retrodig_english_stemmer"]}},
         }},
         "mappings": {
             "dynamic": "strict",
