@@ -551,6 +551,9 @@ def test_show_text_prints_the_text_as_staff_corrected_it(run_cli, phototest, arc
     # It printed the pipeline's text; the line's words stay in the title the pipeline guessed from them.
     assert "Zăpodie was corrected here" in shown and shown.count(line.text) == 1
     assert "  corrected: page(s) 1" in shown  # it did not say what staff had corrected
+    # With --json, --text was passed over: the record alone.
+    record = json.loads(run_cli("show", doc, "--json", "--text").output)
+    assert "Zăpodie was corrected here" in record["text"] and record["id"] == doc
 
 
 def test_odd_arguments_are_refused_plainly(run_cli, phototest, archive_dir):
