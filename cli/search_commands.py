@@ -55,9 +55,15 @@ def register(cli: click.Group) -> None:
         request = SearchQuery(text=" ".join(query), collection=collection, doc_type=doc_type, language=language,
                               year_from=year_from, year_to=year_to, limit=limit, offset=offset, fuzzy=not exact)
         results = api.search(build_options(ctx), request)
+        if results.not_yet_indexed:
+            count = results.not_yet_indexed
+            click.echo(f"note: {count} archived document{'s are' if count != 1 else ' is'} not searched yet (an ingest "
+                       "at work indexes them as it goes; after a run that was stopped, the next ingest or "
+                       "`retrodig reindex` does)", err=True)
         if as_json:
             echo_json({"total": results.total, "hits": [asdict(h) for h in results.hits],
-                       "facets": {name: [asdict(f) for f in counts] for name, counts in results.facets.items()}})
+                       "facets": {name: [asdict(f) for f in counts] for name, counts in results.facets.items()},
+                       "not_yet_indexed": results.not_yet_indexed})
             return
         _print_results(results, offset)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ._exec import tesseract
@@ -36,9 +37,11 @@ def search(options: Options, query: SearchQuery | str) -> SearchResults:
         raise UsageError(f"expected a SearchQuery or the words to find, got {type(query).__name__}")
     backend = open_search(archive.root, options.search)
     try:
-        return with_word_boxes(archive, backend.search(query))
+        results = with_word_boxes(archive, backend.search(query))
     finally:
         backend.close()
+    # A run killed before it indexed what it archived left search answering "no hits" without a word.
+    return replace(results, not_yet_indexed=len(archive.unindexed_documents()))
 
 
 def show(options: Options, doc_id: str) -> dict:

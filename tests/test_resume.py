@@ -239,6 +239,9 @@ def test_documents_a_killed_run_archived_are_indexed_by_the_next_ingest_of_any_b
     assert archived and not archived & _indexed(archive_dir)
     verified = subprocess.run(_retrodig(archive_dir, "verify", "--json"), cwd=REPO, capture_output=True, text=True)
     assert verified.returncode == ExitCode.ok and set(json.loads(verified.stdout)["unindexed_documents"]) == archived
+    # Search said "no hits" and nothing more: it says that what was archived is not searched yet.
+    searched = subprocess.run(_retrodig(archive_dir, "search", "the"), cwd=REPO, capture_output=True, text=True)
+    assert f"note: {len(archived)} archived document" in searched.stderr and "not searched yet" in searched.stderr
     other = tmp_path / "other"
     other.mkdir()
     Image.open(DATA / "pages" / "phototest.tif").convert("L").save(other / "another.png", dpi=(200, 200))
@@ -250,6 +253,8 @@ def test_documents_a_killed_run_archived_are_indexed_by_the_next_ingest_of_any_b
     assert archived < _indexed(archive_dir) and not stray.exists()
     assert "unindexed_documents\": []" in subprocess.run(_retrodig(archive_dir, "verify", "--json"), cwd=REPO,
                                                           capture_output=True, text=True).stdout
+    assert "note:" not in subprocess.run(_retrodig(archive_dir, "search", "the"), cwd=REPO, capture_output=True,
+                                         text=True).stderr
 
 
 def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):

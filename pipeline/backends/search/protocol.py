@@ -147,6 +147,9 @@ class SearchResults:
     hits: tuple[SearchHit, ...]
     # For each name in FACETS: counts of matching pages per value, most frequent first (years: in order).
     facets: dict[str, tuple[FacetCount, ...]] = field(default_factory=dict)
+    # Documents archived but not in the index yet (an ingest indexes them in batches; a run stopped before it
+    # did leaves them to the next ingest or `retrodig reindex`): set by pipeline.api.search, not by a backend.
+    not_yet_indexed: int = 0
 
     def __post_init__(self) -> None:
         # Every facet is there, empty when nothing matched: `facets["year"]` of a search without hits is ().
