@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ._exec import tesseract
 from .archive import Archive
-from .backends.search import open_search
+from .backends.search import note_kept_in, open_search
 from .backends.search.protocol import SearchQuery, SearchResults
 from .corrections import changed_since, current_record, page_text_path, save_page_version
 from .errors import (DamagedArchiveError, RetrodigError, UsageError, disk_full_error, is_disk_full,
@@ -186,6 +186,7 @@ def reindex(options: Options, progress=None, damaged: list[DamagedArchiveError] 
             if progress:
                 documents = progress(documents, archive.count_documents())
             count = backend.rebuild(documents)
+            note_kept_in(archive.root, options.search)
             changed = [folder.name for folder in archive.documents.iterdir()
                        if changed_since(archive, folder.name, started)]
             if changed:  # read again only these: the others' records are not parsed a second time

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ._exec import tesseract
 from .archive import Archive
-from .backends.search import open_search
+from .backends.search import note_kept_in, open_search
 from .errors import (ArchiveError, ArchiveFullError, DamagedArchiveError, InputError, MissingDependencyError,
                      PageDependencyError, RetrodigError, SiblingFailedError, UnexpectedPageError, UnreadableFileError,
                      UsageError, disk_full_error, is_disk_full, shown_path, unwritable_error)
@@ -150,6 +150,7 @@ def _run_batch(inputs: list[str], options: Options, events: IngestEvents, execut
             archive.mark_indexed(document.id for document in documents)
         for error in damaged:
             log.warning("%s; not searchable until its scans are ingested again with --force", error)
+        note_kept_in(archive.root, options.search)  # where its documents are searched from now (see open_search)
         # A file not seen before means pages to read: the workers' fork server starts then, not after planning.
         on_new_file = (lambda: prepare_executor(options.jobs, options.cluster)) if executor is None else None
         jobs = _plan(inputs, options, archive, search, report, events, on_new_file)

@@ -385,6 +385,38 @@ def test_a_damaged_record_and_a_lost_index_do_not_lock_the_archive(run_cli, phot
     assert run_cli("verify").exit_code == ExitCode.ok
 
 
+def test_an_index_the_archive_s_ingests_left_for_another_is_refused_until_rebuilt(run_cli, phototest, archive_dir,
+                                                                                   tmp_path):
+    """Ingested into Elasticsearch for a while, then switched back to the embedded index: its old index answered
+    from what it held before ("no hits" for everything ingested since) without a word, and `verify` blamed a
+    stopped run."""
+    from PIL import Image, ImageOps
+
+    from pipeline.backends.search import note_kept_in
+    from pipeline.options import SearchSettings
+
+    first = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]["document"]
+    assert (archive_dir / "index" / "kept-in.txt").read_text() == "the embedded index\n"
+    # What an ingest into Elasticsearch (search: in retrodig.yaml) notes, then a document the embedded index lacks.
+    note_kept_in(archive_dir, SearchSettings(backend="elasticsearch", url="http://es.example:9200"))
+    later = tmp_path / "later" / "letter.png"
+    later.parent.mkdir()
+    ImageOps.expand(Image.open(phototest).convert("L"), border=40, fill=255).save(later, dpi=(200, 200))
+    refused = run_cli("search", "quick brown")
+    assert refused.exit_code == ExitCode.archive_unavailable
+    assert "last indexed in Elasticsearch at http://es.example:9200 (index retrodig)" in refused.output
+    assert "retrodig reindex" in refused.output
+    # The next ingest here rebuilds it from the archive first, and says where the documents are searched now.
+    second = _report(run_cli("ingest", str(later), "--lang", "eng", "--json"))["items"][0]["document"]
+    found = run_cli("search", "quick brown", "--json")
+    assert found.exit_code == ExitCode.ok and {hit["document"] for hit in _report(found)["hits"]} == {first, second}
+    assert (archive_dir / "index" / "kept-in.txt").read_text() == "the embedded index\n"
+    # `reindex` does as well.
+    note_kept_in(archive_dir, SearchSettings(backend="elasticsearch", url="http://es.example:9200"))
+    assert run_cli("reindex").exit_code == ExitCode.ok
+    assert run_cli("search", "quick brown").exit_code == ExitCode.ok
+
+
 def test_a_damaged_record_the_index_lacks_fails_its_files_not_the_batch(run_cli, phototest, archive_dir, tmp_path):
     """A record damaged after reindex passed it over: every later ingest of its scan stopped the whole batch
     (exit 6), new files in it were never archived and no report was written."""

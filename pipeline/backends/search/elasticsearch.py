@@ -136,13 +136,17 @@ def _first_bulk_error(errors: list) -> str:
 class ElasticsearchSearch:
     """The SearchBackend kept in an Elasticsearch cluster, under the alias `settings.index`."""
 
-    def __init__(self, settings: SearchSettings, client: Elasticsearch | None = None, lost: bool = False):
+    def __init__(self, settings: SearchSettings, client: Elasticsearch | None = None, lost: bool = False,
+                 kept_elsewhere: str = ""):
         """`lost`: the archive has documents, so a missing alias is an index lost (deleted, a cluster wiped, a
         backend switched or search.index changed without a reindex), not one to create empty: it answered "no
-        hits" to everything. Searching then refuses until a rebuild, as the embedded index does."""
+        hits" to everything. Searching then refuses until a rebuild, as the embedded index does. So it does when
+        the archive's ingests have indexed its documents elsewhere since (`kept_elsewhere`: the embedded index,
+        another cluster or alias): this index lacks those."""
         self.url = settings.url
         self.alias = settings.index
         self._lost = lost
+        self._kept_elsewhere = kept_elsewhere
         self._owns_client = client is None
         self._client = client if client is not None else connect(settings)
         try:
@@ -248,7 +252,7 @@ class ElasticsearchSearch:
             with _quietly():
                 self._client.indices.delete(index=fresh)
             raise
-        self._layout, self._lost = layout, False
+        self._layout, self._lost, self._kept_elsewhere = layout, False, ""
         for index in old:
             self._client.indices.delete(index=index)
         return len(written)
@@ -310,12 +314,17 @@ class ElasticsearchSearch:
     @property
     def needs_rebuild(self) -> bool:
         """The index is lost, or was built by another retrodig: only `rebuild` (and `close`) will work."""
-        return self._lost or self._layout.version != MAPPING_VERSION
+        return self._lost or bool(self._kept_elsewhere) or self._layout.version != MAPPING_VERSION
 
     def _require_current_layout(self) -> None:
         if self._lost:
             raise SearchServiceError(f"the index {self.alias} at {self.url} is missing (the archive has documents); "
                                      "run `retrodig reindex`")
+        if self._kept_elsewhere:
+            raise SearchServiceError(
+                f"the archive's documents were last indexed in {self._kept_elsewhere}, not in the index "
+                f"{self.alias} at {self.url}, which lacks what was indexed there: search there (search: in "
+                "retrodig.yaml), or run `retrodig reindex` to rebuild this one")
         if self._layout.version != MAPPING_VERSION:
             raise SearchServiceError(f"the index {self.alias} at {self.url} was built by another version of "
                                      "retrodig; run `retrodig reindex` to rebuild it")

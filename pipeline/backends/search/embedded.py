@@ -67,8 +67,10 @@ def _names_damage(method):
 class EmbeddedSearch:
     """The SearchBackend kept in the archive's index/search folder."""
 
-    def __init__(self, path: Path, workers: int = 1, lost: bool = False):
-        """`lost`: the archive has documents but no index here; searching refuses until a rebuild, as when damaged."""
+    def __init__(self, path: Path, workers: int = 1, lost: bool = False, kept_elsewhere: str = ""):
+        """`lost`: the archive has documents but no index here; `kept_elsewhere`: where the archive's ingests have
+        indexed them since this index was written (it lacks those). Searching refuses until a rebuild, as when
+        damaged."""
         self.folder = IndexFolder(path)
         self.path = self.folder.path
         self.workers = workers  # processes that analyse pages during rebuild (the writer is always one)
@@ -82,6 +84,11 @@ class EmbeddedSearch:
         if lost:
             self._damaged = ArchiveError(f"the search index {self.path} is missing (the archive has documents); "
                                          "run `retrodig reindex`")
+        elif kept_elsewhere:
+            self._damaged = ArchiveError(
+                f"the archive's documents were last indexed in {kept_elsewhere}, not in the embedded index "
+                f"{self.path}, which lacks what was indexed there: search there (search: in retrodig.yaml), or run "
+                "`retrodig reindex` to rebuild this one")
         elif not self._outdated:
             try:
                 self._open_live()
