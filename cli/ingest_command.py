@@ -10,7 +10,7 @@ from tqdm import tqdm
 from pipeline import run
 from pipeline.process_memory import keep_freed_memory
 
-from pipeline.report import FAILED, IngestReport, ItemReport
+from pipeline.report import FAILED, PROCESSED, IngestReport, ItemReport
 
 from .common import build_options, echo_json, language_option, profile_option
 
@@ -81,6 +81,8 @@ def _print_summary(report: IngestReport) -> None:
     for item in report.items:
         if item.status == FAILED:
             click.echo(f"  failed   {item.source}: {item.reason}: {item.detail}")
+        elif item.status == PROCESSED and item.detail:
+            click.echo(f"  note     {item.source}: {item.detail}")
     click.echo(
         f"{summary['processed']} processed, {summary['skipped']} skipped, {summary['failed']} failed; "
         f"{summary['documents']} documents, {summary['pages']} pages in {summary['seconds']:.1f} s "

@@ -87,6 +87,11 @@ class Archive:
     def master_path(self, sha256: str, suffix: str) -> Path:
         return self.masters / sha256[:2] / f"{sha256}{suffix.lower()}"
 
+    def has_master(self, sha256: str) -> bool:
+        """Whether a master of these bytes is kept already (under any ending)."""
+        folder = self.masters / sha256[:2]
+        return folder.is_dir() and next(folder.glob(f"{sha256}.*"), None) is not None
+
     def store_master(self, source: Path, sha256: str, suffix: str) -> Path:
         """Copy `source` in as a read-only master (once per checksum, whatever ending it came with: `x.tiff`,
         then `X.TIF`, is one master); the original is only read. A master that no longer has its checksum

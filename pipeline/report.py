@@ -14,7 +14,7 @@ class ItemReport:
     source: str
     status: str  # processed | skipped | failed
     reason: str = ""  # failed/skipped: a short stable slug, e.g. "encrypted", "already-archived"
-    detail: str = ""  # failed/skipped: the sentence a person reads
+    detail: str = ""  # failed/skipped: the sentence a person reads; processed: a note (run.overlap_note)
     document: str = ""  # document id, when the file is (or already was) in the archive
     pdf: str = ""  # path of the document's PDF/A
     pages: int = 0

@@ -64,6 +64,9 @@ class _DocumentJob:
     results: list[PageResult] = field(default_factory=list)  # a split spread gives two
     errors: list[InputError | BaseException] = field(default_factory=list)
     scans_done: int = 0
+    kept_before: tuple[str, ...] = ()  # checksums of its files whose masters were kept before
+    overlaps: tuple[str, ...] = ()  # the other documents that hold some of its files ...
+    shared: int = 0  # ... and how many of its files they hold
 
     @property
     def finished(self) -> bool:
@@ -240,7 +243,34 @@ def _plan(inputs, options, archive, search, report, events, on_new_file=None) ->
         job = _job_for(plan, checked, options, archive, search, report, events, jobs)
         if job:
             jobs[job.doc.doc_id] = job
+    _find_overlaps(list(jobs.values()), archive)
     return list(jobs.values())
+
+
+def _find_overlaps(jobs: list[_DocumentJob], archive: Archive) -> None:
+    """The documents archived before that hold files of a new one: a page added to a series still being scanned,
+    or a page scanned again, makes a new document beside the old one (a document is its files), and both were
+    searchable and deliverable without a word. Said for each (ItemReport.detail, and a warning now). The catalog
+    is read once, only when a new document has such a file."""
+    wanted = {sha for job in jobs for sha in job.kept_before}
+    if not wanted:
+        return
+    holders: dict[str, set[str]] = {}
+    for record in archive.iter_documents(damaged=[]):  # a damaged record is `verify`'s to name
+        for entry in record.get("files", []):
+            if isinstance(entry, dict) and entry.get("sha256") in wanted:
+                holders.setdefault(entry["sha256"], set()).add(str(record.get("id", "")))
+    for job in jobs:
+        others = {sha: holders.get(sha, set()) - {job.doc.doc_id, ""} for sha in job.kept_before}
+        found = sorted(set().union(*others.values())) if others else []
+        if found:
+            job.overlaps, job.shared = tuple(found), sum(1 for held in others.values() if held)
+            log.warning("%s: %s", job.doc.source, overlap_note(job.shared, found))
+
+
+def overlap_note(files: int, documents: list[str] | tuple[str, ...]) -> str:
+    return (f"{files} of its files {'are' if files != 1 else 'is'} in document {', '.join(documents)} already: "
+            "archived as a new document beside it (the earlier one stays, searchable and deliverable)")
 
 
 def check_file(path: Path, cache: ScanCache, options: Options, inspect=inspect_scan) -> ScanFile | InputError:
@@ -296,6 +326,7 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
         return None
     from .stages.document import DocumentInput
 
+    kept_before = tuple(s.sha256 for s in scans if archive.has_master(s.sha256))  # before this one keeps them
     try:
         masters = tuple(archive.store_master(s.path, s.sha256, master_suffix(s)) for s in scans)
     except InputError as exc:  # gone or rewritten since it was checked: that file fails, not the batch
@@ -305,7 +336,7 @@ def _job_for(plan: DocumentPlan, checked, options, archive, search, report, even
     # lost once the command ended (the run's report keeps what was typed).
     doc = DocumentInput(doc_id=doc_id, source=os.path.abspath(plan.source), collection=options.collection,
                         files=tuple(scans), masters=masters, languages=options.languages, profile=options.profile)
-    return _DocumentJob(doc, page_count=sum(s.page_count for s in scans))
+    return _DocumentJob(doc, page_count=sum(s.page_count for s in scans), kept_before=kept_before)
 
 
 def _page_tasks(job: _DocumentJob, options: Options, profile, archive: Archive):
@@ -382,7 +413,8 @@ def _conclude(job: _DocumentJob, rules, archive: Archive, batch: _IndexBatch, re
     for scan in doc.files:
         _add(report, events, ItemReport(str(scan.path), PROCESSED, document=doc.doc_id,
                                         pdf=str(folder / "document.pdf"), pages=scan.page_count,
-                                        review_pages=review))
+                                        review_pages=review,
+                                        detail=overlap_note(job.shared, job.overlaps) if job.overlaps else ""))
 
 
 def _fail_document(plan: DocumentPlan, errors: dict[Path, InputError], report, events) -> None:

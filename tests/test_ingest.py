@@ -289,6 +289,26 @@ def test_a_jpeg_whose_data_a_flipped_bit_cut_short_is_archived_flagged_for_revie
     assert intact.file_doubt == ""
 
 
+def test_a_series_ingested_again_with_a_page_more_says_it_is_a_new_document_beside_the_old(run_cli, tmp_path,
+                                                                                           archive_dir):
+    """Scanning still in progress: scan_0001-0002 ingested, scan_0003 added, the folder ingested again. A second
+    document of three pages was made beside the first of two, both searchable and deliverable, without a word."""
+    series = tmp_path / "series"
+    series.mkdir()
+    for number, name in enumerate(("EHRI-DR-19390519-US_02.jpg", "EHRI-DR-19390519-US_03.jpg"), 1):
+        shutil.copy(SAMPLES / name, series / f"scan_{number:04d}.jpg")
+    first = _report(run_cli("ingest", str(series), "--lang", "eng", "--json"))["items"][0]["document"]
+    shutil.copy(SAMPLES / "EHRI-DR-19390519-US_04.jpg", series / "scan_0003.jpg")
+    again = run_cli("ingest", str(series), "--lang", "eng", "--json")
+    assert again.exit_code == ExitCode.ok, again.output
+    items = _report(again)["items"]
+    (second,) = {item["document"] for item in items}
+    assert second != first and all(item["status"] == "processed" for item in items)
+    assert all(f"2 of its files are in document {first} already" in item["detail"] for item in items)
+    summary = run_cli("ingest", str(series), "--lang", "eng", "--force")  # the text summary says it too
+    assert f"note     {series / 'scan_0001.jpg'}: 2 of its files are in document {first} already" in summary.output
+
+
 def test_masters_are_read_only_copies_and_verify_catches_a_change(run_cli, phototest, archive_dir):
     item = _report(run_cli("ingest", str(phototest), "--lang", "eng", "--json"))["items"][0]
     record = json.loads((archive_dir / "documents" / item["document"] / "document.json").read_text())
