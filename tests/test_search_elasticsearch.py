@@ -120,6 +120,16 @@ def test_a_replaced_document_loses_the_pages_it_no_longer_has(backend):
     assert [(hit.document, hit.page) for hit in backend.search(SearchQuery("registrul")).hits] == [("b", 1)]
 
 
+def test_a_page_of_hits_reaching_past_the_result_window_is_cut_there(backend):
+    """`--offset 9990 --limit 20` was refused ("pages through the first 10000 hits only") on a search of 3 hits;
+    the embedded index says there is nothing past the last hit."""
+    backend.index_documents([doc(f"d{n}", "registrul agricol") for n in range(3)])
+    past = backend.search(SearchQuery("registrul", offset=9990, limit=20))
+    assert (past.total, past.hits) == (3, ())
+    with pytest.raises(UsageError, match="first 10000 hits only"):
+        backend.search(SearchQuery("registrul", offset=10000, limit=20))
+
+
 def test_the_mapping_has_the_folded_field_and_a_field_per_analysed_language(cluster, backend):
     _, settings, client = cluster
     (index,) = aliased(client, settings.index)

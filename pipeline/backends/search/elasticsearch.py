@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from elasticsearch import (
@@ -213,9 +214,11 @@ class ElasticsearchSearch:
         terms = parse_query(query.text)
         if not terms:
             return SearchResults(total=0, hits=())
-        if query.offset + query.limit > MAX_RESULT_WINDOW:
+        if query.offset >= MAX_RESULT_WINDOW:
             raise UsageError(f"Elasticsearch pages through the first {MAX_RESULT_WINDOW} hits only; "
                              "narrow the search with filters")
+        # A page reaching past them is cut there (--offset 9990 --limit 20 was refused, even with 3 hits).
+        query = replace(query, limit=min(query.limit, MAX_RESULT_WINDOW - query.offset))
         fuzzy = query.fuzzy and any(term.fuzzy_eligible() for term in terms)
         loose = self._filtered(terms_query(terms, self._layout, fuzzy), query)
         strict = terms_query(terms, self._layout, fuzzy=False) if fuzzy else None
