@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .config_yaml import load_yaml
 from .errors import InvalidOptionError, UsageError
 from .language_codes import CEDILLA_TO_COMMA, ROMANIAN, TESSERACT_CODE
 
@@ -131,7 +132,7 @@ def load_config(archive: Path) -> dict:
             if named:
                 raise UsageError(f"RETRODIG_CONFIG names {str(path)[:200]}, which is no file")
             return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid YAML ({exc})") from exc
     except OSError as exc:  # a name longer than the file system allows, a folder that cannot be read

@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .config_yaml import load_yaml
 from .errors import UsageError, validation_problems
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -216,7 +217,7 @@ def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
 
 def _parse_profile(path: Path) -> CleanProfile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read cleanup profile: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -69,8 +69,9 @@ def create_app(settings: PortalSettings) -> FastAPI:
                     "carry a link only when the portal is opened on this machine (localhost); set it to the "
                     "portal's public address")
     if urlsplit(settings.options.copies.verify_url).hostname in ("127.0.0.1", "localhost", "::1"):
-        log.warning("copies.verify_url in retrodig.yaml is %s: the QR code on certified copies points to this "
-                    "machine, where no citizen can check a copy; set it to the portal's public /verify address",
+        log.warning("copies.verify_url (a setting of the archive's retrodig.yaml) is %s: the QR code on certified "
+                    "copies points to this machine, where no citizen can check a copy; set it to the portal's public "
+                    "/verify address",
                     settings.options.copies.verify_url)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)

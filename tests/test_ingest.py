@@ -1000,6 +1000,10 @@ def test_the_python_api_uses_the_archive_s_own_settings(phototest, archive_dir):
     (archive_dir / "retrodig.yaml").write_text("serach: {}\n")
     with pytest.raises(UsageError, match="serach"):
         Options(archive=archive_dir)
+    # A section given twice: the second, left over from an example, silently replaced the first.
+    (archive_dir / "retrodig.yaml").write_text("search: {backend: embedded}\ncluster: null\nsearch: {}\n")
+    with pytest.raises(UsageError, match="(?s)retrodig.yaml: not valid YAML.*the key 'search' is given twice.*line 3"):
+        Options(archive=archive_dir)
 
 
 def test_a_script_that_ingests_at_its_top_level_is_told_to_guard_it(phototest, tmp_path):

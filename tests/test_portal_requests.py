@@ -409,6 +409,8 @@ def test_requests_and_smtp_settings_come_from_retrodig_yaml(portal_archive, monk
 @pytest.mark.parametrize("setting, said", [
     ("requests: {download_days: -1}", "requests.download_days"), ("requests: 5", "setting requests"),
     ("requests: {country: XX}", "XX has no rules"), ("smtp: {host: h, sender: nobody}", "setting smtp.sender"),
+    # every complaint: it said only that smtp.host was missing, not that hots is no setting
+    ("smtp: {hots: x}", "setting smtp.hots: Extra inputs are not permitted"),
 ])
 def test_serve_refuses_a_bad_requests_setting_before_it_starts(portal_archive, monkeypatch, setting, said):
     """Checked in each worker as it started: with --workers 2 uvicorn started them again and again, forever (a

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import segno
-import yaml
 
+from ..config_yaml import load_yaml
 from ..errors import UsageError
 
 CONFIG_FILE = "certification.yaml"
@@ -30,7 +30,7 @@ class Stamp:
 
 @functools.cache
 def _texts(configs_dir: Path) -> dict:
-    return yaml.safe_load((configs_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    return load_yaml((configs_dir / CONFIG_FILE).read_text(encoding="utf-8"))
 
 
 def stamp_languages(configs_dir: Path) -> list[str]:

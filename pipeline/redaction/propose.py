@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from ..config_yaml import load_yaml
 from ..errors import UsageError, validation_problems
 from ..hocr import read_lines
 from ..model import Word
@@ -60,7 +61,7 @@ class RedactionConfig(BaseModel):
 def _config(configs_dir: Path) -> RedactionConfig:
     path = configs_dir / CONFIG_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read the redaction rules: {exc}") from exc
     except yaml.YAMLError as exc:

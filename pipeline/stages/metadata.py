@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..config_yaml import load_yaml
 from ..errors import UsageError, validation_problems
 from ..model import DocumentMetadata, PageText
 from .dates import find_dates
@@ -54,7 +55,7 @@ class DocTypeRules(BaseModel):
 def load_doctype_rules(path: Path) -> DocTypeRules:
     """Read document-type rules from YAML (see configs/doctypes.yaml for the layout)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read document-type rules: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.config_yaml import load_yaml
 from pipeline.errors import UsageError, validation_problems
 
 from ..labels import N_
@@ -90,7 +91,7 @@ def _load(folder: Path) -> dict[str, ServiceCard]:
     cards = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            card = ServiceCard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            card = ServiceCard.model_validate(load_yaml(path.read_text(encoding="utf-8")))
         except ValidationError as exc:
             raise UsageError(f"service card {path}: {validation_problems(exc)}") from exc
         except yaml.YAMLError as exc:

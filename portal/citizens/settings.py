@@ -10,6 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.config_yaml import load_yaml
 from pipeline.errors import UsageError, validation_problems
 from pipeline.options import EnvRef
 
@@ -65,10 +66,14 @@ def request_settings(config: dict, configs_dir: Path | None = None) -> RequestSe
     try:
         settings = RequestSettings.model_validate({**(config.get("requests") or {}), "smtp": config.get("smtp")})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise UsageError(f"setting {where if where.startswith('smtp') else 'requests.' + where} in the "
-                         f"configuration: {first['msg']}") from None
+        # Every complaint, each under its setting's full name: `smtp: {hots: x}` said only that smtp.host was
+        # missing, not that hots is no setting.
+        problems = []
+        for problem in exc.errors():
+            where = ".".join(map(str, problem["loc"]))
+            problems.append(f"{where if where.startswith('smtp') else 'requests.' + where}: "
+                            f"{problem['msg'].removeprefix('Value error, ')}")
+        raise UsageError("in the configuration: " + "; ".join(f"setting {problem}" for problem in problems)) from None
     if configs_dir is not None:
         countries = load_policy(configs_dir).countries
         if settings.country not in countries:
@@ -100,7 +105,7 @@ class Policy(BaseModel):
 def load_policy(configs_dir: Path) -> Policy:
     path = Path(configs_dir) / POLICY_FILE
     try:
-        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        return Policy.model_validate(load_yaml(path.read_text(encoding="utf-8")) or {})
     except ValidationError as exc:
         raise UsageError(f"{path}: {validation_problems(exc)}") from exc
     except (OSError, yaml.YAMLError) as exc:
