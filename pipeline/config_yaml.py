@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
+
+from .errors import UsageError
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -26,3 +30,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str):
     """`yaml.safe_load(text)`, a key given twice in one mapping being an error (a yaml.YAMLError)."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+
+
+def read_yaml_file(path: Path, what: str):
+    """The YAML in the file at `path` (`load_yaml`); what cannot be read or parsed is a UsageError naming the file
+    and `what` it holds ("the redaction rules")."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read {what}: {exc}") from exc
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML: {exc}") from exc

@@ -10,10 +10,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config_yaml import load_yaml
+from .config_yaml import read_yaml_file
 from .errors import UsageError, validation_problems
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -216,12 +215,7 @@ def load_profile(name_or_path: str, configs_dir: Path) -> CleanProfile:
 
 
 def _parse_profile(path: Path) -> CleanProfile:
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read cleanup profile: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml_file(path, "cleanup profile")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from ..config_yaml import load_yaml
+from ..config_yaml import read_yaml_file
 from ..errors import UsageError, validation_problems
 from ..hocr import read_lines
 from ..model import Word
@@ -60,12 +59,7 @@ class RedactionConfig(BaseModel):
 @functools.cache
 def _config(configs_dir: Path) -> RedactionConfig:
     path = configs_dir / CONFIG_FILE
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the redaction rules: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml_file(path, "the redaction rules") or {}
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping of name_keywords, phone_regions, public_numbers, "
                          "street_prefixes and street_suffixes")

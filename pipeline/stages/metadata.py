@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..config_yaml import load_yaml
+from ..config_yaml import read_yaml_file
 from ..errors import UsageError, validation_problems
 from ..model import DocumentMetadata, PageText
 from .dates import find_dates
@@ -54,12 +53,7 @@ class DocTypeRules(BaseModel):
 
 def load_doctype_rules(path: Path) -> DocTypeRules:
     """Read document-type rules from YAML (see configs/doctypes.yaml for the layout)."""
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read document-type rules: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml_file(path, "document-type rules") or {}
     if not isinstance(data, dict) or not isinstance(data.get("types", {}), dict):
         raise UsageError(f"{path}: expected a mapping with `types:` mapping type names to their phrases")
     if unknown := set(data) - set(DocTypeRules.model_fields):  # a misspelt key's value was never used
