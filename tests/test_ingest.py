@@ -148,6 +148,15 @@ def test_scans_in_formats_not_read_fail_by_name_in_a_folder_as_named_alone(run_c
     assert (items["notes.txt"]["status"], items["notes.txt"]["reason"]) == ("skipped", "not-a-scan")
 
 
+def test_an_empty_folder_is_said_to_hold_nothing(tmp_path, archive_dir):
+    """A disk not mounted where the scans should be: "0 processed", exit 0, as for a batch done."""
+    empty = tmp_path / "mnt" / "scans"
+    empty.mkdir(parents=True)
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--archive", str(archive_dir), "ingest", str(empty)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == ExitCode.ok and f"{empty} holds no files (a disk not mounted there?)" in done.stderr
+
+
 def test_a_folder_named_in_another_encoding_on_the_command_line_fails_alone(run_cli, phototest, tmp_path):
     """Named on the command line, it failed the whole batch: the progress file could not write its name."""
     folder = tmp_path / os.fsdecode(b"dosar_\xe9")

@@ -12,6 +12,7 @@ In every rule a multi-page file (PDF, multi-page TIFF) is one document.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 from collections import defaultdict
@@ -23,6 +24,7 @@ from ..errors import UsageError
 from .preflight import OTHER_IMAGE_SUFFIXES, SCAN_SUFFIXES, other_image_format, sniff_format
 
 _DIGITS = re.compile(r"\d+")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ def find_scan_files(inputs: list[str], exclude: Path | None = None) -> Discovere
                 raise UsageError(f"{path} is inside the archive {exclude}: ingest the original scans")
             if path.is_dir():
                 walked = _walk(path, exclude)  # a folder named twice (F and F/) is reported once
+                if not (walked.scans or walked.not_scans or walked.unreadable):
+                    # "0 processed", exit 0: a disk not mounted where the scans should be looked like a batch done.
+                    log.warning("%s holds no files (a disk not mounted there?)", path)
                 found.scans.extend(_unseen(walked.scans, seen))
                 found.not_scans.extend(_unseen(walked.not_scans, seen))
                 reported = set(_unseen([path for path, _ in walked.unreadable], seen))
