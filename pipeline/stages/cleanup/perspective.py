@@ -6,9 +6,9 @@ sheet as well (the photo itself stays the master, untouched).
 
 Only beyond doubt: the sheet must lie whole on a darker background, its outline must be four straight edges, two
 opposite ones converging by MIN_CONVERGENCE degrees or more (a scanned sheet is a rectangle, at most turned: the
-deskew and the crop handle it), and the sheet's lines of text must come out straighter. A sheet cut crooked or
-torn is no photograph taken askew, and its text, printed straight, would be bent by the warp: its lines, measured
-after the warp, are not sharper than before, and it is left as it is.
+deskew and the crop handle it), and where its top and bottom edges converge, its lines of text must converge
+with them (`_text_agrees`). A sheet cut crooked is no photograph taken askew, and its text, printed straight,
+would be bent by the warp: its upper and lower lines run alike, unlike its edges, and it is left as it is.
 """
 
 from __future__ import annotations
