@@ -105,7 +105,7 @@ def process_page(task: PageTask) -> PageResult:
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=_debug_dir(task, part))
         result = _read_page(task, profile, cleaned, loaded, part, scan_as_stored=flat is None)
-        whole_scan_share = whole_scan_seconds / len(halves)  # made positive, its profile chosen, split
+        whole_scan_share = whole_scan_seconds / len(halves)  # made positive, flattened, its profile chosen, split
         results.append(replace(result, steps=whole_scan_steps + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_share,
                                cleanup_step_seconds=(("whole_scan", whole_scan_share), *result.cleanup_step_seconds)))
