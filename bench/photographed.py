@@ -3,10 +3,9 @@ flattening (stages.cleanup.perspective), and cut crooked, to be left as they are
 
 What it measures
     Each real scan and rendered page of the accuracy benchmark (kind=ocr with ground truth) is laid on a brown
-    table lit from one side and seen as a phone held over it sees it, in two ways: `tilted` (the phone tilted
-    towards the sheet's top: its top edge 30 % shorter, its sides converging by 12 degrees, its top and bottom
-    edges by 1, the whole turned 2-3 degrees) and `turned` (also turned about the upright: its sides converging
-    by 9 degrees, its top and bottom edges by 12). The photo is a JPEG of quality 90. `retrodig`'s reading of each (CER against the page's ground
+    table lit from one side and seen as a phone held over it sees it (a pinhole camera pointed at the sheet's
+    middle, `tests/photo_support.py`), in two ways: `tilted` (tilted 30 degrees towards the sheet's top, turned 2 in the picture)
+    and `turned` (also turned 22 degrees about the upright: its top and bottom edges converge too). The photo is a JPEG of quality 90. `retrodig`'s reading of each (CER against the page's ground
     truth) is given with the default profile and with the same profile without `perspective`; and how many pages
     were flattened. A third variant, `cut` (the sheet's top cut 3 degrees off in a margin added above its text,
     lying straight on the table, its text straight), must not be flattened: only counted, not read.
@@ -22,7 +21,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -36,46 +34,11 @@ from pipeline.api import read_file  # noqa: E402
 from pipeline.evaluation import character_error_rate  # noqa: E402
 from pipeline.options import Options  # noqa: E402
 from pipeline.stages.cleanup import flatten_perspective  # noqa: E402
+from tests.photo_support import VIEWS, cut_crooked, photographed  # noqa: E402
 
-# Where the sheet's corners fall, as shares of the photo's width and height (top left, top right, bottom right,
-# bottom left), for a photo 1.25 times the sheet's size.
-VIEWS = {
-    "tilted": [(0.20, 0.10), (0.80, 0.12), (0.93, 0.92), (0.07, 0.90)],
-    "turned": [(0.17, 0.08), (0.81, 0.14), (0.92, 0.90), (0.08, 0.93)],
-}
-
-
-def table(height: int, width: int) -> np.ndarray:
-    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
-    light = 0.8 + 0.3 * np.exp(-(((columns - width / 3) / width) ** 2 + ((rows - height / 4) / height) ** 2))
-    return np.clip(light[..., None] * np.array([110, 72, 42], np.float32), 0, 255).astype(np.uint8)
-
-
-def photographed(page: np.ndarray, view: list[tuple[float, float]]) -> np.ndarray:
-    height, width = page.shape[:2]
-    size = (round(width * 1.25), round(height * 1.25))
-    corners = np.float32([(x * size[0], y * size[1]) for x, y in view])
-    source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    matrix = cv2.getPerspectiveTransform(source, corners)
-    sheet = cv2.warpPerspective(page, matrix, size, flags=cv2.INTER_AREA)
-    inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), matrix, size, flags=cv2.INTER_AREA)
-    share = inside[..., None].astype(np.float32) / 255
-    return (share * sheet + (1 - share) * table(size[1], size[0])).round().astype(np.uint8)
-
-
-def cut_crooked(page: np.ndarray) -> np.ndarray:
+def cut_in_its_margin(page: np.ndarray) -> np.ndarray:
     """The page with its top cut 3 degrees off, in a margin of paper added above it (the cut crosses no text)."""
-    drop = round(page.shape[1] * np.tan(np.radians(3)))
-    paper = np.percentile(page.reshape(-1, 3), 90, axis=0).astype(np.uint8)
-    page = np.concatenate([np.broadcast_to(paper, (drop + 10, page.shape[1], 3)), page])
-    height, width = page.shape[:2]
-    cut = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(cut, np.int32([[0, 0], [width, drop], [width, height], [0, height]]), 255)
-    canvas = table(round(height * 1.2), round(width * 1.2))
-    top, left = round(height * 0.1), round(width * 0.1)
-    region = canvas[top:top + height, left:left + width]
-    region[cut > 0] = page[cut > 0]
-    return canvas
+    return cut_crooked(page, margin=round(page.shape[1] * np.tan(np.radians(3))) + 10)
 
 
 def main() -> int:
@@ -98,12 +61,12 @@ def main() -> int:
         rgb = np.array(Image.open(page.image).convert("RGB"))
         truth = page.truth.read_text(encoding="utf-8")
         languages = language_to_use(page.manifest_language, installed)
-        cut_flattened = flatten_perspective(cut_crooked(rgb), 0.5) is not None
+        cut_flattened = flatten_perspective(cut_in_its_margin(rgb), 0.5) is not None
         flattened["cut"] = flattened.get("cut", 0) + cut_flattened
         shown = ["CUT FLATTENED"] if cut_flattened else []
-        for view, corners in VIEWS.items():
+        for view, view_of in VIEWS.items():
             path = folder / f"{page.name}-{view}.jpg"
-            Image.fromarray(photographed(rgb, corners)).save(path, quality=90, dpi=(300, 300))
+            Image.fromarray(photographed(rgb, view_of)).save(path, quality=90, dpi=(300, 300))
             for profile in ("default", str(without)):
                 options = Options(archive=folder / "unused", jobs=1, languages=languages, profile=profile)
                 read = read_file(path, options)
