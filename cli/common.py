@@ -27,7 +27,11 @@ def build_options(ctx: click.Context, search_backend: str | None = None, **value
         section = exc.field.split(".")[0]
         if section in ("search", "copies") or (section == "cluster" and "cluster" in config):
             raise UsageError(f"setting {exc.field} in the configuration: {exc.reason}") from None
-        raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}") from None
+        raise UsageError(f"{_OPTION_NAMES.get(exc.field, '--' + exc.field.replace('_', '-'))}: {exc.reason}") from None
+
+
+# Options whose name on the command line is not their field's (`--lang` sets `languages`).
+_OPTION_NAMES = {"languages": "--lang", "grouping": "--group"}
 
 
 def echo_json(data: Any) -> None:

@@ -618,6 +618,9 @@ def test_show_text_prints_the_text_as_staff_corrected_it(run_cli, phototest, arc
 
 
 def test_odd_arguments_are_refused_plainly(run_cli, phototest, archive_dir):
+    # Named as typed: "--languages: 'xx' is not ..." named an option that does not exist.
+    refused = run_cli("ocr", str(phototest), "--lang", "xx")
+    assert refused.exit_code == ExitCode.usage and "--lang: 'xx' is not a Tesseract language code" in refused.output
     assert run_cli("ingest", "", "--lang", "eng").exit_code == ExitCode.usage  # not the current folder
     assert run_cli("ingest", "x" * 300, "--lang", "eng").exit_code == ExitCode.usage  # name too long
     too_long = "p" * 300 + ".yaml"

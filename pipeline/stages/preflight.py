@@ -418,7 +418,11 @@ def jpeg_data_left_over(data: bytes) -> int:
 
 # libjpeg's words for garbled coded data (jerror.h: JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC,
 # JERR_UNKNOWN_MARKER met inside the coded data).
-_JPEG_DAMAGE = ("bad huffman code", "bad arithmetic code", "instead of rst", "unsupported marker")
+# Headers garbled inside the file ("Bogus Huffman table definition", "Bogus DAC index", "Two SOF markers", a frame
+# marker of a process no decoder here reads met in the coded data): 3000 bytes overwritten in a scan's middle left
+# a third of its page unread, archived as a good page.
+_JPEG_DAMAGE = ("bad huffman code", "bad arithmetic code", "instead of rst", "unsupported marker", "bogus",
+                "two sof markers", "unsupported jpeg process")
 
 
 # Bytes per pixel of each PNG colour type, in samples (ISO/IEC 15948, 11.2.2), and the Adam7 passes: first
