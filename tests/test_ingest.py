@@ -136,13 +136,15 @@ def test_scans_in_formats_not_read_fail_by_name_in_a_folder_as_named_alone(run_c
     for ending, kind in ((".bmp", "BMP"), (".gif", "GIF"), (".webp", "WEBP")):
         page.save(folder / f"page{ending}", kind)
     page.save(folder / "no-ending", "BMP")
+    page.save(folder / "page.tga", "TGA")
+    page.save(folder / "page.pcx", "PCX")
     (folder / "register.djvu").write_bytes(b"AT&TFORM\x00\x00\x10\x00DJVMDIRM" + b"\0" * 64)
     (folder / "notes.txt").write_text("scanned by the town hall, 2024")
     result = run_cli("ingest", str(folder), "--lang", "eng", "--json")
     assert result.exit_code == ExitCode.bad_input, result.output
     items = {item["source"].rsplit("/", 1)[-1]: item for item in _report(result)["items"]}
     for name, said in (("page.bmp", "BMP"), ("page.gif", "GIF"), ("page.webp", "WebP"), ("no-ending", "BMP"),
-                       ("register.djvu", "DjVu")):
+                       ("register.djvu", "DjVu"), ("page.tga", ".tga"), ("page.pcx", ".pcx")):
         assert (items[name]["status"], items[name]["reason"]) == ("failed", "unsupported-format"), items[name]
         assert said in items[name]["detail"]
     assert (items["notes.txt"]["status"], items["notes.txt"]["reason"]) == ("skipped", "not-a-scan")

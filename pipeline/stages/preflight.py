@@ -88,9 +88,13 @@ _OTHER_IMAGES = {
     b"AT&TFORM": "a DjVu document",
     b"\xff\x0a": "a JPEG XL image",
     b"\x00\x00\x00\x0cJXL ": "a JPEG XL image",
+    b"8BPS": "a Photoshop image",
+    b"\x97JB2\r\n\x1a\n": "a JBIG2 image",
 }
+# Endings of images known only by their name (their first bytes are too plain to tell them by).
 OTHER_IMAGE_SUFFIXES = {".bmp", ".gif", ".webp", ".djvu", ".djv", ".pbm", ".pgm", ".ppm", ".pnm", ".jxl", ".heic",
-                        ".heif", ".avif"}
+                        ".heif", ".avif", ".tga", ".pcx", ".psd", ".ico", ".xbm", ".im", ".jb2", ".jbig2", ".svg",
+                        ".emf", ".wmf", ".ras", ".sgi", ".exr", ".dng", ".cr2", ".nef", ".raw"}
 
 
 def other_image_format(head: bytes) -> str | None:
@@ -104,6 +108,8 @@ def other_image_format(head: bytes) -> str | None:
         return "a Netpbm image (PBM, PGM, PPM)"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
         return "a HEIF or AVIF image"
+    if b"<svg" in head[:1024]:
+        return "an SVG drawing"
     return None
 
 
@@ -114,6 +120,9 @@ def describe_unsupported(path: Path, head: bytes) -> str:
     for magic, name in _OTHER_FORMATS.items():
         if head.startswith(magic):
             return f"content is {name}, not a supported scan format ({expected})"
+    if path.suffix.lower() in OTHER_IMAGE_SUFFIXES:
+        return (f"named as an image of a format not read ({path.suffix}), not a supported scan format ({expected}): "
+                "convert it to TIFF or PNG")
     if head and all(32 <= b < 127 or b in b"\t\r\n" for b in head[:256]):
         return f"content is plain text, not a scan ({expected})"
     return f"not a scan: unrecognised content ({expected})"
