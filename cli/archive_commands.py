@@ -75,7 +75,7 @@ def register(cli: click.Group) -> None:
         options = build_options(ctx, search_backend=search_backend)
         damaged: list = []
         count = api.reindex(options, progress=progress, damaged=damaged)
-        click.echo(f"reindexed {count} documents into the {options.search.backend} index")
+        click.echo(f"reindexed {count} document{'s' if count != 1 else ''} into the {options.search.backend} index")
         if damaged:  # the others are searchable again; these wait for their scans (exit 6, as `verify`)
             for error in damaged:
                 click.echo(f"  passed over, damaged: {error}", err=True)

@@ -85,7 +85,8 @@ def _print_summary(report: IngestReport) -> None:
             click.echo(f"  note     {item.source}: {item.detail}")
     click.echo(
         f"{summary['processed']} processed, {summary['skipped']} skipped, {summary['failed']} failed; "
-        f"{summary['documents']} documents, {summary['pages']} pages in {summary['seconds']:.1f} s "
+        f"{_counted(summary['documents'], 'document')}, {_counted(summary['pages'], 'page')} in "
+        f"{summary['seconds']:.1f} s "
         f"({summary['pages_per_minute']:.1f} pages/min); archive: {report.archive}"
     )
     if summary["pages_to_review"]:
@@ -93,3 +94,7 @@ def _print_summary(report: IngestReport) -> None:
         count = summary["pages_to_review"]
         click.echo(f"{count} page{'s' if count != 1 else ''} to review (`retrodig show DOCUMENT` says why): "
                    + "; ".join(f"{doc} p.{', '.join(map(str, pages))}" for doc, pages in flagged.items()))
+
+
+def _counted(count: int, thing: str) -> str:
+    return f"{count} {thing}{'s' if count != 1 else ''}"

@@ -71,13 +71,15 @@ def register(cli: click.Group) -> None:
     @click.argument("document_id")
     @click.option("--json", "as_json", is_flag=True, help="Print the whole catalog record as JSON.")
     @click.option("--text", "with_text", is_flag=True,
-                  help="Also print the document's full text, staff corrections in (with --json: as `text`).")
+                  help="Also print the document's full text, staff corrections in (with --json: as `document_text`).")
     @click.pass_context
     def show(ctx, document_id, as_json, with_text):
         """Show a document's record: metadata, pages, files and where its PDF/A is."""
         record = api.show(build_options(ctx), document_id)
         if as_json:
-            echo_json({**record, "text": api.document_text(build_options(ctx), record["id"])} if with_text else record)
+            # Beside the record's own `text` (the name of its text file).
+            echo_json({**record, "document_text": api.document_text(build_options(ctx), record["id"])} if with_text
+                      else record)
             return
         _print_record(record)
         if with_text:

@@ -42,8 +42,8 @@ def open_search(archive_dir: Path, settings: SearchSettings | None = None) -> Se
 
 def index_place(settings: SearchSettings) -> str:
     """Where `settings` keep the index, as a person reads it: "the embedded index", or the cluster and alias."""
-    if settings.backend == "elasticsearch":
-        return f"Elasticsearch at {settings.url} (index {settings.index})"
+    if settings.backend == "elasticsearch":  # written with a slash at its end or not, the same cluster
+        return f"Elasticsearch at {settings.url.rstrip('/')} (index {settings.index})"
     return "the embedded index"
 
 
