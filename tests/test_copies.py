@@ -247,6 +247,12 @@ def test_a_misspelt_or_broken_redaction_rules_file_is_refused_naming_it(civil_ar
     rules.write_text(original.replace("name_keywords:", "name_keywrds:"), encoding="utf-8")
     with pytest.raises(UsageError, match=r"redaction.yaml: invalid redaction rules: name_keywrds: Extra inputs"):
         propose_redactions(Options(archive=civil_archive["archive"], configs_dir=configs), civil_archive["ro"])
+    # A language misspelt (rom for ron) turned Romanian names off as well; a country misspelt, its numbers.
+    for wrong, said in (("  ron: [născut", "rom: no language code"), ("  ron: RO", "ROM: no country code")):
+        rules.write_text(original.replace(wrong, wrong.replace("ron:", "rom:") if "[" in wrong else "  ron: ROM"),
+                         encoding="utf-8")
+        with pytest.raises(UsageError, match=said):
+            propose_redactions(Options(archive=civil_archive["archive"], configs_dir=configs), civil_archive["ro"])
     broken = tmp_path / "broken"
     shutil.copytree(CONFIGS_DIR, broken)
     (broken / "redaction.yaml").write_text("name_keywords: [unclosed\n", encoding="utf-8")

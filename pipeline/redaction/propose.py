@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..config_yaml import read_yaml_file
 from ..errors import UsageError, validation_problems
 from ..hocr import read_lines
+from ..language_codes import DEBIAN_LANGUAGE_MODELS
 from ..model import Word
 from . import identifiers
 from .addresses import addresses
@@ -54,6 +56,24 @@ class RedactionConfig(BaseModel):
     @classmethod
     def _no_numbers(cls, value):
         return [] if value is None else value
+
+    @field_validator("name_keywords", "street_prefixes", "street_suffixes", "phone_regions")
+    @classmethod
+    def _languages_known(cls, value: dict):
+        """Keyed by Tesseract's language codes: a misspelt one (`rom:` for `ron:`) turned that language's proposals
+        off without a word."""
+        unknown = sorted(code for code in value if code not in DEBIAN_LANGUAGE_MODELS)
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: no language code Tesseract knows (e.g. ron, pol, ukr, hun)")
+        return value
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _regions_known(cls, value: dict[str, str]):
+        unknown = sorted(region for region in value.values() if region not in phonenumbers.SUPPORTED_REGIONS)
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: no country code (two capital letters, e.g. RO, PL, UA)")
+        return value
 
 
 @functools.cache
