@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import yaml
@@ -27,9 +28,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def load_yaml(text: str):
-    """`yaml.safe_load(text)`, a key given twice in one mapping being an error (a yaml.YAMLError)."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+def load_yaml(text: str, name: str | None = None):
+    """`yaml.safe_load(text)`, a key given twice in one mapping being an error (a yaml.YAMLError); its messages
+    name the file `name` where they said "<unicode string>"."""
+    stream = io.StringIO(text)
+    stream.name = name or "<text>"
+    return yaml.load(stream, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
 
 
 def read_yaml_file(path: Path, what: str):
@@ -40,6 +44,6 @@ def read_yaml_file(path: Path, what: str):
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read {what}: {exc}") from exc
     try:
-        return load_yaml(text)
+        return load_yaml(text, str(path))
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML: {exc}") from exc

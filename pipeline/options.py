@@ -132,7 +132,7 @@ def load_config(archive: Path) -> dict:
             if named:
                 raise UsageError(f"RETRODIG_CONFIG names {str(path)[:200]}, which is no file")
             return {}
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid YAML ({exc})") from exc
     except OSError as exc:  # a name longer than the file system allows, a folder that cannot be read

@@ -30,7 +30,7 @@ class Stamp:
 
 @functools.cache
 def _texts(configs_dir: Path) -> dict:
-    return load_yaml((configs_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    return load_yaml((configs_dir / CONFIG_FILE).read_text(encoding="utf-8"), str(configs_dir / CONFIG_FILE))
 
 
 def stamp_languages(configs_dir: Path) -> list[str]:

@@ -91,7 +91,7 @@ def _load(folder: Path) -> dict[str, ServiceCard]:
     cards = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            card = ServiceCard.model_validate(load_yaml(path.read_text(encoding="utf-8")))
+            card = ServiceCard.model_validate(load_yaml(path.read_text(encoding="utf-8"), str(path)))
         except ValidationError as exc:
             raise UsageError(f"service card {path}: {validation_problems(exc)}") from exc
         except yaml.YAMLError as exc:

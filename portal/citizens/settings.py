@@ -105,7 +105,7 @@ class Policy(BaseModel):
 def load_policy(configs_dir: Path) -> Policy:
     path = Path(configs_dir) / POLICY_FILE
     try:
-        return Policy.model_validate(load_yaml(path.read_text(encoding="utf-8")) or {})
+        return Policy.model_validate(load_yaml(path.read_text(encoding="utf-8"), str(path)) or {})
     except ValidationError as exc:
         raise UsageError(f"{path}: {validation_problems(exc)}") from exc
     except (OSError, yaml.YAMLError) as exc:
