@@ -52,9 +52,10 @@ def main() -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="photographed-"))
     folder.mkdir(parents=True, exist_ok=True)
     without = folder / "without-perspective.yaml"
-    without.write_text((REPO / "configs" / "profiles" / "default.yaml").read_text()
-                       .replace("name: default", "name: without-perspective")
-                       + "\nperspective:\n  enabled: false\n")
+    default = (REPO / "configs" / "profiles" / "default.yaml").read_text()
+    assert "perspective:\n  enabled: true" in default
+    without.write_text(default.replace("name: default", "name: without-perspective")
+                       .replace("perspective:\n  enabled: true", "perspective:\n  enabled: false"))
     totals: dict[str, list[float]] = {}
     flattened: dict[str, int] = {}
     for page in pages:
