@@ -17,6 +17,7 @@ How to run (from the repository root; ~12 minutes on 2 cores):
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -53,9 +54,9 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     without = folder / "without-perspective.yaml"
     default = (REPO / "configs" / "profiles" / "default.yaml").read_text()
-    assert "perspective:\n  enabled: true" in default
-    without.write_text(default.replace("name: default", "name: without-perspective")
-                       .replace("perspective:\n  enabled: true", "perspective:\n  enabled: false"))
+    turned_off, found = re.subn(r"(?m)^(perspective:.*\n  enabled: )true", r"\1false", default)
+    assert found == 1, "configs/profiles/default.yaml has no `perspective:` section to turn off"
+    without.write_text(turned_off.replace("name: default", "name: without-perspective"))
     totals: dict[str, list[float]] = {}
     flattened: dict[str, int] = {}
     for page in pages:
