@@ -140,14 +140,17 @@ def test_scans_in_formats_not_read_fail_by_name_in_a_folder_as_named_alone(run_c
     page.save(folder / "page.pcx", "PCX")
     (folder / "register.djvu").write_bytes(b"AT&TFORM\x00\x00\x10\x00DJVMDIRM" + b"\0" * 64)
     (folder / "notes.txt").write_text("scanned by the town hall, 2024")
+    (folder / "seal.svg").write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    (folder / "index.html").write_text('<html><body><svg width="10"></svg>Fond 12</body></html>\n')
     result = run_cli("ingest", str(folder), "--lang", "eng", "--json")
     assert result.exit_code == ExitCode.bad_input, result.output
     items = {item["source"].rsplit("/", 1)[-1]: item for item in _report(result)["items"]}
     for name, said in (("page.bmp", "BMP"), ("page.gif", "GIF"), ("page.webp", "WebP"), ("no-ending", "BMP"),
-                       ("register.djvu", "DjVu"), ("page.tga", ".tga"), ("page.pcx", ".pcx")):
+                       ("register.djvu", "DjVu"), ("page.tga", ".tga"), ("page.pcx", ".pcx"), ("seal.svg", "SVG")):
         assert (items[name]["status"], items[name]["reason"]) == ("failed", "unsupported-format"), items[name]
         assert said in items[name]["detail"]
-    assert (items["notes.txt"]["status"], items["notes.txt"]["reason"]) == ("skipped", "not-a-scan")
+    for name in ("notes.txt", "index.html"):
+        assert (items[name]["status"], items[name]["reason"]) == ("skipped", "not-a-scan"), name
 
 
 def test_an_empty_folder_is_said_to_hold_nothing(tmp_path, archive_dir):

@@ -108,7 +108,7 @@ def other_image_format(head: bytes) -> str | None:
         return "a Netpbm image (PBM, PGM, PPM)"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
         return "a HEIF or AVIF image"
-    if b"<svg" in head[:1024]:
+    if b"<svg" in head[:1024] and b"<html" not in head[:1024].lower():  # a web page may draw with it too
         return "an SVG drawing"
     return None
 
