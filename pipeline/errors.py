@@ -79,6 +79,12 @@ class ArchiveBusyError(ArchiveError):
     pass
 
 
+class IndexToRebuildError(ArchiveError):
+    """The search index cannot answer until it is rebuilt (`retrodig reindex`, or the next ingest): lost beside the
+    documents, damaged, written by another version of retrodig, or left for another index by the archive's
+    ingests. Its message says which; the portal tells its readers, in their language, to have it rebuilt."""
+
+
 class ArchiveFullError(ArchiveError):
     """The disk holding the archive is full (or its quota is used up). A batch stops there: every page after
     would fail the same way. What was finished stays archived; the same command resumes once there is space."""

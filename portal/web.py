@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline import __version__
 from pipeline.corrections import CorrectionConflictError, PageChangedError
-from pipeline.errors import DocumentNotFoundError, MissingDependencyError, RetrodigError, UsageError
+from pipeline.errors import (DocumentNotFoundError, IndexToRebuildError, MissingDependencyError, RetrodigError,
+                             UsageError)
 
 from .access_log import mask_secrets_in_access_log, masked
 from .accounts import LoginThrottled
@@ -254,6 +255,9 @@ _ANSWERS = {
                                       "Reload the page to see their version.")),
     PageChangedError: (409, N_("Someone corrected this page while it was being read again: the new reading was "
                                "not saved. Reload the page to see their version.")),
+    # Its own words name the server's folders, in English: the administrator reads them in the log and the CLI.
+    IndexToRebuildError: (503, N_("The search index has to be rebuilt before it can answer: ask the archive's "
+                                  "administrator to run retrodig reindex.")),
 }
 # Errors answered with their own words (the most specific type of an error decides).
 _SAID = {UsageError: 400, MissingDependencyError: 503, RetrodigError: 503}
@@ -273,6 +277,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     def answer(status: int, message: str):
         """A handler answering every error of one type with the same status and (translated) message."""
         async def handler(request: Request, exc: Exception):
+            if status >= 500:  # the reader is told what to do; the administrator what is wrong, in the log
+                log.warning("%s %s: %s", request.method, request.url.path, exc)
             retry = getattr(exc, "retry_after", None)
             said = gettext(request, message)
             if retry is not None:  # when, not only "later": the page said nothing of how long

@@ -545,6 +545,22 @@ def test_reindex_from_disk_keeps_the_corrections(client, portal_archive, clujul)
 
 # --- review queue ---------------------------------------------------------------------------------------
 
+def test_a_search_index_to_rebuild_is_said_in_the_reader_s_language(client, portal_archive, caplog):
+    """The archive's ingests had indexed into Elasticsearch since: the clerk got the server's English message, its
+    folders named, in every language."""
+    from pipeline.backends.search import note_kept_in
+    from pipeline.options import SearchSettings
+
+    note_kept_in(portal_archive, SearchSettings(backend="elasticsearch", url="http://es.example:9200"))
+    sign_in(client, "ana")
+    page = client.get("/?q=cluj", headers={"Accept-Language": "ro"})
+    assert page.status_code == 503 and "Indexul de căutare trebuie reconstruit" in page.text
+    assert str(portal_archive) not in page.text
+    answer = client.get("/api/search?q=cluj")
+    assert answer.status_code == 503 and "retrodig reindex" in answer.json()["detail"]
+    assert "last indexed in Elasticsearch at http://es.example:9200" in caplog.text  # for the administrator
+
+
 def test_review_queue_lists_flagged_pages_until_accepted(client, portal_archive):
     faded = only_document(portal_archive, "faded-register.png")
     sign_in(client, "ana")

@@ -25,7 +25,7 @@ from elasticsearch import (
     UnsupportedProductError, helpers,
 )
 
-from ...errors import ArchiveError, UsageError
+from ...errors import ArchiveError, IndexToRebuildError, UsageError
 from ...options import SearchSettings, resolve_secret
 from .analysis import analysed_languages
 from .elasticsearch_index import (
@@ -50,6 +50,10 @@ _SORT = [{"_score": "desc"}, {"document": "asc"}, {"page": "asc"}]  # ties in a 
 
 class SearchServiceError(ArchiveError):
     """The search server could not be reached, refused the credentials, or failed a request."""
+
+
+class ServerIndexToRebuildError(SearchServiceError, IndexToRebuildError):
+    """The index behind the alias cannot answer until it is rebuilt (see IndexToRebuildError)."""
 
 
 def connect(settings: SearchSettings, **transport_options) -> Elasticsearch:
@@ -321,16 +325,16 @@ class ElasticsearchSearch:
 
     def _require_current_layout(self) -> None:
         if self._lost:
-            raise SearchServiceError(f"the index {self.alias} at {self.url} is missing (the archive has documents); "
-                                     "run `retrodig reindex`")
+            raise ServerIndexToRebuildError(f"the index {self.alias} at {self.url} is missing (the archive has "
+                                            "documents); run `retrodig reindex`")
         if self._kept_elsewhere:
-            raise SearchServiceError(
+            raise ServerIndexToRebuildError(
                 f"the archive's documents were last indexed in {self._kept_elsewhere}, not in the index "
                 f"{self.alias} at {self.url}, which lacks what was indexed there: search there (search: in "
                 "retrodig.yaml), or run `retrodig reindex` to rebuild this one")
         if self._layout.version != MAPPING_VERSION:
-            raise SearchServiceError(f"the index {self.alias} at {self.url} was built by another version of "
-                                     "retrodig; run `retrodig reindex` to rebuild it")
+            raise ServerIndexToRebuildError(f"the index {self.alias} at {self.url} was built by another version "
+                                            "of retrodig; run `retrodig reindex` to rebuild it")
 
     # --- writing ----------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from ...archive import takes_files
-from ...errors import ArchiveError, ArchiveFullError
+from ...errors import ArchiveError, ArchiveFullError, IndexToRebuildError
 from ...executor import make_executor
 from .analysis import analysed_languages, keys_text
 from .day_keys import date_keys
@@ -54,12 +54,13 @@ def _names_damage(method):
         except ValueError as exc:
             if not _DAMAGE.search(str(exc)):
                 raise
-            raise ArchiveError(f"the search index {self.path} is damaged ({exc}); run `retrodig reindex`") from exc
+            raise IndexToRebuildError(f"the search index {self.path} is damaged ({exc}); run `retrodig reindex`"
+                                      ) from exc
         except BaseException as exc:
             if type(exc).__name__ != "PanicException":
                 raise
-            raise ArchiveError(f"the search index {self.path} is damaged (Tantivy: {exc}); run `retrodig reindex`"
-                               ) from None  # Rust's panic carries no Python traceback worth showing
+            raise IndexToRebuildError(f"the search index {self.path} is damaged (Tantivy: {exc}); run `retrodig "
+                                      "reindex`") from None  # Rust's panic carries no Python traceback worth showing
 
     return checked
 
@@ -82,10 +83,10 @@ class EmbeddedSearch:
         self._outdated = self.folder.is_outdated()
         self._damaged: ArchiveError | None = None
         if lost:
-            self._damaged = ArchiveError(f"the search index {self.path} is missing (the archive has documents); "
-                                         "run `retrodig reindex`")
+            self._damaged = IndexToRebuildError(f"the search index {self.path} is missing (the archive has "
+                                                "documents); run `retrodig reindex`")
         elif kept_elsewhere:
-            self._damaged = ArchiveError(
+            self._damaged = IndexToRebuildError(
                 f"the archive's documents were last indexed in {kept_elsewhere}, not in the embedded index "
                 f"{self.path}, which lacks what was indexed there: search there (search: in retrodig.yaml), or run "
                 "`retrodig reindex` to rebuild this one")
@@ -106,7 +107,7 @@ class EmbeddedSearch:
             self._index = tantivy.Index.open(str(folder))
         except ValueError as exc:
             if takes_files(folder):
-                raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
+                raise IndexToRebuildError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
             self._index = self._open_read_only(folder)
         self._generation = folder.name
 
@@ -122,7 +123,7 @@ class EmbeddedSearch:
             index = tantivy.Index.open(shadow.name)
         except ValueError as exc:
             shadow.cleanup()
-            raise ArchiveError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
+            raise IndexToRebuildError(f"search index {folder} is unusable ({exc}); run `retrodig reindex`") from exc
         self._shadow = shadow
         return index
 

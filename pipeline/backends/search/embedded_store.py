@@ -21,7 +21,7 @@ from pathlib import Path
 
 import tantivy
 
-from ...errors import ArchiveBusyError, ArchiveError
+from ...errors import ArchiveBusyError, ArchiveError, IndexToRebuildError
 
 SCHEMA_VERSION = 10
 CURRENT = "CURRENT"
@@ -157,7 +157,7 @@ def open_writer(index: tantivy.Index, folder: Path, heap_bytes: int) -> tantivy.
             time.sleep(0.2)
 
 
-class IndexOutdatedError(ArchiveError):
+class IndexOutdatedError(IndexToRebuildError):
     def __init__(self, path: Path):
         super().__init__(f"search index {path} was built by another version of retrodig; "
                          "run `retrodig reindex` to rebuild it")
