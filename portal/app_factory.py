@@ -22,7 +22,7 @@ ENVIRONMENT_VARIABLE = "RETRODIG_PORTAL_SETTINGS"
 def environment_for(options: Options, secure_cookies: bool) -> None:
     """The settings every worker builds its app from, checked here once: a bad `requests:` or `smtp:` setting
     (or a country without rules) failed in each worker as it started, and uvicorn started them again forever. The
-redaction and document-type rules are checked too: a broken file failed the clerks' pages one by one."""
+    redaction and document-type rules are checked too: a broken file failed the clerks' pages one by one."""
     requests = request_settings(archive_config(options.archive), options.configs_dir)
     load_cards(options.configs_dir)
     load_rules(options.configs_dir, ())  # the clerks' redaction and document-type pages read them
