@@ -101,10 +101,13 @@ def process_page(task: PageTask) -> PageResult:
         spread_turn = turn_of_spread(scan, profile.split_spreads) if len(halves) > 1 else 0
     whole_scan_seconds = time.perf_counter() - started
     whole_scan_steps = ("invert_negative",) * negative + ("flatten_perspective",) * (flat is not None)
+    # The file's own pixels are what is cleaned: not when the scan was flattened or split (nor when load_page made
+    # them otherwise, see LoadedPage.as_stored). Only then may Tesseract read the file itself.
+    pixels_are_the_file = loaded.as_stored and flat is None and len(halves) == 1
     results = []
     for part, pixels in enumerate(halves, 1 if len(halves) > 1 else 0):
         cleaned = clean_page(pixels, loaded.dpi, profile, debug_dir=_debug_dir(task, part))
-        result = _read_page(task, profile, cleaned, loaded, part, scan_as_stored=flat is None)
+        result = _read_page(task, profile, cleaned, loaded, part, pixels_are_the_file)
         whole_scan_share = whole_scan_seconds / len(halves)  # made positive, flattened, its profile chosen, split
         results.append(replace(result, steps=whole_scan_steps + result.steps,
                                cleanup_seconds=result.cleanup_seconds + whole_scan_share,
@@ -161,7 +164,7 @@ def renumbered(pages: list[PageResult]) -> list[PageResult]:
 
 
 def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, loaded: LoadedPage,
-               part: int, scan_as_stored: bool = True) -> PageResult:
+               part: int, pixels_are_the_file: bool) -> PageResult:
     stem = task.work_dir / (f"{task.number:04d}" + (f"-{part}" if part else ""))
     height, width = cleaned.access.shape[:2]
     (left, top, right, bottom), placement = shown_part(
@@ -169,7 +172,7 @@ def _read_page(task: PageTask, profile: CleanProfile, cleaned: CleanedPage, load
     access = write_access_image(cleaned.access[top:bottom, left:right], loaded.dpi, loaded.bilevel, stem,
                                 task.jpeg_quality)
     ocr_dpi = tesseract_dpi(cleaned, loaded.dpi)
-    as_scanned = cleaned.as_scanned and loaded.as_stored and scan_as_stored and not part
+    as_scanned = cleaned.as_scanned and pixels_are_the_file
     if as_scanned:
         # Nothing to improve: Tesseract reads the scan file itself, exactly as `tesseract FILE` would (the
         # file's own dpi tag included), so a clean scan is read no worse than by Tesseract alone.

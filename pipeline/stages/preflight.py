@@ -397,17 +397,12 @@ def jpeg_damage(data: bytes) -> str | None:
     warns, and simplejpeg raises its warnings. Other warnings (extraneous bytes before a marker, from some
     scanners) and what TurboJPEG's API does not decode (some sampling layouts, 12-bit, lossless) are left to the
     page stage."""
-    import simplejpeg  # loaded only for JPEGs
-
-    try:
-        simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, strict=True)
-    except ValueError as exc:
-        said = str(exc).lower()
-        if "premature end" in said:
-            return "cut-short"
-        if any(sign in said for sign in _JPEG_DAMAGE):
-            return f"damaged: {exc}"
-    return None
+    said = _libjpeg_complaint(data)
+    if said is None:
+        return None
+    if "premature end" in said.lower():
+        return "cut-short"
+    return f"damaged: {said}" if any(sign in said.lower() for sign in _JPEG_DAMAGE) else None
 
 
 def jpeg_data_left_over(data: bytes) -> int:
@@ -415,14 +410,20 @@ def jpeg_data_left_over(data: bytes) -> int:
     flipped in the coded data can make the decoder lose its way without a word: it reads the rest as codes that
     fill the page's lower part grey or smeared, and ends before the data does. Some writers put bytes of their
     own there too, on whole pages: not damage enough to refuse the file (its page is flagged for review)."""
+    found = re.search(r"(\d+) extraneous bytes before marker 0xd9", _libjpeg_complaint(data) or "")
+    return int(found.group(1)) if found else 0
+
+
+def _libjpeg_complaint(data: bytes) -> str | None:
+    """libjpeg-turbo's first warning or error decoding the JPEG `data` at 1/8 scale (simplejpeg raises its
+    warnings), or None when it has none."""
     import simplejpeg  # loaded only for JPEGs
 
     try:
         simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, strict=True)
     except ValueError as exc:
-        found = re.search(r"(\d+) extraneous bytes before marker 0xd9", str(exc))
-        return int(found.group(1)) if found else 0
-    return 0
+        return str(exc)
+    return None
 
 
 # libjpeg's words for garbled coded data (jerror.h: JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC,

@@ -111,10 +111,7 @@ def _four_corners(hull: np.ndarray) -> np.ndarray | None:
 def _supported(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
     """Whether the outline runs along the edge from `start` to `end` for EDGE_SUPPORT of its length: an edge
     drawn across a missing part (a torn corner's diagonal, a bite) is not one of the sheet's."""
-    along, length = end - start, float(np.linalg.norm(end - start))
-    offset = points - start
-    position = offset @ along / length ** 2
-    distance = np.abs(offset[:, 0] * along[1] - offset[:, 1] * along[0]) / length
+    position, distance, length = _along_edge(points, start, end)
     near = position[(distance < max(2.0, EDGE_BAND * length / 3)) & (position >= 0) & (position <= 1)]
     covered = np.unique(np.clip((near * SUPPORT_BINS).astype(int), 0, SUPPORT_BINS - 1))
     return len(covered) >= EDGE_SUPPORT * SUPPORT_BINS
@@ -135,10 +132,7 @@ def _fitted(outline: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
     parallel."""
     lines = []
     for start, end in zip(corners, np.roll(corners, -1, axis=0)):
-        along, length = end - start, float(np.linalg.norm(end - start))
-        offset = outline - start
-        position = offset @ along / length ** 2  # 0 at the edge's start, 1 at its end
-        distance = np.abs(offset[:, 0] * along[1] - offset[:, 1] * along[0]) / length
+        position, distance, length = _along_edge(outline, start, end)
         near = (position > EDGE_MIDDLE) & (position < 1 - EDGE_MIDDLE) & (distance < EDGE_BAND * length)
         if np.count_nonzero(near) < 2:
             return None
@@ -151,6 +145,16 @@ def _fitted(outline: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
         t = ((x2 - x1) * dy2 - (y2 - y1) * dx2) / across
         met.append((x1 + t * dx1, y1 + t * dy1))
     return np.array(met, dtype=np.float64)
+
+
+def _along_edge(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Where `points` lie along the edge from `start` to `end` (0 at its start, 1 at its end), how far from its
+    line (px), and the edge's length."""
+    along, length = end - start, float(np.linalg.norm(end - start))
+    offset = points - start
+    position = offset @ along / length ** 2
+    distance = np.abs(offset[:, 0] * along[1] - offset[:, 1] * along[0]) / length
+    return position, distance, length
 
 
 def _convergence(corners: np.ndarray) -> float:
